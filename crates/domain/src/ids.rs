@@ -1,0 +1,112 @@
+//! Typed ids with a prefix, so an id says what it is (`org_...`, `mem_...`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, Rule};
+
+/// Length of the random part of an id, in characters of the id alphabet.
+pub const RANDOM_LEN: usize = 16;
+/// Lowercase letters and digits without the look-alikes `0 1 l o`: ids are read aloud and pasted.
+const ALPHABET: &[u8; 32] = b"23456789abcdefghijkmnpqrstuvwxyz";
+
+/// Encodes random bytes as the random part of an id. The caller brings the randomness.
+pub fn encode_random(bytes: [u8; RANDOM_LEN]) -> String {
+    bytes.iter().map(|b| ALPHABET[(*b & 31) as usize] as char).collect()
+}
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schema(value_type = String, example = json!(concat!($prefix, "23456789abcdefgh")))]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new id from caller-supplied random bytes.
+            pub fn from_random(bytes: [u8; RANDOM_LEN]) -> Self {
+                Self(format!("{}{}", $prefix, encode_random(bytes)))
+            }
+
+            /// Parses an id given by a user; the error names the field.
+            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+                let rest = raw.strip_prefix($prefix).ok_or_else(|| {
+                    DomainError::invalid($field, Rule::IdPrefix($prefix))
+                })?;
+                if rest.is_empty()
+                    || rest.len() > 64
+                    || !rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                {
+                    return Err(DomainError::invalid($field, Rule::IdPrefix($prefix)));
+                }
+                Ok(Self(raw.to_owned()))
+            }
+
+            /// Wraps an id read back from the store, which only holds ids it was given.
+            pub fn from_trusted(raw: String) -> Self {
+                Self(raw)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = DomainError;
+            fn try_from(raw: String) -> Result<Self, DomainError> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// An organization (tenant).
+    OrgId, "org_", "organization_id");
+typed_id!(
+    /// A department in an organization's tree.
+    DepartmentId, "dep_", "department_id");
+typed_id!(
+    /// A person's login, shared by all of their memberships.
+    AccountId, "acc_", "account_id");
+typed_id!(
+    /// An account's membership of one organization.
+    MemberId, "mem_", "member_id");
+typed_id!(
+    /// An API token.
+    TokenId, "tok_", "token_id");
+typed_id!(
+    /// An in-app notification.
+    NotificationId, "ntf_", "notification_id");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_reject_wrong_prefix() {
+        let id = OrgId::from_random([7; RANDOM_LEN]);
+        assert!(id.as_str().starts_with("org_"));
+        assert_eq!(OrgId::parse(id.as_str()), Ok(id.clone()));
+        let err = MemberId::parse(id.as_str()).unwrap_err();
+        assert_eq!(err.field(), Some("member_id"));
+        assert!(OrgId::parse("org_").is_err());
+        assert!(OrgId::parse("org_ABC").is_err());
+        assert!(OrgId::parse("org_a;drop").is_err());
+    }
+}

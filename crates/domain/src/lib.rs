@@ -1,0 +1,11 @@
+//! Keiretsu's rules. Everything here is plain Rust with no I/O: the store and the
+//! service layers call these functions, and the tests check them without a database.
+
+pub mod directory;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod journal;
+pub mod time;
+
+pub use error::{DomainError, Rule};

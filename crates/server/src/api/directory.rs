@@ -1,0 +1,244 @@
+//! Organizations, departments and members.
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use keiretsu_domain::ids::{DepartmentId, MemberId, OrgId};
+use keiretsu_service::directory::{
+    CertificationChange, DepartmentPatch, DepartmentView, Heads, ImportReport, MemberPatch, MemberQuery, MemberView, NewDepartment,
+    NewMember, NewOrg, OrgView, RoleChange, Transfer,
+};
+use keiretsu_service::page::Page;
+use serde::Deserialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiQuery, id};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::{AppState, IMPORT_LIMIT};
+
+pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org))
+        .routes(routes!(set_certification))
+        .routes(routes!(list_departments, create_department))
+        .routes(routes!(update_department, delete_department))
+        .routes(routes!(set_heads))
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(get_member, update_member))
+        .routes(routes!(transfer_member))
+        .routes(routes!(leave))
+        .routes(routes!(rejoin))
+        .routes(routes!(set_role))
+        .routes(routes!(import_members).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
+}
+
+fn org(raw: &str) -> Result<OrgId, ApiError> {
+    id(OrgId::parse, raw, "organization")
+}
+fn member(raw: &str) -> Result<MemberId, ApiError> {
+    id(MemberId::parse, raw, "member")
+}
+fn department(raw: &str) -> Result<DepartmentId, ApiError> {
+    id(DepartmentId::parse, raw, "department")
+}
+
+/// Operator: every organization on the installation.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "platform", security(("bearer" = [])),
+    responses((status = 200, body = Vec<OrgView>), (status = "4XX", body = Problem)))]
+async fn list_orgs(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<OrgView>>> {
+    Ok(Json(s.svc.orgs(&auth.caller).await?))
+}
+
+/// Operator: create an organization with its root department and first primary admin.
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "platform", security(("bearer" = [])), request_body = NewOrg,
+    responses((status = 201, body = OrgView), (status = "4XX", body = Problem)))]
+async fn create_org(State(s): State<AppState>, auth: Auth, ApiJson(body): ApiJson<NewOrg>) -> ApiResult<(StatusCode, Json<OrgView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.create_org(&auth.caller, &body).await?)))
+}
+
+/// An organization: its members read their own; the operator reads any.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path)), responses((status = 200, body = OrgView), (status = "4XX", body = Problem)))]
+async fn get_org(State(s): State<AppState>, auth: Auth, Path(org_id): Path<String>) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.svc.org(&auth.caller, &org(&org_id)?).await?))
+}
+
+/// Operator: set an organization's certification state.
+#[utoipa::path(put, path = "/api/v1/organizations/{org_id}/certification", tag = "platform", security(("bearer" = [])),
+    params(("org_id" = String, Path)), request_body = CertificationChange,
+    responses((status = 200, body = OrgView), (status = "4XX", body = Problem)))]
+async fn set_certification(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(org_id): Path<String>,
+    ApiJson(body): ApiJson<CertificationChange>,
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.svc.set_certification(&auth.caller, &org(&org_id)?, body.certification).await?))
+}
+
+/// The department tree, as a flat list with parent ids, heads and member counts.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/departments", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path)), responses((status = 200, body = Vec<DepartmentView>), (status = "4XX", body = Problem)))]
+async fn list_departments(State(s): State<AppState>, auth: Auth, Path(org_id): Path<String>) -> ApiResult<Json<Vec<DepartmentView>>> {
+    Ok(Json(s.svc.departments(&auth.caller, &org(&org_id)?).await?))
+}
+
+/// Create a department (under the root unless a parent is given).
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/departments", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path)), request_body = NewDepartment,
+    responses((status = 201, body = DepartmentView), (status = "4XX", body = Problem)))]
+async fn create_department(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(org_id): Path<String>,
+    ApiJson(body): ApiJson<NewDepartment>,
+) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.create_department(&auth.caller, &org(&org_id)?, &body).await?)))
+}
+
+/// Rename a department or move it (with its subtree) under another.
+#[utoipa::path(patch, path = "/api/v1/organizations/{org_id}/departments/{department_id}", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("department_id" = String, Path)), request_body = DepartmentPatch,
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn update_department(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, dep)): Path<(String, String)>,
+    ApiJson(body): ApiJson<DepartmentPatch>,
+) -> ApiResult<StatusCode> {
+    s.svc.update_department(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete an empty department (no sub-departments, no active members).
+#[utoipa::path(delete, path = "/api/v1/organizations/{org_id}/departments/{department_id}", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("department_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
+async fn delete_department(State(s): State<AppState>, auth: Auth, Path((org_id, dep)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    s.svc.delete_department(&auth.caller, &org(&org_id)?, &department(&dep)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a department's heads.
+#[utoipa::path(put, path = "/api/v1/organizations/{org_id}/departments/{department_id}/heads", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("department_id" = String, Path)), request_body = Heads,
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn set_heads(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, dep)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Heads>,
+) -> ApiResult<StatusCode> {
+    s.svc.set_heads(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Search and filter members; ordered by name, with a cursor for the next page.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), MemberQuery), responses((status = 200, body = Page<MemberView>), (status = "4XX", body = Problem)))]
+async fn list_members(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(org_id): Path<String>,
+    ApiQuery(q): ApiQuery<MemberQuery>,
+) -> ApiResult<Json<Page<MemberView>>> {
+    Ok(Json(s.svc.members(&auth.caller, &org(&org_id)?, &q).await?))
+}
+
+/// Add a member (join). An existing login is linked; a new one gets an account.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path)), request_body = NewMember,
+    responses((status = 201, body = MemberView), (status = "4XX", body = Problem)))]
+async fn add_member(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(org_id): Path<String>,
+    ApiJson(body): ApiJson<NewMember>,
+) -> ApiResult<(StatusCode, Json<MemberView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.add_member(&auth.caller, &org(&org_id)?, &body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members/{member_id}", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_id" = String, Path)), responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
+async fn get_member(State(s): State<AppState>, auth: Auth, Path((org_id, mid)): Path<(String, String)>) -> ApiResult<Json<MemberView>> {
+    Ok(Json(s.svc.member(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+}
+
+/// Change a member's name, title, employee number or supervisor.
+#[utoipa::path(patch, path = "/api/v1/organizations/{org_id}/members/{member_id}", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_id" = String, Path)), request_body = MemberPatch,
+    responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
+async fn update_member(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, mid)): Path<(String, String)>,
+    ApiJson(body): ApiJson<MemberPatch>,
+) -> ApiResult<Json<MemberView>> {
+    Ok(Json(s.svc.update_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
+}
+
+/// Move a member to other departments.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/{member_id}/transfer", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_id" = String, Path)), request_body = Transfer,
+    responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
+async fn transfer_member(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, mid)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Transfer>,
+) -> ApiResult<Json<MemberView>> {
+    Ok(Json(s.svc.transfer_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
+}
+
+/// The member leaves; every departure reaction runs in the same transaction.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/{member_id}/leave", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_id" = String, Path)), responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
+async fn leave(State(s): State<AppState>, auth: Auth, Path((org_id, mid)): Path<(String, String)>) -> ApiResult<Json<MemberView>> {
+    Ok(Json(s.svc.leave(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+}
+
+/// A member who left rejoins.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/{member_id}/rejoin", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_id" = String, Path)), responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
+async fn rejoin(State(s): State<AppState>, auth: Auth, Path((org_id, mid)): Path<(String, String)>) -> ApiResult<Json<MemberView>> {
+    Ok(Json(s.svc.rejoin(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+}
+
+/// Primary admin: make a member a sub-admin with scopes, a plain member, or the primary admin (a transfer).
+#[utoipa::path(put, path = "/api/v1/organizations/{org_id}/members/{member_id}/role", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_id" = String, Path)), request_body = RoleChange,
+    responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
+async fn set_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, mid)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> ApiResult<Json<MemberView>> {
+    Ok(Json(s.svc.set_role(&auth.caller, &org(&org_id)?, &member(&mid)?, &body.role).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Import the good rows even if some are bad (the bad ones are reported and skipped).
+    pub skip_bad: Option<bool>,
+}
+
+/// Import members from CSV (`employee_no,name,login,phone,email,title,department`). Every row is
+/// checked first; any bad row stops the import unless `skip_bad=true`. Matched on employee number.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/import", tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ImportQuery), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = "4XX", body = Problem)))]
+async fn import_members(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(org_id): Path<String>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<ImportReport>)> {
+    let report = s.svc.import_members(&auth.caller, &org(&org_id)?, &body, q.skip_bad.unwrap_or(false), &()).await?;
+    let status = if report.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(report)))
+}

@@ -1,0 +1,88 @@
+//! Tokens, the signed-in caller, and the operator's account controls.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keiretsu_domain::ids::{AccountId, OrgId, TokenId};
+use keiretsu_service::identity::{CreatedToken, Me, NewToken, TokenView};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiJson, id};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Problem};
+
+pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(me))
+        .routes(routes!(disable_account))
+        .routes(routes!(enable_account))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// With `password`: create a token without a session (throttled like sign-in).
+    pub login: Option<String>,
+    pub password: Option<String>,
+    /// The organization the token acts in; defaults to the first one.
+    pub organization_id: Option<OrgId>,
+    pub name: String,
+    pub expires_in_days: Option<i64>,
+}
+
+/// Create an API token, scoped to one organization. Send a login and password, or call with a
+/// session or token; the secret is returned once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", request_body = TokenRequest,
+    responses((status = 201, body = CreatedToken), (status = "4XX", body = Problem)))]
+async fn create_token(State(s): State<AppState>, auth: Auth, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let input = NewToken { name: req.name, expires_in_days: req.expires_in_days };
+    let created = match (&req.login, &req.password) {
+        (Some(login), Some(password)) => {
+            s.svc.create_token_with_password(login, password, req.organization_id.as_ref(), &input, &auth.address).await?
+        }
+        _ => s.svc.create_token(&auth.caller, &input).await?,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The caller's tokens in the organization it acts in.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TokenView>), (status = "4XX", body = Problem)))]
+async fn list_tokens(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<TokenView>>> {
+    Ok(Json(s.svc.tokens(&auth.caller).await?))
+}
+
+/// Revoke one of the caller's tokens.
+#[utoipa::path(delete, path = "/api/v1/tokens/{token_id}", tag = "identity", security(("bearer" = [])),
+    params(("token_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
+async fn revoke_token(State(s): State<AppState>, auth: Auth, Path(token_id): Path<String>) -> ApiResult<StatusCode> {
+    s.svc.revoke_token(&auth.caller, &id(TokenId::parse, &token_id, "token")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in account, the organization it acts in and its role there.
+#[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = "4XX", body = Problem)))]
+async fn me(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
+    Ok(Json(s.svc.me(&auth.caller).await?))
+}
+
+/// Operator: disable an account. Its sessions end and its tokens are revoked at once.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/disable", tag = "platform", security(("bearer" = [])),
+    params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
+async fn disable_account(State(s): State<AppState>, auth: Auth, Path(account_id): Path<String>) -> ApiResult<StatusCode> {
+    s.svc.set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Operator: enable a disabled account again.
+#[utoipa::path(post, path = "/api/v1/accounts/{account_id}/enable", tag = "platform", security(("bearer" = [])),
+    params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
+async fn enable_account(State(s): State<AppState>, auth: Auth, Path(account_id): Path<String>) -> ApiResult<StatusCode> {
+    s.svc.set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,151 @@
+//! Who is calling: a bearer token, a console session cookie, or no one. Console forms carry
+//! a CSRF token that [`Csrf`] checks before the handler sees the form.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use keiretsu_service::Caller;
+use keiretsu_service::identity::SessionInfo;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "keiretsu_session";
+pub const SECURE_SESSION_COOKIE: &str = "__Host-keiretsu_session";
+
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    if state.settings.secure_cookies { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `Set-Cookie` value for a session: HttpOnly, SameSite=Lax, and `__Host-`/Secure over TLS.
+pub fn session_set_cookie(state: &AppState, secret: &str) -> String {
+    let max_age = state.svc.session_absolute_ms() / 1000;
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    format!("{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session_cookie_name(state))
+}
+
+pub fn session_clear_cookie(state: &AppState) -> String {
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", session_cookie_name(state))
+}
+
+/// The client's address, for sign-in throttling.
+pub fn client_address(parts: &Parts) -> String {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
+}
+
+/// The caller of an API request. A request that sends credentials which do not work is refused
+/// with 401 rather than treated as anonymous, so a revoked token never half-works.
+pub struct Auth {
+    pub caller: Caller,
+    pub session: Option<SessionInfo>,
+    pub address: String,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
+        let address = client_address(parts);
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let secret = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or_else(|| ApiError::unauthenticated().with_field("authorization"))?;
+            let caller = state.svc.token(secret.trim()).await?.ok_or_else(|| {
+                ApiError::new(StatusCode::UNAUTHORIZED, "/problems/unauthenticated", "Not signed in", "the token is unknown, revoked or expired")
+            })?;
+            return Ok(Auth { caller, session: None, address });
+        }
+        if let Some(secret) = cookie(&parts.headers, session_cookie_name(state)) {
+            let Some(session) = state.svc.session(secret).await? else {
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "/problems/unauthenticated", "Not signed in", "the session has ended; sign in again"));
+            };
+            // A cookie rides along on cross-site requests: changes need the session's CSRF token.
+            if !is_safe(&parts.method) {
+                let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+                if sent != Some(session.csrf_token.as_str()) {
+                    return Err(csrf_error());
+                }
+            }
+            return Ok(Auth { caller: session.caller.clone(), session: Some(session), address });
+        }
+        Ok(Auth { caller: Caller::Anonymous, session: None, address })
+    }
+}
+
+pub fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+pub fn csrf_error() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "/problems/csrf", "CSRF check failed", "the form is stale or came from another site; reload the page")
+        .with_field("csrf")
+}
+
+/// A console session (signed in), without reading the body.
+pub struct ConsoleSession(pub Option<SessionInfo>);
+
+impl FromRequestParts<AppState> for ConsoleSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(match cookie(&parts.headers, session_cookie_name(state)) {
+            Some(secret) => ConsoleSession(state.svc.session(secret).await?),
+            None => ConsoleSession(None),
+        })
+    }
+}
+
+/// A console form whose `csrf` field matched the session's token; the handler gets the rest.
+pub struct Csrf<T> {
+    pub session: SessionInfo,
+    pub form: T,
+    pub address: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let address = client_address(&parts);
+        let ConsoleSession(session) =
+            ConsoleSession::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let Some(session) = session else {
+            return Err(axum::response::Redirect::to("/login").into_response());
+        };
+        if parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+            return Err(csrf_error().into_response());
+        }
+        let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_error().into_response())?;
+        let sent = pairs.iter().position(|(k, _)| k == "csrf").map(|i| pairs.remove(i).1);
+        if sent.as_deref() != Some(session.csrf_token.as_str()) {
+            return Err(csrf_error().into_response());
+        }
+        let rest = serde_urlencoded::to_string(&pairs).map_err(|_| csrf_error().into_response())?;
+        let form = serde_urlencoded::from_str(&rest).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", e.to_string()).into_response()
+        })?;
+        Ok(Csrf { session, form, address })
+    }
+}

@@ -1,0 +1,100 @@
+//! The console's strings: one catalogue per language (`i18n/en.txt`, `i18n/zh.txt`), compiled
+//! in. Each line is `key = text`; `{name}` marks a value filled in at run time.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn parse(code: &str) -> Lang {
+        if code.starts_with("zh") { Lang::Zh } else { Lang::En }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+    pub fn html_code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+}
+
+const EN: &str = include_str!("../i18n/en.txt");
+const ZH: &str = include_str!("../i18n/zh.txt");
+
+pub fn parse_catalogue(text: &'static str) -> HashMap<&'static str, &'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect()
+}
+
+static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =
+    LazyLock::new(|| [parse_catalogue(EN), parse_catalogue(ZH)]);
+
+/// The text for `key`; English if the language lacks it (a test keeps them in step), else the key.
+pub fn t(lang: Lang, key: &'static str) -> &'static str {
+    let [en, zh] = &*CATALOGUES;
+    let primary = if lang == Lang::Zh { zh } else { en };
+    primary.get(key).or_else(|| en.get(key)).copied().unwrap_or(key)
+}
+
+/// `t` with `{name}` placeholders filled in.
+pub fn tf(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
+    let mut out = t(lang, key).to_owned();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogues_have_the_same_keys() {
+        let en = parse_catalogue(EN);
+        let zh = parse_catalogue(ZH);
+        let mut missing_zh: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        let mut missing_en: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        missing_zh.sort();
+        missing_en.sort();
+        assert!(missing_zh.is_empty(), "missing in zh.txt: {missing_zh:?}");
+        assert!(missing_en.is_empty(), "missing in en.txt: {missing_en:?}");
+        assert!(en.len() > 20);
+    }
+
+    #[test]
+    fn every_key_used_in_the_console_exists() {
+        // Keys are string literals passed to t/tf in console sources; each must be in English.
+        let en = parse_catalogue(EN);
+        let sources = [
+            include_str!("console/mod.rs"),
+            include_str!("console/pages.rs"),
+        ];
+        for src in sources {
+            for (i, _) in src.match_indices("t(lang, \"") {
+                let rest = &src[i + 9..];
+                let key = &rest[..rest.find('"').unwrap_or(0)];
+                assert!(en.contains_key(key), "key `{key}` is not in en.txt");
+            }
+        }
+    }
+
+    #[test]
+    fn fills_placeholders() {
+        assert_eq!(tf(Lang::En, "missing.key.{x}", &[("x", "1")]), "missing.key.1");
+    }
+}

@@ -1,0 +1,88 @@
+//! Keiretsu's HTTP edge: the REST API under `/api/v1` with its OpenAPI document, the console,
+//! and the health and metrics endpoints. Handlers parse, authenticate, call one use case and
+//! map the result; errors become RFC 9457 problem details in exactly one place.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod error;
+pub mod i18n;
+pub mod idempotency;
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use keiretsu_service::Service;
+
+/// Largest JSON body the API reads; larger ones get 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// Largest member import (CSV) the API reads.
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+#[derive(Clone, Debug, Default)]
+pub struct ServerSettings {
+    /// Set when the console is served over TLS (directly or behind a proxy): cookies get the
+    /// `__Host-` prefix and `Secure`.
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub svc: Service,
+    pub settings: Arc<ServerSettings>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(svc: Service, settings: ServerSettings) -> AppState {
+        AppState { svc, settings: Arc::new(settings), metrics: Arc::new(metrics::Metrics::default()) }
+    }
+}
+
+/// The whole application: API, OpenAPI document, console, health and metrics.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let api = api.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
+    Router::new()
+        .merge(api)
+        .route("/api/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .merge(console::router())
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The OpenAPI document as served, for the contract test and `keiretsu openapi`.
+pub fn openapi_json() -> String {
+    let (_, openapi) = api::router().split_for_parts();
+    openapi.to_pretty_json().unwrap_or_default()
+}
+
+/// Ready when the database answers and every migration is applied.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.svc.store().migrations_applied().await {
+        Ok(true) => "ready".into_response(),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], "database unreachable").into_response(),
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

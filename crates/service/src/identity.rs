@@ -1,0 +1,448 @@
+//! Sign-in, sessions, API tokens and the callers they stand for.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use keiretsu_domain::identity::{Acting, Caller, Role, normalize_login, validate_password};
+use keiretsu_domain::ids::{AccountId, MemberId, OrgId, TokenId};
+use keiretsu_domain::journal::Change;
+use keiretsu_domain::time::{Millis, format_rfc3339};
+use keiretsu_domain::{DomainError, Rule, directory};
+use keiretsu_store::directory as dir_store;
+use keiretsu_store::directory::AccountRow;
+use keiretsu_store::identity::{self as store, SessionRow, TokenRow};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, Service, random_id_bytes, random_token, secret_hash};
+
+fn argon2(settings: &crate::Settings) -> Result<Argon2<'static>> {
+    let params = Params::new(settings.argon2_memory_kib, settings.argon2_iterations, 1, None)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password with argon2id off the async threads.
+pub async fn hash_password(settings: &crate::Settings, password: &str) -> Result<String> {
+    let argon = argon2(settings)?;
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&random_id_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
+        argon
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+async fn verify_password(hash: &str, password: &str) -> Result<bool> {
+    let (hash, password) = (hash.to_owned(), password.to_owned());
+    tokio::task::spawn_blocking(move || {
+        // Parameters come from the stored hash, so hashes made with older settings still verify.
+        let parsed = PasswordHash::new(&hash).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// A new console session: the secret goes into the cookie and is never stored.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub secret: String,
+    pub csrf_token: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub organization_id: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked: bool,
+    pub last_used_at: Option<String>,
+}
+
+impl From<TokenRow> for TokenView {
+    fn from(t: TokenRow) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name,
+            organization_id: t.org_id,
+            created_at: format_rfc3339(t.created_at),
+            expires_at: format_rfc3339(t.expires_at),
+            revoked: t.revoked_at.is_some(),
+            last_used_at: t.last_used_at.map(format_rfc3339),
+        }
+    }
+}
+
+/// A token as created: the secret is shown once.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: TokenView,
+    /// The bearer secret. Shown only now; Keiretsu keeps only its hash.
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// Days until the token expires: 1 to 365, default 90.
+    pub expires_in_days: Option<i64>,
+}
+
+/// What the console shows about the signed-in person.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub account_id: String,
+    pub login: String,
+    pub name: String,
+    pub lang: String,
+    pub operator: bool,
+    pub organization_id: Option<String>,
+    pub member_id: Option<String>,
+    pub role: Option<Role>,
+    /// Active memberships: `(organization id, organization name)`.
+    pub organizations: Vec<(String, String)>,
+}
+
+/// A session as seen by the server on each request.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub caller: Caller,
+}
+
+impl Service {
+    /// Creates the platform operator on an empty installation. Returns the generated password
+    /// when none was given (to be printed once), or `None` if an operator already exists.
+    pub async fn ensure_operator(&self, password: Option<&str>) -> Result<Option<String>> {
+        let mut tx = self.store.write().await?;
+        if dir_store::operator_exists(&mut tx).await? {
+            return Ok(None);
+        }
+        let generated = password.is_none().then(|| random_token(12));
+        let password = password.or(generated.as_deref()).unwrap_or_default();
+        validate_password("operator_password", password)?;
+        let account = AccountRow {
+            id: AccountId::from_random(random_id_bytes()).to_string(),
+            login: "operator".into(),
+            name: "Platform operator".into(),
+            phone: None,
+            email: None,
+            password_hash: Some(hash_password(&self.settings, password).await?),
+            operator: 1,
+            disabled: 0,
+            lang: "en".into(),
+            created_at: self.now(),
+        };
+        dir_store::insert_account(&mut tx, &account).await?;
+        self.commit(tx, &[Change::new("system", None, "account.create_operator", &account.id)]).await?;
+        Ok(generated)
+    }
+
+    /// Counts a sign-in attempt against the login and the address *before* checking the password,
+    /// so that however many attempts race, no more than the limit are ever checked.
+    async fn throttle(&self, login: &str, address: &str) -> Result<()> {
+        let s = &self.settings;
+        let now = self.now();
+        let mut c = self.store.read().await?;
+        let by_account = store::record_failure(&mut c, &format!("login:{login}"), now, s.throttle_window_ms).await?;
+        let by_address = store::record_failure(&mut c, &format!("addr:{address}"), now, s.throttle_window_ms).await?;
+        if by_account > s.throttle_account || by_address > s.throttle_address {
+            return Err(Error::Throttled { retry_after_s: s.throttle_window_ms / 1000 });
+        }
+        Ok(())
+    }
+
+    /// Checks a login and password; the same work is done for unknown logins.
+    async fn check_credentials(&self, login: &str, password: &str, address: &str) -> Result<AccountRow> {
+        let login = normalize_login("login", login).map_err(|_| Error::BadCredentials)?;
+        if password.chars().count() > keiretsu_domain::identity::PASSWORD_MAX {
+            return Err(Error::BadCredentials);
+        }
+        self.throttle(&login, address).await?;
+        let account = dir_store::account_by_login(&mut *self.store.read().await?, &login).await?;
+        let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+        let ok = verify_password(hash.as_deref().unwrap_or(&self.decoy_hash), password).await?;
+        match account {
+            Some(a) if ok && hash.is_some() && a.disabled == 0 => {
+                // A success forgives this login's failures; the address keeps its count.
+                store::clear_failures(&mut *self.store.read().await?, &format!("login:{login}")).await?;
+                Ok(a)
+            }
+            _ => Err(Error::BadCredentials),
+        }
+    }
+
+    /// Signs in: a brand-new session id every time, so a planted id can never be promoted.
+    pub async fn login(&self, login: &str, password: &str, address: &str) -> Result<NewSession> {
+        let account = self.check_credentials(login, password, address).await?;
+        let mut tx = self.store.write().await?;
+        let org = dir_store::memberships(&mut tx, &account.id).await?.into_iter().next().map(|(org, _, _)| org);
+        let secret = random_token(32);
+        let session = SessionRow {
+            id_hash: secret_hash(&secret),
+            account_id: account.id.clone(),
+            org_id: org.clone(),
+            csrf_token: random_token(32),
+            created_at: self.now(),
+            last_seen_at: self.now(),
+        };
+        store::insert_session(&mut tx, &session).await?;
+        let change = Change::new(&account.id, org.as_deref(), "account.login", &account.id).with("address", address);
+        self.commit(tx, &[change]).await?;
+        Ok(NewSession { secret, csrf_token: session.csrf_token })
+    }
+
+    pub async fn logout(&self, session: &SessionInfo) -> Result<()> {
+        let mut tx = self.store.write().await?;
+        store::delete_session(&mut tx, &session.id_hash).await?;
+        let actor = session.caller.actor();
+        let org = session.caller.acting().map(|a| a.org.to_string());
+        self.commit(tx, &[Change::new(&actor, org.as_deref(), "account.logout", &actor)]).await?;
+        Ok(())
+    }
+
+    /// The caller behind a session cookie, or `None` if the session is unknown, idle or too old.
+    pub async fn session(&self, secret: &str) -> Result<Option<SessionInfo>> {
+        let id_hash = secret_hash(secret);
+        let now = self.now();
+        let mut c = self.store.read().await?;
+        let Some(s) = store::session(&mut c, &id_hash).await? else { return Ok(None) };
+        if now - s.last_seen_at > self.settings.session_idle_ms || now - s.created_at > self.settings.session_absolute_ms {
+            store::delete_session(&mut c, &id_hash).await?;
+            return Ok(None);
+        }
+        let Some(caller) = self.caller_for(&mut c, &s.account_id, s.org_id.as_deref()).await? else {
+            store::delete_session(&mut c, &id_hash).await?;
+            return Ok(None);
+        };
+        // Touch at most once a minute: the idle timeout does not need finer steps.
+        if now - s.last_seen_at > 60_000 {
+            store::touch_session(&mut c, &id_hash, now).await?;
+        }
+        Ok(Some(SessionInfo { id_hash, csrf_token: s.csrf_token, caller }))
+    }
+
+    /// The caller behind a bearer token, or `None` if it is unknown, revoked or expired.
+    pub async fn token(&self, secret: &str) -> Result<Option<Caller>> {
+        let now = self.now();
+        let mut c = self.store.read().await?;
+        let Some(t) = store::token_by_hash(&mut c, &secret_hash(secret)).await? else { return Ok(None) };
+        if t.revoked_at.is_some() || t.expires_at <= now {
+            return Ok(None);
+        }
+        let caller = self.caller_for(&mut c, &t.account_id, Some(&t.org_id)).await?;
+        // A token acts in exactly one organization: without that membership it is worthless.
+        if caller.as_ref().and_then(Caller::acting).is_none() {
+            return Ok(None);
+        }
+        if t.last_used_at.is_none_or(|at| now - at > 60_000) {
+            store::touch_token(&mut c, &t.id, now).await?;
+        }
+        Ok(caller)
+    }
+
+    /// Builds the caller for an account acting in `org`; `None` if the account is disabled.
+    async fn caller_for(&self, c: &mut keiretsu_store::AnyConnection, account: &str, org: Option<&str>) -> Result<Option<Caller>> {
+        let Some(a) = dir_store::account(c, account).await? else { return Ok(None) };
+        if a.disabled == 1 {
+            return Ok(None);
+        }
+        let mut acting = None;
+        if let Some(org) = org {
+            let org = OrgId::from_trusted(org.to_owned());
+            if let Some(m) = dir_store::member_of_account(c, &org, account).await?
+                && m.status == "active"
+            {
+                acting = Some(Acting { org, member: MemberId::from_trusted(m.id), role: Role::decode(&m.role) });
+            }
+        }
+        Ok(Some(Caller::Account { account: AccountId::from_trusted(a.id), operator: a.operator == 1, acting }))
+    }
+
+    /// Switches the organization a session acts in; the account must be an active member.
+    pub async fn switch_org(&self, session: &SessionInfo, org: &OrgId) -> Result<()> {
+        let account = session.caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        let mut tx = self.store.write().await?;
+        let member = dir_store::member_of_account(&mut tx, org, account.as_str()).await?;
+        if member.is_none_or(|m| m.status != "active") {
+            return Err(DomainError::NotFound { what: "organization" }.into());
+        }
+        store::set_session_org(&mut tx, &session.id_hash, org.as_str()).await?;
+        let change = Change::new(account.as_str(), Some(org.as_str()), "account.switch_org", account.as_str());
+        self.commit(tx, &[change]).await?;
+        Ok(())
+    }
+
+    pub async fn me(&self, caller: &Caller) -> Result<Me> {
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        let mut c = self.store.read().await?;
+        let a = dir_store::account(&mut c, account.as_str()).await?.ok_or(DomainError::NotFound { what: "account" })?;
+        let organizations =
+            dir_store::memberships(&mut c, account.as_str()).await?.into_iter().map(|(id, name, _)| (id, name)).collect();
+        let acting = caller.acting();
+        Ok(Me {
+            account_id: a.id,
+            login: a.login,
+            name: a.name,
+            lang: a.lang,
+            operator: a.operator == 1,
+            organization_id: acting.map(|x| x.org.to_string()),
+            member_id: acting.map(|x| x.member.to_string()),
+            role: acting.map(|x| x.role.clone()),
+            organizations,
+        })
+    }
+
+    pub async fn set_lang(&self, caller: &Caller, lang: &str) -> Result<()> {
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        if !["en", "zh"].contains(&lang) {
+            return Err(DomainError::invalid("lang", Rule::OneOf(&["en", "zh"])).into());
+        }
+        let mut tx = self.store.write().await?;
+        dir_store::set_lang(&mut tx, account.as_str(), lang).await?;
+        self.commit(tx, &[Change::new(account.as_str(), None, "account.lang", account.as_str()).with("lang", lang)])
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the caller's own password; their other sessions and tokens stay.
+    pub async fn change_password(&self, caller: &Caller, current: &str, new: &str, address: &str) -> Result<()> {
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        validate_password("new_password", new)?;
+        let login = dir_store::account(&mut *self.store.read().await?, account.as_str())
+            .await?
+            .map(|a| a.login)
+            .unwrap_or_default();
+        self.check_credentials(&login, current, address).await.map_err(|e| match e {
+            Error::BadCredentials => DomainError::invalid("current_password", Rule::Custom("is not correct")).into(),
+            other => other,
+        })?;
+        let hash = hash_password(&self.settings, new).await?;
+        let mut tx = self.store.write().await?;
+        dir_store::set_password(&mut tx, account.as_str(), &hash).await?;
+        self.commit(tx, &[Change::new(account.as_str(), None, "account.password", account.as_str())]).await?;
+        Ok(())
+    }
+
+    /// The operator disables (or re-enables) an account; disabling ends its sessions and tokens at once.
+    pub async fn set_account_disabled(&self, caller: &Caller, account: &AccountId, disabled: bool) -> Result<()> {
+        let permit = caller.operator()?;
+        let mut tx = self.store.write().await?;
+        dir_store::account(&mut tx, account.as_str()).await?.ok_or(DomainError::NotFound { what: "account" })?;
+        dir_store::set_disabled(&mut tx, account.as_str(), disabled).await?;
+        let mut sessions = 0;
+        let mut tokens = 0;
+        if disabled {
+            sessions = store::delete_sessions(&mut tx, account.as_str(), None).await?;
+            tokens = store::revoke_tokens(&mut tx, account.as_str(), None, self.now()).await?;
+        }
+        let change = Change::new(permit.actor(), None, if disabled { "account.disable" } else { "account.enable" }, account.as_str())
+            .with("sessions_ended", sessions)
+            .with("tokens_revoked", tokens);
+        self.commit(tx, &[change]).await?;
+        Ok(())
+    }
+
+    /// Creates a token for the caller, scoped to the organization the caller acts in.
+    pub async fn create_token(&self, caller: &Caller, input: &NewToken) -> Result<CreatedToken> {
+        let acting = caller.acting().ok_or(DomainError::NotFound { what: "organization" })?;
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        let name = directory::name("name", &input.name, 100)?;
+        let days = input.expires_in_days.unwrap_or(self.settings.token_ttl_ms / 86_400_000);
+        if !(1..=365).contains(&days) {
+            return Err(DomainError::invalid("expires_in_days", Rule::Range { min: 1, max: 365 }).into());
+        }
+        let secret = format!("krt_{}", random_token(24));
+        let now = self.now();
+        let row = TokenRow {
+            id: TokenId::from_random(random_id_bytes()).to_string(),
+            secret_hash: secret_hash(&secret),
+            account_id: account.to_string(),
+            org_id: acting.org.to_string(),
+            name,
+            created_at: now,
+            expires_at: now + days * 86_400_000,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        let mut tx = self.store.write().await?;
+        store::insert_token(&mut tx, &row).await?;
+        let change = Change::new(account.as_str(), Some(acting.org.as_str()), "token.create", &row.id)
+            .with("name", &row.name)
+            .with("expires_at", row.expires_at);
+        self.commit(tx, &[change]).await?;
+        Ok(CreatedToken { token: row.into(), secret })
+    }
+
+    /// `POST /api/v1/tokens` with a login and password: throttled exactly like sign-in.
+    pub async fn create_token_with_password(
+        &self,
+        login: &str,
+        password: &str,
+        org: Option<&OrgId>,
+        input: &NewToken,
+        address: &str,
+    ) -> Result<CreatedToken> {
+        let account = self.check_credentials(login, password, address).await?;
+        let mut c = self.store.read().await?;
+        let orgs = dir_store::memberships(&mut c, &account.id).await?;
+        let chosen = match org {
+            Some(org) => orgs.iter().find(|(id, _, _)| id == org.as_str()),
+            None => orgs.first(),
+        }
+        .ok_or(DomainError::invalid("organization_id", Rule::Custom("is not an organization this account belongs to")))?;
+        let caller = self.caller_for(&mut c, &account.id, Some(&chosen.0)).await?.ok_or(Error::BadCredentials)?;
+        drop(c);
+        self.create_token(&caller, input).await
+    }
+
+    pub async fn tokens(&self, caller: &Caller) -> Result<Vec<TokenView>> {
+        let acting = caller.acting().ok_or(DomainError::NotFound { what: "organization" })?;
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        let rows = store::tokens_of(&mut *self.store.read().await?, account.as_str(), acting.org.as_str()).await?;
+        Ok(rows.into_iter().map(TokenView::from).collect())
+    }
+
+    /// Revokes one of the caller's own tokens.
+    pub async fn revoke_token(&self, caller: &Caller, id: &TokenId) -> Result<()> {
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        let mut tx = self.store.write().await?;
+        if store::revoke_token(&mut tx, id.as_str(), account.as_str(), self.now()).await? == 0 {
+            return Err(DomainError::NotFound { what: "token" }.into());
+        }
+        let org = caller.acting().map(|a| a.org.to_string());
+        self.commit(tx, &[Change::new(account.as_str(), org.as_deref(), "token.revoke", id.as_str())]).await?;
+        Ok(())
+    }
+
+    /// Milliseconds a session may stay idle; the console uses it for the cookie.
+    pub fn session_absolute_ms(&self) -> Millis {
+        self.settings.session_absolute_ms
+    }
+}
+
+impl Service {
+    /// Installation-level work (the CLI, with direct database access): acts as the account with
+    /// this login in `org` (or its first organization), without a password.
+    pub async fn caller_for_login(&self, caller: &Caller, login: &str, org: Option<&OrgId>) -> Result<Caller> {
+        caller.operator()?;
+        let login = normalize_login("login", login)?;
+        let mut c = self.store.read().await?;
+        let account = dir_store::account_by_login(&mut c, &login).await?.ok_or(DomainError::NotFound { what: "account" })?;
+        let orgs = dir_store::memberships(&mut c, &account.id).await?;
+        let chosen = match org {
+            Some(org) => orgs.iter().find(|(id, _, _)| id == org.as_str()),
+            None => orgs.first(),
+        }
+        .map(|(id, _, _)| id.clone());
+        self.caller_for(&mut c, &account.id, chosen.as_deref()).await?.ok_or(DomainError::NotFound { what: "account" }.into())
+    }
+}

@@ -1,0 +1,169 @@
+//! Keiretsu's use cases: one function per user action, each in one transaction that also
+//! appends the journal entry. Every use case takes the [`Caller`] and checks it first.
+
+pub mod demo;
+pub mod departure;
+pub mod directory;
+pub mod identity;
+pub mod idempotency;
+pub mod journal;
+pub mod notifications;
+pub mod page;
+
+use std::sync::Arc;
+
+use keiretsu_domain::DomainError;
+use keiretsu_domain::ids::RANDOM_LEN;
+use keiretsu_domain::journal::{Change, Entry};
+use keiretsu_domain::time::{Clock, Millis};
+use keiretsu_store::{Store, StoreError, Tx};
+use rand::RngCore;
+
+pub use keiretsu_domain::identity::Caller;
+pub use keiretsu_store::Backend;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Too many failed sign-ins; try again after the given seconds.
+    #[error("too many failed sign-ins; try again in {retry_after_s} seconds")]
+    Throttled { retry_after_s: i64 },
+    #[error("sign-in failed: wrong login or password")]
+    BadCredentials,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<keiretsu_store::SqlError> for Error {
+    fn from(e: keiretsu_store::SqlError) -> Self {
+        Error::Store(StoreError::Db(e))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Settings of the use cases; the server's configuration fills it in.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub session_idle_ms: Millis,
+    pub session_absolute_ms: Millis,
+    pub token_ttl_ms: Millis,
+    /// Failed sign-ins allowed per login and window.
+    pub throttle_account: i64,
+    /// Failed sign-ins allowed per client address and window.
+    pub throttle_address: i64,
+    pub throttle_window_ms: Millis,
+    /// Argon2id memory in KiB and iterations.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_idle_ms: 30 * 60_000,
+            session_absolute_ms: 12 * 3_600_000,
+            token_ttl_ms: 90 * 86_400_000,
+            throttle_account: 5,
+            throttle_address: 50,
+            throttle_window_ms: 15 * 60_000,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// The use cases, over one store and one clock.
+#[derive(Clone)]
+pub struct Service {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Settings,
+    pub(crate) departure: Arc<departure::Reactions>,
+    /// A hash checked when a login is unknown, so unknown and known logins take the same time.
+    pub(crate) decoy_hash: Arc<str>,
+}
+
+/// The real clock: the only place the service reads the system time.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> Millis {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as Millis)
+            .unwrap_or(0)
+    }
+}
+
+impl Service {
+    pub async fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Result<Service> {
+        let decoy_hash = identity::hash_password(&settings, &random_token(24)).await?;
+        Ok(Service {
+            store,
+            clock,
+            settings,
+            departure: Arc::new(departure::Reactions::builtin()),
+            decoy_hash: decoy_hash.into(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Appends the change to the journal and commits: the change and its entry land together.
+    pub(crate) async fn commit(&self, mut tx: Tx, changes: &[Change]) -> Result<Option<Entry>> {
+        let last = keiretsu_store::journal::append(&mut tx, changes, self.now()).await?;
+        tx.commit().await?;
+        Ok(last)
+    }
+}
+
+/// Random bytes for an id's random part.
+pub fn random_id_bytes() -> [u8; RANDOM_LEN] {
+    let mut bytes = [0u8; RANDOM_LEN];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+/// A random secret of `n` bytes, as lowercase hex.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    keiretsu_domain::journal::hex(&bytes)
+}
+
+/// SHA-256 of a secret, hex: how tokens and session ids are stored.
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::Digest;
+    keiretsu_domain::journal::hex(&sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// Maps a broken unique constraint to an error that names the field.
+pub(crate) fn unique_to_field(e: StoreError, field: &str) -> Error {
+    if e.unique_violation().is_some() {
+        Error::Domain(DomainError::conflict(field, keiretsu_domain::Rule::Unique))
+    } else {
+        Error::Store(e)
+    }
+}
+
+/// Opens the database at `url` and applies pending migrations.
+pub async fn open_store(url: &str, max_connections: u32) -> Result<Store> {
+    let store = Store::open(url, max_connections).await?;
+    store.migrate().await?;
+    Ok(store)
+}

@@ -1,0 +1,55 @@
+//! Page sizes and opaque cursors shared by every list.
+
+use keiretsu_domain::{DomainError, Rule};
+use serde::Serialize;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// Clamps a requested page size into 1..=200 (default 50).
+pub fn clamp(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Encodes cursor parts as hex, so a cursor is opaque and URL-safe.
+pub fn encode_cursor(parts: &[&str]) -> String {
+    keiretsu_domain::journal::hex(parts.join("\u{0}").as_bytes())
+}
+
+pub fn decode_cursor(cursor: &str, n: usize) -> Result<Vec<String>, DomainError> {
+    let bad = || DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page"));
+    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+        return Err(bad());
+    }
+    let bytes = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let parts: Vec<String> = text.split('\u{0}').map(str::to_owned).collect();
+    if parts.len() == n { Ok(parts) } else { Err(bad()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(&["Zhang Wei", "mem_x"]);
+        assert_eq!(decode_cursor(&c, 2).unwrap(), vec!["Zhang Wei", "mem_x"]);
+        assert!(decode_cursor("zz", 2).is_err());
+        assert!(decode_cursor(&c, 3).is_err());
+        assert_eq!(clamp(Some(10_000)), 200);
+        assert_eq!(clamp(Some(0)), 1);
+        assert_eq!(clamp(None), 50);
+    }
+}

@@ -1,0 +1,596 @@
+//! Organizations, departments, accounts and members. Every query about an organization's
+//! data takes the organization's id and filters by it inside the SQL.
+
+use keiretsu_domain::ids::OrgId;
+use sqlx::AnyConnection;
+
+use crate::{Backend, Result};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub certification: String,
+    pub edition: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn insert_org(c: &mut AnyConnection, org: &OrgRow) -> Result<()> {
+    sqlx::query("INSERT INTO organizations (id, name, certification, edition, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&org.id)
+        .bind(&org.name)
+        .bind(&org.certification)
+        .bind(&org.edition)
+        .bind(org.created_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn org(c: &mut AnyConnection, id: &str) -> Result<Option<OrgRow>> {
+    Ok(sqlx::query_as("SELECT id, name, certification, edition, created_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn orgs(c: &mut AnyConnection) -> Result<Vec<OrgRow>> {
+    Ok(sqlx::query_as("SELECT id, name, certification, edition, created_at FROM organizations ORDER BY name, id")
+        .fetch_all(c)
+        .await?)
+}
+
+pub async fn set_certification(c: &mut AnyConnection, id: &str, certification: &str) -> Result<u64> {
+    Ok(sqlx::query("UPDATE organizations SET certification = $1 WHERE id = $2")
+        .bind(certification)
+        .bind(id)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DepartmentRow {
+    pub id: String,
+    pub org_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_department(c: &mut AnyConnection, d: &DepartmentRow) -> Result<()> {
+    sqlx::query("INSERT INTO departments (id, org_id, parent_id, name, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&d.id)
+        .bind(&d.org_id)
+        .bind(&d.parent_id)
+        .bind(&d.name)
+        .bind(d.created_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn departments(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<DepartmentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, org_id, parent_id, name, created_at FROM departments WHERE org_id = $1 ORDER BY name, id",
+    )
+    .bind(org.as_str())
+    .fetch_all(c)
+    .await?)
+}
+
+pub async fn department(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<Option<DepartmentRow>> {
+    Ok(sqlx::query_as("SELECT id, org_id, parent_id, name, created_at FROM departments WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn update_department(c: &mut AnyConnection, org: &OrgId, id: &str, name: &str, parent: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE departments SET name = $1, parent_id = $2 WHERE org_id = $3 AND id = $4")
+        .bind(name)
+        .bind(parent)
+        .bind(org.as_str())
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Counts of what keeps a department from being deleted: child departments and active members.
+pub async fn department_contents(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<(i64, i64)> {
+    let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM departments WHERE org_id = $1 AND parent_id = $2")
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+    let members: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM member_departments md JOIN members m ON m.id = md.member_id \
+         WHERE md.department_id = $1 AND m.status = 'active'",
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await?;
+    Ok((children, members))
+}
+
+pub async fn delete_department(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM member_departments WHERE department_id = $1").bind(id).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM department_heads WHERE department_id = $1").bind(id).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM departments WHERE org_id = $1 AND id = $2").bind(org.as_str()).bind(id).execute(c).await?;
+    Ok(())
+}
+
+/// `(department_id, member_id)` of every head in the organization.
+pub async fn heads(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT h.department_id, h.member_id FROM department_heads h JOIN departments d ON d.id = h.department_id \
+         WHERE d.org_id = $1 ORDER BY h.department_id, h.member_id",
+    )
+    .bind(org.as_str())
+    .fetch_all(c)
+    .await?)
+}
+
+pub async fn set_heads(c: &mut AnyConnection, department: &str, members: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM department_heads WHERE department_id = $1").bind(department).execute(&mut *c).await?;
+    for m in members {
+        sqlx::query("INSERT INTO department_heads (department_id, member_id) VALUES ($1, $2)")
+            .bind(department)
+            .bind(m)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Departments a member heads; removes the headships and returns them.
+pub async fn remove_headships(c: &mut AnyConnection, member: &str) -> Result<Vec<String>> {
+    let deps: Vec<String> =
+        sqlx::query_scalar("SELECT department_id FROM department_heads WHERE member_id = $1 ORDER BY department_id")
+            .bind(member)
+            .fetch_all(&mut *c)
+            .await?;
+    sqlx::query("DELETE FROM department_heads WHERE member_id = $1").bind(member).execute(c).await?;
+    Ok(deps)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub operator: i64,
+    pub disabled: i64,
+    pub lang: String,
+    pub created_at: i64,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, login, name, phone, email, password_hash, operator, disabled, lang, created_at";
+
+pub async fn insert_account(c: &mut AnyConnection, a: &AccountRow) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(&a.id)
+    .bind(&a.login)
+    .bind(&a.name)
+    .bind(&a.phone)
+    .bind(&a.email)
+    .bind(&a.password_hash)
+    .bind(a.operator)
+    .bind(a.disabled)
+    .bind(&a.lang)
+    .bind(a.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn account(c: &mut AnyConnection, id: &str) -> Result<Option<AccountRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn account_by_login(c: &mut AnyConnection, login: &str) -> Result<Option<AccountRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = $1"))
+        .bind(login)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn operator_exists(c: &mut AnyConnection) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE operator = 1").fetch_one(c).await?;
+    Ok(n > 0)
+}
+
+pub async fn set_password(c: &mut AnyConnection, account: &str, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2").bind(hash).bind(account).execute(c).await?;
+    Ok(())
+}
+
+pub async fn set_disabled(c: &mut AnyConnection, account: &str, disabled: bool) -> Result<()> {
+    sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
+        .bind(crate::flag(disabled))
+        .bind(account)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_lang(c: &mut AnyConnection, account: &str, lang: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET lang = $1 WHERE id = $2").bind(lang).bind(account).execute(c).await?;
+    Ok(())
+}
+
+pub async fn update_account_contact(c: &mut AnyConnection, account: &str, phone: Option<&str>, email: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE accounts SET phone = $1, email = $2 WHERE id = $3")
+        .bind(phone)
+        .bind(email)
+        .bind(account)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: String,
+    pub org_id: String,
+    pub account_id: String,
+    pub login: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub title: Option<String>,
+    pub employee_no: Option<String>,
+    pub supervisor_id: Option<String>,
+    pub status: String,
+    pub role: String,
+    pub joined_at: i64,
+    pub left_at: Option<i64>,
+}
+
+const MEMBER_SELECT: &str = "SELECT m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a.email, m.title, \
+    m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at \
+    FROM members m JOIN accounts a ON a.id = m.account_id";
+
+/// The text member search matches against: lowercased, one field per line.
+pub fn search_key(m: &MemberRow) -> String {
+    [Some(&m.name), Some(&m.login), m.phone.as_ref(), m.email.as_ref(), m.employee_no.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|s| s.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub async fn insert_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO members (id, org_id, account_id, name, title, employee_no, supervisor_id, status, role, search, joined_at, left_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&m.id)
+    .bind(&m.org_id)
+    .bind(&m.account_id)
+    .bind(&m.name)
+    .bind(&m.title)
+    .bind(&m.employee_no)
+    .bind(&m.supervisor_id)
+    .bind(&m.status)
+    .bind(&m.role)
+    .bind(search_key(m))
+    .bind(m.joined_at)
+    .bind(m.left_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Writes a member's own fields back (name, title, employee number, supervisor, status, role).
+pub async fn update_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
+    sqlx::query(
+        "UPDATE members SET name = $1, title = $2, employee_no = $3, supervisor_id = $4, status = $5, role = $6, \
+         search = $7, joined_at = $8, left_at = $9 WHERE org_id = $10 AND id = $11",
+    )
+    .bind(&m.name)
+    .bind(&m.title)
+    .bind(&m.employee_no)
+    .bind(&m.supervisor_id)
+    .bind(&m.status)
+    .bind(&m.role)
+    .bind(search_key(m))
+    .bind(m.joined_at)
+    .bind(m.left_at)
+    .bind(&m.org_id)
+    .bind(&m.id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn member(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<Option<MemberRow>> {
+    Ok(sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.id = $2"))
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn member_by_employee_no(c: &mut AnyConnection, org: &OrgId, no: &str) -> Result<Option<MemberRow>> {
+    Ok(sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.employee_no = $2"))
+        .bind(org.as_str())
+        .bind(no)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn member_of_account(c: &mut AnyConnection, org: &OrgId, account: &str) -> Result<Option<MemberRow>> {
+    Ok(sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.account_id = $2"))
+        .bind(org.as_str())
+        .bind(account)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// An account's active memberships, with their organizations' names, for the organization switcher.
+pub async fn memberships(c: &mut AnyConnection, account: &str) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT o.id, o.name, m.id FROM members m JOIN organizations o ON o.id = m.org_id \
+         WHERE m.account_id = $1 AND m.status = 'active' ORDER BY o.name, o.id",
+    )
+    .bind(account)
+    .fetch_all(c)
+    .await?)
+}
+
+pub async fn members_by_ids(c: &mut AnyConnection, org: &OrgId, ids: &[String]) -> Result<Vec<MemberRow>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.id IN ({})", placeholders(2, ids.len()));
+    let mut q = sqlx::query_as(&sql).bind(org.as_str());
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(c).await?)
+}
+
+/// Members whose supervisor is `member`.
+pub async fn reports(c: &mut AnyConnection, org: &OrgId, member: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM members WHERE org_id = $1 AND supervisor_id = $2 ORDER BY id")
+        .bind(org.as_str())
+        .bind(member)
+        .fetch_all(c)
+        .await?)
+}
+
+pub async fn set_supervisor_of(c: &mut AnyConnection, org: &OrgId, members: &[String], supervisor: Option<&str>) -> Result<()> {
+    for m in members {
+        sqlx::query("UPDATE members SET supervisor_id = $1 WHERE org_id = $2 AND id = $3")
+            .bind(supervisor)
+            .bind(org.as_str())
+            .bind(m)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn set_member_departments(c: &mut AnyConnection, member: &str, departments: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM member_departments WHERE member_id = $1").bind(member).execute(&mut *c).await?;
+    for d in departments {
+        sqlx::query("INSERT INTO member_departments (member_id, department_id) VALUES ($1, $2)")
+            .bind(member)
+            .bind(d)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `(member_id, department_id)` pairs for the given members.
+pub async fn departments_of(c: &mut AnyConnection, members: &[String]) -> Result<Vec<(String, String)>> {
+    if members.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT member_id, department_id FROM member_departments WHERE member_id IN ({}) ORDER BY member_id, department_id",
+        placeholders(1, members.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for m in members {
+        q = q.bind(m);
+    }
+    Ok(q.fetch_all(c).await?)
+}
+
+/// A filtered, name-ordered page of an organization's members.
+#[derive(Clone, Debug, Default)]
+pub struct MemberFilter {
+    /// Lowercased substring of name, login, phone, email or employee number.
+    pub text: Option<String>,
+    /// Members of any of these departments.
+    pub departments: Option<Vec<String>>,
+    pub status: Option<String>,
+    /// Cursor: the `(name, id)` of the last member of the previous page.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+pub async fn list_members(c: &mut AnyConnection, backend: Backend, org: &OrgId, f: &MemberFilter) -> Result<Vec<MemberRow>> {
+    // Byte order on both databases, so pages and cursors agree whatever the server's locale.
+    let collate = if backend == Backend::Postgres { " COLLATE \"C\"" } else { "" };
+    let mut n = 1;
+    let mut p = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut sql = format!("{MEMBER_SELECT} WHERE m.org_id = $1");
+    if f.status.is_some() {
+        sql += &format!(" AND m.status = {}", p());
+    }
+    if f.text.is_some() {
+        sql += &format!(" AND m.search LIKE {}", p());
+    }
+    if let Some(deps) = &f.departments {
+        let list: Vec<String> = deps.iter().map(|_| p()).collect();
+        sql += &format!(
+            " AND m.id IN (SELECT member_id FROM member_departments WHERE department_id IN ({}))",
+            if list.is_empty() { "NULL".to_owned() } else { list.join(", ") }
+        );
+    }
+    if f.after.is_some() {
+        let (name, name2, id) = (p(), p(), p());
+        sql += &format!(" AND (m.name{collate} > {name} OR (m.name = {name2} AND m.id > {id}))");
+    }
+    sql += &format!(" ORDER BY m.name{collate}, m.id LIMIT {}", p());
+    let mut q = sqlx::query_as(&sql).bind(org.as_str());
+    if let Some(s) = &f.status {
+        q = q.bind(s);
+    }
+    if let Some(t) = &f.text {
+        q = q.bind(format!("%{}%", t.replace(['%', '_'], "")));
+    }
+    if let Some(deps) = &f.departments {
+        for d in deps {
+            q = q.bind(d);
+        }
+    }
+    if let Some((name, id)) = &f.after {
+        q = q.bind(name).bind(name).bind(id);
+    }
+    Ok(q.bind(f.limit).fetch_all(c).await?)
+}
+
+pub async fn count_members(c: &mut AnyConnection, org: &OrgId) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND status = 'active'")
+        .bind(org.as_str())
+        .fetch_one(c)
+        .await?)
+}
+
+/// `$start, $start+1, ...` for an `IN` list of `count` values.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Accounts of the organization's active primary admins.
+pub async fn primary_admin_accounts(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM members WHERE org_id = $1 AND role = 'primary_admin' AND status = 'active' ORDER BY id",
+    )
+    .bind(org.as_str())
+    .fetch_all(c)
+    .await?)
+}
+
+/// Active members per department of the organization.
+pub async fn department_member_counts(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT md.department_id, COUNT(*) FROM member_departments md JOIN members m ON m.id = md.member_id \
+         WHERE m.org_id = $1 AND m.status = 'active' GROUP BY md.department_id",
+    )
+    .bind(org.as_str())
+    .fetch_all(c)
+    .await?)
+}
+
+/// `(employee_no, member id, account login)` of every numbered member, for imports.
+pub async fn employee_numbers(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT m.employee_no, m.id, a.login FROM members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.org_id = $1 AND m.employee_no IS NOT NULL",
+    )
+    .bind(org.as_str())
+    .fetch_all(c)
+    .await?)
+}
+
+/// `(login, account id, member id in this org if any)` for the given logins.
+pub async fn accounts_by_logins(c: &mut AnyConnection, org: &OrgId, logins: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut out = Vec::new();
+    for batch in logins.chunks(500) {
+        let sql = format!(
+            "SELECT a.login, a.id, m.id FROM accounts a LEFT JOIN members m ON m.account_id = a.id AND m.org_id = $1 \
+             WHERE a.login IN ({})",
+            placeholders(2, batch.len())
+        );
+        let mut q = sqlx::query_as(&sql).bind(org.as_str());
+        for l in batch {
+            q = q.bind(l);
+        }
+        out.extend(q.fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
+/// Inserts many accounts, many rows per statement.
+pub async fn insert_accounts(c: &mut AnyConnection, rows: &[AccountRow]) -> Result<()> {
+    for batch in rows.chunks(300) {
+        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 10 + 1, 10))).collect();
+        let sql = format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(&sql);
+        for a in batch {
+            q = q
+                .bind(&a.id)
+                .bind(&a.login)
+                .bind(&a.name)
+                .bind(&a.phone)
+                .bind(&a.email)
+                .bind(&a.password_hash)
+                .bind(a.operator)
+                .bind(a.disabled)
+                .bind(&a.lang)
+                .bind(a.created_at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Inserts many members with their departments, many rows per statement.
+pub async fn insert_members(c: &mut AnyConnection, rows: &[(MemberRow, Vec<String>)]) -> Result<()> {
+    for batch in rows.chunks(250) {
+        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 12 + 1, 12))).collect();
+        let sql = format!(
+            "INSERT INTO members (id, org_id, account_id, name, title, employee_no, supervisor_id, status, role, search, joined_at, left_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (m, _) in batch {
+            q = q
+                .bind(&m.id)
+                .bind(&m.org_id)
+                .bind(&m.account_id)
+                .bind(&m.name)
+                .bind(&m.title)
+                .bind(&m.employee_no)
+                .bind(&m.supervisor_id)
+                .bind(&m.status)
+                .bind(&m.role)
+                .bind(search_key(m))
+                .bind(m.joined_at)
+                .bind(m.left_at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    let pairs: Vec<(&str, &str)> =
+        rows.iter().flat_map(|(m, deps)| deps.iter().map(move |d| (m.id.as_str(), d.as_str()))).collect();
+    for batch in pairs.chunks(1000) {
+        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 2 + 1, 2))).collect();
+        let sql = format!("INSERT INTO member_departments (member_id, department_id) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(&sql);
+        for (m, d) in batch {
+            q = q.bind(*m).bind(*d);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}

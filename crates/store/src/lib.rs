@@ -1,0 +1,180 @@
+//! The only crate that speaks SQL. One code path over sqlx's `Any` driver serves SQLite and
+//! PostgreSQL; the backend is chosen at run time by the database URL.
+
+pub mod directory;
+pub mod identity;
+pub mod idempotency;
+pub mod journal;
+pub mod notifications;
+
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor};
+
+pub use sqlx::AnyConnection;
+pub use sqlx::Error as SqlError;
+
+/// Migrations, embedded in the binary and applied at start.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url: use sqlite:PATH or postgres://")]
+    UnsupportedUrl,
+}
+
+impl StoreError {
+    /// The name of the unique constraint a write broke, if that is what happened.
+    pub fn unique_violation(&self) -> Option<String> {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Some(e.constraint().map(str::to_owned).unwrap_or_else(|| e.message().to_owned()))
+            }
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A write transaction. On SQLite it begins IMMEDIATE, taking the write lock up front, so a
+/// read-then-write inside it cannot fail half-way with a busy snapshot.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.inner.commit().await?)
+    }
+}
+
+impl Store {
+    /// Opens `sqlite:PATH` (created if missing) or `postgres://...`. Does not migrate.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_owned()
+        };
+        let options: AnyConnectOptions = url.parse::<AnyConnectOptions>()?.disable_statement_logging();
+        if backend == Backend::Sqlite {
+            // WAL is a property of the file: set it once, before the pool opens.
+            let mut conn = AnyConnection::connect_with(&options).await?;
+            conn.execute("PRAGMA journal_mode = WAL").await?;
+            conn.close().await?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // An acknowledged write survives a power failure.
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies pending migrations. On PostgreSQL sqlx holds an advisory lock meanwhile, so two
+    /// replicas starting together do not race.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// True when every embedded migration has been applied.
+    pub async fn migrations_applied(&self) -> Result<bool> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await
+            .or_else(|_| Ok::<i64, sqlx::Error>(-1))?;
+        Ok(applied == MIGRATOR.iter().count() as i64)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn read(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    pub async fn write(&self) -> Result<Tx> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx { inner, backend: self.backend })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `0`/`1` integers are how both databases carry booleans through `Any`.
+pub fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
