@@ -86,11 +86,21 @@ impl From<DomainError> for ApiError {
     }
 }
 
-/// Serde's messages name the field in backticks: `unknown field `x``, `missing field `y``.
+/// The field a deserialization error is about: the path axum puts before the message
+/// (`department_ids[0]: ...`), else the name serde quotes (`missing field `login``).
 fn serde_field(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(message[start..start + len].to_owned())
+    let rest = message.split_once("target type: ").map_or(message, |(_, r)| r);
+    if let Some((path, _)) = rest.split_once(": ")
+        && !path.is_empty()
+        && path != "."
+        && !path.contains(' ')
+    {
+        let top = path.split(['.', '[']).next().unwrap_or(path);
+        return Some(top.to_owned());
+    }
+    let start = rest.find('`')? + 1;
+    let len = rest[start..].find('`')?;
+    Some(rest[start..start + len].to_owned())
 }
 
 impl From<JsonRejection> for ApiError {
@@ -109,6 +119,7 @@ impl From<JsonRejection> for ApiError {
             e = ApiError::new(status, "/problems/unsupported-media-type", "Unsupported media type", "send `Content-Type: application/json`");
         } else if status == StatusCode::BAD_REQUEST {
             e.0.title = "Malformed JSON";
+            e.0.status = status.as_u16();
         }
         e.0.field = field.or(Some("body".into()));
         e
