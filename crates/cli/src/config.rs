@@ -153,7 +153,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("k.toml");
         std::fs::write(&file, "listen = \"0.0.0.0:1\"\nlog = \"debug\"\n").unwrap();
-        let c = Config::load(Some(&file), &Overrides { listen: Some("127.0.0.1:2".into()), ..Default::default() }).unwrap();
+        let c =
+            Config::load(Some(&file), &Overrides { listen: Some("127.0.0.1:2".into()), ..Default::default() }).unwrap();
         assert_eq!(c.listen, "127.0.0.1:2");
         assert_eq!(c.log, "debug");
     }

@@ -108,7 +108,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn load(cli_config: Option<&PathBuf>, at: &Where) -> anyhow::Result<Config> {
-    let overrides = Overrides { listen: at.listen.clone(), data_dir: at.data_dir.clone(), database_url: at.database_url.clone() };
+    let overrides =
+        Overrides { listen: at.listen.clone(), data_dir: at.data_dir.clone(), database_url: at.database_url.clone() };
     Ok(Config::load(cli_config.map(PathBuf::as_path), &overrides)?)
 }
 
@@ -165,9 +166,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("line {}: {} {}", e.line, e.field, e.reason);
             }
             if !report.applied {
-                bail!("{} bad rows: nothing was imported (use --skip-bad to import the good rows)", report.errors.len());
+                bail!(
+                    "{} bad rows: nothing was imported (use --skip-bad to import the good rows)",
+                    report.errors.len()
+                );
             }
-            println!("imported: {} created, {} updated, {} bad rows skipped", report.created, report.updated, report.skipped);
+            println!(
+                "imported: {} created, {} updated, {} bad rows skipped",
+                report.created, report.updated, report.skipped
+            );
             Ok(())
         }
         Command::Token { what: TokenWhat::Create { at, login, org, name, days } } => {
@@ -177,7 +184,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let caller = svc.caller_for_login(&Caller::System, &login, org.as_ref()).await?;
             let token = svc.create_token(&caller, &NewToken { name, expires_in_days: days }).await?;
             println!("{}", token.secret);
-            eprintln!("token {} for {login} in {}, expires {}", token.token.id, token.token.organization_id, token.token.expires_at);
+            eprintln!(
+                "token {} for {login} in {}, expires {}",
+                token.token.id, token.token.organization_id, token.token.expires_at
+            );
             Ok(())
         }
         Command::Verify(at) => {
@@ -215,7 +225,8 @@ impl keiretsu_service::directory::Progress for Bar {
 }
 
 fn init_logs(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     tracing::info!(config = ?config, "configuration");
 }
@@ -225,7 +236,9 @@ async fn serve(config: &Config, svc: Service) -> anyhow::Result<()> {
     if let Some(generated) = svc.ensure_operator(password.as_deref()).await? {
         println!("Platform operator created: login `operator`, password `{generated}` (shown only now).");
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = ?svc.store().backend(), "listening");
     println!("Listening on http://{addr}");

@@ -217,7 +217,9 @@ pub fn parse_import(text: &str) -> Result<(Vec<ImportRow>, Vec<RowError>), Domai
         if !IMPORT_COLUMNS.contains(&col.as_str()) {
             return Err(DomainError::invalid(
                 "file",
-                Rule::Custom("has an unknown column; allowed: employee_no, name, login, phone, email, title, department"),
+                Rule::Custom(
+                    "has an unknown column; allowed: employee_no, name, login, phone, email, title, department",
+                ),
             ));
         }
         index.insert(col, i);
@@ -278,7 +280,11 @@ pub fn parse_import(text: &str) -> Result<(Vec<ImportRow>, Vec<RowError>), Domai
                         reason: format!("repeats the employee number of line {first}"),
                     });
                 } else if let Some(first) = dup_login {
-                    errors.push(RowError { line, field: "login".into(), reason: format!("repeats the login of line {first}") });
+                    errors.push(RowError {
+                        line,
+                        field: "login".into(),
+                        reason: format!("repeats the login of line {first}"),
+                    });
                 } else {
                     rows.push(row);
                 }

@@ -69,9 +69,9 @@ impl Role {
 
     pub fn decode(text: &str) -> Role {
         match text.split_once(':') {
-            Some(("sub_admin", scopes)) => Role::SubAdmin(
-                scopes.split(',').filter_map(|s| Scope::parse("role", s).ok()).collect(),
-            ),
+            Some(("sub_admin", scopes)) => {
+                Role::SubAdmin(scopes.split(',').filter_map(|s| Scope::parse("role", s).ok()).collect())
+            }
             _ if text == "primary_admin" => Role::PrimaryAdmin,
             _ => Role::Member,
         }
@@ -91,7 +91,11 @@ pub enum Caller {
     Anonymous,
     /// The installation's own work (start-up, demo seeding, migrations of data).
     System,
-    Account { account: AccountId, operator: bool, acting: Option<Acting> },
+    Account {
+        account: AccountId,
+        operator: bool,
+        acting: Option<Acting>,
+    },
 }
 
 /// What a caller wants to do inside an organization.
@@ -166,9 +170,13 @@ impl Caller {
     pub fn permit(&self, org: &OrgId, need: Need) -> Result<Permit, DomainError> {
         let acting = match self {
             Caller::Anonymous => return Err(NOT_SIGNED_IN),
-            Caller::System => return Ok(Permit { org: org.clone(), actor: self.actor() }),
+            Caller::System => {
+                return Ok(Permit { org: org.clone(), actor: self.actor() });
+            }
             // The operator runs the installation but never reads a tenant's business data.
-            Caller::Account { acting: None, .. } => return Err(DomainError::NotFound { what: "organization" }),
+            Caller::Account { acting: None, .. } => {
+                return Err(DomainError::NotFound { what: "organization" });
+            }
             Caller::Account { acting: Some(acting), .. } => acting,
         };
         if &acting.org != org {
@@ -252,10 +260,7 @@ mod tests {
         let b = OrgId::from_random([4; RANDOM_LEN]);
         let admin_a = member_of(&a, Role::PrimaryAdmin);
         assert!(admin_a.permit(&a, Need::Manage(Scope::Directory)).is_ok());
-        assert_eq!(
-            admin_a.permit(&b, Need::Read).unwrap_err(),
-            DomainError::NotFound { what: "organization" }
-        );
+        assert_eq!(admin_a.permit(&b, Need::Read).unwrap_err(), DomainError::NotFound { what: "organization" });
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub struct Change {
 }
 
 impl Change {
-    pub fn new(actor: impl Into<String>, organization: Option<&str>, action: &'static str, target: impl Into<String>) -> Self {
+    pub fn new(
+        actor: impl Into<String>,
+        organization: Option<&str>,
+        action: &'static str,
+        target: impl Into<String>,
+    ) -> Self {
         Self {
             actor: actor.into(),
             organization: organization.map(str::to_owned),

@@ -68,11 +68,7 @@ pub fn parse_rfc3339(field: &str, text: &str) -> Result<Millis, DomainError> {
     let b = text.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Result<i64, DomainError> {
         let part = text.get(r).ok_or_else(bad)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().map_err(|_| bad())
-        } else {
-            Err(bad())
-        }
+        if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().map_err(|_| bad()) } else { Err(bad()) }
     };
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());

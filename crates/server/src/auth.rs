@@ -68,13 +68,23 @@ impl FromRequestParts<AppState> for Auth {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or_else(|| ApiError::unauthenticated().with_field("authorization"))?;
             let caller = state.svc.token(secret.trim()).await?.ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "/problems/unauthenticated", "Not signed in", "the token is unknown, revoked or expired")
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "/problems/unauthenticated",
+                    "Not signed in",
+                    "the token is unknown, revoked or expired",
+                )
             })?;
             return Ok(Auth { caller, session: None, address });
         }
         if let Some(secret) = cookie(&parts.headers, session_cookie_name(state)) {
             let Some(session) = state.svc.session(secret).await? else {
-                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "/problems/unauthenticated", "Not signed in", "the session has ended; sign in again"));
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "/problems/unauthenticated",
+                    "Not signed in",
+                    "the session has ended; sign in again",
+                ));
             };
             // A cookie rides along on cross-site requests: changes need the session's CSRF token.
             if !is_safe(&parts.method) {
@@ -94,8 +104,13 @@ pub fn is_safe(method: &Method) -> bool {
 }
 
 pub fn csrf_error() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "/problems/csrf", "CSRF check failed", "the form is stale or came from another site; reload the page")
-        .with_field("csrf")
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "/problems/csrf",
+        "CSRF check failed",
+        "the form is stale or came from another site; reload the page",
+    )
+    .with_field("csrf")
 }
 
 /// A console session (signed in), without reading the body.
@@ -137,14 +152,16 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
         let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_error().into_response())?;
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_error().into_response())?;
         let sent = pairs.iter().position(|(k, _)| k == "csrf").map(|i| pairs.remove(i).1);
         if sent.as_deref() != Some(session.csrf_token.as_str()) {
             return Err(csrf_error().into_response());
         }
         let rest = serde_urlencoded::to_string(&pairs).map_err(|_| csrf_error().into_response())?;
         let form = serde_urlencoded::from_str(&rest).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", e.to_string()).into_response()
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", e.to_string())
+                .into_response()
         })?;
         Ok(Csrf { session, form, address })
     }

@@ -32,7 +32,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError(Problem { kind, title, status: status.as_u16(), detail: detail.into(), field: None, retry_after: None })
+        ApiError(Problem {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            field: None,
+            retry_after: None,
+        })
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -41,7 +48,12 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "/problems/unauthenticated", "Not signed in", "sign in or send a bearer token")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/unauthenticated",
+            "Not signed in",
+            "sign in or send a bearer token",
+        )
     }
 
     pub fn status(&self) -> u16 {
@@ -54,16 +66,29 @@ impl From<Error> for ApiError {
         match e {
             Error::Domain(d) => d.into(),
             Error::Throttled { retry_after_s } => {
-                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "/problems/throttled", "Too many attempts", e.to_string());
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "/problems/throttled",
+                    "Too many attempts",
+                    e.to_string(),
+                );
                 e.0.retry_after = Some(retry_after_s);
                 e
             }
-            Error::BadCredentials => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "/problems/bad-credentials", "Sign-in failed", "wrong login or password")
-            }
+            Error::BadCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "/problems/bad-credentials",
+                "Sign-in failed",
+                "wrong login or password",
+            ),
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "/problems/internal", "Internal error", "the server could not finish the request")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "/problems/internal",
+                    "Internal error",
+                    "the server could not finish the request",
+                )
             }
         }
     }
@@ -74,14 +99,19 @@ impl From<DomainError> for ApiError {
         let detail = d.to_string();
         match &d {
             DomainError::Invalid { field, .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", detail).with_field(field.clone())
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", detail)
+                    .with_field(field.clone())
             }
             DomainError::Conflict { field, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "/problems/conflict", "Conflict", detail).with_field(field.clone())
             }
-            DomainError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", detail),
+            DomainError::NotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", detail)
+            }
             DomainError::Forbidden(_) if d == keiretsu_domain::identity::NOT_SIGNED_IN => ApiError::unauthenticated(),
-            DomainError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail),
+            DomainError::Forbidden(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail)
+            }
         }
     }
 }
@@ -108,7 +138,12 @@ impl From<JsonRejection> for ApiError {
         let status = r.status();
         let text = r.body_text();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::new(status, "/problems/payload-too-large", "Body too large", "the request body is larger than this endpoint accepts");
+            return ApiError::new(
+                status,
+                "/problems/payload-too-large",
+                "Body too large",
+                "the request body is larger than this endpoint accepts",
+            );
         }
         let field = match &r {
             JsonRejection::JsonDataError(_) => serde_field(&text),
@@ -116,7 +151,12 @@ impl From<JsonRejection> for ApiError {
         };
         let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", text);
         if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            e = ApiError::new(status, "/problems/unsupported-media-type", "Unsupported media type", "send `Content-Type: application/json`");
+            e = ApiError::new(
+                status,
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+                "send `Content-Type: application/json`",
+            );
         } else if status == StatusCode::BAD_REQUEST {
             e.0.title = "Malformed JSON";
             e.0.status = status.as_u16();

@@ -80,10 +80,7 @@ mod tests {
     fn every_key_used_in_the_console_exists() {
         // Keys are string literals passed to t/tf in console sources; each must be in English.
         let en = parse_catalogue(EN);
-        let sources = [
-            include_str!("console/mod.rs"),
-            include_str!("console/pages.rs"),
-        ];
+        let sources = [include_str!("console/mod.rs"), include_str!("console/pages.rs")];
         for src in sources {
             for (i, _) in src.match_indices("t(lang, \"") {
                 let rest = &src[i + 9..];

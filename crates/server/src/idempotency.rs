@@ -27,7 +27,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, ApiError> {
-    let Some(key) = req.headers().get(HEADER).cloned() else { return Ok(next.run(req).await) };
+    let Some(key) = req.headers().get(HEADER).cloned() else {
+        return Ok(next.run(req).await);
+    };
     if req.method() != Method::POST {
         return Ok(next.run(req).await);
     }
@@ -36,8 +38,13 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", "Idempotency-Key must be 1 to 255 visible ASCII characters")
-                .with_field("Idempotency-Key")
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/problems/validation",
+                "Invalid input",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+            .with_field("Idempotency-Key")
         })?
         .to_owned();
     // Keys belong to the credential that sent them, so two clients never share one.
@@ -50,16 +57,23 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     let scope = secret_hash(credential);
     let (parts, body) = req.into_parts();
     let bytes = to_bytes(body, IMPORT_LIMIT).await.map_err(|_| {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "/problems/payload-too-large", "Body too large", "the request body is too large")
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "/problems/payload-too-large",
+            "Body too large",
+            "the request body is too large",
+        )
     })?;
-    let fingerprint = secret_hash(&format!("{} {}\n{}", parts.method, parts.uri.path(), String::from_utf8_lossy(&bytes)));
+    let fingerprint =
+        secret_hash(&format!("{} {}\n{}", parts.method, parts.uri.path(), String::from_utf8_lossy(&bytes)));
     let svc = &state.svc;
     if svc.idempotency_reserve(&scope, &key, &fingerprint).await? {
         let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
         let status = res.status();
         let (res_parts, res_body) = res.into_parts();
         let body = to_bytes(res_body, usize::MAX).await.unwrap_or_default();
-        let answer = (!status.is_server_error()).then(|| (status.as_u16(), String::from_utf8_lossy(&body).into_owned()));
+        let answer =
+            (!status.is_server_error()).then(|| (status.as_u16(), String::from_utf8_lossy(&body).into_owned()));
         svc.idempotency_finish(&scope, &key, answer.as_ref().map(|(s, b)| (*s, b.as_str()))).await?;
         return Ok(Response::from_parts(res_parts, Body::from(body)));
     }
@@ -84,9 +98,21 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
                 return Ok(res);
             }
             // The first request failed and gave the key back: this one may run it again.
-            None => return Err(ApiError::new(StatusCode::CONFLICT, "/problems/idempotency-retry", "Retry", "the first request with this key failed; send it again")),
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "/problems/idempotency-retry",
+                    "Retry",
+                    "the first request with this key failed; send it again",
+                ));
+            }
             Some(_) if tokio::time::Instant::now() >= deadline => {
-                return Err(ApiError::new(StatusCode::CONFLICT, "/problems/idempotency-in-progress", "In progress", "a request with this Idempotency-Key is still running"));
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "/problems/idempotency-in-progress",
+                    "In progress",
+                    "a request with this Idempotency-Key is still running",
+                ));
             }
             Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }

@@ -73,7 +73,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     match state.svc.store().migrations_applied().await {
         Ok(true) => "ready".into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], "database unreachable").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], "database unreachable")
+            .into_response(),
     }
 }
 

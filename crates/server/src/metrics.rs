@@ -37,7 +37,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
     out.push_str("# TYPE keiretsu_http_requests_total counter\n");
     let snapshot: Vec<_> = state.metrics.requests.lock().map(|m| m.clone().into_iter().collect()).unwrap_or_default();
     for ((method, route, status), (count, _)) in &snapshot {
-        out.push_str(&format!("keiretsu_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}\n"));
+        out.push_str(&format!(
+            "keiretsu_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}\n"
+        ));
     }
     out.push_str("# HELP keiretsu_http_request_seconds_total Time spent answering, by method, route and status.\n");
     out.push_str("# TYPE keiretsu_http_request_seconds_total counter\n");
@@ -47,7 +49,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
         ));
     }
     let revision = state.svc.latest_revision().await.unwrap_or(-1);
-    out.push_str("# HELP keiretsu_journal_revision The newest journal revision.\n# TYPE keiretsu_journal_revision gauge\n");
+    out.push_str(
+        "# HELP keiretsu_journal_revision The newest journal revision.\n# TYPE keiretsu_journal_revision gauge\n",
+    );
     out.push_str(&format!("keiretsu_journal_revision {revision}\n"));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

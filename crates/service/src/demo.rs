@@ -28,7 +28,8 @@ const TREE: &[(&str, &[&str])] = &[
     ("Human Resources", &[]),
 ];
 
-const SURNAMES: &[&str] = &["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun", "Ma", "Zhu"];
+const SURNAMES: &[&str] =
+    &["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu", "Xu", "Sun", "Ma", "Zhu"];
 const GIVEN: &[&str] =
     &["Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jun", "Hui", "Tao", "Ping", "Xin", "Hao", "Ying"];
 
@@ -61,11 +62,13 @@ impl Service {
         let mut csv = String::from("employee_no,name,login,phone,email,title,department\n");
         let mut leaves = vec![];
         for (top, subs) in TREE {
-            let parent = self.create_department(&system, &org, &NewDepartment { name: (*top).into(), parent_id: None }).await?;
+            let parent =
+                self.create_department(&system, &org, &NewDepartment { name: (*top).into(), parent_id: None }).await?;
             leaves.push((top.to_string(), parent.id.clone()));
             for sub in *subs {
                 let parent_id = Some(DepartmentId::from_trusted(parent.id.clone()));
-                let d = self.create_department(&system, &org, &NewDepartment { name: (*sub).into(), parent_id }).await?;
+                let d =
+                    self.create_department(&system, &org, &NewDepartment { name: (*sub).into(), parent_id }).await?;
                 leaves.push((format!("{top}/{sub}"), d.id));
             }
         }
@@ -74,7 +77,8 @@ impl Service {
             let (path, _) = &leaves[i % leaves.len()];
             let name = format!("{} {}", SURNAMES[i % SURNAMES.len()], GIVEN[(i / SURNAMES.len() + i) % GIVEN.len()]);
             let login = extra.get(i).map_or_else(|| format!("emp{:04}", i + 1), |l| (*l).to_owned());
-            let title = if i < leaves.len() { "Manager" } else { ["Engineer", "Specialist", "Technician", "Analyst"][i % 4] };
+            let title =
+                if i < leaves.len() { "Manager" } else { ["Engineer", "Specialist", "Technician", "Analyst"][i % 4] };
             csv.push_str(&format!(
                 "HP{:04},{name},{login},+86 139 {:04} {:04},{login}@hoshino.example,{title},{path}\n",
                 i + 1,
@@ -109,7 +113,11 @@ impl Service {
                 .members(
                     &system,
                     &org,
-                    &crate::directory::MemberQuery { department_id: Some(dep.to_string()), limit: Some(200), ..Default::default() },
+                    &crate::directory::MemberQuery {
+                        department_id: Some(dep.to_string()),
+                        limit: Some(200),
+                        ..Default::default()
+                    },
                 )
                 .await?;
             for m in staff.items.iter().filter(|m| m.id != head.as_str()) {
@@ -117,7 +125,9 @@ impl Service {
                 self.update_member(&system, &org, &MemberId::from_trusted(m.id.clone()), &patch).await?;
             }
         }
-        for (login, role) in [("demo.hr", Role::SubAdmin(vec![Scope::Directory])), ("demo.auditor", Role::SubAdmin(vec![Scope::Audit]))] {
+        for (login, role) in
+            [("demo.hr", Role::SubAdmin(vec![Scope::Directory])), ("demo.auditor", Role::SubAdmin(vec![Scope::Audit]))]
+        {
             let account = store::account_by_login(&mut *self.store.read().await?, login).await?;
             let member = match account {
                 Some(a) => store::member_of_account(&mut *self.store.read().await?, &org, &a.id).await?,

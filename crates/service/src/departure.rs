@@ -44,7 +44,12 @@ pub struct Reactions(Vec<Box<dyn Reaction>>);
 impl Reactions {
     /// Every capability's reaction to a departure, in the order they run.
     pub fn builtin() -> Reactions {
-        Reactions(vec![Box::new(EndAccess), Box::new(ReleaseHeadships), Box::new(ReassignReports), Box::new(TellSupervisor)])
+        Reactions(vec![
+            Box::new(EndAccess),
+            Box::new(ReleaseHeadships),
+            Box::new(ReassignReports),
+            Box::new(TellSupervisor),
+        ])
     }
 
     pub async fn run(&self, tx: &mut Tx, departure: &Departure) -> Result<Vec<Change>> {
@@ -117,7 +122,9 @@ struct TellSupervisor;
 impl Reaction for TellSupervisor {
     fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Option<Change>>> {
         Box::pin(async move {
-            let Some(sup) = &d.member.supervisor_id else { return Ok(None) };
+            let Some(sup) = &d.member.supervisor_id else {
+                return Ok(None);
+            };
             let Some(sup) = store::member(tx, &d.org, sup).await?.filter(|s| s.status == "active") else {
                 return Ok(None);
             };

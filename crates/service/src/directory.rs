@@ -313,7 +313,8 @@ impl Service {
         for (d, m) in store::heads(&mut c, permit.org()).await? {
             heads.entry(d).or_default().push(m);
         }
-        let counts: HashMap<String, i64> = store::department_member_counts(&mut c, permit.org()).await?.into_iter().collect();
+        let counts: HashMap<String, i64> =
+            store::department_member_counts(&mut c, permit.org()).await?.into_iter().collect();
         Ok(rows
             .into_iter()
             .map(|d| DepartmentView {
@@ -326,7 +327,12 @@ impl Service {
             .collect())
     }
 
-    pub async fn create_department(&self, caller: &Caller, org: &OrgId, input: &NewDepartment) -> Result<DepartmentView> {
+    pub async fn create_department(
+        &self,
+        caller: &Caller,
+        org: &OrgId,
+        input: &NewDepartment,
+    ) -> Result<DepartmentView> {
         let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
         let name = rules::name("name", &input.name, rules::NAME_MAX)?;
         let mut tx = self.store.write().await?;
@@ -352,7 +358,13 @@ impl Service {
     }
 
     /// Renames and/or moves a department; a move may not put it inside itself.
-    pub async fn update_department(&self, caller: &Caller, org: &OrgId, id: &DepartmentId, patch: &DepartmentPatch) -> Result<()> {
+    pub async fn update_department(
+        &self,
+        caller: &Caller,
+        org: &OrgId,
+        id: &DepartmentId,
+        patch: &DepartmentPatch,
+    ) -> Result<()> {
         let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
         let name = patch.name.as_deref().map(|n| rules::name("name", n, rules::NAME_MAX)).transpose()?;
         let mut tx = self.store.write().await?;
@@ -364,7 +376,11 @@ impl Service {
                 return Err(DomainError::invalid("parent_id", Rule::Custom("cannot move the root department")).into());
             }
             if !all.iter().any(|d| d.id == new_parent.as_str()) {
-                return Err(DomainError::invalid("parent_id", Rule::Custom("is not a department of this organization")).into());
+                return Err(DomainError::invalid(
+                    "parent_id",
+                    Rule::Custom("is not a department of this organization"),
+                )
+                .into());
             }
             rules::check_move(&parent_map(&all), id, new_parent)?;
             parent = Some(new_parent.to_string());
@@ -398,8 +414,11 @@ impl Service {
             return Err(DomainError::conflict("department_id", Rule::NotEmpty("members")).into());
         }
         store::delete_department(&mut tx, permit.org(), id.as_str()).await?;
-        self.commit(tx, &[Change::new(permit.actor(), Some(org.as_str()), "department.delete", id.as_str()).with("name", &d.name)])
-            .await?;
+        self.commit(
+            tx,
+            &[Change::new(permit.actor(), Some(org.as_str()), "department.delete", id.as_str()).with("name", &d.name)],
+        )
+        .await?;
         Ok(())
     }
 
@@ -408,16 +427,24 @@ impl Service {
         let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
         let mut tx = self.store.write().await?;
         store::department(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_DEPARTMENT)?;
-        let ids: Vec<String> = heads.member_ids.iter().map(ToString::to_string).collect::<HashSet<_>>().into_iter().collect();
+        let ids: Vec<String> =
+            heads.member_ids.iter().map(ToString::to_string).collect::<HashSet<_>>().into_iter().collect();
         let found = store::members_by_ids(&mut tx, permit.org(), &ids).await?;
         if found.len() != ids.len() || found.iter().any(|m| m.status != "active") {
-            return Err(DomainError::invalid("member_ids", Rule::Custom("must be active members of this organization")).into());
+            return Err(DomainError::invalid(
+                "member_ids",
+                Rule::Custom("must be active members of this organization"),
+            )
+            .into());
         }
         let mut ids = ids;
         ids.sort();
         store::set_heads(&mut tx, id.as_str(), &ids).await?;
-        self.commit(tx, &[Change::new(permit.actor(), Some(org.as_str()), "department.heads", id.as_str()).with("heads", &ids)])
-            .await?;
+        self.commit(
+            tx,
+            &[Change::new(permit.actor(), Some(org.as_str()), "department.heads", id.as_str()).with("heads", &ids)],
+        )
+        .await?;
         Ok(())
     }
 
@@ -472,7 +499,11 @@ impl Service {
         let (account, mut account_phone, mut account_email) = match store::account_by_login(&mut tx, &login).await? {
             Some(a) => {
                 if store::member_of_account(&mut tx, permit.org(), &a.id).await?.is_some() {
-                    return Err(DomainError::conflict("login", Rule::Custom("is already a member of this organization")).into());
+                    return Err(DomainError::conflict(
+                        "login",
+                        Rule::Custom("is already a member of this organization"),
+                    )
+                    .into());
                 }
                 // The account's own contact details belong to the person, not to this organization.
                 (a.id, a.phone, a.email)
@@ -509,11 +540,18 @@ impl Service {
         let permit = caller.permit(org, Need::Read)?;
         let mut c = self.store.read().await?;
         let m = store::member(&mut c, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
-        let deps = store::departments_of(&mut c, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
+        let deps =
+            store::departments_of(&mut c, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         Ok(member_view(m, deps))
     }
 
-    pub async fn update_member(&self, caller: &Caller, org: &OrgId, id: &MemberId, patch: &MemberPatch) -> Result<MemberView> {
+    pub async fn update_member(
+        &self,
+        caller: &Caller,
+        org: &OrgId,
+        id: &MemberId,
+        patch: &MemberPatch,
+    ) -> Result<MemberView> {
         let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
         let mut tx = self.store.write().await?;
         let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
@@ -537,7 +575,9 @@ impl Service {
             let s = if s.is_empty() { None } else { Some(MemberId::parse(s).map_err(|_| supervisor_error())?) };
             if let Some(s) = &s {
                 if s == id {
-                    return Err(DomainError::invalid("supervisor_id", Rule::Custom("cannot be the member themself")).into());
+                    return Err(
+                        DomainError::invalid("supervisor_id", Rule::Custom("cannot be the member themself")).into()
+                    );
                 }
                 active_member(&mut tx, &permit, s.as_str(), "supervisor_id").await?;
             }
@@ -546,12 +586,19 @@ impl Service {
             m.supervisor_id = s;
         }
         store::update_member(&mut tx, &m).await.map_err(|e| unique_to_field(e, "employee_no"))?;
-        let deps = store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
+        let deps =
+            store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         self.commit(tx, &[change]).await?;
         Ok(member_view(m, deps))
     }
 
-    pub async fn transfer_member(&self, caller: &Caller, org: &OrgId, id: &MemberId, to: &Transfer) -> Result<MemberView> {
+    pub async fn transfer_member(
+        &self,
+        caller: &Caller,
+        org: &OrgId,
+        id: &MemberId,
+        to: &Transfer,
+    ) -> Result<MemberView> {
         let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
         if to.department_ids.is_empty() {
             return Err(DomainError::invalid("department_ids", Rule::Required).into());
@@ -584,14 +631,17 @@ impl Service {
             )
             .into());
         }
-        let departure = Departure { org: org.clone(), member: m.clone(), actor: permit.actor().to_owned(), at: self.now() };
+        let departure =
+            Departure { org: org.clone(), member: m.clone(), actor: permit.actor().to_owned(), at: self.now() };
         m.status = "left".into();
         m.left_at = Some(departure.at);
         m.role = Role::Member.encode();
         store::update_member(&mut tx, &m).await?;
-        let mut changes = vec![Change::new(permit.actor(), Some(org.as_str()), "member.leave", id.as_str()).with("name", &m.name)];
+        let mut changes =
+            vec![Change::new(permit.actor(), Some(org.as_str()), "member.leave", id.as_str()).with("name", &m.name)];
         changes.extend(self.departure.run(&mut tx, &departure).await?);
-        let deps = store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
+        let deps =
+            store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         self.commit(tx, &changes).await?;
         Ok(member_view(m, deps))
     }
@@ -607,7 +657,8 @@ impl Service {
         m.left_at = None;
         m.joined_at = self.now();
         store::update_member(&mut tx, &m).await?;
-        let deps = store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
+        let deps =
+            store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         self.commit(tx, &[Change::new(permit.actor(), Some(org.as_str()), "member.rejoin", id.as_str())]).await?;
         Ok(member_view(m, deps))
     }
@@ -634,14 +685,16 @@ impl Service {
                 previous.role = Role::SubAdmin(Scope::ALL.to_vec()).encode();
                 store::update_member(&mut tx, &previous).await?;
                 changes.push(
-                    Change::new(permit.actor(), Some(org.as_str()), "member.role", &previous.id).with("role", &previous.role),
+                    Change::new(permit.actor(), Some(org.as_str()), "member.role", &previous.id)
+                        .with("role", &previous.role),
                 );
             }
         }
         m.role = role.encode();
         store::update_member(&mut tx, &m).await?;
         changes.push(Change::new(permit.actor(), Some(org.as_str()), "member.role", &m.id).with("role", &m.role));
-        let deps = store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
+        let deps =
+            store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         self.commit(tx, &changes).await?;
         Ok(member_view(m, deps))
     }
@@ -656,9 +709,17 @@ impl Service {
                 let d = DepartmentId::parse(d)?;
                 let all = store::departments(&mut c, permit.org()).await?;
                 if !all.iter().any(|x| x.id == d.as_str()) {
-                    return Err(DomainError::invalid("department_id", Rule::Custom("is not a department of this organization")).into());
+                    return Err(DomainError::invalid(
+                        "department_id",
+                        Rule::Custom("is not a department of this organization"),
+                    )
+                    .into());
                 }
-                let ids = if q.include_sub_departments.unwrap_or(false) { rules::subtree(&parent_map(&all), &d) } else { vec![d] };
+                let ids = if q.include_sub_departments.unwrap_or(false) {
+                    rules::subtree(&parent_map(&all), &d)
+                } else {
+                    vec![d]
+                };
                 Some(ids.into_iter().map(String::from).collect())
             }
             None => None,
@@ -748,7 +809,13 @@ impl Service {
         Ok(ImportReport { applied: true, created, updated, skipped, errors })
     }
 
-    async fn plan_import(&self, tx: &mut Tx, permit: &Permit, rows: Vec<ImportRow>, errors: &mut Vec<RowError>) -> Result<ImportPlan> {
+    async fn plan_import(
+        &self,
+        tx: &mut Tx,
+        permit: &Permit,
+        rows: Vec<ImportRow>,
+        errors: &mut Vec<RowError>,
+    ) -> Result<ImportPlan> {
         let org = permit.org();
         let all = store::departments(tx, org).await?;
         let paths = department_paths(&all);
@@ -774,10 +841,15 @@ impl Service {
             };
             if let Some((member_id, login)) = existing.get(&row.employee_no) {
                 if *login != row.login {
-                    errors.push(bad("login", format!("differs from `{login}`, the login of employee {}", row.employee_no)));
+                    errors.push(bad(
+                        "login",
+                        format!("differs from `{login}`, the login of employee {}", row.employee_no),
+                    ));
                     continue;
                 }
-                let Some(mut m) = store::member(tx, org, member_id).await? else { continue };
+                let Some(mut m) = store::member(tx, org, member_id).await? else {
+                    continue;
+                };
                 let deps = department.map(|d| vec![d]);
                 let current: Vec<String> =
                     store::departments_of(tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
@@ -792,7 +864,10 @@ impl Service {
             }
             let account_id = match accounts.get(&row.login) {
                 Some((_, Some(_))) => {
-                    errors.push(bad("login", "is already a member of this organization under another employee number".into()));
+                    errors.push(bad(
+                        "login",
+                        "is already a member of this organization under another employee number".into(),
+                    ));
                     continue;
                 }
                 Some((account, None)) => account.clone(),
@@ -836,7 +911,12 @@ impl Service {
     }
 
     /// Department ids given by a user, checked to be this organization's; the root if none.
-    async fn check_departments(&self, c: &mut AnyConnection, permit: &Permit, ids: &[DepartmentId]) -> Result<Vec<String>> {
+    async fn check_departments(
+        &self,
+        c: &mut AnyConnection,
+        permit: &Permit,
+        ids: &[DepartmentId],
+    ) -> Result<Vec<String>> {
         let all = store::departments(c, permit.org()).await?;
         if ids.is_empty() {
             return Ok(all.iter().filter(|d| d.parent_id.is_none()).map(|d| d.id.clone()).collect());
@@ -844,7 +924,11 @@ impl Service {
         let mut out: Vec<String> = Vec::new();
         for id in ids {
             if !all.iter().any(|d| d.id == id.as_str()) {
-                return Err(DomainError::invalid("department_ids", Rule::Custom("must be departments of this organization")).into());
+                return Err(DomainError::invalid(
+                    "department_ids",
+                    Rule::Custom("must be departments of this organization"),
+                )
+                .into());
             }
             if !out.iter().any(|o| o == id.as_str()) {
                 out.push(id.to_string());

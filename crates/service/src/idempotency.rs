@@ -1,7 +1,7 @@
 //! Storage for `Idempotency-Key` records; the server's middleware drives them.
 
-pub use keiretsu_store::idempotency::Record;
 use keiretsu_store::idempotency as store;
+pub use keiretsu_store::idempotency::Record;
 
 use crate::{Result, Service};
 

@@ -214,8 +214,12 @@ impl Service {
         let id_hash = secret_hash(secret);
         let now = self.now();
         let mut c = self.store.read().await?;
-        let Some(s) = store::session(&mut c, &id_hash).await? else { return Ok(None) };
-        if now - s.last_seen_at > self.settings.session_idle_ms || now - s.created_at > self.settings.session_absolute_ms {
+        let Some(s) = store::session(&mut c, &id_hash).await? else {
+            return Ok(None);
+        };
+        if now - s.last_seen_at > self.settings.session_idle_ms
+            || now - s.created_at > self.settings.session_absolute_ms
+        {
             store::delete_session(&mut c, &id_hash).await?;
             return Ok(None);
         }
@@ -234,7 +238,9 @@ impl Service {
     pub async fn token(&self, secret: &str) -> Result<Option<Caller>> {
         let now = self.now();
         let mut c = self.store.read().await?;
-        let Some(t) = store::token_by_hash(&mut c, &secret_hash(secret)).await? else { return Ok(None) };
+        let Some(t) = store::token_by_hash(&mut c, &secret_hash(secret)).await? else {
+            return Ok(None);
+        };
         if t.revoked_at.is_some() || t.expires_at <= now {
             return Ok(None);
         }
@@ -250,8 +256,15 @@ impl Service {
     }
 
     /// Builds the caller for an account acting in `org`; `None` if the account is disabled.
-    async fn caller_for(&self, c: &mut keiretsu_store::AnyConnection, account: &str, org: Option<&str>) -> Result<Option<Caller>> {
-        let Some(a) = dir_store::account(c, account).await? else { return Ok(None) };
+    async fn caller_for(
+        &self,
+        c: &mut keiretsu_store::AnyConnection,
+        account: &str,
+        org: Option<&str>,
+    ) -> Result<Option<Caller>> {
+        let Some(a) = dir_store::account(c, account).await? else {
+            return Ok(None);
+        };
         if a.disabled == 1 {
             return Ok(None);
         }
@@ -285,8 +298,11 @@ impl Service {
         let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
         let mut c = self.store.read().await?;
         let a = dir_store::account(&mut c, account.as_str()).await?.ok_or(DomainError::NotFound { what: "account" })?;
-        let organizations =
-            dir_store::memberships(&mut c, account.as_str()).await?.into_iter().map(|(id, name, _)| (id, name)).collect();
+        let organizations = dir_store::memberships(&mut c, account.as_str())
+            .await?
+            .into_iter()
+            .map(|(id, name, _)| (id, name))
+            .collect();
         let acting = caller.acting();
         Ok(Me {
             account_id: a.id,
@@ -344,9 +360,14 @@ impl Service {
             sessions = store::delete_sessions(&mut tx, account.as_str(), None).await?;
             tokens = store::revoke_tokens(&mut tx, account.as_str(), None, self.now()).await?;
         }
-        let change = Change::new(permit.actor(), None, if disabled { "account.disable" } else { "account.enable" }, account.as_str())
-            .with("sessions_ended", sessions)
-            .with("tokens_revoked", tokens);
+        let change = Change::new(
+            permit.actor(),
+            None,
+            if disabled { "account.disable" } else { "account.enable" },
+            account.as_str(),
+        )
+        .with("sessions_ended", sessions)
+        .with("tokens_revoked", tokens);
         self.commit(tx, &[change]).await?;
         Ok(())
     }
@@ -398,7 +419,10 @@ impl Service {
             Some(org) => orgs.iter().find(|(id, _, _)| id == org.as_str()),
             None => orgs.first(),
         }
-        .ok_or(DomainError::invalid("organization_id", Rule::Custom("is not an organization this account belongs to")))?;
+        .ok_or(DomainError::invalid(
+            "organization_id",
+            Rule::Custom("is not an organization this account belongs to"),
+        ))?;
         let caller = self.caller_for(&mut c, &account.id, Some(&chosen.0)).await?.ok_or(Error::BadCredentials)?;
         drop(c);
         self.create_token(&caller, input).await
@@ -436,13 +460,16 @@ impl Service {
         caller.operator()?;
         let login = normalize_login("login", login)?;
         let mut c = self.store.read().await?;
-        let account = dir_store::account_by_login(&mut c, &login).await?.ok_or(DomainError::NotFound { what: "account" })?;
+        let account =
+            dir_store::account_by_login(&mut c, &login).await?.ok_or(DomainError::NotFound { what: "account" })?;
         let orgs = dir_store::memberships(&mut c, &account.id).await?;
         let chosen = match org {
             Some(org) => orgs.iter().find(|(id, _, _)| id == org.as_str()),
             None => orgs.first(),
         }
         .map(|(id, _, _)| id.clone());
-        self.caller_for(&mut c, &account.id, chosen.as_deref()).await?.ok_or(DomainError::NotFound { what: "account" }.into())
+        self.caller_for(&mut c, &account.id, chosen.as_deref())
+            .await?
+            .ok_or(DomainError::NotFound { what: "account" }.into())
     }
 }

@@ -47,7 +47,10 @@ impl Service {
         let before = q
             .cursor
             .as_deref()
-            .map(|c| c.parse::<i64>().map_err(|_| DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page"))))
+            .map(|c| {
+                c.parse::<i64>()
+                    .map_err(|_| DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page")))
+            })
             .transpose()?;
         let text = |field: &str, v: &Option<String>| -> Result<Option<String>> {
             Ok(v.as_deref().map(|s| keiretsu_domain::directory::optional_text(field, s, 200)).transpose()?.flatten())
@@ -79,7 +82,8 @@ impl Service {
         query.limit = 1000;
         let mut out = csv::Writer::from_writer(Vec::new());
         let io = |e: csv::Error| crate::Error::Internal(e.to_string());
-        out.write_record(["revision", "time", "actor", "organization", "action", "target", "details", "hash"]).map_err(io)?;
+        out.write_record(["revision", "time", "actor", "organization", "action", "target", "details", "hash"])
+            .map_err(io)?;
         let mut c = self.store.read().await?;
         loop {
             let page = store::query(&mut c, &query).await?;
@@ -119,7 +123,9 @@ impl Service {
             }
             match page.last() {
                 Some(last) => after = last.revision,
-                None => return Ok(Verification { checked: verifier.checked, first_break: None }),
+                None => {
+                    return Ok(Verification { checked: verifier.checked, first_break: None });
+                }
             }
         }
     }

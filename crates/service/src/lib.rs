@@ -4,8 +4,8 @@
 pub mod demo;
 pub mod departure;
 pub mod directory;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod journal;
 pub mod notifications;
 pub mod page;
@@ -93,10 +93,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)]
     fn now(&self) -> Millis {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as Millis)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
     }
 }
 

@@ -118,7 +118,8 @@ impl Service {
         }
         let n = store::mark_read(&mut tx, account.as_str(), id.map(|i| i.as_str()), self.now()).await?;
         let target = id.map_or_else(|| account.to_string(), ToString::to_string);
-        let change = keiretsu_domain::journal::Change::new(account.as_str(), None, "notification.read", target).with("count", n);
+        let change =
+            keiretsu_domain::journal::Change::new(account.as_str(), None, "notification.read", target).with("count", n);
         self.commit(tx, &[change]).await?;
         Ok(n)
     }

@@ -87,7 +87,13 @@ pub async fn department(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<
         .await?)
 }
 
-pub async fn update_department(c: &mut AnyConnection, org: &OrgId, id: &str, name: &str, parent: Option<&str>) -> Result<()> {
+pub async fn update_department(
+    c: &mut AnyConnection,
+    org: &OrgId,
+    id: &str,
+    name: &str,
+    parent: Option<&str>,
+) -> Result<()> {
     sqlx::query("UPDATE departments SET name = $1, parent_id = $2 WHERE org_id = $3 AND id = $4")
         .bind(name)
         .bind(parent)
@@ -173,21 +179,19 @@ pub struct AccountRow {
 const ACCOUNT_COLUMNS: &str = "id, login, name, phone, email, password_hash, operator, disabled, lang, created_at";
 
 pub async fn insert_account(c: &mut AnyConnection, a: &AccountRow) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(&a.id)
-    .bind(&a.login)
-    .bind(&a.name)
-    .bind(&a.phone)
-    .bind(&a.email)
-    .bind(&a.password_hash)
-    .bind(a.operator)
-    .bind(a.disabled)
-    .bind(&a.lang)
-    .bind(a.created_at)
-    .execute(c)
-    .await?;
+    sqlx::query(&format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        .bind(&a.id)
+        .bind(&a.login)
+        .bind(&a.name)
+        .bind(&a.phone)
+        .bind(&a.email)
+        .bind(&a.password_hash)
+        .bind(a.operator)
+        .bind(a.disabled)
+        .bind(&a.lang)
+        .bind(a.created_at)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -229,7 +233,12 @@ pub async fn set_lang(c: &mut AnyConnection, account: &str, lang: &str) -> Resul
     Ok(())
 }
 
-pub async fn update_account_contact(c: &mut AnyConnection, account: &str, phone: Option<&str>, email: Option<&str>) -> Result<()> {
+pub async fn update_account_contact(
+    c: &mut AnyConnection,
+    account: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<()> {
     sqlx::query("UPDATE accounts SET phone = $1, email = $2 WHERE id = $3")
         .bind(phone)
         .bind(email)
@@ -371,7 +380,12 @@ pub async fn reports(c: &mut AnyConnection, org: &OrgId, member: &str) -> Result
         .await?)
 }
 
-pub async fn set_supervisor_of(c: &mut AnyConnection, org: &OrgId, members: &[String], supervisor: Option<&str>) -> Result<()> {
+pub async fn set_supervisor_of(
+    c: &mut AnyConnection,
+    org: &OrgId,
+    members: &[String],
+    supervisor: Option<&str>,
+) -> Result<()> {
     for m in members {
         sqlx::query("UPDATE members SET supervisor_id = $1 WHERE org_id = $2 AND id = $3")
             .bind(supervisor)
@@ -424,7 +438,12 @@ pub struct MemberFilter {
     pub limit: i64,
 }
 
-pub async fn list_members(c: &mut AnyConnection, backend: Backend, org: &OrgId, f: &MemberFilter) -> Result<Vec<MemberRow>> {
+pub async fn list_members(
+    c: &mut AnyConnection,
+    backend: Backend,
+    org: &OrgId,
+    f: &MemberFilter,
+) -> Result<Vec<MemberRow>> {
     // Byte order on both databases, so pages and cursors agree whatever the server's locale.
     let collate = if backend == Backend::Postgres { " COLLATE \"C\"" } else { "" };
     let mut n = 1;
@@ -514,7 +533,11 @@ pub async fn employee_numbers(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<
 }
 
 /// `(login, account id, member id in this org if any)` for the given logins.
-pub async fn accounts_by_logins(c: &mut AnyConnection, org: &OrgId, logins: &[String]) -> Result<Vec<(String, String, Option<String>)>> {
+pub async fn accounts_by_logins(
+    c: &mut AnyConnection,
+    org: &OrgId,
+    logins: &[String],
+) -> Result<Vec<(String, String, Option<String>)>> {
     let mut out = Vec::new();
     for batch in logins.chunks(500) {
         let sql = format!(

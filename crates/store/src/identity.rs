@@ -74,7 +74,8 @@ pub struct TokenRow {
     pub last_used_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "id, secret_hash, account_id, org_id, name, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str =
+    "id, secret_hash, account_id, org_id, name, created_at, expires_at, revoked_at, last_used_at";
 
 pub async fn insert_token(c: &mut AnyConnection, t: &TokenRow) -> Result<()> {
     sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
@@ -122,10 +123,12 @@ pub async fn revoke_token(c: &mut AnyConnection, id: &str, account: &str, now: i
 /// Revokes an account's live tokens, all or those of one organization.
 pub async fn revoke_tokens(c: &mut AnyConnection, account: &str, org: Option<&str>, now: i64) -> Result<u64> {
     let q = match org {
-        Some(org) => sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND org_id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(account)
-            .bind(org),
+        Some(org) => sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND org_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account)
+        .bind(org),
         None => sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(account),

@@ -2,8 +2,8 @@
 //! PostgreSQL; the backend is chosen at run time by the database URL.
 
 pub mod directory;
-pub mod identity;
 pub mod idempotency;
+pub mod identity;
 pub mod journal;
 pub mod notifications;
 

@@ -36,7 +36,12 @@ pub async fn insert(c: &mut AnyConnection, n: &NotificationRow) -> Result<()> {
 }
 
 /// Newest first; `before` is `(created_at, id)` of the last one seen.
-pub async fn list(c: &mut AnyConnection, account: &str, before: Option<(i64, String)>, limit: i64) -> Result<Vec<NotificationRow>> {
+pub async fn list(
+    c: &mut AnyConnection,
+    account: &str,
+    before: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<NotificationRow>> {
     let rows = match before {
         Some((at, id)) => sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND (created_at < $2 OR (created_at = $3 AND id < $4)) \
@@ -70,10 +75,12 @@ pub async fn unread(c: &mut AnyConnection, account: &str) -> Result<i64> {
 /// Marks one notification read (only the account's own); returns how many changed.
 pub async fn mark_read(c: &mut AnyConnection, account: &str, id: Option<&str>, now: i64) -> Result<u64> {
     let q = match id {
-        Some(id) => sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND id = $3 AND read_at IS NULL")
-            .bind(now)
-            .bind(account)
-            .bind(id),
+        Some(id) => {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND id = $3 AND read_at IS NULL")
+                .bind(now)
+                .bind(account)
+                .bind(id)
+        }
         None => sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL")
             .bind(now)
             .bind(account),

@@ -64,7 +64,11 @@ impl TestDb {
                 sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(store.pool()).await.unwrap();
                 store.close().await;
                 let sep = if base.contains('?') { '&' } else { '?' };
-                TestDb { url: format!("{base}{sep}options=-c%20search_path%3D{schema}"), dir: None, schema: Some(schema) }
+                TestDb {
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    dir: None,
+                    schema: Some(schema),
+                }
             }
         }
     }
@@ -171,7 +175,11 @@ impl TestServer {
     pub async fn token(&self, login: &str, org: Option<&str>) -> String {
         let (status, body) = self
             .client()
-            .send(Method::POST, "/api/v1/tokens", Some(json!({"login": login, "password": PASSWORD, "organization_id": org, "name": "test"})))
+            .send(
+                Method::POST,
+                "/api/v1/tokens",
+                Some(json!({"login": login, "password": PASSWORD, "organization_id": org, "name": "test"})),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "token for {login}: {body}");
         body["secret"].as_str().unwrap().to_owned()
@@ -180,7 +188,11 @@ impl TestServer {
     /// Adds a member with password [`PASSWORD`] through the API as `admin`; returns its id and a token for it.
     pub async fn member(&self, admin: &Client, org: &str, login: &str) -> (String, Client) {
         let (status, body) = admin
-            .send(Method::POST, &format!("/api/v1/organizations/{org}/members"), Some(json!({"name": login, "login": login, "password": PASSWORD})))
+            .send(
+                Method::POST,
+                &format!("/api/v1/organizations/{org}/members"),
+                Some(json!({"name": login, "login": login, "password": PASSWORD})),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let token = self.token(login, Some(org)).await;

@@ -5,8 +5,8 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use keiretsu_domain::ids::{DepartmentId, MemberId, OrgId};
 use keiretsu_service::directory::{
-    CertificationChange, DepartmentPatch, DepartmentView, Heads, ImportReport, MemberPatch, MemberQuery, MemberView, NewDepartment,
-    NewMember, NewOrg, OrgView, RoleChange, Transfer,
+    CertificationChange, DepartmentPatch, DepartmentView, Heads, ImportReport, MemberPatch, MemberQuery, MemberView,
+    NewDepartment, NewMember, NewOrg, OrgView, RoleChange, Transfer,
 };
 use keiretsu_service::page::Page;
 use serde::Deserialize;
@@ -54,7 +54,11 @@ async fn list_orgs(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<
 /// Operator: create an organization with its root department and first primary admin.
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "platform", security(("bearer" = [])), request_body = NewOrg,
     responses((status = 201, body = OrgView), (status = "4XX", body = Problem)))]
-async fn create_org(State(s): State<AppState>, auth: Auth, ApiJson(body): ApiJson<NewOrg>) -> ApiResult<(StatusCode, Json<OrgView>)> {
+async fn create_org(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<NewOrg>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
     Ok((StatusCode::CREATED, Json(s.svc.create_org(&auth.caller, &body).await?)))
 }
 
@@ -81,7 +85,11 @@ async fn set_certification(
 /// The department tree, as a flat list with parent ids, heads and member counts.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/departments", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path)), responses((status = 200, body = Vec<DepartmentView>), (status = "4XX", body = Problem)))]
-async fn list_departments(State(s): State<AppState>, auth: Auth, Path(org_id): Path<String>) -> ApiResult<Json<Vec<DepartmentView>>> {
+async fn list_departments(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<Vec<DepartmentView>>> {
     Ok(Json(s.svc.departments(&auth.caller, &org(&org_id)?).await?))
 }
 
@@ -115,7 +123,11 @@ async fn update_department(
 /// Delete an empty department (no sub-departments, no active members).
 #[utoipa::path(delete, path = "/api/v1/organizations/{org_id}/departments/{department_id}", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path), ("department_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn delete_department(State(s): State<AppState>, auth: Auth, Path((org_id, dep)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn delete_department(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, dep)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     s.svc.delete_department(&auth.caller, &org(&org_id)?, &department(&dep)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -161,7 +173,11 @@ async fn add_member(
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members/{member_id}", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path), ("member_id" = String, Path)), responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
-async fn get_member(State(s): State<AppState>, auth: Auth, Path((org_id, mid)): Path<(String, String)>) -> ApiResult<Json<MemberView>> {
+async fn get_member(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, mid)): Path<(String, String)>,
+) -> ApiResult<Json<MemberView>> {
     Ok(Json(s.svc.member(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
 }
 
@@ -194,14 +210,22 @@ async fn transfer_member(
 /// The member leaves; every departure reaction runs in the same transaction.
 #[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/{member_id}/leave", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path), ("member_id" = String, Path)), responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
-async fn leave(State(s): State<AppState>, auth: Auth, Path((org_id, mid)): Path<(String, String)>) -> ApiResult<Json<MemberView>> {
+async fn leave(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, mid)): Path<(String, String)>,
+) -> ApiResult<Json<MemberView>> {
     Ok(Json(s.svc.leave(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
 }
 
 /// A member who left rejoins.
 #[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/{member_id}/rejoin", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path), ("member_id" = String, Path)), responses((status = 200, body = MemberView), (status = "4XX", body = Problem)))]
-async fn rejoin(State(s): State<AppState>, auth: Auth, Path((org_id, mid)): Path<(String, String)>) -> ApiResult<Json<MemberView>> {
+async fn rejoin(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((org_id, mid)): Path<(String, String)>,
+) -> ApiResult<Json<MemberView>> {
     Ok(Json(s.svc.rejoin(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
 }
 

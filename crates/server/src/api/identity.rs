@@ -38,11 +38,17 @@ pub struct TokenRequest {
 /// session or token; the secret is returned once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", request_body = TokenRequest,
     responses((status = 201, body = CreatedToken), (status = "4XX", body = Problem)))]
-async fn create_token(State(s): State<AppState>, auth: Auth, ApiJson(req): ApiJson<TokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+async fn create_token(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let input = NewToken { name: req.name, expires_in_days: req.expires_in_days };
     let created = match (&req.login, &req.password) {
         (Some(login), Some(password)) => {
-            s.svc.create_token_with_password(login, password, req.organization_id.as_ref(), &input, &auth.address).await?
+            s.svc
+                .create_token_with_password(login, password, req.organization_id.as_ref(), &input, &auth.address)
+                .await?
         }
         _ => s.svc.create_token(&auth.caller, &input).await?,
     };
@@ -74,7 +80,11 @@ async fn me(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
 /// Operator: disable an account. Its sessions end and its tokens are revoked at once.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/disable", tag = "platform", security(("bearer" = [])),
     params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn disable_account(State(s): State<AppState>, auth: Auth, Path(account_id): Path<String>) -> ApiResult<StatusCode> {
+async fn disable_account(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(account_id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.svc.set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -82,7 +92,11 @@ async fn disable_account(State(s): State<AppState>, auth: Auth, Path(account_id)
 /// Operator: enable a disabled account again.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/enable", tag = "platform", security(("bearer" = [])),
     params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn enable_account(State(s): State<AppState>, auth: Auth, Path(account_id): Path<String>) -> ApiResult<StatusCode> {
+async fn enable_account(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(account_id): Path<String>,
+) -> ApiResult<StatusCode> {
     s.svc.set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

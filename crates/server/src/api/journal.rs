@@ -30,17 +30,28 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
 /// for the operator, the platform's own entries.
 #[utoipa::path(get, path = "/api/v1/journal", tag = "journal", security(("bearer" = [])), params(JournalQuery),
     responses((status = 200, body = Page<Entry>), (status = "4XX", body = Problem)))]
-async fn journal(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Json<Page<Entry>>> {
+async fn journal(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<JournalQuery>,
+) -> ApiResult<Json<Page<Entry>>> {
     Ok(Json(s.svc.journal(&auth.caller, &q).await?))
 }
 
 /// The same filter as `/api/v1/journal`, every page, as CSV.
 #[utoipa::path(get, path = "/api/v1/journal/export", tag = "journal", security(("bearer" = [])), params(JournalQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
-async fn journal_export(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<impl IntoResponse> {
+async fn journal_export(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<JournalQuery>,
+) -> ApiResult<impl IntoResponse> {
     let csv = s.svc.journal_csv(&auth.caller, &q).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"journal.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"journal.csv\""),
+        ],
         csv,
     ))
 }
@@ -56,7 +67,11 @@ pub struct InboxQuery {
 /// The caller's notifications, newest first, with the unread count.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])), params(InboxQuery),
     responses((status = 200, body = Inbox), (status = "4XX", body = Problem)))]
-async fn notifications(State(s): State<AppState>, auth: Auth, ApiQuery(q): ApiQuery<InboxQuery>) -> ApiResult<Json<Inbox>> {
+async fn notifications(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<Inbox>> {
     Ok(Json(s.svc.inbox(&auth.caller, q.cursor.as_deref(), q.limit).await?))
 }
 

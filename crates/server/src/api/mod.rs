@@ -27,7 +27,10 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -61,6 +64,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// Path ids parsed into their types; a malformed id is simply not found.
-pub fn id<T>(parse: fn(&str) -> Result<T, keiretsu_domain::DomainError>, raw: &str, what: &'static str) -> Result<T, ApiError> {
+pub fn id<T>(
+    parse: fn(&str) -> Result<T, keiretsu_domain::DomainError>,
+    raw: &str,
+    what: &'static str,
+) -> Result<T, ApiError> {
     parse(raw).map_err(|_| keiretsu_domain::DomainError::NotFound { what }.into())
 }

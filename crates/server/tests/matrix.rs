@@ -1,0 +1,277 @@
+//! Every API route that takes an id, generated from the OpenAPI route table, called as: a
+//! member of the same organization, a member of another organization, an admin of another
+//! organization, and no one. Each gets the right refusal and none of the target's data. A new
+//! route with an id and no case here fails this test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use keiretsu_testkit::{Client, TestServer, both};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// What a plain member of the same organization gets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Same {
+    /// Reading the organization's shared directory is allowed.
+    Reads,
+    /// Administration needs a role.
+    Forbidden,
+    /// Another account's own object (a token, a notification) does not exist for them.
+    NotFound,
+}
+
+/// Operator-only routes refuse every tenant with 403; tenant routes hide other tenants with 404.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Tenant,
+    Operator,
+}
+
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    same: Same,
+    kind: Kind,
+    body: fn(&Ids) -> Option<Value>,
+}
+
+fn none(_: &Ids) -> Option<Value> {
+    None
+}
+
+const CASES: &[Case] = &[
+    Case { method: "get", path: "/api/v1/organizations/{org_id}", same: Same::Reads, kind: Kind::Tenant, body: none },
+    Case {
+        method: "put",
+        path: "/api/v1/organizations/{org_id}/certification",
+        same: Same::Forbidden,
+        kind: Kind::Operator,
+        body: |_| Some(json!({"certification": "revoked"})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/departments",
+        same: Same::Reads,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/departments",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"name": "Intruders"})),
+    },
+    Case {
+        method: "patch",
+        path: "/api/v1/organizations/{org_id}/departments/{department_id}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"name": "Renamed"})),
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/organizations/{org_id}/departments/{department_id}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/organizations/{org_id}/departments/{department_id}/heads",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"member_ids": []})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/members",
+        same: Same::Reads,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/members",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"name": "Mallory", "login": "mallory"})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}",
+        same: Same::Reads,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "patch",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"title": "Owned"})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}/transfer",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"department_ids": [ids.department]})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}/leave",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}/rejoin",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}/role",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"role": {"role": "primary_admin"}})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/members/import",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!("employee_no,name,login\nX1,Mallory,mallory\n")),
+    },
+    Case { method: "delete", path: "/api/v1/tokens/{token_id}", same: Same::NotFound, kind: Kind::Tenant, body: none },
+    Case {
+        method: "post",
+        path: "/api/v1/notifications/{notification_id}/read",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/accounts/{account_id}/disable",
+        same: Same::Forbidden,
+        kind: Kind::Operator,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/accounts/{account_id}/enable",
+        same: Same::Forbidden,
+        kind: Kind::Operator,
+        body: none,
+    },
+];
+
+/// Ids of organization A's objects, the targets of every call.
+struct Ids {
+    org: String,
+    department: String,
+    member: String,
+    member_name: String,
+    account: String,
+    token: String,
+    notification: String,
+}
+
+impl Ids {
+    fn fill(&self, path: &str) -> String {
+        path.replace("{org_id}", &self.org)
+            .replace("{department_id}", &self.department)
+            .replace("{member_id}", &self.member)
+            .replace("{account_id}", &self.account)
+            .replace("{token_id}", &self.token)
+            .replace("{notification_id}", &self.notification)
+    }
+}
+
+#[test]
+fn every_route_with_an_id_has_a_case() {
+    let doc: Value = serde_json::from_str(&keiretsu_server::openapi_json()).unwrap();
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.contains('{') {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            routes.insert((method.clone(), path.clone()));
+        }
+    }
+    let cased: BTreeSet<_> = CASES.iter().map(|c| (c.method.to_owned(), c.path.to_owned())).collect();
+    let missing: Vec<_> = routes.difference(&cased).collect();
+    let stale: Vec<_> = cased.difference(&routes).collect();
+    assert!(missing.is_empty(), "routes with ids but no authorization case: {missing:?}");
+    assert!(stale.is_empty(), "cases for routes that no longer exist: {stale:?}");
+}
+
+async fn call(client: &Client, case: &Case, ids: &Ids) -> (StatusCode, Value) {
+    let method = Method::from_bytes(case.method.to_uppercase().as_bytes()).unwrap();
+    client.send(method, &ids.fill(case.path), (case.body)(ids)).await
+}
+
+both! {
+    async fn every_route_refuses_the_wrong_callers(db) {
+        let s = TestServer::start(db).await;
+        let (org_a, admin_a) = s.org("Alpha Works", "alpha.admin").await;
+        let (org_b, admin_b) = s.org("Beta Trading", "beta.admin").await;
+        let (member_id, member_a) = s.member(&admin_a, &org_a, "alpha.member").await;
+        let (_, member_b) = s.member(&admin_b, &org_b, "beta.member").await;
+        let (_, target) = admin_a.post(&format!("/api/v1/organizations/{org_a}/members"), json!({"name": "Target Person", "login": "target.person", "supervisor_id": member_id})).await;
+        let (_, dep) = admin_a.post(&format!("/api/v1/organizations/{org_a}/departments"), json!({"name": "Secret Lab"})).await;
+        let (_, token) = admin_a.post("/api/v1/tokens", json!({"name": "admin's own"})).await;
+        // A notification in admin A's inbox: a member with a supervisor leaves.
+        admin_a.post(&format!("/api/v1/organizations/{org_a}/members/{member_id}/leave"), json!({})).await;
+        admin_a.post(&format!("/api/v1/organizations/{org_a}/members/{member_id}/rejoin"), json!({})).await;
+        let (_, sup) = admin_a.get("/api/v1/me").await;
+        let admin_member = sup["member_id"].as_str().unwrap().to_owned();
+        admin_a.send(Method::PATCH, &format!("/api/v1/organizations/{org_a}/members/{member_id}"), Some(json!({"supervisor_id": admin_member}))).await;
+        admin_a.post(&format!("/api/v1/organizations/{org_a}/members/{member_id}/leave"), json!({})).await;
+        admin_a.post(&format!("/api/v1/organizations/{org_a}/members/{member_id}/rejoin"), json!({})).await;
+        let (_, inbox) = admin_a.get("/api/v1/notifications").await;
+        // The departures above revoked the member's token: sign in again.
+        let member_a = s.client_with(&s.token("alpha.member", Some(&org_a)).await);
+        let ids = Ids {
+            org: org_a.clone(),
+            department: dep["id"].as_str().unwrap().to_owned(),
+            member: target["id"].as_str().unwrap().to_owned(),
+            member_name: "Target Person".into(),
+            account: target["account_id"].as_str().unwrap().to_owned(),
+            token: token["id"].as_str().unwrap().to_owned(),
+            notification: inbox["items"][0]["id"].as_str().expect("admin has a notification").to_owned(),
+        };
+        let before = s.svc.latest_revision().await.unwrap();
+        let nobody = s.client();
+        for case in CASES {
+            let label = format!("{} {}", case.method, case.path);
+            let (st, body) = call(&nobody, case, &ids).await;
+            assert_eq!(st, StatusCode::UNAUTHORIZED, "no one: {label}: {body}");
+            for (who, client) in [("member of B", &member_b), ("admin of B", &admin_b)] {
+                let (st, body) = call(client, case, &ids).await;
+                let want = if case.kind == Kind::Operator { StatusCode::FORBIDDEN } else { StatusCode::NOT_FOUND };
+                assert_eq!(st, want, "{who}: {label}: {body}");
+                assert!(!body.to_string().contains(&ids.member_name), "{who}: {label} leaked data: {body}");
+                assert!(body["type"].is_string(), "{who}: {label}: not a problem: {body}");
+            }
+            let (st, body) = call(&member_a, case, &ids).await;
+            let want = match case.same {
+                Same::Reads => StatusCode::OK,
+                Same::Forbidden => StatusCode::FORBIDDEN,
+                Same::NotFound => StatusCode::NOT_FOUND,
+            };
+            assert_eq!(st, want, "member of A: {label}: {body}");
+        }
+        assert_eq!(s.svc.latest_revision().await.unwrap(), before, "no refused call changed anything");
+        // Admin rights never cross: B's admin token cannot even list A's members by any path.
+        let (st, _) = admin_b.get(&format!("/api/v1/organizations/{org_a}/members?q=target")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+    }
+}
