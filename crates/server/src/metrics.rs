@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
+/// `(method, route, status)` -> (count, seconds).
+type Requests = BTreeMap<(String, String, u16), (u64, f64)>;
+
 #[derive(Default)]
 pub struct Metrics {
-    /// `(method, route, status)` -> (count, seconds).
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    requests: Mutex<Requests>,
 }
 
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {

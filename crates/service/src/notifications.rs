@@ -8,7 +8,7 @@ use keiretsu_store::AnyConnection;
 use keiretsu_store::notifications::{self as store, NotificationRow};
 use serde::Serialize;
 
-use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, bad_cursor, clamp, decode_cursor, encode_cursor};
 use crate::{Result, Service, random_id_bytes};
 
 /// The English title of each kind; the console renders its own from the language catalogue.
@@ -87,7 +87,7 @@ impl Service {
         let before = match cursor {
             Some(c) => {
                 let parts = decode_cursor(c, 2)?;
-                let at = parts[0].parse().map_err(|_| decode_cursor("x", 0).unwrap_err())?;
+                let at = parts[0].parse().map_err(|_| bad_cursor())?;
                 Some((at, parts[1].clone()))
             }
             None => None,

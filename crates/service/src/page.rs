@@ -23,9 +23,13 @@ pub fn encode_cursor(parts: &[&str]) -> String {
     keiretsu_domain::journal::hex(parts.join("\u{0}").as_bytes())
 }
 
+pub fn bad_cursor() -> DomainError {
+    DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page"))
+}
+
 pub fn decode_cursor(cursor: &str, n: usize) -> Result<Vec<String>, DomainError> {
-    let bad = || DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page"));
-    if cursor.len() % 2 != 0 || cursor.len() > 2048 {
+    let bad = bad_cursor;
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
         return Err(bad());
     }
     let bytes = (0..cursor.len())
