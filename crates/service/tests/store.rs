@@ -151,3 +151,11 @@ async fn production_password_hashing_is_argon2id_19mib_2_iterations() {
     let hash = keiretsu_service::identity::hash_password(&settings, &"long password ".repeat(8)).await.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_migrating_at_once_do_not_race_on_postgres() {
+    let db = TestDb::new(keiretsu_testkit::Db::Postgres).await;
+    let (a, b) = tokio::join!(keiretsu_service::open_store(&db.url, 2), keiretsu_service::open_store(&db.url, 2));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.migrations_applied().await.unwrap() && b.migrations_applied().await.unwrap());
+}
