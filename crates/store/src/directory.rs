@@ -179,20 +179,7 @@ pub struct AccountRow {
 const ACCOUNT_COLUMNS: &str = "id, login, name, phone, email, password_hash, operator, disabled, lang, created_at";
 
 pub async fn insert_account(c: &mut AnyConnection, a: &AccountRow) -> Result<()> {
-    sqlx::query(&format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-        .bind(&a.id)
-        .bind(&a.login)
-        .bind(&a.name)
-        .bind(&a.phone)
-        .bind(&a.email)
-        .bind(&a.password_hash)
-        .bind(a.operator)
-        .bind(a.disabled)
-        .bind(&a.lang)
-        .bind(a.created_at)
-        .execute(c)
-        .await?;
-    Ok(())
+    insert_accounts(c, std::slice::from_ref(a)).await
 }
 
 pub async fn account(c: &mut AnyConnection, id: &str) -> Result<Option<AccountRow>> {
@@ -281,25 +268,7 @@ pub fn search_key(m: &MemberRow) -> String {
 }
 
 pub async fn insert_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO members (id, org_id, account_id, name, title, employee_no, supervisor_id, status, role, search, joined_at, left_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&m.id)
-    .bind(&m.org_id)
-    .bind(&m.account_id)
-    .bind(&m.name)
-    .bind(&m.title)
-    .bind(&m.employee_no)
-    .bind(&m.supervisor_id)
-    .bind(&m.status)
-    .bind(&m.role)
-    .bind(search_key(m))
-    .bind(m.joined_at)
-    .bind(m.left_at)
-    .execute(c)
-    .await?;
-    Ok(())
+    insert_members(c, &[(m.clone(), vec![])]).await
 }
 
 /// Writes a member's own fields back (name, title, employee number, supervisor, status, role).
