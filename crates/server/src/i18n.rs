@@ -78,12 +78,12 @@ mod tests {
 
     #[test]
     fn every_key_used_in_the_console_exists() {
-        // Keys are string literals passed to t/tf in console sources; each must be in English.
+        // Keys are the string literals passed to t/tf in console sources; each must be in English.
         let en = parse_catalogue(EN);
         let sources = [include_str!("console/mod.rs"), include_str!("console/pages.rs")];
         for src in sources {
-            for (i, _) in src.match_indices("t(lang, \"") {
-                let rest = &src[i + 9..];
+            for (i, pat) in src.match_indices("(lang, \"").chain(src.match_indices("(ctx.lang, \"")) {
+                let rest = &src[i + pat.len()..];
                 let key = &rest[..rest.find('"').unwrap_or(0)];
                 assert!(en.contains_key(key), "key `{key}` is not in en.txt");
             }

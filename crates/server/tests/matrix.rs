@@ -223,7 +223,7 @@ both! {
         let s = TestServer::start(db).await;
         let (org_a, admin_a) = s.org("Alpha Works", "alpha.admin").await;
         let (org_b, admin_b) = s.org("Beta Trading", "beta.admin").await;
-        let (member_id, member_a) = s.member(&admin_a, &org_a, "alpha.member").await;
+        let (member_id, _) = s.member(&admin_a, &org_a, "alpha.member").await;
         let (_, member_b) = s.member(&admin_b, &org_b, "beta.member").await;
         let (_, target) = admin_a.post(&format!("/api/v1/organizations/{org_a}/members"), json!({"name": "Target Person", "login": "target.person", "supervisor_id": member_id})).await;
         let (_, dep) = admin_a.post(&format!("/api/v1/organizations/{org_a}/departments"), json!({"name": "Secret Lab"})).await;

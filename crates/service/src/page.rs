@@ -18,6 +18,12 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page { items: Vec::new(), next_cursor: None }
+    }
+}
+
 /// Encodes cursor parts as hex, so a cursor is opaque and URL-safe.
 pub fn encode_cursor(parts: &[&str]) -> String {
     keiretsu_domain::journal::hex(parts.join("\u{0}").as_bytes())
