@@ -53,7 +53,10 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        let client = ClientBuilder::rustls().expect("tls").capabilities(caps).connect(&url).await.expect("browser session");
+        // WebDriver runs over plain HTTP on loopback, but the client still wants a TLS provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client =
+            ClientBuilder::rustls().expect("tls").capabilities(caps).connect(&url).await.expect("browser session");
         Browser { client, driver, profile }
     }
 

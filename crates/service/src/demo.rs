@@ -75,7 +75,7 @@ impl Service {
         let extra = ["demo.hr", "demo.auditor", "demo.member"];
         for i in 0..200usize {
             let (path, _) = &leaves[i % leaves.len()];
-            let name = format!("{} {}", SURNAMES[i % SURNAMES.len()], GIVEN[(i / SURNAMES.len() + i) % GIVEN.len()]);
+            let name = format!("{} {}", SURNAMES[i % SURNAMES.len()], GIVEN[(i / SURNAMES.len()) % GIVEN.len()]);
             let login = extra.get(i).map_or_else(|| format!("emp{:04}", i + 1), |l| (*l).to_owned());
             let title =
                 if i < leaves.len() { "Manager" } else { ["Engineer", "Specialist", "Technician", "Analyst"][i % 4] };
