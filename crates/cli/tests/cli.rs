@@ -18,7 +18,11 @@ fn keiretsu(db: &TestDb, args: &[&str]) -> (bool, String, String) {
         .env_remove("KEIRETSU_CONFIG")
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +65,10 @@ async fn import_token_and_verify_through_the_binary() {
 
     let (ok, out, _) = keiretsu(&db, &["verify"]);
     assert!(ok && out.contains("journal intact"), "{out}");
-    sqlx::query("UPDATE journal SET actor = 'acc_mallory' WHERE revision = 3").execute(svc.store().pool()).await.unwrap();
+    sqlx::query("UPDATE journal SET actor = 'acc_mallory' WHERE revision = 3")
+        .execute(svc.store().pool())
+        .await
+        .unwrap();
     let (ok, _, err) = keiretsu(&db, &["verify"]);
     assert!(!ok);
     assert!(err.contains("entry 3:"), "{err}");
