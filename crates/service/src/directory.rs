@@ -768,6 +768,7 @@ impl Service {
         let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
         let (rows, mut errors) = rules::parse_import(csv)?;
         progress.total(rows.len() as u64 + errors.len() as u64);
+        let backend = self.store.backend();
         let mut tx = self.store.write().await?;
         let plan = self.plan_import(&mut tx, &permit, rows, &mut errors).await?;
         errors.sort_by_key(|e| e.line);
@@ -778,9 +779,9 @@ impl Service {
         progress.advance(skipped);
         let (created, updated) = (plan.new_members.len() as u64, plan.updates.len() as u64);
         let mut changes = Vec::with_capacity((created + updated) as usize);
-        store::insert_accounts(&mut tx, &plan.new_accounts).await?;
+        store::insert_accounts(&mut tx, backend, &plan.new_accounts).await?;
         for chunk in plan.new_members.chunks(1000) {
-            store::insert_members(&mut tx, chunk).await?;
+            store::insert_members(&mut tx, backend, chunk).await?;
             for (m, deps) in chunk {
                 changes.push(
                     Change::new(permit.actor(), Some(org.as_str()), "member.join", &m.id)

@@ -9,7 +9,7 @@ use keiretsu_domain::ids::{AccountId, OrgId};
 use keiretsu_domain::time::FakeClock;
 use keiretsu_service::directory::{NewDepartment, NewMember, NewOrg};
 use keiretsu_service::{Caller, Service};
-use keiretsu_store::{MIGRATOR, Store};
+use keiretsu_store::Store;
 use keiretsu_testkit::{T0, TestDb, both, test_settings};
 
 async fn service(db: &TestDb) -> (Service, Arc<FakeClock>) {
@@ -38,7 +38,7 @@ both! {
     async fn migrations_apply_step_by_step_from_empty(db) {
         let test_db = TestDb::new(db).await;
         let store = Store::open(&test_db.url, 2).await.unwrap();
-        let all: Vec<_> = MIGRATOR.iter().cloned().collect();
+        let all: Vec<_> = store.migrator().iter().cloned().collect();
         assert!(!all.is_empty());
         for n in 1..=all.len() {
             let mut step = sqlx::migrate::Migrator::DEFAULT;

@@ -2,6 +2,7 @@
 //! data takes the organization's id and filters by it inside the SQL.
 
 use keiretsu_domain::ids::OrgId;
+use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::{Backend, Result};
@@ -179,7 +180,20 @@ pub struct AccountRow {
 const ACCOUNT_COLUMNS: &str = "id, login, name, phone, email, password_hash, operator, disabled, lang, created_at";
 
 pub async fn insert_account(c: &mut AnyConnection, a: &AccountRow) -> Result<()> {
-    insert_accounts(c, std::slice::from_ref(a)).await
+    sqlx::query(&format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ({})", placeholders(1, 10)))
+        .bind(&a.id)
+        .bind(&a.login)
+        .bind(&a.name)
+        .bind(&a.phone)
+        .bind(&a.email)
+        .bind(&a.password_hash)
+        .bind(a.operator)
+        .bind(a.disabled)
+        .bind(&a.lang)
+        .bind(a.created_at)
+        .execute(c)
+        .await?;
+    Ok(())
 }
 
 pub async fn account(c: &mut AnyConnection, id: &str) -> Result<Option<AccountRow>> {
@@ -253,10 +267,9 @@ pub struct MemberRow {
     pub left_at: Option<i64>,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a.email, m.title, \
-    m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at \
-    FROM members m JOIN accounts a ON a.id = m.account_id";
-
+const MEMBER_COLUMNS: &str = "SELECT m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a.email, m.title, \
+    m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at";
+const MEMBER_FROM: &str = "FROM members m JOIN accounts a ON a.id = m.account_id";
 /// The text member search matches against: lowercased, one field per line.
 pub fn search_key(m: &MemberRow) -> String {
     [Some(&m.name), Some(&m.login), m.phone.as_ref(), m.email.as_ref(), m.employee_no.as_ref()]
@@ -268,7 +281,26 @@ pub fn search_key(m: &MemberRow) -> String {
 }
 
 pub async fn insert_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
-    insert_members(c, &[(m.clone(), vec![])]).await
+    sqlx::query(&format!(
+        "INSERT INTO members (id, org_id, account_id, name, title, employee_no, supervisor_id, status, role, search, \
+         joined_at, left_at) VALUES ({})",
+        placeholders(1, 12)
+    ))
+    .bind(&m.id)
+    .bind(&m.org_id)
+    .bind(&m.account_id)
+    .bind(&m.name)
+    .bind(&m.title)
+    .bind(&m.employee_no)
+    .bind(&m.supervisor_id)
+    .bind(&m.status)
+    .bind(&m.role)
+    .bind(search_key(m))
+    .bind(m.joined_at)
+    .bind(m.left_at)
+    .execute(c)
+    .await?;
+    Ok(())
 }
 
 /// Writes a member's own fields back (name, title, employee number, supervisor, status, role).
@@ -294,7 +326,7 @@ pub async fn update_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
 }
 
 pub async fn member(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<Option<MemberRow>> {
-    Ok(sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.id = $2"))
+    Ok(sqlx::query_as(&format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.id = $2"))
         .bind(org.as_str())
         .bind(id)
         .fetch_optional(c)
@@ -302,7 +334,7 @@ pub async fn member(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<Opti
 }
 
 pub async fn member_by_employee_no(c: &mut AnyConnection, org: &OrgId, no: &str) -> Result<Option<MemberRow>> {
-    Ok(sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.employee_no = $2"))
+    Ok(sqlx::query_as(&format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.employee_no = $2"))
         .bind(org.as_str())
         .bind(no)
         .fetch_optional(c)
@@ -310,7 +342,7 @@ pub async fn member_by_employee_no(c: &mut AnyConnection, org: &OrgId, no: &str)
 }
 
 pub async fn member_of_account(c: &mut AnyConnection, org: &OrgId, account: &str) -> Result<Option<MemberRow>> {
-    Ok(sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.account_id = $2"))
+    Ok(sqlx::query_as(&format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.account_id = $2"))
         .bind(org.as_str())
         .bind(account)
         .fetch_optional(c)
@@ -332,7 +364,7 @@ pub async fn members_by_ids(c: &mut AnyConnection, org: &OrgId, ids: &[String]) 
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let sql = format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.id IN ({})", placeholders(2, ids.len()));
+    let sql = format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.id IN ({})", placeholders(2, ids.len()));
     let mut q = sqlx::query_as(&sql).bind(org.as_str());
     for id in ids {
         q = q.bind(id);
@@ -407,12 +439,14 @@ pub struct MemberFilter {
     pub limit: i64,
 }
 
-pub async fn list_members(
-    c: &mut AnyConnection,
-    backend: Backend,
-    org: &OrgId,
-    f: &MemberFilter,
-) -> Result<Vec<MemberRow>> {
+pub async fn list_members(c: &mut AnyConnection, backend: Backend, org: &OrgId, f: &MemberFilter) -> Result<Vec<MemberRow>> {
+    let pattern = f.text.as_ref().map(|t| format!("%{}%", t.replace(['%', '_'], "")));
+    // On SQLite the planner would walk every member in name order and test each against the
+    // trigram index; for a term with few matches, let the index drive instead.
+    let index_first = match (&pattern, backend) {
+        (Some(p), Backend::Sqlite) => p.chars().count() >= 5 && sparse_match(c, p).await?,
+        _ => false,
+    };
     // Byte order on both databases, so pages and cursors agree whatever the server's locale.
     let collate = if backend == Backend::Postgres { " COLLATE \"C\"" } else { "" };
     let mut n = 1;
@@ -420,11 +454,20 @@ pub async fn list_members(
         n += 1;
         format!("${n}")
     };
-    let mut sql = format!("{MEMBER_SELECT} WHERE m.org_id = $1");
+    let mut sql = if index_first {
+        format!(
+            "{MEMBER_COLUMNS} FROM member_search s CROSS JOIN members m ON m.rowid = s.rowid \
+             JOIN accounts a ON a.id = m.account_id WHERE s.search LIKE {} AND m.org_id = $1",
+            p()
+        )
+    } else {
+        format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1")
+    };
     if f.status.is_some() {
         sql += &format!(" AND m.status = {}", p());
     }
-    if f.text.is_some() {
+    if pattern.is_some() && !index_first {
+        // On PostgreSQL a trigram GIN index serves this (see the 0002 migrations).
         sql += &format!(" AND m.search LIKE {}", p());
     }
     if let Some(deps) = &f.departments {
@@ -440,11 +483,14 @@ pub async fn list_members(
     }
     sql += &format!(" ORDER BY m.name{collate}, m.id LIMIT {}", p());
     let mut q = sqlx::query_as(&sql).bind(org.as_str());
+    if index_first {
+        q = q.bind(pattern.clone());
+    }
     if let Some(s) = &f.status {
         q = q.bind(s);
     }
-    if let Some(t) = &f.text {
-        q = q.bind(format!("%{}%", t.replace(['%', '_'], "")));
+    if !index_first && let Some(t) = &pattern {
+        q = q.bind(t);
     }
     if let Some(deps) = &f.departments {
         for d in deps {
@@ -457,12 +503,26 @@ pub async fn list_members(
     Ok(q.bind(f.limit).fetch_all(c).await?)
 }
 
+/// True when fewer than a thousand members match `pattern` in SQLite's trigram index.
+async fn sparse_match(c: &mut AnyConnection, pattern: &str) -> Result<bool> {
+    let hits: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM member_search WHERE search LIKE $1 LIMIT 1000) AS x")
+            .bind(pattern)
+            .fetch_one(c)
+            .await?;
+    Ok(hits < 1000)
+}
+
 pub async fn count_members(c: &mut AnyConnection, org: &OrgId) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE org_id = $1 AND status = 'active'")
         .bind(org.as_str())
         .fetch_one(c)
         .await?)
 }
+
+/// Values in one `IN` list. SQLite looks `$N` parameters up by name while it parses, so very
+/// long lists cost more than they save.
+pub const PARAMS_PER_STATEMENT: usize = 400;
 
 /// `$start, $start+1, ...` for an `IN` list of `count` values.
 pub fn placeholders(start: usize, count: usize) -> String {
@@ -508,7 +568,7 @@ pub async fn accounts_by_logins(
     logins: &[String],
 ) -> Result<Vec<(String, String, Option<String>)>> {
     let mut out = Vec::new();
-    for batch in logins.chunks(500) {
+    for batch in logins.chunks(PARAMS_PER_STATEMENT) {
         let sql = format!(
             "SELECT a.login, a.id, m.id FROM accounts a LEFT JOIN members m ON m.account_id = a.id AND m.org_id = $1 \
              WHERE a.login IN ({})",
@@ -523,66 +583,66 @@ pub async fn accounts_by_logins(
     Ok(out)
 }
 
-/// Inserts many accounts, many rows per statement.
-pub async fn insert_accounts(c: &mut AnyConnection, rows: &[AccountRow]) -> Result<()> {
-    for batch in rows.chunks(300) {
-        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 10 + 1, 10))).collect();
-        let sql = format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for a in batch {
-            q = q
-                .bind(&a.id)
-                .bind(&a.login)
-                .bind(&a.name)
-                .bind(&a.phone)
-                .bind(&a.email)
-                .bind(&a.password_hash)
-                .bind(a.operator)
-                .bind(a.disabled)
-                .bind(&a.lang)
-                .bind(a.created_at);
-        }
-        q.execute(&mut *c).await?;
-    }
-    Ok(())
+/// Inserts many accounts in bulk.
+pub async fn insert_accounts(c: &mut AnyConnection, backend: Backend, rows: &[AccountRow]) -> Result<()> {
+    use crate::Col::{BigInt, Text};
+    let cols = [
+        Text("id"),
+        Text("login"),
+        Text("name"),
+        Text("phone"),
+        Text("email"),
+        Text("password_hash"),
+        BigInt("operator"),
+        BigInt("disabled"),
+        Text("lang"),
+        BigInt("created_at"),
+    ];
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|a| json!([a.id, a.login, a.name, a.phone, a.email, a.password_hash, a.operator, a.disabled, a.lang, a.created_at]))
+        .collect();
+    crate::insert_json(c, backend, "accounts", &cols, &json).await
 }
 
-/// Inserts many members with their departments, many rows per statement.
-pub async fn insert_members(c: &mut AnyConnection, rows: &[(MemberRow, Vec<String>)]) -> Result<()> {
-    for batch in rows.chunks(250) {
-        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 12 + 1, 12))).collect();
-        let sql = format!(
-            "INSERT INTO members (id, org_id, account_id, name, title, employee_no, supervisor_id, status, role, search, joined_at, left_at) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for (m, _) in batch {
-            q = q
-                .bind(&m.id)
-                .bind(&m.org_id)
-                .bind(&m.account_id)
-                .bind(&m.name)
-                .bind(&m.title)
-                .bind(&m.employee_no)
-                .bind(&m.supervisor_id)
-                .bind(&m.status)
-                .bind(&m.role)
-                .bind(search_key(m))
-                .bind(m.joined_at)
-                .bind(m.left_at);
-        }
-        q.execute(&mut *c).await?;
-    }
-    let pairs: Vec<(&str, &str)> =
-        rows.iter().flat_map(|(m, deps)| deps.iter().map(move |d| (m.id.as_str(), d.as_str()))).collect();
-    for batch in pairs.chunks(1000) {
-        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 2 + 1, 2))).collect();
-        let sql = format!("INSERT INTO member_departments (member_id, department_id) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for (m, d) in batch {
-            q = q.bind(*m).bind(*d);
-        }
-        q.execute(&mut *c).await?;
-    }
-    Ok(())
+/// Inserts many members with their departments in bulk.
+pub async fn insert_members(c: &mut AnyConnection, backend: Backend, rows: &[(MemberRow, Vec<String>)]) -> Result<()> {
+    use crate::Col::{BigInt, Text};
+    let cols = [
+        Text("id"),
+        Text("org_id"),
+        Text("account_id"),
+        Text("name"),
+        Text("title"),
+        Text("employee_no"),
+        Text("supervisor_id"),
+        Text("status"),
+        Text("role"),
+        Text("search"),
+        BigInt("joined_at"),
+        BigInt("left_at"),
+    ];
+    let json: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(m, _)| {
+            json!([
+                m.id,
+                m.org_id,
+                m.account_id,
+                m.name,
+                m.title,
+                m.employee_no,
+                m.supervisor_id,
+                m.status,
+                m.role,
+                search_key(m),
+                m.joined_at,
+                m.left_at
+            ])
+        })
+        .collect();
+    crate::insert_json(c, backend, "members", &cols, &json).await?;
+    let pairs: Vec<serde_json::Value> =
+        rows.iter().flat_map(|(m, deps)| deps.iter().map(move |d| json!([m.id, d]))).collect();
+    crate::insert_json(c, backend, "member_departments", &[Text("member_id"), Text("department_id")], &pairs).await
 }

@@ -4,7 +4,6 @@ use keiretsu_domain::journal::{Change, Entry, GENESIS_HASH};
 use keiretsu_domain::time::Millis;
 use sqlx::AnyConnection;
 
-use crate::directory::placeholders;
 use crate::{Backend, Result, Tx};
 
 /// Any key unique to Keiretsu: serializes journal appends across PostgreSQL replicas.
@@ -66,25 +65,25 @@ pub async fn append(tx: &mut Tx, changes: &[Change], at: Millis) -> Result<Optio
         prev_hash.clone_from(&entry.hash);
         entries.push(entry);
     }
-    // Many rows per statement: an import of 100k members journals 100k entries.
-    for batch in entries.chunks(500) {
-        let values: Vec<String> = (0..batch.len()).map(|i| format!("({})", placeholders(i * 9 + 1, 9))).collect();
-        let sql = format!("INSERT INTO journal ({COLUMNS}) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for e in batch {
-            q = q
-                .bind(e.revision)
-                .bind(e.at)
-                .bind(&e.actor)
-                .bind(&e.organization)
-                .bind(&e.action)
-                .bind(&e.target)
-                .bind(&e.details)
-                .bind(&e.prev_hash)
-                .bind(&e.hash);
-        }
-        q.execute(&mut **tx).await?;
-    }
+    // In bulk: an import of 100k members journals 100k entries.
+    use crate::Col::{BigInt, Text};
+    let cols = [
+        BigInt("revision"),
+        BigInt("at"),
+        Text("actor"),
+        Text("org_id"),
+        Text("action"),
+        Text("target"),
+        Text("details"),
+        Text("prev_hash"),
+        Text("hash"),
+    ];
+    let rows: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| serde_json::json!([e.revision, e.at, e.actor, e.organization, e.action, e.target, e.details, e.prev_hash, e.hash]))
+        .collect();
+    let backend = tx.backend();
+    crate::insert_json(tx, backend, "journal", &cols, &rows).await?;
     Ok(entries.pop())
 }
 

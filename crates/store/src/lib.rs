@@ -18,8 +18,10 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor};
 pub use sqlx::AnyConnection;
 pub use sqlx::Error as SqlError;
 
-/// Migrations, embedded in the binary and applied at start.
-pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// Migrations, embedded in the binary and applied at start: one folder per database, the same
+/// portable SQL in both where it can be, each dialect's own where it must (search indexes).
+pub static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -117,6 +119,8 @@ impl Store {
                     if backend == Backend::Sqlite {
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // Random ids land all over the indexes: a larger page cache keeps bulk writes in memory.
+                        conn.execute("PRAGMA cache_size = -65536").await?;
                         // An acknowledged write survives a power failure.
                         conn.execute("PRAGMA synchronous = FULL").await?;
                     }
@@ -131,8 +135,15 @@ impl Store {
     /// Applies pending migrations. On PostgreSQL sqlx holds an advisory lock meanwhile, so two
     /// replicas starting together do not race.
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await?;
+        self.migrator().run(&self.pool).await?;
         Ok(())
+    }
+
+    pub fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        }
     }
 
     /// True when every embedded migration has been applied.
@@ -141,7 +152,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await
             .or_else(|_| Ok::<i64, sqlx::Error>(-1))?;
-        Ok(applied == MIGRATOR.iter().count() as i64)
+        Ok(applied == self.migrator().iter().count() as i64)
     }
 
     pub fn backend(&self) -> Backend {
@@ -172,6 +183,43 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A column of a bulk insert and the type PostgreSQL should read it as.
+#[derive(Clone, Copy)]
+pub enum Col {
+    Text(&'static str),
+    BigInt(&'static str),
+}
+
+/// Rows per bulk statement: one JSON parameter each, so the row count is bounded only by size.
+const BULK_ROWS: usize = 2000;
+
+/// Inserts many rows with one parameter per statement: each row is a JSON array, expanded by
+/// the database (`json_each` on SQLite, `json_array_elements` on PostgreSQL). Binding values one
+/// by one costs more than the insert itself at import sizes.
+pub async fn insert_json(c: &mut AnyConnection, backend: Backend, table: &str, cols: &[Col], rows: &[serde_json::Value]) -> Result<()> {
+    let names: Vec<&str> = cols.iter().map(|c| match c {
+        Col::Text(n) | Col::BigInt(n) => *n,
+    }).collect();
+    let values: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, col)| match (backend, col) {
+            (Backend::Sqlite, _) => format!("value ->> {i}"),
+            (Backend::Postgres, Col::Text(_)) => format!("(e ->> {i})::text"),
+            (Backend::Postgres, Col::BigInt(_)) => format!("(e ->> {i})::bigint"),
+        })
+        .collect();
+    let source = match backend {
+        Backend::Sqlite => "json_each($1)",
+        Backend::Postgres => "json_array_elements($1::json) AS e",
+    };
+    let sql = format!("INSERT INTO {table} ({}) SELECT {} FROM {source}", names.join(", "), values.join(", "));
+    for batch in rows.chunks(BULK_ROWS) {
+        sqlx::query(&sql).bind(serde_json::Value::Array(batch.to_vec()).to_string()).execute(&mut *c).await?;
+    }
+    Ok(())
 }
 
 /// `0`/`1` integers are how both databases carry booleans through `Any`.

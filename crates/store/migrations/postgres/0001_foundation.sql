@@ -1,4 +1,4 @@
--- Portable SQL for SQLite and PostgreSQL: TEXT ids, BIGINT epoch-millisecond times,
+-- Portable SQL, the same in the sqlite/ and postgres/ folders: TEXT ids, BIGINT epoch-millisecond times,
 -- INTEGER 0/1 booleans. Append-only: never edit a migration that has shipped.
 
 CREATE TABLE organizations (
