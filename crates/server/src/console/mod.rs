@@ -1,12 +1,14 @@
 //! The console: server-rendered pages (maud), compiled into the binary with their stylesheet.
 //! Every form posts through [`Csrf`]; no GET changes anything. Strings come from the catalogues.
+//! A form that fails is rendered again with the message next to the field; one that succeeds
+//! redirects (303) to a page.
 
 pub mod pages;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use keiretsu_domain::identity::{Role, Scope};
@@ -16,12 +18,14 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{ConsoleSession, Csrf, cookie, session_clear_cookie, session_set_cookie};
+use crate::auth::{ConsoleSession, Csrf, client_address, cookie, session_clear_cookie, session_set_cookie};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t};
 
 const CSS: &str = include_str!("../../assets/app.css");
 const LOGIN_CSRF_COOKIE: &str = "keiretsu_login_csrf";
+/// The language chosen before signing in (and remembered after switching in the console).
+pub const LANG_COOKIE: &str = "lang";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,18 +44,34 @@ async fn security_headers(mut res: Response) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; frame-ancestors 'none'",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; img-src 'self'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages show one person's data: never keep them in shared caches or the back button.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }
 
 async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
         .into_response()
+}
+
+/// The client's address (for sign-in throttling); never fails, `unknown` without connect info.
+pub struct Address(pub String);
+
+impl FromRequestParts<AppState> for Address {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Address, Self::Rejection> {
+        Ok(Address(client_address(parts)))
+    }
 }
 
 /// A signed-in console request: the session, who it is, and the page language.
@@ -71,6 +91,13 @@ impl Ctx {
     }
     pub fn can(&self, scope: Scope) -> bool {
         self.role().is_some_and(|r| r.has(scope))
+    }
+    /// The journal: an organization's needs the audit scope; the platform's is the operator's.
+    pub fn can_read_journal(&self) -> bool {
+        match self.role() {
+            Some(r) => r.has(Scope::Audit),
+            None => self.me.operator,
+        }
     }
     pub fn csrf(&self) -> Markup {
         html! { input type="hidden" name="csrf" value=(self.session.csrf_token); }
@@ -94,28 +121,63 @@ pub async fn ctx_for(state: &AppState, session: SessionInfo) -> Result<Ctx, ApiE
     Ok(Ctx { lang: Lang::parse(&me.lang), me, session, unread })
 }
 
-/// A message carried to the next page in its query string after a form post.
-#[derive(Deserialize, Default)]
+/// The context of a form post, for rendering the page again when it fails.
+pub async fn ctx_of<T>(state: &AppState, form: &Csrf<T>) -> Result<Ctx, Response> {
+    ctx_for(state, form.session.clone()).await.map_err(IntoResponse::into_response)
+}
+
+/// Messages shown above a page's content.
+#[derive(Default)]
 pub struct Flash {
     pub error: Option<String>,
     pub notice: Option<String>,
 }
 
-pub fn back_with_error(to: &str, e: impl Into<ApiError>) -> Response {
-    let e = e.into();
-    let text = match &e.0.field {
-        Some(f) if !e.0.detail.starts_with(f.as_str()) => format!("{f}: {}", e.0.detail),
-        _ => e.0.detail.clone(),
-    };
-    let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}{}", serde_urlencoded::to_string([("error", text)]).unwrap_or_default()))
-        .into_response()
+impl Flash {
+    pub fn error(e: &ApiError) -> Flash {
+        Flash { error: Some(error_text(e)), notice: None }
+    }
 }
 
-pub fn back_with_notice(to: &str, text: &str) -> Response {
+/// `?saved=1`, left by a redirect after a successful form post. Only a flag, never text: a
+/// link cannot make the console say something it did not.
+#[derive(Deserialize, Default)]
+pub struct Saved {
+    pub saved: Option<String>,
+}
+
+impl Saved {
+    pub fn flash(&self, lang: Lang) -> Flash {
+        Flash { error: None, notice: self.saved.as_ref().map(|_| t(lang, "common.saved").to_owned()) }
+    }
+}
+
+/// 303 to `to` with the "saved" notice.
+pub fn saved(to: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}{}", serde_urlencoded::to_string([("notice", text)]).unwrap_or_default()))
-        .into_response()
+    Redirect::to(&format!("{to}{sep}saved=1")).into_response()
+}
+
+/// The message of an error, naming the field when the detail does not already.
+pub fn error_text(e: &ApiError) -> String {
+    match &e.0.field {
+        Some(f) if !e.0.detail.starts_with(f.as_str()) => format!("{f}: {}", e.0.detail),
+        _ => e.0.detail.clone(),
+    }
+}
+
+/// The error's message beside the input named `field`, if the error is about it.
+pub fn field_error(err: Option<&ApiError>, field: &str) -> Markup {
+    html! {
+        @if let Some(e) = err.filter(|e| e.0.field.as_deref() == Some(field)) {
+            span.field-error role="alert" data-testid={ "field-error-" (field) } { (e.0.detail) }
+        }
+    }
+}
+
+/// The HTTP status a page rendered again after `err` goes out with.
+pub fn status_of(err: &ApiError) -> StatusCode {
+    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 fn flash(f: &Flash) -> Markup {
@@ -136,65 +198,73 @@ fn head(lang: Lang, title: &str) -> Markup {
     }
 }
 
-/// The page frame: header with organization and language switchers, navigation, flash messages.
-pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> Response {
+/// The navigation: only pages that exist and that the caller may use.
+fn nav_items(ctx: &Ctx) -> Vec<(&'static str, &'static str, &'static str)> {
     let lang = ctx.lang;
-    let nav: Vec<(&str, &str, &'static str)> = [
+    let in_org = ctx.org().is_some();
+    [
         Some(("overview", "/console", t(lang, "nav.overview"))),
-        ctx.org().map(|_| ("departments", "/console/departments", t(lang, "nav.departments"))),
-        ctx.org().map(|_| ("members", "/console/members", t(lang, "nav.members"))),
+        in_org.then(|| ("departments", "/console/departments", t(lang, "nav.departments"))),
+        in_org.then(|| ("members", "/console/members", t(lang, "nav.members"))),
         ctx.can(Scope::Directory).then(|| ("import", "/console/import", t(lang, "nav.import"))),
-        (ctx.can(Scope::Audit) || ctx.me.operator).then(|| ("journal", "/console/journal", t(lang, "nav.journal"))),
+        ctx.can_read_journal().then(|| ("journal", "/console/journal", t(lang, "nav.journal"))),
         Some(("inbox", "/console/inbox", t(lang, "nav.inbox"))),
-        ctx.org().map(|_| ("tokens", "/console/tokens", t(lang, "nav.tokens"))),
+        in_org.then(|| ("tokens", "/console/tokens", t(lang, "nav.tokens"))),
         ctx.me.operator.then(|| ("orgs", "/console/orgs", t(lang, "nav.orgs"))),
     ]
     .into_iter()
     .flatten()
-    .collect();
+    .collect()
+}
+
+/// The page frame: header with organization and language switchers, navigation, flash messages.
+pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> Response {
+    let lang = ctx.lang;
+    let nav = nav_items(ctx);
     let current_org = ctx.me.organization_id.clone().unwrap_or_default();
+    let other = if lang == Lang::Zh { ("en", t(lang, "lang.en")) } else { ("zh", t(lang, "lang.zh")) };
     let markup = html! {
         (DOCTYPE)
         html lang=(lang.html_code()) {
             (head(lang, title))
             body {
                 header {
-                    a.brand href="/console" { (t(lang, "app.name")) }
+                    a.brand href="/console" data-testid="brand" { (t(lang, "app.name")) }
                     @if !ctx.me.organizations.is_empty() {
                         form method="post" action="/console/switch-org" data-testid="org-switcher" {
                             (ctx.csrf())
-                            select name="org_id" aria-label=(t(lang, "header.organization")) onchange="this.form.submit()" {
+                            select name="org_id" aria-label=(t(lang, "header.organization")) data-testid="org-select" onchange="this.form.submit()" {
+                                @if current_org.is_empty() { option value="" selected { "—" } }
                                 @for (id, name) in &ctx.me.organizations {
                                     option value=(id) selected[*id == current_org] { (name) }
                                 }
                             }
-                            noscript { button.secondary type="submit" { (t(lang, "header.switch")) } }
+                            button.secondary.small type="submit" data-testid="org-switch" { (t(lang, "header.switch")) }
                         }
                     }
                     span.spacer {}
                     form method="post" action="/console/lang" data-testid="lang-switcher" {
                         (ctx.csrf())
-                        @let other = if lang == Lang::Zh { ("en", "English") } else { ("zh", "中文") };
                         input type="hidden" name="lang" value=(other.0);
-                        button.secondary type="submit" data-testid="lang-button" { (other.1) }
+                        button.secondary.small type="submit" lang=(other.0) data-testid="lang-button" { (other.1) }
                     }
-                    a href="/console/inbox" data-testid="inbox-count" {
+                    a.inbox-link href="/console/inbox" data-testid="inbox-link" title=(t(lang, "overview.unread")) {
                         (t(lang, "nav.inbox")) " "
-                        span.badge.unread[ctx.unread > 0] { (ctx.unread) }
+                        span.badge.unread[ctx.unread > 0] data-testid="inbox-count" { (ctx.unread) }
                     }
                     span.muted data-testid="signed-in-as" { (ctx.me.name) }
                     form method="post" action="/logout" {
                         (ctx.csrf())
-                        button.secondary type="submit" data-testid="logout" { (t(lang, "header.logout")) }
+                        button.secondary.small type="submit" data-testid="logout" { (t(lang, "header.logout")) }
                     }
                 }
-                nav {
+                nav aria-label=(t(lang, "nav.label")) {
                     @for (key, href, label) in &nav {
-                        a href=(href) class=[(*key == active).then_some("active")] data-testid={ "nav-" (key) } { (label) }
+                        a href=(href) class=[(*key == active).then_some("active")] aria-current=[(*key == active).then_some("page")] data-testid={ "nav-" (key) } { (label) }
                     }
                 }
                 main {
-                    h1 { (title) }
+                    h1 data-testid="page-title" { (title) }
                     (flash(f))
                     (body)
                 }
@@ -204,22 +274,35 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
     markup.into_response()
 }
 
+/// A page the caller may not use: said plainly, with 403.
+pub fn not_allowed(ctx: &Ctx, active: &str, title: &str) -> Response {
+    let body = html! { p.muted data-testid="not-allowed" { (t(ctx.lang, "common.not_allowed")) } };
+    (StatusCode::FORBIDDEN, layout(ctx, active, title, &Flash::default(), body)).into_response()
+}
+
+// ----- sign-in -----
+
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
-    error: Option<String>,
     lang: Option<String>,
 }
 
-fn login_lang(headers: &HeaderMap, q: Option<&str>) -> Lang {
-    let header = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("en");
-    Lang::parse(q.or(cookie(headers, "keiretsu_lang")).unwrap_or(header))
+fn login_lang(headers: &HeaderMap, chosen: Option<&str>) -> Lang {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("en");
+    // `zh-CN,zh;q=0.9,en;q=0.8`: the first language listed is the preferred one.
+    let accept = accept.split(',').next().unwrap_or("en").trim();
+    Lang::parse(chosen.filter(|c| !c.is_empty()).or(cookie(headers, LANG_COOKIE)).unwrap_or(accept))
 }
 
-async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response {
-    // Signing in with a stale or foreign form is refused: the form carries a token that must
-    // match a cookie this page sets (there is no session yet to hold it).
+fn lang_cookie(state: &AppState, lang: Lang) -> String {
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{secure}", lang.code())
+}
+
+/// The sign-in page. Signing in with a stale or foreign form is refused: the form carries a
+/// token that must match a cookie this page sets (there is no session yet to hold it).
+fn render_login(state: &AppState, lang: Lang, login: &str, error: Option<&str>, status: StatusCode) -> Response {
     let token = keiretsu_service::random_token(16);
-    let lang = login_lang(&headers, q.lang.as_deref());
     let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
     let markup = html! {
         (DOCTYPE)
@@ -230,30 +313,57 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(q):
                     div.card {
                         h1 { (t(lang, "app.name")) }
                         p.muted { (t(lang, "login.tagline")) }
-                        @if let Some(e) = &q.error { div.error role="alert" data-testid="error" { (e) } }
+                        @if let Some(e) = error { div.error role="alert" data-testid="error" { (e) } }
                         form.stack method="post" action="/login" data-testid="login-form" {
                             input type="hidden" name="csrf" value=(token);
                             input type="hidden" name="lang" value=(lang.code());
-                            label { (t(lang, "login.login")) input name="login" autocomplete="username" required data-testid="login-login"; }
-                            label { (t(lang, "login.password")) input name="password" type="password" autocomplete="current-password" required data-testid="login-password"; }
+                            label for="login-login" { (t(lang, "login.login")) }
+                            input #login-login name="login" value=(login) autocomplete="username" required autofocus[login.is_empty()] data-testid="login-login";
+                            label for="login-password" { (t(lang, "login.password")) }
+                            input #login-password name="password" type="password" autocomplete="current-password" required autofocus[!login.is_empty()] data-testid="login-password";
                             button type="submit" data-testid="login-submit" { (t(lang, "login.submit")) }
                         }
-                        p.muted {
-                            a href="/login?lang=en" { "English" } " · " a href="/login?lang=zh" { "中文" }
+                        p.muted.lang-links data-testid="login-lang" {
+                            a href="/login?lang=en" lang="en" data-testid="login-lang-en" { (t(lang, "lang.en")) }
+                            " · "
+                            a href="/login?lang=zh" lang="zh-CN" data-testid="login-lang-zh" { (t(lang, "lang.zh")) }
                         }
                     }
                 }
             }
         }
     };
-    let cookie = format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800{secure}");
-    ([(header::SET_COOKIE, cookie)], markup).into_response()
+    let csrf_cookie =
+        format!("{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=1800{secure}");
+    let mut res = (status, markup).into_response();
+    for c in [csrf_cookie, lang_cookie(state, lang)] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    ConsoleSession(session): ConsoleSession,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if session.is_some() {
+        return Redirect::to("/console").into_response();
+    }
+    let lang = login_lang(&headers, q.lang.as_deref());
+    render_login(&state, lang, "", None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     login: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     csrf: String,
     lang: Option<String>,
 }
@@ -261,29 +371,36 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    parts_addr: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Address(address): Address,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
-    let lang = Lang::parse(form.lang.as_deref().unwrap_or("en"));
-    let fail = |text: &str| {
-        let q = serde_urlencoded::to_string([("error", text), ("lang", lang.code())]).unwrap_or_default();
-        Redirect::to(&format!("/login?{q}")).into_response()
-    };
-    if cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) {
-        return fail(t(lang, "login.stale"));
+    let lang = login_lang(&headers, form.lang.as_deref());
+    let fail =
+        |key: &'static str, status: StatusCode| render_login(&state, lang, &form.login, Some(t(lang, key)), status);
+    if form.csrf.is_empty() || cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) {
+        return fail("login.stale", StatusCode::FORBIDDEN);
     }
-    let address = parts_addr.0.ip().to_string();
     match state.svc.login(&form.login, &form.password, &address).await {
         Ok(session) => {
             let mut res = Redirect::to("/console").into_response();
-            if let Ok(v) = HeaderValue::from_str(&session_set_cookie(&state, &session.secret)) {
-                res.headers_mut().append(header::SET_COOKIE, v);
+            let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+            let used = format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
+            for c in [session_set_cookie(&state, &session.secret), used] {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
             }
             res
         }
-        Err(keiretsu_service::Error::Throttled { .. }) => fail(t(lang, "login.throttled")),
-        Err(keiretsu_service::Error::BadCredentials) => fail(t(lang, "login.failed")),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(keiretsu_service::Error::Throttled { .. }) => fail("login.throttled", StatusCode::TOO_MANY_REQUESTS),
+        Err(keiretsu_service::Error::BadCredentials) => fail("login.failed", StatusCode::UNAUTHORIZED),
+        Err(keiretsu_service::Error::Domain(keiretsu_domain::DomainError::Invalid { .. })) => {
+            fail("login.failed", StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            render_login(&state, lang, &form.login, Some(&error_text(&e)), status_of(&e))
+        }
     }
 }
 
@@ -291,12 +408,28 @@ async fn login(
 struct Empty {}
 
 async fn logout(State(state): State<AppState>, form: Csrf<Empty>) -> Response {
-    let _ = state.svc.logout(&form.session).await;
+    // Signed out either way: the cookie goes even if the session row is already gone.
+    if let Err(e) = state.svc.logout(&form.session).await {
+        tracing::warn!(error = %e, "logout failed");
+    }
     let mut res = Redirect::to("/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&session_clear_cookie(&state)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
+}
+
+// ----- header forms -----
+
+/// A form in the header failed: the overview, with the message.
+async fn header_error(state: &AppState, session: SessionInfo, e: ApiError) -> Response {
+    match ctx_for(state, session).await {
+        Ok(ctx) => {
+            let title = t(ctx.lang, "nav.overview");
+            (status_of(&e), layout(&ctx, "overview", title, &Flash::error(&e), html! {})).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -305,13 +438,13 @@ struct SwitchOrg {
 }
 
 async fn switch_org(State(state): State<AppState>, form: Csrf<SwitchOrg>) -> Response {
-    let org = match OrgId::parse(&form.form.org_id) {
-        Ok(o) => o,
-        Err(e) => return back_with_error("/console", e),
+    let result = match OrgId::parse(&form.form.org_id) {
+        Ok(org) => state.svc.switch_org(&form.session, &org).await.map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
     };
-    match state.svc.switch_org(&form.session, &org).await {
+    match result {
         Ok(()) => Redirect::to("/console").into_response(),
-        Err(e) => back_with_error("/console", e),
+        Err(e) => header_error(&state, form.session, e).await,
     }
 }
 
@@ -322,15 +455,19 @@ struct SetLang {
 
 async fn set_lang(State(state): State<AppState>, headers: HeaderMap, form: Csrf<SetLang>) -> Response {
     if let Err(e) = state.svc.set_lang(&form.session.caller, &form.form.lang).await {
-        return back_with_error("/console", e);
+        return header_error(&state, form.session, e.into()).await;
     }
-    // Back to the page the switch was pressed on, if it was one of ours.
+    // Back to the page the switch was pressed on, if it was one of ours (a path, never a host).
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.find("/console").map(|i| r[i..].to_owned()))
         .unwrap_or_else(|| "/console".into());
-    Redirect::to(&back).into_response()
+    let mut res = Redirect::to(&back).into_response();
+    if let Ok(v) = HeaderValue::from_str(&lang_cookie(&state, Lang::parse(&form.form.lang))) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
 }
 
 /// Markup that is ours, not the user's: only for fixed snippets like inline scripts.
