@@ -364,7 +364,8 @@ pub async fn members_by_ids(c: &mut AnyConnection, org: &OrgId, ids: &[String]) 
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let sql = format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.id IN ({})", placeholders(2, ids.len()));
+    let sql =
+        format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.id IN ({})", placeholders(2, ids.len()));
     let mut q = sqlx::query_as(&sql).bind(org.as_str());
     for id in ids {
         q = q.bind(id);
@@ -439,7 +440,12 @@ pub struct MemberFilter {
     pub limit: i64,
 }
 
-pub async fn list_members(c: &mut AnyConnection, backend: Backend, org: &OrgId, f: &MemberFilter) -> Result<Vec<MemberRow>> {
+pub async fn list_members(
+    c: &mut AnyConnection,
+    backend: Backend,
+    org: &OrgId,
+    f: &MemberFilter,
+) -> Result<Vec<MemberRow>> {
     let pattern = f.text.as_ref().map(|t| format!("%{}%", t.replace(['%', '_'], "")));
     // On SQLite the planner would walk every member in name order and test each against the
     // trigram index; for a term with few matches, let the index drive instead.
@@ -600,7 +606,20 @@ pub async fn insert_accounts(c: &mut AnyConnection, backend: Backend, rows: &[Ac
     ];
     let json: Vec<serde_json::Value> = rows
         .iter()
-        .map(|a| json!([a.id, a.login, a.name, a.phone, a.email, a.password_hash, a.operator, a.disabled, a.lang, a.created_at]))
+        .map(|a| {
+            json!([
+                a.id,
+                a.login,
+                a.name,
+                a.phone,
+                a.email,
+                a.password_hash,
+                a.operator,
+                a.disabled,
+                a.lang,
+                a.created_at
+            ])
+        })
         .collect();
     crate::insert_json(c, backend, "accounts", &cols, &json).await
 }

@@ -80,7 +80,19 @@ pub async fn append(tx: &mut Tx, changes: &[Change], at: Millis) -> Result<Optio
     ];
     let rows: Vec<serde_json::Value> = entries
         .iter()
-        .map(|e| serde_json::json!([e.revision, e.at, e.actor, e.organization, e.action, e.target, e.details, e.prev_hash, e.hash]))
+        .map(|e| {
+            serde_json::json!([
+                e.revision,
+                e.at,
+                e.actor,
+                e.organization,
+                e.action,
+                e.target,
+                e.details,
+                e.prev_hash,
+                e.hash
+            ])
+        })
         .collect();
     let backend = tx.backend();
     crate::insert_json(tx, backend, "journal", &cols, &rows).await?;

@@ -198,10 +198,19 @@ const BULK_ROWS: usize = 2000;
 /// Inserts many rows with one parameter per statement: each row is a JSON array, expanded by
 /// the database (`json_each` on SQLite, `json_array_elements` on PostgreSQL). Binding values one
 /// by one costs more than the insert itself at import sizes.
-pub async fn insert_json(c: &mut AnyConnection, backend: Backend, table: &str, cols: &[Col], rows: &[serde_json::Value]) -> Result<()> {
-    let names: Vec<&str> = cols.iter().map(|c| match c {
-        Col::Text(n) | Col::BigInt(n) => *n,
-    }).collect();
+pub async fn insert_json(
+    c: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    cols: &[Col],
+    rows: &[serde_json::Value],
+) -> Result<()> {
+    let names: Vec<&str> = cols
+        .iter()
+        .map(|c| match c {
+            Col::Text(n) | Col::BigInt(n) => *n,
+        })
+        .collect();
     let values: Vec<String> = cols
         .iter()
         .enumerate()
