@@ -122,12 +122,16 @@ impl TestServer {
     }
 
     pub async fn start_with(db: Db, settings: Settings) -> TestServer {
+        Self::start_full(db, settings, ServerSettings::default()).await
+    }
+
+    pub async fn start_full(db: Db, settings: Settings, server: ServerSettings) -> TestServer {
         let db = TestDb::new(db).await;
         let clock = Arc::new(FakeClock::at(T0));
         let svc = Service::new(db.store().await, clock.clone(), settings).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(svc.clone(), ServerSettings::default());
+        let state = AppState::new(svc.clone(), server);
         tokio::spawn(keiretsu_server::serve(listener, state, std::future::pending()));
         let server = TestServer { base, svc, clock, db };
         // Wait for readiness, never a fixed sleep.

@@ -1,0 +1,129 @@
+//! Console sessions over real HTTP: cookie attributes, a new id on every sign-in, CSRF on every
+//! change, and nothing changed by a GET.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use keiretsu_server::ServerSettings;
+use keiretsu_testkit::{PASSWORD, TestServer, both, test_settings};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in through the form and returns the `Set-Cookie` header of the session.
+async fn sign_in(s: &TestServer, login: &str) -> String {
+    let http = client();
+    let page = http.get(format!("{}/login", s.base)).send().await.unwrap();
+    let pre = page.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let token = &html[at..at + html[at..].find('"').unwrap()];
+    let res = http
+        .post(format!("{}/login", s.base))
+        .header(COOKIE, pre)
+        .form(&[("login", login), ("password", PASSWORD), ("csrf", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("keiretsu_session="))
+        .expect("a session cookie")
+}
+
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+both! {
+    async fn session_cookies_are_fresh_httponly_and_lax(db) {
+        let s = TestServer::start(db).await;
+        s.org("Acme", "acme.admin").await;
+        let a = sign_in(&s, "acme.admin").await;
+        let b = sign_in(&s, "acme.admin").await;
+        assert!(a.starts_with("keiretsu_session="), "{a}");
+        assert!(a.contains("HttpOnly") && a.contains("SameSite=Lax") && a.contains("Path=/"), "{a}");
+        assert_ne!(pair(&a), pair(&b), "every sign-in gets a new session id");
+        // A planted cookie is not a session: it is refused, not adopted.
+        let res = client().get(format!("{}/api/v1/me", s.base)).header(COOKIE, "keiretsu_session=planted").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // The session works for the API's GETs.
+        let res = client().get(format!("{}/api/v1/me", s.base)).header(COOKIE, pair(&a)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    async fn every_change_needs_the_csrf_token(db) {
+        let s = TestServer::start(db).await;
+        let (org, _) = s.org("Acme", "acme.admin").await;
+        let session = pair(&sign_in(&s, "acme.admin").await);
+        let before = s.svc.latest_revision().await.unwrap();
+        // API over a cookie without the header: refused.
+        let res = client()
+            .post(format!("{}/api/v1/organizations/{org}/departments", s.base))
+            .header(COOKIE, &session)
+            .json(&serde_json::json!({"name": "Forged"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // A console form without the token, or with a wrong one: refused.
+        for form in [vec![("name", "Forged")], vec![("name", "Forged"), ("csrf", "guess")]] {
+            let res = client()
+                .post(format!("{}/console/departments", s.base))
+                .header(COOKIE, &session)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        }
+        // Sign-out needs it too.
+        let res = client().post(format!("{}/logout", s.base)).header(COOKIE, &session).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // GETs of every console page change nothing.
+        for page in ["/console", "/console/departments", "/console/members", "/console/journal", "/console/inbox", "/console/tokens", "/console/import"] {
+            let res = client().get(format!("{}{page}", s.base)).header(COOKIE, &session).send().await.unwrap();
+            assert!(res.status().is_success(), "{page}: {}", res.status());
+        }
+        assert_eq!(s.svc.latest_revision().await.unwrap(), before, "refused posts and GETs changed nothing");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_cookie_is_host_prefixed_and_secure() {
+    let s =
+        TestServer::start_full(keiretsu_testkit::Db::Sqlite, test_settings(), ServerSettings { secure_cookies: true })
+            .await;
+    s.org("Acme", "acme.admin").await;
+    let http = client();
+    let page = http.get(format!("{}/login", s.base)).send().await.unwrap();
+    let pre = page.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(pre.contains("Secure"), "{pre}");
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let token = html[at..at + html[at..].find('"').unwrap()].to_owned();
+    let res = http
+        .post(format!("{}/login", s.base))
+        .header(COOKIE, pair(&pre))
+        .form(&[("login", "acme.admin"), ("password", PASSWORD), ("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("_session="))
+        .unwrap();
+    assert!(
+        cookie.starts_with("__Host-keiretsu_session=") && cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain="), "{cookie}");
+}
