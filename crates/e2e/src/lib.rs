@@ -84,6 +84,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element `{css}`: {e}"))
     }
 
+    /// Waits up to ten seconds for an element to show `expected` (a page may still be loading).
+    pub async fn wait_text(&self, css: &str, expected: &str) {
+        let mut last = String::new();
+        for _ in 0..200 {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = el.text().await
+            {
+                if text == expected {
+                    return;
+                }
+                last = text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("`{css}` shows `{last}`, not `{expected}`");
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.wait(css).await.text().await.unwrap()
     }

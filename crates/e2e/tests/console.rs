@@ -52,9 +52,19 @@ async fn admin_signs_in_browses_adds_a_member_and_switches_language() {
     b.click("[data-testid=nav-members]").await;
     b.fill("[data-testid=member-search-q]", "HP9001").await;
     b.click("[data-testid=member-search-submit]").await;
-    let rows = b.client.find_all(fantoccini::Locator::Css("[data-testid=member-row]")).await.unwrap();
-    assert_eq!(rows.len(), 1);
-    assert!(rows[0].text().await.unwrap().contains("qian.duoduo"));
+    // The results page replaces the list: wait for it rather than read the old one.
+    let mut found = vec![];
+    for _ in 0..100 {
+        if b.client.current_url().await.unwrap().as_str().contains("q=HP9001") {
+            found = b.client.find_all(fantoccini::Locator::Css("[data-testid=member-row]")).await.unwrap();
+            if !found.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found.len(), 1);
+    assert!(found[0].text().await.unwrap().contains("qian.duoduo"));
 
     // The journal shows the join.
     b.click("[data-testid=nav-journal]").await;
@@ -64,10 +74,10 @@ async fn admin_signs_in_browses_adds_a_member_and_switches_language() {
 
     // Switch to Chinese: the same page, in Chinese, and it sticks.
     b.click("[data-testid=lang-button]").await;
-    b.wait("[data-testid=journal-table]").await;
-    assert_eq!(b.text("[data-testid=nav-journal]").await, "操作日志");
+    b.wait_text("[data-testid=nav-journal]", "操作日志").await;
     b.click("[data-testid=nav-members]").await;
-    assert_eq!(b.text("[data-testid=nav-members]").await, "成员");
+    b.wait("[data-testid=member-table]").await;
+    b.wait_text("[data-testid=nav-members]", "成员").await;
     b.screenshot("05-chinese").await;
 
     // Sign out ends the session on the server: the old cookie no longer opens the console.
