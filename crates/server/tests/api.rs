@@ -99,6 +99,19 @@ both! {
         sorted.sort();
         assert_eq!(seen, sorted);
         assert_eq!(seen.len(), 8, "seven members and the admin");
+        // Pages under a search and a department filter agree with the whole list.
+        let filter = format!("{members}?department_id={top}&include_sub_departments=true&q=zhang");
+        let (_, whole) = admin.get(&filter).await;
+        let mut paged = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor { Some(c) => format!("{filter}&limit=2&cursor={c}"), None => format!("{filter}&limit=2") };
+            let (_, p) = admin.get(&url).await;
+            paged.extend(ids(&p));
+            match p["next_cursor"].as_str() { Some(c) => cursor = Some(c.to_owned()), None => break }
+        }
+        assert_eq!(paged.len(), 7);
+        assert_eq!(paged, ids(&whole));
         // Status filter after a departure.
         let (_, p) = admin.get(&format!("{members}?q=zhang0")).await;
         let z0 = p["items"][0]["id"].as_str().unwrap().to_owned();

@@ -807,6 +807,9 @@ impl Service {
         }
         progress.advance(plan.unchanged);
         self.commit(tx, &changes).await?;
+        if created + updated >= 1000 {
+            self.store.analyze().await?;
+        }
         Ok(ImportReport { applied: true, created, updated, skipped, errors })
     }
 

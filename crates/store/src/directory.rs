@@ -487,7 +487,12 @@ pub async fn list_members(
         let (name, name2, id) = (p(), p(), p());
         sql += &format!(" AND (m.name{collate} > {name} OR (m.name = {name2} AND m.id > {id}))");
     }
-    sql += &format!(" ORDER BY m.name{collate}, m.id LIMIT {}", p());
+    // PostgreSQL would rather walk the name index and test every member against a search term
+    // or a department than use the trigram or department index and sort the matches; ordering
+    // by an expression the index cannot give (the same order) makes it filter first.
+    let filter_first = backend == Backend::Postgres && (pattern.is_some() || f.departments.is_some());
+    let order = if filter_first { "(m.name || '')" } else { "m.name" };
+    sql += &format!(" ORDER BY {order}{collate}, m.id LIMIT {}", p());
     let mut q = sqlx::query_as(&sql).bind(org.as_str());
     if index_first {
         q = q.bind(pattern.clone());
