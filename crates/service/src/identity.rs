@@ -447,7 +447,7 @@ impl Service {
         Ok(())
     }
 
-    /// Milliseconds a session may stay idle; the console uses it for the cookie.
+    /// How long a session may live at most; the console sets the cookie's Max-Age from it.
     pub fn session_absolute_ms(&self) -> Millis {
         self.settings.session_absolute_ms
     }
