@@ -378,6 +378,38 @@ both! {
         assert!(m.contains("keiretsu_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}"), "{m}");
         assert!(m.contains("keiretsu_journal_revision"));
     }
+
+    async fn the_primary_admin_role_is_handed_over_not_copied(db) {
+        let s = TestServer::start(db).await;
+        let (org, admin) = s.org("Acme", "acme.admin").await;
+        let (next, _) = s.member(&admin, &org, "next.admin").await;
+        let members = format!("/api/v1/organizations/{org}/members");
+        let (_, me) = admin.get("/api/v1/me").await;
+        let old = me["member_id"].as_str().unwrap().to_owned();
+        // A sub-admin, even of the directory, cannot assign roles.
+        let (st, _) = admin
+            .send(Method::PUT, &format!("{members}/{next}/role"), Some(json!({"role": {"role": "sub_admin", "scopes": ["directory"]}})))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        let sub = s.client_with(&s.token("next.admin", Some(&org)).await);
+        let (st, _) = sub.send(Method::PUT, &format!("{members}/{old}/role"), Some(json!({"role": {"role": "member"}}))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        // The primary admin hands the role over and becomes a sub-admin with every scope.
+        let (st, p) = admin.send(Method::PUT, &format!("{members}/{next}/role"), Some(json!({"role": {"role": "primary_admin"}}))).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let (_, all) = sub.get(&format!("{members}?limit=200")).await;
+        let primaries: Vec<&str> = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["role"]["role"] == "primary_admin")
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(primaries, vec![next.as_str()]);
+        let (_, old_view) = sub.get(&format!("{members}/{old}")).await;
+        assert_eq!(old_view["role"]["role"], "sub_admin");
+        assert_eq!(old_view["role"]["scopes"].as_array().unwrap().len(), 6);
+    }
 }
 
 /// Runs futures concurrently on the runtime and collects their outputs in order.

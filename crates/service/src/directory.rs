@@ -678,10 +678,12 @@ impl Service {
             .into());
         }
         if *role == Role::PrimaryAdmin {
-            let me = caller.acting().map(|a| a.member.to_string()).unwrap_or_default();
-            if let Some(mut previous) = store::member(&mut tx, permit.org(), &me).await?
-                && previous.id != m.id
-            {
+            // One primary admin per organization: whoever holds the role hands it over.
+            let holders = store::primary_admin_members(&mut tx, permit.org()).await?;
+            for mut previous in store::members_by_ids(&mut tx, permit.org(), &holders).await? {
+                if previous.id == m.id {
+                    continue;
+                }
                 previous.role = Role::SubAdmin(Scope::ALL.to_vec()).encode();
                 store::update_member(&mut tx, &previous).await?;
                 changes.push(

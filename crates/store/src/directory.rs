@@ -540,6 +540,14 @@ pub fn placeholders(start: usize, count: usize) -> String {
     (start..start + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The organization's primary admins (one, unless a transfer is under way).
+pub async fn primary_admin_members(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM members WHERE org_id = $1 AND role = 'primary_admin' ORDER BY id")
+        .bind(org.as_str())
+        .fetch_all(c)
+        .await?)
+}
+
 /// Accounts of the organization's active primary admins.
 pub async fn primary_admin_accounts(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
