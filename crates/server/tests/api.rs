@@ -208,6 +208,11 @@ both! {
             assert_eq!(p["field"], field, "{body} -> {p}");
         }
         assert_eq!(revision(&s).await, before, "nothing changed");
+        // Malformed ids in the path are simply not found.
+        for path in [format!("{members}/not-an-id"), format!("{members}/dep_wrongkind"), "/api/v1/organizations/mem_x/members".into()] {
+            let (st, p) = admin.get(&path).await;
+            assert_eq!((st, p["type"].as_str()), (StatusCode::NOT_FOUND, Some("/problems/not-found")), "{path}");
+        }
         // Duplicates are conflicts on the field.
         let (st, _) = admin.post(&members, json!({"name": "A", "login": "dupe", "employee_no": "E1"})).await;
         assert_eq!(st, StatusCode::CREATED);

@@ -536,6 +536,12 @@ impl Service {
         Ok(member_view(row, departments))
     }
 
+    /// Active members of the organization, counted by the database.
+    pub async fn member_count(&self, caller: &Caller, org: &OrgId) -> Result<i64> {
+        let permit = caller.permit(org, Need::Read)?;
+        Ok(store::count_members(&mut *self.store.read().await?, permit.org()).await?)
+    }
+
     pub async fn member(&self, caller: &Caller, org: &OrgId, id: &MemberId) -> Result<MemberView> {
         let permit = caller.permit(org, Need::Read)?;
         let mut c = self.store.read().await?;

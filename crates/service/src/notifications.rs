@@ -16,7 +16,6 @@ fn title(kind: &str) -> &'static str {
     match kind {
         "member_left" => "A member who reports to you has left",
         "head_left" => "A department head has left",
-        "member_joined" => "A new member joined your department",
         _ => "Notification",
     }
 }

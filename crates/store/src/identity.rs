@@ -158,15 +158,6 @@ pub async fn record_failure(c: &mut AnyConnection, key: &str, now: i64, window_m
     .await?)
 }
 
-pub async fn failures(c: &mut AnyConnection, key: &str, now: i64, window_ms: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT failures FROM throttle WHERE key = $1 AND window_start > $2")
-        .bind(key)
-        .bind(now - window_ms)
-        .fetch_optional(c)
-        .await?
-        .unwrap_or(0))
-}
-
 pub async fn clear_failures(c: &mut AnyConnection, key: &str) -> Result<()> {
     sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(c).await?;
     Ok(())

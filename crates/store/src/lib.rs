@@ -186,11 +186,6 @@ impl Store {
         Ok(Tx { inner, backend: self.backend })
     }
 
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }

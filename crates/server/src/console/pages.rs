@@ -179,21 +179,6 @@ async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Markup {
 
 // ----- overview -----
 
-/// Active members, counted a page at a time up to a bound; `None` past it.
-async fn active_members(s: &AppState, ctx: &Ctx, org: &OrgId) -> Result<Option<usize>, ApiError> {
-    let mut query = MemberQuery { status: Some("active".into()), limit: Some(200), ..Default::default() };
-    let mut n = 0;
-    for _ in 0..10 {
-        let page = s.svc.members(&ctx.session.caller, org, &query).await?;
-        n += page.items.len();
-        match page.next_cursor {
-            Some(c) => query.cursor = Some(c),
-            None => return Ok(Some(n)),
-        }
-    }
-    Ok(None)
-}
-
 pub async fn overview(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved>) -> Response {
     let lang = ctx.lang;
     let f = q.flash(lang);
@@ -216,9 +201,8 @@ pub async fn overview(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved
         (Ok(o), Ok(d)) => (o, d),
         (Err(e), _) | (_, Err(e)) => return err_page(&ctx, "overview", title, e),
     };
-    let members = match active_members(&s, &ctx, &org).await {
-        Ok(Some(n)) => n.to_string(),
-        Ok(None) => "2000+".to_owned(),
+    let members = match s.svc.member_count(caller, &org).await {
+        Ok(n) => n,
         Err(e) => return err_page(&ctx, "overview", title, e),
     };
     let body = html! {

@@ -1,4 +1,4 @@
--- Portable SQL, the same in the sqlite/ and postgres/ folders: TEXT ids, BIGINT epoch-millisecond times,
+-- Portable SQL for both databases (postgres/0001 is a link to this file): TEXT ids, BIGINT epoch-millisecond times,
 -- INTEGER 0/1 booleans. Append-only: never edit a migration that has shipped.
 
 CREATE TABLE organizations (
