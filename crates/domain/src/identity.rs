@@ -190,6 +190,17 @@ impl Caller {
         if allowed { Ok(Permit { org: org.clone(), actor: self.actor() }) } else { Err(NOT_ALLOWED) }
     }
 
+    /// A permit in an organization that `manager` keeps as a managed unit of its network: the
+    /// manager's partner admins administer it as if they were its own admins.
+    pub fn permit_managed(&self, org: &OrgId, manager: &OrgId) -> Result<Permit, DomainError> {
+        match self.acting() {
+            Some(a) if &a.org == manager && a.role.has(Scope::Partners) => {
+                Ok(Permit { org: org.clone(), actor: self.actor() })
+            }
+            _ => Err(DomainError::NotFound { what: "organization" }),
+        }
+    }
+
     /// A permit in the caller's own acting organization.
     pub fn permit_own(&self, need: Need) -> Result<Permit, DomainError> {
         match self.acting() {
@@ -274,6 +285,19 @@ mod tests {
         assert!(member.permit(&a, Need::Read).is_ok());
         assert_eq!(member.permit(&a, Need::Manage(Scope::Directory)).unwrap_err(), NOT_ALLOWED);
         assert_eq!(Caller::Anonymous.permit(&a, Need::Read).unwrap_err(), NOT_SIGNED_IN);
+    }
+
+    #[test]
+    fn managed_units_answer_to_the_managers_partner_admins() {
+        let backbone = OrgId::from_random([3; RANDOM_LEN]);
+        let unit = OrgId::from_random([4; RANDOM_LEN]);
+        let partners = member_of(&backbone, Role::SubAdmin(vec![Scope::Partners]));
+        assert_eq!(partners.permit_managed(&unit, &backbone).unwrap().org(), &unit);
+        let directory_only = member_of(&backbone, Role::SubAdmin(vec![Scope::Directory]));
+        assert!(directory_only.permit_managed(&unit, &backbone).is_err());
+        let elsewhere = member_of(&unit, Role::PrimaryAdmin);
+        assert!(elsewhere.permit_managed(&backbone, &unit).is_ok());
+        assert!(elsewhere.permit_managed(&unit, &backbone).is_err());
     }
 
     #[test]

@@ -93,6 +93,18 @@ typed_id!(
 typed_id!(
     /// An in-app notification.
     NotificationId, "ntf_", "notification_id");
+typed_id!(
+    /// A backbone organization's network of partners.
+    NetworkId, "net_", "network_id");
+typed_id!(
+    /// One partner organization inside a network.
+    UnitId, "unt_", "unit_id");
+typed_id!(
+    /// An invitation for a partner to join a network.
+    InvitationId, "inv_", "invitation_id");
+typed_id!(
+    /// A contact (docking person) on one side of a partnership.
+    ContactId, "con_", "contact_id");
 
 #[cfg(test)]
 mod tests {

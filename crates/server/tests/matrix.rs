@@ -170,6 +170,161 @@ const CASES: &[Case] = &[
         kind: Kind::Operator,
         body: none,
     },
+    Case { method: "get", path: "/api/v1/networks/{network_id}", same: Same::NotFound, kind: Kind::Tenant, body: none },
+    Case {
+        method: "patch",
+        path: "/api/v1/networks/{network_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"visibility": "all"})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/partner-types",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/networks/{network_id}/partner-types/{key}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"name": "Supplier", "tiers": [{"name": "x"}]})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/units",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/units",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"name": "Shadow", "partner_type": "supplier", "tier": "a"})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "patch",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"tier": "b"})),
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}/contacts",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"side": "backbone", "member_id": ids.member, "role": "business"})),
+    },
+    Case {
+        method: "patch",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}/contacts/{contact_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"role": "other"})),
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}/contacts/{contact_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/members",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"member_ids": [ids.member]})),
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/networks/{network_id}/members/{member_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/invitations",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/invitations",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"partner_name": "X", "partner_type": "supplier", "tier": "a"})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/invitations/import",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!("partner_name,partner_type,tier\nX,supplier,a\n")),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/invitations/{invitation_id}/resend",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/networks/{network_id}/invitations/{invitation_id}/revoke",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/people",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/people/{member_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/handovers",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/organizations/{org_id}/network-limit",
+        same: Same::Forbidden,
+        kind: Kind::Operator,
+        body: |_| Some(json!({"max_networks": 9})),
+    },
 ];
 
 /// Ids of organization A's objects, the targets of every call.
@@ -181,6 +336,10 @@ struct Ids {
     account: String,
     token: String,
     notification: String,
+    network: String,
+    unit: String,
+    contact: String,
+    invitation: String,
 }
 
 impl Ids {
@@ -191,6 +350,11 @@ impl Ids {
             .replace("{account_id}", &self.account)
             .replace("{token_id}", &self.token)
             .replace("{notification_id}", &self.notification)
+            .replace("{network_id}", &self.network)
+            .replace("{unit_id}", &self.unit)
+            .replace("{contact_id}", &self.contact)
+            .replace("{invitation_id}", &self.invitation)
+            .replace("{key}", "supplier")
     }
 }
 
@@ -221,7 +385,8 @@ async fn call(client: &Client, case: &Case, ids: &Ids) -> (StatusCode, Value) {
 both! {
     async fn every_route_refuses_the_wrong_callers(db) {
         let s = TestServer::start(db).await;
-        let (org_a, admin_a) = s.org("Alpha Works", "alpha.admin").await;
+        // A backbone: A's network, with a partner unit, a contact and a pending invitation, is a target too.
+        let (org_a, admin_a) = s.backbone("Alpha Works", "alpha.admin").await;
         let (org_b, admin_b) = s.org("Beta Trading", "beta.admin").await;
         let (member_id, _) = s.member(&admin_a, &org_a, "alpha.member").await;
         let (_, member_b) = s.member(&admin_b, &org_b, "beta.member").await;
@@ -239,7 +404,18 @@ both! {
         let (_, inbox) = admin_a.get("/api/v1/notifications").await;
         // The departures above revoked the member's token: sign in again.
         let member_a = s.client_with(&s.token("alpha.member", Some(&org_a)).await);
+        let (_, network) = admin_a.post("/api/v1/networks", json!({"name": "Alpha network"})).await;
+        let network = network["id"].as_str().unwrap().to_owned();
+        let invite = json!({"partner_name": "Gamma", "partner_type": "supplier", "tier": "a"});
+        let (_, joined) = admin_a.post(&format!("/api/v1/networks/{network}/invitations"), invite.clone()).await;
+        let (_, gamma) = s.certified_org("Gamma Parts", "gamma.admin").await;
+        let (_, unit) = gamma.post("/api/v1/invitations/accept", json!({"code": joined["code"]})).await;
+        let (_, pending) = admin_a.post(&format!("/api/v1/networks/{network}/invitations"), invite).await;
         let ids = Ids {
+            network,
+            unit: unit["id"].as_str().expect("unit").to_owned(),
+            contact: unit["contacts"][0]["id"].as_str().expect("contact").to_owned(),
+            invitation: pending["id"].as_str().unwrap().to_owned(),
             org: org_a.clone(),
             department: dep["id"].as_str().unwrap().to_owned(),
             member: target["id"].as_str().unwrap().to_owned(),

@@ -2,11 +2,13 @@
 //! idempotently so `keiretsu demo` can be run again on the same data directory.
 
 use keiretsu_domain::directory::Certification;
-use keiretsu_domain::identity::{Caller, Role, Scope};
-use keiretsu_domain::ids::{DepartmentId, MemberId, OrgId};
+use keiretsu_domain::identity::{Acting, Caller, Role, Scope};
+use keiretsu_domain::ids::{AccountId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
+use keiretsu_domain::network::Side;
 use keiretsu_store::directory as store;
 
 use crate::directory::{Heads, MemberPatch, NewDepartment, NewOrg, RoleChange};
+use crate::network::{InvitationAnswer, NetworkLimit, NetworkMembersInput, NewContact, NewInvitation, NewNetwork};
 use crate::{Result, Service};
 
 pub const DEMO_ORG: &str = "Hoshino Precision Manufacturing";
@@ -17,6 +19,16 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
     ("demo.hr", "sub-admin: directory"),
     ("demo.auditor", "sub-admin: audit"),
     ("demo.member", "member"),
+    ("kato.admin", "supplier's primary admin (Kato Metal Works)"),
+    ("sato.admin", "distributor's primary admin (Sato Retail Group)"),
+    ("kato.m001", "supplier's member"),
+];
+
+/// The demo's partners: name, admin login, login prefix, partner type and tier.
+const PARTNERS: &[(&str, &str, &str, &str, &str)] = &[
+    ("Kato Metal Works", "kato.admin", "kato", "supplier", "strategic"),
+    ("Mori Plastics", "mori.admin", "mori", "supplier", "a"),
+    ("Sato Retail Group", "sato.admin", "sato", "distributor", "a"),
 ];
 
 const TREE: &[(&str, &[&str])] = &[
@@ -87,20 +99,7 @@ impl Service {
             ));
         }
         self.import_members(&system, &org, &csv, false, &()).await?;
-        // Imported accounts have no password; the demo's all share one so anyone can try them.
-        let hash = crate::identity::hash_password(&self.settings, password).await?;
-        let mut tx = self.store.write().await?;
-        let page = store::list_members(
-            &mut tx,
-            self.store.backend(),
-            &org,
-            &store::MemberFilter { limit: 1000, ..Default::default() },
-        )
-        .await?;
-        for m in &page {
-            store::set_password(&mut tx, &m.account_id, &hash).await?;
-        }
-        tx.commit().await?;
+        self.share_password(&org, password).await?;
         // The first member of each department heads it and supervises the rest.
         for (i, (_, dep)) in leaves.iter().enumerate() {
             let head = store::member_by_employee_no(&mut *self.store.read().await?, &org, &format!("HP{:04}", i + 1))
@@ -137,6 +136,141 @@ impl Service {
                 self.set_role(&system, &org, &MemberId::from_trusted(m.id), &RoleChange { role }.role).await?;
             }
         }
+        self.seed_demo_network(&org, password).await?;
         Ok(DemoInfo { org, created: true })
+    }
+
+    /// The backbone's partner network: two suppliers and a distributor of about 50 people each,
+    /// with contacts on both sides, and one invitation still pending.
+    async fn seed_demo_network(&self, org: &OrgId, password: &str) -> Result<()> {
+        let system = Caller::System;
+        self.set_network_limit(&system, org, &NetworkLimit { max_networks: 3 }).await?;
+        let admin = self.acting_as(org, "demo.admin").await?;
+        let network = self
+            .create_network(
+                &admin,
+                &NewNetwork {
+                    name: "Hoshino Partner Network".into(),
+                    description: "Suppliers and distributors of Hoshino Precision Manufacturing.".into(),
+                },
+            )
+            .await?;
+        let network = NetworkId::from_trusted(network.id);
+        // Supply Chain and Sales work with the partners.
+        let deps = self.departments(&system, org).await?;
+        let department_ids = deps
+            .iter()
+            .filter(|d| d.name == "Supply Chain" || d.name == "Sales")
+            .map(|d| DepartmentId::from_trusted(d.id.clone()))
+            .collect();
+        self.add_network_members(&admin, &network, &NetworkMembersInput { member_ids: vec![], department_ids }).await?;
+        for (i, (name, admin_login, prefix, partner_type, tier)) in PARTNERS.iter().enumerate() {
+            let partner = self
+                .create_org(
+                    &system,
+                    &NewOrg {
+                        name: (*name).into(),
+                        certification: Some(Certification::Certified),
+                        admin_login: (*admin_login).into(),
+                        admin_name: format!("{} {}", SURNAMES[(i + 3) % SURNAMES.len()], GIVEN[i]),
+                        admin_password: Some(password.into()),
+                    },
+                )
+                .await?;
+            let partner = OrgId::from_trusted(partner.id);
+            for department in ["Sales", "Finance", "Production", "Logistics"] {
+                self.create_department(&system, &partner, &NewDepartment { name: department.into(), parent_id: None })
+                    .await?;
+            }
+            let mut csv = String::from("employee_no,name,login,title,department\n");
+            for n in 0..50usize {
+                let person = format!("{} {}", SURNAMES[(n * 7 + i) % SURNAMES.len()], GIVEN[(n + i * 5) % GIVEN.len()]);
+                let department = ["Sales", "Finance", "Production", "Logistics"][n % 4];
+                let title = if n < 4 { "Manager" } else { "Staff" };
+                csv.push_str(&format!(
+                    "{}{:03},{person},{prefix}.m{:03},{title},{department}\n",
+                    prefix.to_uppercase(),
+                    n + 1,
+                    n + 1
+                ));
+            }
+            self.import_members(&system, &partner, &csv, false, &()).await?;
+            self.share_password(&partner, password).await?;
+            let invitation = self
+                .invite(
+                    &admin,
+                    &network,
+                    &NewInvitation {
+                        partner_name: (*name).into(),
+                        organization_id: Some(partner.clone()),
+                        partner_type: (*partner_type).into(),
+                        tier: (*tier).into(),
+                        expires_in_hours: None,
+                    },
+                )
+                .await?;
+            let partner_admin = self.acting_as(&partner, admin_login).await?;
+            let answer = InvitationAnswer { code: invitation.code, invitation_id: None };
+            let unit = self.accept_invitation(&partner_admin, &answer).await?;
+            // A finance contact with a backup on the partner's side.
+            let finance = self.member_by_login(&partner, &format!("{prefix}.m002")).await?;
+            let backup = self.member_by_login(&partner, &format!("{prefix}.m006")).await?;
+            if let (Some(finance), Some(backup)) = (finance, backup) {
+                let contact = NewContact {
+                    side: Side::Partner,
+                    member_id: finance,
+                    role: "finance".into(),
+                    backup_id: Some(backup),
+                };
+                self.add_contact(&partner_admin, &network, &UnitId::from_trusted(unit.id), &contact).await?;
+            }
+        }
+        let pending = NewInvitation {
+            partner_name: "Fujita Logistics".into(),
+            organization_id: None,
+            partner_type: "service_provider".into(),
+            tier: "b".into(),
+            expires_in_hours: None,
+        };
+        self.invite(&admin, &network, &pending).await?;
+        Ok(())
+    }
+
+    /// A caller for a login's membership of `org`, as if signed in there.
+    async fn acting_as(&self, org: &OrgId, login: &str) -> Result<Caller> {
+        let mut c = self.store.read().await?;
+        let account = store::account_by_login(&mut c, login)
+            .await?
+            .ok_or(keiretsu_domain::DomainError::NotFound { what: "account" })?;
+        let member = store::member_of_account(&mut c, org, &account.id)
+            .await?
+            .ok_or(keiretsu_domain::DomainError::NotFound { what: "member" })?;
+        Ok(Caller::Account {
+            account: AccountId::from_trusted(account.id),
+            operator: false,
+            acting: Some(Acting {
+                org: org.clone(),
+                member: MemberId::from_trusted(member.id),
+                role: Role::decode(&member.role),
+            }),
+        })
+    }
+
+    async fn member_by_login(&self, org: &OrgId, login: &str) -> Result<Option<MemberId>> {
+        let mut c = self.store.read().await?;
+        let Some(account) = store::account_by_login(&mut c, login).await? else { return Ok(None) };
+        Ok(store::member_of_account(&mut c, org, &account.id).await?.map(|m| MemberId::from_trusted(m.id)))
+    }
+
+    /// Imported accounts have no password; the demo's all share one so anyone can try them.
+    async fn share_password(&self, org: &OrgId, password: &str) -> Result<()> {
+        let hash = crate::identity::hash_password(&self.settings, password).await?;
+        let mut tx = self.store.write().await?;
+        let filter = store::MemberFilter { limit: 1000, ..Default::default() };
+        for m in store::list_members(&mut tx, self.store.backend(), org, &filter).await? {
+            store::set_password(&mut tx, &m.account_id, &hash).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

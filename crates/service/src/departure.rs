@@ -35,8 +35,8 @@ impl Departure {
 }
 
 pub trait Reaction: Send + Sync {
-    /// Runs in the departure's transaction; returns the journal entry for what it did, if anything.
-    fn react<'a>(&'a self, tx: &'a mut Tx, departure: &'a Departure) -> BoxFuture<'a, Result<Option<Change>>>;
+    /// Runs in the departure's transaction; returns the journal entries for what it did.
+    fn react<'a>(&'a self, tx: &'a mut Tx, departure: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>>;
 }
 
 pub struct Reactions(Vec<Box<dyn Reaction>>);
@@ -49,6 +49,7 @@ impl Reactions {
             Box::new(ReleaseHeadships),
             Box::new(ReassignReports),
             Box::new(TellSupervisor),
+            Box::new(crate::network::ContactHandover),
         ])
     }
 
@@ -65,14 +66,17 @@ impl Reactions {
 struct EndAccess;
 
 impl Reaction for EndAccess {
-    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Option<Change>>> {
+    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             let account = &d.member.account_id;
             let sessions = identity::delete_sessions(tx, account, Some(d.org.as_str())).await?;
             let tokens = identity::revoke_tokens(tx, account, Some(d.org.as_str()), d.at).await?;
-            Ok((sessions + tokens > 0).then(|| {
-                d.change("departure.end_access").with("sessions_ended", sessions).with("tokens_revoked", tokens)
-            }))
+            Ok((sessions + tokens > 0)
+                .then(|| {
+                    d.change("departure.end_access").with("sessions_ended", sessions).with("tokens_revoked", tokens)
+                })
+                .into_iter()
+                .collect())
         })
     }
 }
@@ -81,17 +85,17 @@ impl Reaction for EndAccess {
 struct ReleaseHeadships;
 
 impl Reaction for ReleaseHeadships {
-    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Option<Change>>> {
+    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             let departments = store::remove_headships(tx, &d.member.id).await?;
             if departments.is_empty() {
-                return Ok(None);
+                return Ok(Vec::new());
             }
             for admin in primary_admin_accounts(tx, &d.org).await? {
                 let params = json!({ "name": d.member.name, "departments": departments.len() });
                 notify(tx, &admin, Some(&d.org), "head_left", params, Some("/console/departments"), d.at).await?;
             }
-            Ok(Some(d.change("departure.release_headships").with("departments", &departments)))
+            Ok(vec![d.change("departure.release_headships").with("departments", &departments)])
         })
     }
 }
@@ -100,18 +104,18 @@ impl Reaction for ReleaseHeadships {
 struct ReassignReports;
 
 impl Reaction for ReassignReports {
-    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Option<Change>>> {
+    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             let reports = store::reports(tx, &d.org, &d.member.id).await?;
             if reports.is_empty() {
-                return Ok(None);
+                return Ok(Vec::new());
             }
             store::set_supervisor_of(tx, &d.org, &reports, d.member.supervisor_id.as_deref()).await?;
-            Ok(Some(
+            Ok(vec![
                 d.change("departure.reassign_reports")
                     .with("members", &reports)
                     .with("new_supervisor", &d.member.supervisor_id),
-            ))
+            ])
         })
     }
 }
@@ -120,18 +124,18 @@ impl Reaction for ReassignReports {
 struct TellSupervisor;
 
 impl Reaction for TellSupervisor {
-    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Option<Change>>> {
+    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             let Some(sup) = &d.member.supervisor_id else {
-                return Ok(None);
+                return Ok(Vec::new());
             };
             let Some(sup) = store::member(tx, &d.org, sup).await?.filter(|s| s.status == "active") else {
-                return Ok(None);
+                return Ok(Vec::new());
             };
             let link = format!("/console/members/{}", d.member.id);
             let params = json!({ "name": d.member.name });
             notify(tx, &sup.account_id, Some(&d.org), "member_left", params, Some(&link), d.at).await?;
-            Ok(Some(d.change("departure.notify_supervisor").with("supervisor", &sup.id)))
+            Ok(vec![d.change("departure.notify_supervisor").with("supervisor", &sup.id)])
         })
     }
 }

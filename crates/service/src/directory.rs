@@ -285,7 +285,7 @@ impl Service {
     /// The organization itself, for its members; the operator sees every organization.
     pub async fn org(&self, caller: &Caller, org: &OrgId) -> Result<OrgView> {
         if caller.operator().is_err() {
-            caller.permit(org, Need::Read)?;
+            self.permit(caller, org, Need::Read).await?;
         }
         let row = store::org(&mut *self.store.read().await?, org.as_str()).await?;
         Ok(row.ok_or(DomainError::NotFound { what: "organization" })?.into())
@@ -299,14 +299,19 @@ impl Service {
         let change = Change::new(permit.actor(), None, "org.certify", org.as_str())
             .with("from", &before.certification)
             .with("to", to.as_str());
-        self.commit(tx, &[change]).await?;
+        let certified = to == Certification::Certified;
+        let mut changes = vec![change];
+        changes.extend(
+            crate::network::certification_changed(&mut tx, org.as_str(), certified, permit.actor(), self.now()).await?,
+        );
+        self.commit(tx, &changes).await?;
         Ok(OrgView { certification: to, ..before.into() })
     }
 
     // ----- departments -----
 
     pub async fn departments(&self, caller: &Caller, org: &OrgId) -> Result<Vec<DepartmentView>> {
-        let permit = caller.permit(org, Need::Read)?;
+        let permit = self.permit(caller, org, Need::Read).await?;
         let mut c = self.store.read().await?;
         let rows = store::departments(&mut c, permit.org()).await?;
         let mut heads: HashMap<String, Vec<String>> = HashMap::new();
@@ -333,7 +338,7 @@ impl Service {
         org: &OrgId,
         input: &NewDepartment,
     ) -> Result<DepartmentView> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let name = rules::name("name", &input.name, rules::NAME_MAX)?;
         let mut tx = self.store.write().await?;
         let parent = match &input.parent_id {
@@ -365,7 +370,7 @@ impl Service {
         id: &DepartmentId,
         patch: &DepartmentPatch,
     ) -> Result<()> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let name = patch.name.as_deref().map(|n| rules::name("name", n, rules::NAME_MAX)).transpose()?;
         let mut tx = self.store.write().await?;
         let all = store::departments(&mut tx, permit.org()).await?;
@@ -400,7 +405,7 @@ impl Service {
 
     /// Deletes a department that has no sub-departments and no active members.
     pub async fn delete_department(&self, caller: &Caller, org: &OrgId, id: &DepartmentId) -> Result<()> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         let d = store::department(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_DEPARTMENT)?;
         if d.parent_id.is_none() {
@@ -424,7 +429,7 @@ impl Service {
 
     /// Sets a department's heads: active members of the organization.
     pub async fn set_heads(&self, caller: &Caller, org: &OrgId, id: &DepartmentId, heads: &Heads) -> Result<()> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         store::department(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_DEPARTMENT)?;
         let ids: Vec<String> =
@@ -476,7 +481,7 @@ impl Service {
     }
 
     pub async fn add_member(&self, caller: &Caller, org: &OrgId, input: &NewMember) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let name = rules::name("name", &input.name, rules::NAME_MAX)?;
         let login = normalize_login("login", &input.login)?;
         let phone = rules::phone("phone", input.phone.as_deref().unwrap_or(""))?;
@@ -538,12 +543,12 @@ impl Service {
 
     /// Active members of the organization, counted by the database.
     pub async fn member_count(&self, caller: &Caller, org: &OrgId) -> Result<i64> {
-        let permit = caller.permit(org, Need::Read)?;
+        let permit = self.permit(caller, org, Need::Read).await?;
         Ok(store::count_members(&mut *self.store.read().await?, permit.org()).await?)
     }
 
     pub async fn member(&self, caller: &Caller, org: &OrgId, id: &MemberId) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Read)?;
+        let permit = self.permit(caller, org, Need::Read).await?;
         let mut c = self.store.read().await?;
         let m = store::member(&mut c, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         let deps =
@@ -558,7 +563,7 @@ impl Service {
         id: &MemberId,
         patch: &MemberPatch,
     ) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         let mut change = Change::new(permit.actor(), Some(org.as_str()), "member.update", id.as_str());
@@ -605,7 +610,7 @@ impl Service {
         id: &MemberId,
         to: &Transfer,
     ) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         if to.department_ids.is_empty() {
             return Err(DomainError::invalid("department_ids", Rule::Required).into());
         }
@@ -624,7 +629,7 @@ impl Service {
 
     /// A member leaves: one transaction with every registered departure reaction.
     pub async fn leave(&self, caller: &Caller, org: &OrgId, id: &MemberId) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         if m.status == "left" {
@@ -653,7 +658,7 @@ impl Service {
     }
 
     pub async fn rejoin(&self, caller: &Caller, org: &OrgId, id: &MemberId) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         if m.status == "active" {
@@ -672,7 +677,7 @@ impl Service {
     /// Only the primary admin assigns roles. Making someone primary admin transfers the role:
     /// the previous primary admin becomes a sub-admin with every scope.
     pub async fn set_role(&self, caller: &Caller, org: &OrgId, id: &MemberId, role: &Role) -> Result<MemberView> {
-        let permit = caller.permit(org, Need::Primary)?;
+        let permit = self.permit(caller, org, Need::Primary).await?;
         let mut tx = self.store.write().await?;
         let mut m = active_member(&mut tx, &permit, id.as_str(), "member_id").await?;
         let mut changes = vec![];
@@ -709,7 +714,7 @@ impl Service {
 
     /// Search and filter, ordered by name then id; the cursor continues after the last one shown.
     pub async fn members(&self, caller: &Caller, org: &OrgId, q: &MemberQuery) -> Result<Page<MemberView>> {
-        let permit = caller.permit(org, Need::Read)?;
+        let permit = self.permit(caller, org, Need::Read).await?;
         let limit = clamp(q.limit);
         let mut c = self.store.read().await?;
         let departments = match &q.department_id {
@@ -773,7 +778,7 @@ impl Service {
         skip_bad: bool,
         progress: &dyn Progress,
     ) -> Result<ImportReport> {
-        let permit = caller.permit(org, Need::Manage(Scope::Directory))?;
+        let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let (rows, mut errors) = rules::parse_import(csv)?;
         progress.total(rows.len() as u64 + errors.len() as u64);
         let backend = self.store.backend();

@@ -7,12 +7,15 @@ pub mod directory;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;
+pub mod network;
 pub mod notifications;
 pub mod page;
 
 use std::sync::Arc;
 
 use keiretsu_domain::DomainError;
+use keiretsu_domain::identity::{Need, Permit};
+use keiretsu_domain::ids::OrgId;
 use keiretsu_domain::ids::RANDOM_LEN;
 use keiretsu_domain::journal::{Change, Entry};
 use keiretsu_domain::time::{Clock, Millis};
@@ -119,6 +122,22 @@ impl Service {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// [`Caller::permit`], widened to organizations kept as managed units of a network: there
+    /// the managing organization's partner admins act as admins.
+    pub(crate) async fn permit(&self, caller: &Caller, org: &OrgId, need: Need) -> Result<Permit> {
+        match caller.permit(org, need) {
+            Err(DomainError::NotFound { .. }) if caller.acting().is_some() => {
+                let mut c = self.store.read().await?;
+                let settings = keiretsu_store::network::org_network_settings(&mut c, org.as_str()).await?;
+                match settings.and_then(|(_, manager)| manager) {
+                    Some(manager) => Ok(caller.permit_managed(org, &OrgId::from_trusted(manager))?),
+                    None => Err(DomainError::NotFound { what: "organization" }.into()),
+                }
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Appends the change to the journal and commits: the change and its entry land together.

@@ -16,6 +16,16 @@ fn title(kind: &str) -> &'static str {
     match kind {
         "member_left" => "A member who reports to you has left",
         "head_left" => "A department head has left",
+        "invitation_received" => "Your organization is invited to a partner network",
+        "invitation_accepted" => "A partner accepted your invitation",
+        "invitation_declined" => "A partner declined your invitation",
+        "unit_blocked" => "A partner is blocked from your network",
+        "unit_unblocked" => "A partner is back in your network",
+        "unit_removed" => "Your organization was removed from a partner network",
+        "unit_left" => "A partner left your network",
+        "contact_handover" => "A contact has changed",
+        "contact_assigned" => "You are now a partner contact",
+        "contact_missing" => "A partner has lost a contact",
         _ => "Notification",
     }
 }

@@ -5,6 +5,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;
+pub mod network;
 pub mod notifications;
 
 use std::ops::{Deref, DerefMut};
@@ -240,4 +241,9 @@ pub async fn insert_json(
 /// `0`/`1` integers are how both databases carry booleans through `Any`.
 pub fn flag(b: bool) -> i64 {
     i64::from(b)
+}
+
+/// A savepoint inside an open transaction: rolling it back undoes only what came after it.
+pub async fn savepoint(c: &mut AnyConnection) -> Result<sqlx::Transaction<'_, Any>> {
+    Ok(sqlx::Connection::begin(c).await?)
 }

@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use keiretsu_domain::directory::Certification;
 use keiretsu_domain::time::FakeClock;
 use keiretsu_server::{AppState, ServerSettings};
 use keiretsu_service::directory::NewOrg;
+use keiretsu_service::network::NetworkLimit;
 use keiretsu_service::{Caller, Service, Settings};
 use keiretsu_store::Store;
 use reqwest::{Method, StatusCode};
@@ -173,6 +175,22 @@ impl TestServer {
             .unwrap();
         let token = self.token(admin_login, Some(&org.id)).await;
         (org.id, self.client_with(&token))
+    }
+
+    /// A certified organization, ready to be a partner in a network.
+    pub async fn certified_org(&self, name: &str, admin_login: &str) -> (String, Client) {
+        let (org, admin) = self.org(name, admin_login).await;
+        let id = keiretsu_domain::ids::OrgId::parse(&org).unwrap();
+        self.svc.set_certification(&Caller::System, &id, Certification::Certified).await.unwrap();
+        (org, admin)
+    }
+
+    /// A certified organization allowed to own three networks: a backbone.
+    pub async fn backbone(&self, name: &str, admin_login: &str) -> (String, Client) {
+        let (org, admin) = self.certified_org(name, admin_login).await;
+        let id = keiretsu_domain::ids::OrgId::parse(&org).unwrap();
+        self.svc.set_network_limit(&Caller::System, &id, &NetworkLimit { max_networks: 3 }).await.unwrap();
+        (org, admin)
     }
 
     /// A token for `login` (password [`PASSWORD`]) in `org`.

@@ -3,6 +3,7 @@
 pub mod directory;
 pub mod identity;
 pub mod journal;
+pub mod network;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi());
     let api = identity::routes(api);
     let api = directory::routes(api);
+    let api = network::routes(api);
     journal::routes(api)
 }
 

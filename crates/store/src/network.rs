@@ -1,0 +1,638 @@
+//! Networks, partner types, units, invitations, contacts and the network address book. Every
+//! query about a network's data takes the network's id and filters by it inside the SQL.
+
+use sqlx::AnyConnection;
+
+use crate::Result;
+use crate::directory::placeholders;
+
+// ----- organizations' network settings -----
+
+/// `(max_networks, managed_by)` of an organization.
+pub async fn org_network_settings(c: &mut AnyConnection, org: &str) -> Result<Option<(i64, Option<String>)>> {
+    Ok(sqlx::query_as("SELECT max_networks, managed_by FROM organizations WHERE id = $1")
+        .bind(org)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn set_max_networks(c: &mut AnyConnection, org: &str, max: i64) -> Result<u64> {
+    Ok(sqlx::query("UPDATE organizations SET max_networks = $1 WHERE id = $2")
+        .bind(max)
+        .bind(org)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+pub async fn set_managed_by(c: &mut AnyConnection, org: &str, manager: &str) -> Result<()> {
+    sqlx::query("UPDATE organizations SET managed_by = $1 WHERE id = $2").bind(manager).bind(org).execute(c).await?;
+    Ok(())
+}
+
+// ----- networks -----
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NetworkRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    pub created_at: i64,
+}
+
+const NETWORK_COLUMNS: &str = "n.id, n.org_id, n.name, n.description, n.visibility, n.created_at";
+
+pub async fn insert_network(c: &mut AnyConnection, n: &NetworkRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO networks (id, org_id, name, description, visibility, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&n.id)
+    .bind(&n.org_id)
+    .bind(&n.name)
+    .bind(&n.description)
+    .bind(&n.visibility)
+    .bind(n.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_network(c: &mut AnyConnection, n: &NetworkRow) -> Result<()> {
+    sqlx::query("UPDATE networks SET name = $1, description = $2, visibility = $3 WHERE id = $4")
+        .bind(&n.name)
+        .bind(&n.description)
+        .bind(&n.visibility)
+        .bind(&n.id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn network(c: &mut AnyConnection, id: &str) -> Result<Option<NetworkRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {NETWORK_COLUMNS} FROM networks n WHERE n.id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn count_networks(c: &mut AnyConnection, org: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM networks WHERE org_id = $1").bind(org).fetch_one(c).await?)
+}
+
+/// Networks an organization owns, and those it is a live (active or blocked) unit of.
+pub async fn networks_of_org(c: &mut AnyConnection, org: &str) -> Result<Vec<NetworkRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {NETWORK_COLUMNS} FROM networks n WHERE n.org_id = $1 OR n.id IN \
+         (SELECT network_id FROM units WHERE org_id = $2 AND status <> 'removed') ORDER BY n.name, n.id"
+    ))
+    .bind(org)
+    .bind(org)
+    .fetch_all(c)
+    .await?)
+}
+
+// ----- partner types -----
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PartnerTypeRow {
+    pub network_id: String,
+    pub key: String,
+    pub name: String,
+    pub tiers: String,
+    pub policy: String,
+}
+
+pub async fn upsert_partner_type(c: &mut AnyConnection, t: &PartnerTypeRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO partner_types (network_id, key, name, tiers, policy) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (network_id, key) DO UPDATE SET name = excluded.name, tiers = excluded.tiers, \
+         policy = excluded.policy",
+    )
+    .bind(&t.network_id)
+    .bind(&t.key)
+    .bind(&t.name)
+    .bind(&t.tiers)
+    .bind(&t.policy)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn partner_types(c: &mut AnyConnection, network: &str) -> Result<Vec<PartnerTypeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT network_id, key, name, tiers, policy FROM partner_types WHERE network_id = $1 ORDER BY key",
+    )
+    .bind(network)
+    .fetch_all(c)
+    .await?)
+}
+
+pub async fn partner_type(c: &mut AnyConnection, network: &str, key: &str) -> Result<Option<PartnerTypeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT network_id, key, name, tiers, policy FROM partner_types WHERE network_id = $1 AND key = $2",
+    )
+    .bind(network)
+    .bind(key)
+    .fetch_optional(c)
+    .await?)
+}
+
+// ----- units -----
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UnitRow {
+    pub id: String,
+    pub network_id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub partner_type: String,
+    pub tier: String,
+    pub tags: String,
+    pub contract_start: Option<String>,
+    pub contract_end: Option<String>,
+    pub managed: i64,
+    pub status: String,
+    pub blocked_reason: Option<String>,
+    pub joined_at: i64,
+    pub removed_at: Option<i64>,
+}
+
+const UNIT_COLUMNS: &str = "SELECT u.id, u.network_id, u.org_id, o.name AS org_name, u.partner_type, u.tier, u.tags, \
+    u.contract_start, u.contract_end, u.managed, u.status, u.blocked_reason, u.joined_at, u.removed_at \
+    FROM units u JOIN organizations o ON o.id = u.org_id";
+
+pub async fn insert_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO units (id, network_id, org_id, partner_type, tier, tags, contract_start, contract_end, managed, \
+         status, blocked_reason, joined_at, removed_at) VALUES ({})",
+        placeholders(1, 13)
+    ))
+    .bind(&u.id)
+    .bind(&u.network_id)
+    .bind(&u.org_id)
+    .bind(&u.partner_type)
+    .bind(&u.tier)
+    .bind(&u.tags)
+    .bind(&u.contract_start)
+    .bind(&u.contract_end)
+    .bind(u.managed)
+    .bind(&u.status)
+    .bind(&u.blocked_reason)
+    .bind(u.joined_at)
+    .bind(u.removed_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Writes a unit's profile and status back.
+pub async fn update_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
+    sqlx::query(
+        "UPDATE units SET partner_type = $1, tier = $2, tags = $3, contract_start = $4, contract_end = $5, \
+         status = $6, blocked_reason = $7, removed_at = $8 WHERE network_id = $9 AND id = $10",
+    )
+    .bind(&u.partner_type)
+    .bind(&u.tier)
+    .bind(&u.tags)
+    .bind(&u.contract_start)
+    .bind(&u.contract_end)
+    .bind(&u.status)
+    .bind(&u.blocked_reason)
+    .bind(u.removed_at)
+    .bind(&u.network_id)
+    .bind(&u.id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn unit(c: &mut AnyConnection, network: &str, id: &str) -> Result<Option<UnitRow>> {
+    Ok(sqlx::query_as(&format!("{UNIT_COLUMNS} WHERE u.network_id = $1 AND u.id = $2"))
+        .bind(network)
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn unit_by_id(c: &mut AnyConnection, id: &str) -> Result<Option<UnitRow>> {
+    Ok(sqlx::query_as(&format!("{UNIT_COLUMNS} WHERE u.id = $1")).bind(id).fetch_optional(c).await?)
+}
+
+/// The live (not removed) unit an organization is in a network.
+pub async fn unit_of_org(c: &mut AnyConnection, network: &str, org: &str) -> Result<Option<UnitRow>> {
+    Ok(sqlx::query_as(&format!("{UNIT_COLUMNS} WHERE u.network_id = $1 AND u.org_id = $2 AND u.status <> 'removed'"))
+        .bind(network)
+        .bind(org)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// Every live unit an organization is, across networks.
+pub async fn live_units_of_org(c: &mut AnyConnection, org: &str) -> Result<Vec<UnitRow>> {
+    Ok(sqlx::query_as(&format!("{UNIT_COLUMNS} WHERE u.org_id = $1 AND u.status <> 'removed' ORDER BY u.id"))
+        .bind(org)
+        .fetch_all(c)
+        .await?)
+}
+
+/// A network's live units, by organization name.
+pub async fn units(c: &mut AnyConnection, network: &str) -> Result<Vec<UnitRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{UNIT_COLUMNS} WHERE u.network_id = $1 AND u.status <> 'removed' ORDER BY o.name, u.id"
+    ))
+    .bind(network)
+    .fetch_all(c)
+    .await?)
+}
+
+/// Active members per live unit of a network.
+pub async fn unit_member_counts(c: &mut AnyConnection, network: &str) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, COUNT(m.id) FROM units u LEFT JOIN members m ON m.org_id = u.org_id AND m.status = 'active' \
+         WHERE u.network_id = $1 AND u.status <> 'removed' GROUP BY u.id",
+    )
+    .bind(network)
+    .fetch_all(c)
+    .await?)
+}
+
+// ----- the backbone's network members -----
+
+pub async fn add_network_members(c: &mut AnyConnection, network: &str, members: &[String], at: i64) -> Result<u64> {
+    let mut added = 0;
+    for m in members {
+        added += sqlx::query(
+            "INSERT INTO network_members (network_id, member_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (network_id, member_id) DO NOTHING",
+        )
+        .bind(network)
+        .bind(m)
+        .bind(at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    }
+    Ok(added)
+}
+
+pub async fn remove_network_member(c: &mut AnyConnection, network: &str, member: &str) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM network_members WHERE network_id = $1 AND member_id = $2")
+        .bind(network)
+        .bind(member)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+pub async fn is_network_member(c: &mut AnyConnection, network: &str, member: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM network_members WHERE network_id = $1 AND member_id = $2")
+        .bind(network)
+        .bind(member)
+        .fetch_one(c)
+        .await?;
+    Ok(n > 0)
+}
+
+// ----- invitations -----
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub id: String,
+    pub network_id: String,
+    pub code_hash: String,
+    pub partner_name: String,
+    pub target_org: Option<String>,
+    pub partner_type: String,
+    pub tier: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub answered_at: Option<i64>,
+    pub answered_by_org: Option<String>,
+    pub unit_id: Option<String>,
+}
+
+const INVITATION_COLUMNS: &str = "id, network_id, code_hash, partner_name, target_org, partner_type, tier, status, \
+    created_by, created_at, expires_at, answered_at, answered_by_org, unit_id";
+
+pub async fn insert_invitation(c: &mut AnyConnection, i: &InvitationRow) -> Result<()> {
+    sqlx::query(&format!("INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ({})", placeholders(1, 14)))
+        .bind(&i.id)
+        .bind(&i.network_id)
+        .bind(&i.code_hash)
+        .bind(&i.partner_name)
+        .bind(&i.target_org)
+        .bind(&i.partner_type)
+        .bind(&i.tier)
+        .bind(&i.status)
+        .bind(&i.created_by)
+        .bind(i.created_at)
+        .bind(i.expires_at)
+        .bind(i.answered_at)
+        .bind(&i.answered_by_org)
+        .bind(&i.unit_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn invitation(c: &mut AnyConnection, network: &str, id: &str) -> Result<Option<InvitationRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE network_id = $1 AND id = $2"))
+        .bind(network)
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+pub async fn invitation_by_code(c: &mut AnyConnection, code_hash: &str) -> Result<Option<InvitationRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE code_hash = $1"))
+        .bind(code_hash)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// A network's invitations, newest first; `status` filters.
+pub async fn invitations(c: &mut AnyConnection, network: &str, status: Option<&str>) -> Result<Vec<InvitationRow>> {
+    let sql = format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE network_id = $1 {} ORDER BY created_at DESC, id LIMIT 500",
+        if status.is_some() { "AND status = $2" } else { "" }
+    );
+    let mut q = sqlx::query_as(&sql).bind(network);
+    if let Some(s) = status {
+        q = q.bind(s);
+    }
+    Ok(q.fetch_all(c).await?)
+}
+
+/// Moves a pending invitation to its answer. Conditional on it still being pending, so a code
+/// is answered once however many requests race: the loser sees 0 rows.
+pub async fn answer_invitation(
+    c: &mut AnyConnection,
+    id: &str,
+    status: &str,
+    org: Option<&str>,
+    unit: Option<&str>,
+    at: i64,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE invitations SET status = $1, answered_at = $2, answered_by_org = $3, unit_id = $4 \
+         WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(at)
+    .bind(org)
+    .bind(unit)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected())
+}
+
+/// A fresh code and expiry for a pending invitation; the old code stops working.
+pub async fn renew_invitation(c: &mut AnyConnection, id: &str, code_hash: &str, expires_at: i64) -> Result<u64> {
+    Ok(sqlx::query("UPDATE invitations SET code_hash = $1, expires_at = $2 WHERE id = $3 AND status = 'pending'")
+        .bind(code_hash)
+        .bind(expires_at)
+        .bind(id)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+// ----- contacts -----
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ContactRow {
+    pub id: String,
+    pub unit_id: String,
+    pub side: String,
+    pub member_id: String,
+    pub member_name: String,
+    pub account_id: String,
+    pub org_id: String,
+    pub role: String,
+    pub backup_id: Option<String>,
+    pub created_at: i64,
+}
+
+const CONTACT_COLUMNS: &str = "SELECT k.id, k.unit_id, k.side, k.member_id, m.name AS member_name, m.account_id, \
+    m.org_id, k.role, k.backup_id, k.created_at FROM contacts k JOIN members m ON m.id = k.member_id";
+
+pub async fn insert_contact(c: &mut AnyConnection, k: &ContactRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO contacts (id, unit_id, side, member_id, role, backup_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&k.id)
+    .bind(&k.unit_id)
+    .bind(&k.side)
+    .bind(&k.member_id)
+    .bind(&k.role)
+    .bind(&k.backup_id)
+    .bind(k.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_contact(
+    c: &mut AnyConnection,
+    id: &str,
+    member: &str,
+    role: &str,
+    backup: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE contacts SET member_id = $1, role = $2, backup_id = $3 WHERE id = $4")
+        .bind(member)
+        .bind(role)
+        .bind(backup)
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_contact(c: &mut AnyConnection, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(c).await?;
+    Ok(())
+}
+
+pub async fn contacts_of_unit(c: &mut AnyConnection, unit: &str) -> Result<Vec<ContactRow>> {
+    Ok(sqlx::query_as(&format!("{CONTACT_COLUMNS} WHERE k.unit_id = $1 ORDER BY k.side, k.role, m.name, k.id"))
+        .bind(unit)
+        .fetch_all(c)
+        .await?)
+}
+
+pub async fn contact(c: &mut AnyConnection, unit: &str, id: &str) -> Result<Option<ContactRow>> {
+    Ok(sqlx::query_as(&format!("{CONTACT_COLUMNS} WHERE k.unit_id = $1 AND k.id = $2"))
+        .bind(unit)
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// Contacts a member holds in live units.
+pub async fn contacts_held_by(c: &mut AnyConnection, member: &str) -> Result<Vec<ContactRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{CONTACT_COLUMNS} WHERE k.member_id = $1 AND k.unit_id IN (SELECT id FROM units WHERE status <> 'removed') \
+         ORDER BY k.id"
+    ))
+    .bind(member)
+    .fetch_all(c)
+    .await?)
+}
+
+/// Clears a member as backup everywhere; returns the contacts affected.
+pub async fn clear_backup(c: &mut AnyConnection, member: &str) -> Result<Vec<String>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE backup_id = $1 ORDER BY id")
+        .bind(member)
+        .fetch_all(&mut *c)
+        .await?;
+    sqlx::query("UPDATE contacts SET backup_id = NULL WHERE backup_id = $1").bind(member).execute(c).await?;
+    Ok(ids)
+}
+
+/// `(member, status)` of the heads of the departments a member belongs to.
+pub async fn heads_over(c: &mut AnyConnection, member: &str) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT h.member_id, m.status FROM member_departments md \
+         JOIN department_heads h ON h.department_id = md.department_id \
+         JOIN members m ON m.id = h.member_id WHERE md.member_id = $1 ORDER BY h.member_id",
+    )
+    .bind(member)
+    .fetch_all(c)
+    .await?)
+}
+
+// ----- the address book -----
+
+/// One person in a network's address book: a unit's member, or a backbone network member
+/// (no unit).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PersonRow {
+    pub member_id: String,
+    pub account_id: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub status: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub unit_id: Option<String>,
+    pub partner_type: Option<String>,
+    pub tier: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PeopleFilter {
+    /// `None`: every active unit; otherwise these units and the units of these types.
+    pub scope: Option<(Vec<String>, Vec<String>)>,
+    /// Only this unit's people (`Some("")`: only the backbone's).
+    pub unit: Option<String>,
+    /// Lowercase substring of name, login, phone, email or employee number.
+    pub text: Option<String>,
+    /// `(name, member id)` of the last person of the previous page.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+const PERSON_COLUMNS: &str = "m.id AS member_id, m.account_id, m.name, m.title, m.status, m.org_id, o.name AS org_name";
+
+/// The address book in name order: active members of the active units in scope, then the
+/// backbone's network members, merged.
+pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> Result<Vec<PersonRow>> {
+    let mut n = 1;
+    let mut p = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut units = format!(
+        "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM units u \
+         JOIN members m ON m.org_id = u.org_id JOIN organizations o ON o.id = u.org_id \
+         WHERE u.network_id = $1 AND u.status = 'active' AND m.status = 'active'"
+    );
+    let mut backbone = format!(
+        "SELECT {PERSON_COLUMNS}, NULL AS unit_id, NULL AS partner_type, NULL AS tier FROM network_members nm \
+         JOIN members m ON m.id = nm.member_id JOIN organizations o ON o.id = m.org_id \
+         WHERE nm.network_id = $1 AND m.status = 'active'"
+    );
+    let mut binds: Vec<String> = Vec::new();
+    if let Some((ids, types)) = &f.scope {
+        let list = |n: usize, p: &mut dyn FnMut() -> String| (0..n).map(|_| p()).collect::<Vec<_>>().join(", ");
+        let ids_sql = if ids.is_empty() { "NULL".to_owned() } else { list(ids.len(), &mut p) };
+        let types_sql = if types.is_empty() { "NULL".to_owned() } else { list(types.len(), &mut p) };
+        units += &format!(" AND (u.id IN ({ids_sql}) OR u.partner_type IN ({types_sql}))");
+        binds.extend(ids.iter().cloned());
+        binds.extend(types.iter().cloned());
+    }
+    match f.unit.as_deref() {
+        Some("") => units += " AND 1 = 0",
+        Some(u) => {
+            units += &format!(" AND u.id = {}", p());
+            binds.push(u.to_owned());
+            backbone += " AND 1 = 0";
+        }
+        None => {}
+    }
+    if let Some(t) = &f.text {
+        let (a, b) = (p(), p());
+        units += &format!(" AND m.search LIKE {a}");
+        backbone += &format!(" AND m.search LIKE {b}");
+        let pattern = format!("%{}%", t.replace(['%', '_'], ""));
+        binds.push(pattern.clone());
+        binds.push(pattern);
+    }
+    let mut sql = format!("SELECT * FROM ({units} UNION ALL {backbone}) AS people");
+    if let Some((name, id)) = &f.after {
+        let (a, b, d) = (p(), p(), p());
+        sql += &format!(" WHERE (name > {a} OR (name = {b} AND member_id > {d}))");
+        binds.extend([name.clone(), name.clone(), id.clone()]);
+    }
+    sql += &format!(" ORDER BY name, member_id LIMIT {}", p());
+    let mut q = sqlx::query_as(&sql).bind(network);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    Ok(q.bind(f.limit).fetch_all(c).await?)
+}
+
+/// One person of a network, whatever their status (a person page shows who left too).
+pub async fn person(c: &mut AnyConnection, network: &str, member: &str) -> Result<Option<PersonRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM members m \
+         JOIN organizations o ON o.id = m.org_id \
+         LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status <> 'removed' \
+         WHERE m.id = $2 AND (u.id IS NOT NULL OR m.id IN (SELECT member_id FROM network_members WHERE network_id = $3))"
+    ))
+    .bind(network)
+    .bind(member)
+    .bind(network)
+    .fetch_optional(c)
+    .await?)
+}
+
+pub async fn invitation_by_id(c: &mut AnyConnection, id: &str) -> Result<Option<InvitationRow>> {
+    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// Pending invitations sent to an organization, newest first.
+pub async fn invitations_for(c: &mut AnyConnection, org: &str) -> Result<Vec<InvitationRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations WHERE target_org = $1 AND status = 'pending' \
+         ORDER BY created_at DESC, id LIMIT 200"
+    ))
+    .bind(org)
+    .fetch_all(c)
+    .await?)
+}
+
+pub async fn link_invitation(c: &mut AnyConnection, id: &str, unit: &str) -> Result<()> {
+    sqlx::query("UPDATE invitations SET unit_id = $1 WHERE id = $2").bind(unit).bind(id).execute(c).await?;
+    Ok(())
+}
