@@ -228,6 +228,13 @@ const CASES: &[Case] = &[
         body: none,
     },
     Case {
+        method: "get",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}/departments",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
         method: "post",
         path: "/api/v1/networks/{network_id}/units/{unit_id}/contacts",
         same: Same::NotFound,

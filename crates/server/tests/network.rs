@@ -214,6 +214,8 @@ both! {
         assert!(!seen.iter().any(|n| n.starts_with("Mori")), "{seen:?}");
         let (st, _) = kato_worker.get(&net.path(&format!("/units/{}", d.unit))).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _) = kato_worker.get(&net.path(&format!("/units/{}/departments", d.unit))).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "a supplier cannot browse a distributor's tree");
         let (_, units) = kato_worker.get(&net.path("/units")).await;
         assert_eq!(units.as_array().unwrap().len(), 1, "{units}");
         let sato_admin = me(&d.admin).await;
@@ -243,6 +245,21 @@ both! {
         assert!(names(&next).iter().all(|n| !first.contains(n) && n.as_str() > first[1].as_str()), "{next}");
         let (_, found) = net.admin.get(&net.path("/people?q=SATO")).await;
         assert_eq!(names(&found), vec!["Sato Retail Admin", "sato.seller"]);
+        // The picker narrows by unit and department (with the departments below it).
+        let deps = format!("/api/v1/organizations/{}/departments", d.org);
+        let (_, stores) = d.admin.post(&deps, json!({"name": "Stores"})).await;
+        let stores = stores["id"].as_str().unwrap().to_owned();
+        let (_, east) = d.admin.post(&deps, json!({"name": "East", "parent_id": stores})).await;
+        let seller = s.svc.members(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&d.org).unwrap(),
+            &keiretsu_service::directory::MemberQuery { q: Some("sato.seller".into()), ..Default::default() }).await.unwrap().items[0].id.clone();
+        d.admin.post(&format!("/api/v1/organizations/{}/members/{seller}/transfer", d.org), json!({"department_ids": [east["id"]]})).await;
+        let (st, tree) = net.admin.get(&net.path(&format!("/units/{}/departments", d.unit))).await;
+        assert_eq!(st, StatusCode::OK, "{tree}");
+        assert!(tree.as_array().unwrap().iter().any(|t| t["name"] == "East"));
+        let (_, picked) = net.admin.get(&net.path(&format!("/people?unit_id={}&department_id={stores}", d.unit))).await;
+        assert_eq!(names(&picked), vec!["sato.seller"]);
+        let (st, p) = net.admin.get(&net.path(&format!("/people?department_id={stores}"))).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("department_id")));
         // A partner member's page: organization, unit, type, tier and their contact at the backbone.
         let (st, person) = net.admin.get(&net.path(&format!("/people/{kato_member}"))).await;
         assert_eq!(st, StatusCode::OK, "{person}");
@@ -519,5 +536,30 @@ both! {
         let (_, page) = member.get(&format!("/api/v1/networks/{net}/people?limit=200")).await;
         let orgs: std::collections::BTreeSet<_> = page["items"].as_array().unwrap().iter().map(|p| p["organization_name"].as_str().unwrap().to_owned()).collect();
         assert_eq!(orgs.into_iter().collect::<Vec<_>>(), vec!["Hoshino Precision Manufacturing", "Kato Metal Works"]);
+    }
+
+    async fn racing_accepts_of_one_code_make_one_unit(db) {
+        let s = TestServer::start(db).await;
+        let net = Net::create(&s).await;
+        let inv = net.invite("Whoever is first", "supplier").await;
+        let mut admins = Vec::new();
+        for i in 0..6 {
+            admins.push(s.certified_org(&format!("Racer {i}"), &format!("racer{i}.admin")).await.1);
+        }
+        let tasks: Vec<_> = admins
+            .into_iter()
+            .map(|a| {
+                let code = inv["code"].clone();
+                tokio::spawn(async move { a.post("/api/v1/invitations/accept", json!({"code": code})).await.0 })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+        let (_, units) = net.admin.get(&net.path("/units")).await;
+        assert_eq!(units.as_array().unwrap().len(), 1);
     }
 }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::departure::{BoxFuture, Departure, Reaction};
+use crate::directory::DepartmentView;
 use crate::notifications::notify;
 use crate::page::{Page, clamp, decode_cursor, encode_cursor};
 use crate::{Result, Service, random_id_bytes, random_token, secret_hash, unique_to_field};
@@ -245,6 +246,8 @@ pub struct PeopleQuery {
     pub q: Option<String>,
     /// Only this unit's people; `backbone` for the backbone's network members.
     pub unit_id: Option<String>,
+    /// With `unit_id`: only people in this department of that unit (or of the backbone) and below it.
+    pub department_id: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
     pub limit: Option<i64>,
@@ -1718,7 +1721,21 @@ impl Service {
             rules::UnitScope::Every => None,
             rules::UnitScope::Only { units, partner_types } => Some((units, partner_types)),
         };
-        let filter = PeopleFilter { scope, unit, text, after, limit: limit + 1 };
+        let departments = match q.department_id.as_deref().filter(|d| !d.is_empty()) {
+            None => None,
+            Some(d) => {
+                let d = DepartmentId::parse(d)?;
+                let org = match unit.as_deref() {
+                    Some("") => seen.network.org_id.clone(),
+                    Some(u) => store::unit(&mut c, &seen.network.id, u).await?.map(|u| u.org_id).unwrap_or_default(),
+                    None => {
+                        return Err(DomainError::invalid("department_id", Rule::Custom("needs unit_id")).into());
+                    }
+                };
+                Some(self.subtree_of(&mut c, &org, &d).await?)
+            }
+        };
+        let filter = PeopleFilter { scope, unit, departments, text, after, limit: limit + 1 };
         let mut rows = store::people(&mut c, &seen.network.id, &filter).await?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
@@ -1727,6 +1744,39 @@ impl Service {
             None
         };
         Ok(Page { items: rows.into_iter().map(person_view).collect(), next_cursor })
+    }
+
+    /// A department and every department below it, in `org`; an error naming `department_id` otherwise.
+    async fn subtree_of(&self, c: &mut AnyConnection, org: &str, d: &DepartmentId) -> Result<Vec<String>> {
+        let all = dir::departments(c, &OrgId::from_trusted(org.to_owned())).await?;
+        if !all.iter().any(|x| x.id == d.as_str()) {
+            return Err(DomainError::invalid("department_id", Rule::Custom("is not a department of that unit")).into());
+        }
+        let parents = all
+            .iter()
+            .map(|x| (DepartmentId::from_trusted(x.id.clone()), x.parent_id.clone().map(DepartmentId::from_trusted)))
+            .collect();
+        Ok(subtree(&parents, d).into_iter().map(String::from).collect())
+    }
+
+    /// A unit's department tree, for the address book.
+    pub async fn unit_departments(
+        &self,
+        caller: &Caller,
+        id: &NetworkId,
+        unit: &UnitId,
+    ) -> Result<Vec<DepartmentView>> {
+        let org = {
+            let mut c = self.store.read().await?;
+            let seen = self.look(&mut c, caller, id).await?;
+            let u = store::unit(&mut c, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
+            if u.status != "active" || !seen.sees_unit(&u) {
+                return Err(NOT_FOUND_UNIT.into());
+            }
+            OrgId::from_trusted(u.org_id)
+        };
+        // The network's rules allowed the read above; the directory lists the tree.
+        self.departments(&Caller::System, &org).await
     }
 
     pub async fn person(&self, caller: &Caller, id: &NetworkId, member: &MemberId) -> Result<PersonDetail> {

@@ -532,6 +532,8 @@ pub struct PeopleFilter {
     pub scope: Option<(Vec<String>, Vec<String>)>,
     /// Only this unit's people (`Some("")`: only the backbone's).
     pub unit: Option<String>,
+    /// Only members of these departments.
+    pub departments: Option<Vec<String>>,
     /// Lowercase substring of name, login, phone, email or employee number.
     pub text: Option<String>,
     /// `(name, member id)` of the last person of the previous page.
@@ -576,6 +578,14 @@ pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> R
             backbone += " AND 1 = 0";
         }
         None => {}
+    }
+    if let Some(deps) = &f.departments {
+        let list: Vec<String> = deps.iter().map(|_| p()).collect();
+        let list = if list.is_empty() { "NULL".to_owned() } else { list.join(", ") };
+        let clause = format!(" AND m.id IN (SELECT member_id FROM member_departments WHERE department_id IN ({list}))");
+        units += &clause;
+        backbone += &clause;
+        binds.extend(deps.iter().cloned());
     }
     if let Some(t) = &f.text {
         let (a, b) = (p(), p());

@@ -5,6 +5,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use keiretsu_domain::ids::{ContactId, InvitationId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::journal::Entry;
+use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{
     ContactPatch, ContactView, InvitationAnswer, InvitationImport, InvitationPreview, InvitationView, NetworkLimit,
     NetworkMembersAdded, NetworkMembersInput, NetworkPatch, NetworkView, NewContact, NewInvitation, NewManagedUnit,
@@ -30,6 +31,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(put_partner_type))
         .routes(routes!(list_units, create_managed_unit))
         .routes(routes!(get_unit, update_unit, remove_unit))
+        .routes(routes!(unit_departments))
         .routes(routes!(add_contact))
         .routes(routes!(update_contact, remove_contact))
         .routes(routes!(add_network_members))
@@ -180,6 +182,18 @@ async fn remove_unit(
 ) -> ApiResult<StatusCode> {
     s.svc.remove_unit(&auth.caller, &network(&n)?, &unit(&u)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A unit's department tree, for browsing the address book.
+#[utoipa::path(get, path = "/api/v1/networks/{network_id}/units/{unit_id}/departments", tag = "network",
+    security(("bearer" = [])), params(("network_id" = String, Path), ("unit_id" = String, Path)),
+    responses((status = 200, body = Vec<DepartmentView>), (status = "4XX", body = Problem)))]
+async fn unit_departments(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((n, u)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<DepartmentView>>> {
+    Ok(Json(s.svc.unit_departments(&auth.caller, &network(&n)?, &unit(&u)?).await?))
 }
 
 /// Add a contact: backbone side by the backbone's partner admins, partner side also by the unit's.
