@@ -1,4 +1,4 @@
-//! `keiretsu`: run the server, seed the demo, import members, create tokens, verify the journal.
+//! `keiretsu`: run the server, seed the demo, import members and invitations, create tokens, verify the journal.
 
 mod config;
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
-use keiretsu_domain::ids::OrgId;
+use keiretsu_domain::ids::{NetworkId, OrgId};
 use keiretsu_server::{AppState, ServerSettings};
 use keiretsu_service::identity::NewToken;
 use keiretsu_service::{Caller, Service, SystemClock};
@@ -80,6 +80,17 @@ enum ImportWhat {
         /// Import the good rows even if some are bad.
         #[arg(long)]
         skip_bad: bool,
+    },
+    /// Invite partner organizations to a network. CSV columns: partner_name,partner_type,tier[,organization_id].
+    /// Prints each invitation's code; bad rows are reported and skipped.
+    Invitations {
+        #[command(flatten)]
+        at: Where,
+        /// The network's id (`net_...`).
+        #[arg(long)]
+        network: String,
+        /// The CSV file.
+        file: PathBuf,
     },
 }
 
@@ -175,6 +186,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "imported: {} created, {} updated, {} bad rows skipped",
                 report.created, report.updated, report.skipped
             );
+            Ok(())
+        }
+        Command::Import { what: ImportWhat::Invitations { at, network, file } } => {
+            let config = load(cli.config.as_ref(), &at)?;
+            let svc = open(&config).await?;
+            let network = NetworkId::parse(&network)?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let report = svc.import_invitations(&Caller::System, &network, &text).await?;
+            for e in &report.errors {
+                eprintln!("line {}: {} {}", e.line, e.field, e.reason);
+            }
+            for i in &report.created {
+                println!("{}\t{}\t{}", i.partner_name, i.code.as_deref().unwrap_or_default(), i.expires_at);
+            }
+            eprintln!("{} invitations created, {} bad rows skipped", report.created.len(), report.errors.len());
             Ok(())
         }
         Command::Token { what: TokenWhat::Create { at, login, org, name, days } } => {

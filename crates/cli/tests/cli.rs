@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use keiretsu_domain::directory::Certification;
 use keiretsu_service::directory::NewOrg;
+use keiretsu_service::network::{NetworkLimit, NewNetwork};
 use keiretsu_service::{Caller, Service, SystemClock};
 use keiretsu_testkit::{Db, TestDb, test_settings};
 
@@ -62,6 +63,24 @@ async fn import_token_and_verify_through_the_binary() {
     assert!(secret.starts_with("krt_"), "{out}");
     let caller = svc.token(secret).await.unwrap().expect("the printed token works");
     assert_eq!(caller.acting().unwrap().org.as_str(), org.id);
+
+    // Bulk invitations to a network print one code per good row.
+    let org_id = keiretsu_domain::ids::OrgId::parse(&org.id).unwrap();
+    svc.set_network_limit(&Caller::System, &org_id, &NetworkLimit { max_networks: 1 }).await.unwrap();
+    let admin = svc.caller_for_login(&Caller::System, "cli.admin", Some(&org_id)).await.unwrap();
+    let network = svc
+        .create_network(&admin, &NewNetwork { name: "Cli network".into(), description: String::new() })
+        .await
+        .unwrap();
+    let partners = dir.join("partners.csv");
+    std::fs::write(&partners, "partner_name,partner_type,tier\nKato,supplier,a\nBad,pirate,a\n").unwrap();
+    let (ok, out, err) =
+        keiretsu(&db, &["import", "invitations", "--network", &network.id, partners.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(err.contains("line 3: partner_type"), "{err}");
+    let code = out.lines().next().unwrap().split('\t').nth(1).unwrap();
+    assert_eq!(code.len(), 32, "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
 
     let (ok, out, _) = keiretsu(&db, &["verify"]);
     assert!(ok && out.contains("journal intact"), "{out}");
