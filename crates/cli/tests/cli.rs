@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use keiretsu_domain::directory::Certification;
 use keiretsu_service::directory::NewOrg;
-use keiretsu_service::network::{NetworkLimit, NewNetwork};
+use keiretsu_service::license::LicenseChange;
+use keiretsu_service::network::NewNetwork;
 use keiretsu_service::{Caller, Service, SystemClock};
 use keiretsu_testkit::{Db, TestDb, test_settings};
 
@@ -66,7 +67,8 @@ async fn import_token_and_verify_through_the_binary() {
 
     // Bulk invitations to a network print one code per good row.
     let org_id = keiretsu_domain::ids::OrgId::parse(&org.id).unwrap();
-    svc.set_network_limit(&Caller::System, &org_id, &NetworkLimit { max_networks: 1 }).await.unwrap();
+    let exclusive = LicenseChange { edition: "exclusive".into(), seats: Some(10) };
+    svc.set_license(&Caller::System, &org_id, &exclusive).await.unwrap();
     let admin = svc.caller_for_login(&Caller::System, "cli.admin", Some(&org_id)).await.unwrap();
     let network = svc
         .create_network(&admin, &NewNetwork { name: "Cli network".into(), description: String::new() })

@@ -6,6 +6,7 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod journal;
+pub mod license;
 pub mod network;
 pub mod time;
 

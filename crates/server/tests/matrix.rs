@@ -327,10 +327,84 @@ const CASES: &[Case] = &[
     },
     Case {
         method: "put",
-        path: "/api/v1/organizations/{org_id}/network-limit",
+        path: "/api/v1/editions/{key}",
         same: Same::Forbidden,
         kind: Kind::Operator,
-        body: |_| Some(json!({"max_networks": 9})),
+        body: |_| {
+            Some(
+                json!({"key": "trial", "name": "Free for all", "seat_limited": false, "auto_default": true, "auto_locked": true, "downstream": true, "max_networks": 100}),
+            )
+        },
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/license",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/organizations/{org_id}/license",
+        same: Same::Forbidden,
+        kind: Kind::Operator,
+        body: |_| Some(json!({"edition": "trial"})),
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/organizations/{org_id}/license/auto-authorize",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"on": true})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/seats",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/seats/enable",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"member_ids": [ids.member]})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/seats/freeze",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"member_ids": [ids.member]})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/seats/release-departed",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/seats/entry-rules",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/seats/entry-rules",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"unit_id": ids.unit, "department_id": ids.department})),
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/organizations/{org_id}/seats/entry-rules/{department_id}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
     },
 ];
 

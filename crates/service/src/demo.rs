@@ -8,7 +8,8 @@ use keiretsu_domain::network::Side;
 use keiretsu_store::directory as store;
 
 use crate::directory::{Heads, MemberPatch, NewDepartment, NewOrg, RoleChange};
-use crate::network::{InvitationAnswer, NetworkLimit, NetworkMembersInput, NewContact, NewInvitation, NewNetwork};
+use crate::license::{LicenseChange, NewEntryRule, SeatSelection};
+use crate::network::{InvitationAnswer, NetworkMembersInput, NewContact, NewInvitation, NewNetwork};
 use crate::{Result, Service};
 
 pub const DEMO_ORG: &str = "Hoshino Precision Manufacturing";
@@ -144,7 +145,15 @@ impl Service {
     /// with contacts on both sides, and one invitation still pending.
     async fn seed_demo_network(&self, org: &OrgId, password: &str) -> Result<()> {
         let system = Caller::System;
-        self.set_network_limit(&system, org, &NetworkLimit { max_networks: 3 }).await?;
+        // The exclusive edition, every backbone member authorized: 201 of 260 seats.
+        let license = LicenseChange { edition: "exclusive".into(), seats: Some(260) };
+        self.set_license(&system, org, &license).await?;
+        let root = self.departments(&system, org).await?.into_iter().find(|d| d.parent_id.is_none());
+        if let Some(root) = root {
+            let everyone =
+                SeatSelection { department_id: Some(DepartmentId::from_trusted(root.id)), ..Default::default() };
+            self.set_seats(&system, org, &everyone, true).await?;
+        }
         let admin = self.acting_as(org, "demo.admin").await?;
         let network = self
             .create_network(
@@ -212,6 +221,7 @@ impl Service {
             let partner_admin = self.acting_as(&partner, admin_login).await?;
             let answer = InvitationAnswer { code: invitation.code, invitation_id: None };
             let unit = self.accept_invitation(&partner_admin, &answer).await?;
+            let unit_id = UnitId::from_trusted(unit.id.clone());
             // A finance contact with a backup on the partner's side.
             let finance = self.member_by_login(&partner, &format!("{prefix}.m002")).await?;
             let backup = self.member_by_login(&partner, &format!("{prefix}.m006")).await?;
@@ -222,7 +232,16 @@ impl Service {
                     role: "finance".into(),
                     backup_id: Some(backup),
                 };
-                self.add_contact(&partner_admin, &network, &UnitId::from_trusted(unit.id), &contact).await?;
+                self.add_contact(&partner_admin, &network, &unit_id, &contact).await?;
+            }
+            // Kato's sales people use the backbone's apps as partners, present and future: the
+            // pool passes 80% and the dashboard shows the warning.
+            if *prefix == "kato" {
+                let sales = self.departments(&system, &partner).await?.into_iter().find(|d| d.name == "Sales");
+                if let Some(sales) = sales {
+                    let rule = NewEntryRule { unit_id, department_id: DepartmentId::from_trusted(sales.id) };
+                    self.add_entry_rule(&system, org, &rule).await?;
+                }
             }
         }
         let pending = NewInvitation {

@@ -49,6 +49,7 @@ impl Reactions {
             Box::new(ReleaseHeadships),
             Box::new(ReassignReports),
             Box::new(TellSupervisor),
+            Box::new(crate::license::ReleaseSeats),
             Box::new(crate::network::ContactHandover),
         ])
     }

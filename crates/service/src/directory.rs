@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::departure::Departure;
 use crate::identity::hash_password;
+use crate::license;
 use crate::page::{Page, clamp, decode_cursor, encode_cursor};
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
@@ -533,11 +534,15 @@ impl Service {
         };
         store::insert_member(&mut tx, &row).await.map_err(|e| unique_to_field(e, "employee_no"))?;
         store::set_member_departments(&mut tx, &row.id, &departments).await?;
-        let change = Change::new(permit.actor(), Some(org.as_str()), "member.join", &row.id)
-            .with("name", &row.name)
-            .with("login", &row.login)
-            .with("department_ids", &departments);
-        self.commit(tx, &[change]).await?;
+        let mut changes = vec![
+            Change::new(permit.actor(), Some(org.as_str()), "member.join", &row.id)
+                .with("name", &row.name)
+                .with("login", &row.login)
+                .with("department_ids", &departments),
+        ];
+        let joined = std::slice::from_ref(&row.id);
+        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), joined, permit.actor(), self.now()).await?);
+        self.commit(tx, &changes).await?;
         Ok(member_view(row, departments))
     }
 
@@ -620,10 +625,14 @@ impl Service {
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         let after = self.check_departments(&mut tx, &permit, &to.department_ids).await?;
         store::set_member_departments(&mut tx, &m.id, &after).await?;
-        let change = Change::new(permit.actor(), Some(org.as_str()), "member.transfer", id.as_str())
-            .with("from", &before)
-            .with("to", &after);
-        self.commit(tx, &[change]).await?;
+        let mut changes = vec![
+            Change::new(permit.actor(), Some(org.as_str()), "member.transfer", id.as_str())
+                .with("from", &before)
+                .with("to", &after),
+        ];
+        let moved = std::slice::from_ref(&m.id);
+        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), moved, permit.actor(), self.now()).await?);
+        self.commit(tx, &changes).await?;
         Ok(member_view(m, after))
     }
 
@@ -670,7 +679,10 @@ impl Service {
         store::update_member(&mut tx, &m).await?;
         let deps =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
-        self.commit(tx, &[Change::new(permit.actor(), Some(org.as_str()), "member.rejoin", id.as_str())]).await?;
+        let mut changes = vec![Change::new(permit.actor(), Some(org.as_str()), "member.rejoin", id.as_str())];
+        let back = std::slice::from_ref(&m.id);
+        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), back, permit.actor(), self.now()).await?);
+        self.commit(tx, &changes).await?;
         Ok(member_view(m, deps))
     }
 
@@ -819,6 +831,13 @@ impl Service {
             progress.advance(1);
         }
         progress.advance(plan.unchanged);
+        let touched: Vec<String> = plan
+            .new_members
+            .iter()
+            .map(|(m, _)| m.id.clone())
+            .chain(plan.updates.iter().map(|(m, _)| m.id.clone()))
+            .collect();
+        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), &touched, permit.actor(), self.now()).await?);
         self.commit(tx, &changes).await?;
         if created + updated >= 1000 {
             self.store.analyze().await?;

@@ -108,6 +108,9 @@ pub struct Me {
     pub role: Option<Role>,
     /// Active memberships: `(organization id, organization name)`.
     pub organizations: Vec<(String, String)>,
+    /// The member's standing in the acting organization's seat pool, read on every call: an
+    /// authorization counts at once. Absent when the organization has no license.
+    pub seat: Option<keiretsu_domain::license::SeatStatus>,
 }
 
 /// A session as seen by the server on each request.
@@ -195,8 +198,16 @@ impl Service {
             last_seen_at: self.now(),
         };
         store::insert_session(&mut tx, &session).await?;
-        let change = Change::new(&account.id, org.as_deref(), "account.login", &account.id).with("address", address);
-        self.commit(tx, &[change]).await?;
+        let mut changes =
+            vec![Change::new(&account.id, org.as_deref(), "account.login", &account.id).with("address", address)];
+        if let Some(org) = &org
+            && let Some(m) =
+                dir_store::member_of_account(&mut tx, &OrgId::from_trusted(org.clone()), &account.id).await?
+            && m.status == "active"
+        {
+            changes.extend(crate::license::visit(&mut tx, org, &m.id, session.created_at).await?);
+        }
+        self.commit(tx, &changes).await?;
         Ok(NewSession { secret, csrf_token: session.csrf_token })
     }
 
@@ -285,12 +296,14 @@ impl Service {
         let account = session.caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
         let mut tx = self.store.write().await?;
         let member = dir_store::member_of_account(&mut tx, org, account.as_str()).await?;
-        if member.is_none_or(|m| m.status != "active") {
+        let Some(member) = member.filter(|m| m.status == "active") else {
             return Err(DomainError::NotFound { what: "organization" }.into());
-        }
+        };
         store::set_session_org(&mut tx, &session.id_hash, org.as_str()).await?;
-        let change = Change::new(account.as_str(), Some(org.as_str()), "account.switch_org", account.as_str());
-        self.commit(tx, &[change]).await?;
+        let mut changes =
+            vec![Change::new(account.as_str(), Some(org.as_str()), "account.switch_org", account.as_str())];
+        changes.extend(crate::license::visit(&mut tx, org.as_str(), &member.id, self.now()).await?);
+        self.commit(tx, &changes).await?;
         Ok(())
     }
 
@@ -304,7 +317,12 @@ impl Service {
             .map(|(id, name, _)| (id, name))
             .collect();
         let acting = caller.acting();
+        let seat = match acting {
+            Some(a) => crate::license::standing(&mut c, a.org.as_str(), a.member.as_str()).await?,
+            None => None,
+        };
         Ok(Me {
+            seat,
             account_id: a.id,
             login: a.login,
             name: a.name,
@@ -396,10 +414,13 @@ impl Service {
         };
         let mut tx = self.store.write().await?;
         store::insert_token(&mut tx, &row).await?;
-        let change = Change::new(account.as_str(), Some(acting.org.as_str()), "token.create", &row.id)
-            .with("name", &row.name)
-            .with("expires_at", row.expires_at);
-        self.commit(tx, &[change]).await?;
+        let mut changes = vec![
+            Change::new(account.as_str(), Some(acting.org.as_str()), "token.create", &row.id)
+                .with("name", &row.name)
+                .with("expires_at", row.expires_at),
+        ];
+        changes.extend(crate::license::visit(&mut tx, acting.org.as_str(), acting.member.as_str(), now).await?);
+        self.commit(tx, &changes).await?;
         Ok(CreatedToken { token: row.into(), secret })
     }
 

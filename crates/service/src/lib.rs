@@ -7,6 +7,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;
+pub mod license;
 pub mod network;
 pub mod notifications;
 pub mod page;
@@ -130,8 +131,7 @@ impl Service {
         match caller.permit(org, need) {
             Err(DomainError::NotFound { .. }) if caller.acting().is_some() => {
                 let mut c = self.store.read().await?;
-                let settings = keiretsu_store::network::org_network_settings(&mut c, org.as_str()).await?;
-                match settings.and_then(|(_, manager)| manager) {
+                match keiretsu_store::network::managed_by(&mut c, org.as_str()).await? {
                     Some(manager) => Ok(caller.permit_managed(org, &OrgId::from_trusted(manager))?),
                     None => Err(DomainError::NotFound { what: "organization" }.into()),
                 }

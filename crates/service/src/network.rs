@@ -276,13 +276,6 @@ pub struct PersonDetail {
     pub backbone_contacts: Vec<ContactView>,
 }
 
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkLimit {
-    /// 0 forbids owning networks.
-    pub max_networks: i64,
-}
-
 fn network_view(n: NetworkRow, membership: &str) -> NetworkView {
     NetworkView {
         visibility: Visibility::parse("visibility", &n.visibility).unwrap_or_default(),
@@ -713,22 +706,6 @@ impl Service {
 
     // ----- networks -----
 
-    /// The operator sets how many networks an organization may own (until editions do).
-    pub async fn set_network_limit(&self, caller: &Caller, org: &OrgId, limit: &NetworkLimit) -> Result<()> {
-        let permit = caller.operator()?;
-        if !(0..=100).contains(&limit.max_networks) {
-            return Err(DomainError::invalid("max_networks", Rule::Range { min: 0, max: 100 }).into());
-        }
-        let mut tx = self.store.write().await?;
-        if store::set_max_networks(&mut tx, org.as_str(), limit.max_networks).await? == 0 {
-            return Err(DomainError::NotFound { what: "organization" }.into());
-        }
-        let change = Change::new(permit.actor(), None, "org.network_limit", org.as_str())
-            .with("max_networks", limit.max_networks);
-        self.commit(tx, &[change]).await?;
-        Ok(())
-    }
-
     pub async fn create_network(&self, caller: &Caller, input: &NewNetwork) -> Result<NetworkView> {
         let permit = caller.permit_own(Need::Manage(Scope::Partners))?;
         let network_name = name("name", &input.name, 80)?;
@@ -743,7 +720,12 @@ impl Service {
             )
             .into());
         }
-        let (max, _) = store::org_network_settings(&mut tx, &org.id).await?.unwrap_or((0, None));
+        let pool = keiretsu_store::license::pool(&mut tx, &org.id).await?;
+        let edition = match pool {
+            Some(p) => keiretsu_store::license::edition(&mut tx, &p.edition).await?,
+            None => None,
+        };
+        let max = edition.filter(|e| e.downstream).map_or(0, |e| e.max_networks);
         if max == 0 {
             return Err(DomainError::conflict(
                 "organization",
@@ -1055,10 +1037,15 @@ impl Service {
         u.removed_at = Some(now);
         store::update_unit(&mut tx, &u).await?;
         let action = if by_partner { "unit.leave" } else { "unit.remove" };
-        let change = Change::new(caller.actor(), Some(&seen.network.org_id), action, &u.id)
-            .with("network", &seen.network.id)
-            .with("organization", &u.org_id);
-        self.commit(tx, &[change]).await?;
+        let actor = caller.actor();
+        let mut changes = vec![
+            Change::new(&actor, Some(&seen.network.org_id), action, &u.id)
+                .with("network", &seen.network.id)
+                .with("organization", &u.org_id),
+        ];
+        // Its people's partner seats go back to the backbone's pool.
+        changes.extend(crate::license::release_unit(&mut tx, &seen.network.org_id, &u.org_id, &actor, now).await?);
+        self.commit(tx, &changes).await?;
         Ok(())
     }
 

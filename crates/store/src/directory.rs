@@ -50,6 +50,11 @@ pub async fn set_certification(c: &mut AnyConnection, id: &str, certification: &
         .rows_affected())
 }
 
+pub async fn set_edition(c: &mut AnyConnection, id: &str, edition: &str) -> Result<()> {
+    sqlx::query("UPDATE organizations SET edition = $1 WHERE id = $2").bind(edition).bind(id).execute(c).await?;
+    Ok(())
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DepartmentRow {
     pub id: String,

@@ -5,6 +5,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;
+pub mod license;
 pub mod network;
 pub mod notifications;
 

@@ -8,21 +8,13 @@ use crate::directory::placeholders;
 
 // ----- organizations' network settings -----
 
-/// `(max_networks, managed_by)` of an organization.
-pub async fn org_network_settings(c: &mut AnyConnection, org: &str) -> Result<Option<(i64, Option<String>)>> {
-    Ok(sqlx::query_as("SELECT max_networks, managed_by FROM organizations WHERE id = $1")
+/// The organization that keeps `org` as a managed unit, if any.
+pub async fn managed_by(c: &mut AnyConnection, org: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>("SELECT managed_by FROM organizations WHERE id = $1")
         .bind(org)
         .fetch_optional(c)
-        .await?)
-}
-
-pub async fn set_max_networks(c: &mut AnyConnection, org: &str, max: i64) -> Result<u64> {
-    Ok(sqlx::query("UPDATE organizations SET max_networks = $1 WHERE id = $2")
-        .bind(max)
-        .bind(org)
-        .execute(c)
         .await?
-        .rows_affected())
+        .flatten())
 }
 
 pub async fn set_managed_by(c: &mut AnyConnection, org: &str, manager: &str) -> Result<()> {
@@ -478,7 +470,7 @@ pub async fn contact(c: &mut AnyConnection, unit: &str, id: &str) -> Result<Opti
 /// Contacts a member holds in live units.
 pub async fn contacts_held_by(c: &mut AnyConnection, member: &str) -> Result<Vec<ContactRow>> {
     Ok(sqlx::query_as(&format!(
-        "{CONTACT_COLUMNS} WHERE k.member_id = $1 AND k.unit_id IN (SELECT id FROM units WHERE status <> 'removed') \
+        "{CONTACT_COLUMNS} JOIN units u ON u.id = k.unit_id WHERE k.member_id = $1 AND u.status <> 'removed' \
          ORDER BY k.id"
     ))
     .bind(member)
@@ -543,9 +535,125 @@ pub struct PeopleFilter {
 
 const PERSON_COLUMNS: &str = "m.id AS member_id, m.account_id, m.name, m.title, m.status, m.org_id, o.name AS org_name";
 
+/// Units in scope up to which the address book is read unit by unit (each unit's members come
+/// in name order from an index, and the few thousand people are sorted); above it, the book is
+/// read by walking all members in name order and keeping those of the network.
+const NARROW_UNITS: i64 = 50;
+/// Matches of a search term up to which the matches are found first (trigram index) and sorted;
+/// above it, walking members in name order finds a page of them sooner.
+const SPARSE_MATCHES: i64 = 3000;
+
 /// The address book in name order: active members of the active units in scope, then the
 /// backbone's network members, merged.
+///
+/// Three plans give the same rows:
+/// - narrow (one unit, only the backbone, departments, or a scope of few units): the two halves
+///   of the book unit by unit, merged and sorted;
+/// - sparse text (a term few members match): the trigram index first, then the matches sorted;
+/// - otherwise: members walked in name order (`members_status_name`), starting at the cursor,
+///   each kept when its organization is an active unit in scope or it is a network member.
 pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> Result<Vec<PersonRow>> {
+    let sqlite = c.backend_name() == "SQLite";
+    let pattern = f.text.as_ref().map(|t| format!("%{}%", t.replace(['%', '_'], "")));
+    // A department filter keeps few people: found through `member_departments`.
+    let narrow = f.departments.is_some()
+        || match (&f.unit, &f.scope) {
+            (Some(_), _) => true,
+            (None, None) => false,
+            (None, Some((ids, types))) => scoped_units(c, network, ids, types).await? < NARROW_UNITS,
+        };
+    if narrow {
+        return people_by_unit(c, network, f, pattern.as_deref()).await;
+    }
+    // Trigrams need three characters (five with the `%`s).
+    let sparse = match &pattern {
+        Some(p) if p.chars().count() >= 5 => text_matches(c, sqlite, p).await? < SPARSE_MATCHES,
+        _ => false,
+    };
+    let mut binds: Vec<String> = vec![network.to_owned()];
+    let mut p = |v: &str| {
+        binds.push(v.to_owned());
+        format!("${}", binds.len())
+    };
+    let mut unit_on = "u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active'".to_owned();
+    if let Some((ids, types)) = &f.scope {
+        let ids_sql =
+            if ids.is_empty() { "NULL".to_owned() } else { ids.iter().map(|v| p(v)).collect::<Vec<_>>().join(", ") };
+        let types_sql = if types.is_empty() {
+            "NULL".to_owned()
+        } else {
+            types.iter().map(|v| p(v)).collect::<Vec<_>>().join(", ")
+        };
+        unit_on += &format!(" AND (u.id IN ({ids_sql}) OR u.partner_type IN ({types_sql}))");
+    }
+    let from = match (sparse, sqlite) {
+        // The trigram table drives; each match is looked up by rowid.
+        (true, true) => "member_search s CROSS JOIN members m ON m.rowid = s.rowid",
+        _ => "members m",
+    };
+    let mut sql = format!(
+        "SELECT m.id AS member_id, m.account_id, m.name, m.title, m.status, m.org_id, \
+         (SELECT o.name FROM organizations o WHERE o.id = m.org_id) AS org_name, \
+         u.id AS unit_id, u.partner_type, u.tier FROM {from} LEFT JOIN units u ON {unit_on} \
+         WHERE m.status = 'active' AND (u.id IS NOT NULL OR EXISTS \
+         (SELECT 1 FROM network_members nm WHERE nm.network_id = $1 AND nm.member_id = m.id))"
+    );
+    if let Some(t) = &pattern {
+        let column = if sparse && sqlite { "s.search" } else { "m.search" };
+        sql += &format!(" AND {column} LIKE {}", p(t));
+    }
+    if let Some((name, id)) = &f.after {
+        let (a, b) = (p(name), p(id));
+        // `>=` bounds the walk so it starts at the cursor; the rest is the exact cursor.
+        sql += &format!(" AND m.name >= {a} AND (m.name > {a} OR (m.name = {a} AND m.id > {b}))");
+    }
+    // PostgreSQL would walk the name index for a sparse term too; an order the index cannot
+    // give (the same order) makes it take the trigram index and sort the few matches.
+    let order = if sparse && !sqlite { "(m.name || '')" } else { "m.name" };
+    sql += &format!(" ORDER BY {order}, m.id LIMIT ${}", binds.len() + 1);
+    let mut q = sqlx::query_as(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    Ok(q.bind(f.limit).fetch_all(c).await?)
+}
+
+/// How many active units of the network are in scope, counted up to [`NARROW_UNITS`].
+async fn scoped_units(c: &mut AnyConnection, network: &str, ids: &[String], types: &[String]) -> Result<i64> {
+    if types.is_empty() {
+        return Ok(ids.len() as i64);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM units WHERE network_id = $1 AND status = 'active' \
+         AND partner_type IN ({}) LIMIT {NARROW_UNITS}) AS x",
+        placeholders(2, types.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(network);
+    for t in types {
+        q = q.bind(t);
+    }
+    let by_type: i64 = q.fetch_one(c).await?;
+    Ok(by_type + ids.len() as i64)
+}
+
+/// Members whose search text matches, counted up to [`SPARSE_MATCHES`].
+async fn text_matches(c: &mut AnyConnection, sqlite: bool, pattern: &str) -> Result<i64> {
+    let table = if sqlite { "member_search" } else { "members" };
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE search LIKE $1 LIMIT {SPARSE_MATCHES}) AS x"
+    ))
+    .bind(pattern)
+    .fetch_one(c)
+    .await?)
+}
+
+/// The narrow plan: each half of the book from its own index, merged and sorted.
+async fn people_by_unit(
+    c: &mut AnyConnection,
+    network: &str,
+    f: &PeopleFilter,
+    pattern: Option<&str>,
+) -> Result<Vec<PersonRow>> {
     let mut n = 1;
     let mut p = || {
         n += 1;
@@ -564,9 +672,16 @@ pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> R
     let mut binds: Vec<String> = Vec::new();
     if let Some((ids, types)) = &f.scope {
         let list = |n: usize, p: &mut dyn FnMut() -> String| (0..n).map(|_| p()).collect::<Vec<_>>().join(", ");
-        let ids_sql = if ids.is_empty() { "NULL".to_owned() } else { list(ids.len(), &mut p) };
-        let types_sql = if types.is_empty() { "NULL".to_owned() } else { list(types.len(), &mut p) };
-        units += &format!(" AND (u.id IN ({ids_sql}) OR u.partner_type IN ({types_sql}))");
+        // Written so each part can use an index: the ids the primary key, the types
+        // `units_network`.
+        let mut parts = vec![];
+        if !ids.is_empty() {
+            parts.push(format!("u.id IN ({})", list(ids.len(), &mut p)));
+        }
+        if !types.is_empty() {
+            parts.push(format!("u.partner_type IN ({})", list(types.len(), &mut p)));
+        }
+        units += &if parts.is_empty() { " AND 1 = 0".to_owned() } else { format!(" AND ({})", parts.join(" OR ")) };
         binds.extend(ids.iter().cloned());
         binds.extend(types.iter().cloned());
     }
@@ -587,21 +702,22 @@ pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> R
         backbone += &clause;
         binds.extend(deps.iter().cloned());
     }
-    if let Some(t) = &f.text {
+    if let Some(t) = pattern {
         let (a, b) = (p(), p());
         units += &format!(" AND m.search LIKE {a}");
         backbone += &format!(" AND m.search LIKE {b}");
-        let pattern = format!("%{}%", t.replace(['%', '_'], ""));
-        binds.push(pattern.clone());
-        binds.push(pattern);
+        binds.push(t.to_owned());
+        binds.push(t.to_owned());
     }
-    let mut sql = format!("SELECT * FROM ({units} UNION ALL {backbone}) AS people");
     if let Some((name, id)) = &f.after {
         let (a, b, d) = (p(), p(), p());
-        sql += &format!(" WHERE (name > {a} OR (name = {b} AND member_id > {d}))");
-        binds.extend([name.clone(), name.clone(), id.clone()]);
+        let (a2, b2, d2) = (p(), p(), p());
+        // In each half, so each walks its index from the cursor on.
+        units += &format!(" AND (m.name > {a} OR (m.name = {b} AND m.id > {d}))");
+        backbone += &format!(" AND (m.name > {a2} OR (m.name = {b2} AND m.id > {d2}))");
+        binds.extend([name.clone(), name.clone(), id.clone(), name.clone(), name.clone(), id.clone()]);
     }
-    sql += &format!(" ORDER BY name, member_id LIMIT {}", p());
+    let sql = format!("SELECT * FROM ({units} UNION ALL {backbone}) AS people ORDER BY name, member_id LIMIT {}", p());
     let mut q = sqlx::query_as(&sql).bind(network);
     for b in &binds {
         q = q.bind(b);

@@ -9,7 +9,7 @@ use keiretsu_domain::directory::Certification;
 use keiretsu_domain::time::FakeClock;
 use keiretsu_server::{AppState, ServerSettings};
 use keiretsu_service::directory::NewOrg;
-use keiretsu_service::network::NetworkLimit;
+use keiretsu_service::license::LicenseChange;
 use keiretsu_service::{Caller, Service, Settings};
 use keiretsu_store::Store;
 use reqwest::{Method, StatusCode};
@@ -148,6 +148,25 @@ impl TestServer {
         panic!("server did not become ready");
     }
 
+    /// A second server on the same database, with its own connection pool, service and
+    /// listener, as a second process would have; returns its base URL.
+    pub async fn twin(&self) -> String {
+        let svc = Service::new(self.db.store().await, self.clock.clone(), test_settings()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(svc, ServerSettings::default());
+        tokio::spawn(keiretsu_server::serve(listener, state, std::future::pending()));
+        for _ in 0..200 {
+            if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+                && r.status() == StatusCode::OK
+            {
+                return base;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("twin server did not become ready");
+    }
+
     pub fn client(&self) -> Client {
         Client { http: reqwest::Client::new(), base: self.base.clone(), token: None }
     }
@@ -185,12 +204,18 @@ impl TestServer {
         (org, admin)
     }
 
-    /// A certified organization allowed to own three networks: a backbone.
+    /// A certified organization on the exclusive edition (1000 seats, three networks): a backbone.
     pub async fn backbone(&self, name: &str, admin_login: &str) -> (String, Client) {
         let (org, admin) = self.certified_org(name, admin_login).await;
-        let id = keiretsu_domain::ids::OrgId::parse(&org).unwrap();
-        self.svc.set_network_limit(&Caller::System, &id, &NetworkLimit { max_networks: 3 }).await.unwrap();
+        self.license(&org, "exclusive", Some(1000)).await;
         (org, admin)
+    }
+
+    /// The operator sets an organization's edition and purchased seats.
+    pub async fn license(&self, org: &str, edition: &str, seats: Option<i64>) {
+        let id = keiretsu_domain::ids::OrgId::parse(org).unwrap();
+        let change = LicenseChange { edition: edition.into(), seats };
+        self.svc.set_license(&Caller::System, &id, &change).await.unwrap();
     }
 
     /// A token for `login` (password [`PASSWORD`]) in `org`.

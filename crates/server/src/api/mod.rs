@@ -3,6 +3,7 @@
 pub mod directory;
 pub mod identity;
 pub mod journal;
+pub mod license;
 pub mod network;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let api = identity::routes(api);
     let api = directory::routes(api);
     let api = network::routes(api);
+    let api = license::routes(api);
     journal::routes(api)
 }
 

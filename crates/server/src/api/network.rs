@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use keiretsu_domain::ids::{ContactId, InvitationId, MemberId, NetworkId, OrgId, UnitId};
+use keiretsu_domain::ids::{ContactId, InvitationId, MemberId, NetworkId, UnitId};
 use keiretsu_domain::journal::Entry;
 use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{
-    ContactPatch, ContactView, InvitationAnswer, InvitationImport, InvitationPreview, InvitationView, NetworkLimit,
+    ContactPatch, ContactView, InvitationAnswer, InvitationImport, InvitationPreview, InvitationView,
     NetworkMembersAdded, NetworkMembersInput, NetworkPatch, NetworkView, NewContact, NewInvitation, NewManagedUnit,
     NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonDetail, PersonView, UnitPatch, UnitView,
 };
@@ -47,7 +47,6 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(preview_invitation))
         .routes(routes!(accept_invitation))
         .routes(routes!(decline_invitation))
-        .routes(routes!(set_network_limit))
 }
 
 fn network(raw: &str) -> Result<NetworkId, ApiError> {
@@ -399,19 +398,5 @@ async fn decline_invitation(
     ApiJson(body): ApiJson<InvitationAnswer>,
 ) -> ApiResult<StatusCode> {
     s.svc.decline_invitation(&auth.caller, &body).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Operator: how many networks an organization may own (until editions set it).
-#[utoipa::path(put, path = "/api/v1/organizations/{org_id}/network-limit", tag = "platform", security(("bearer" = [])),
-    params(("org_id" = String, Path)), request_body = NetworkLimit,
-    responses((status = 204), (status = "4XX", body = Problem)))]
-async fn set_network_limit(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(o): Path<String>,
-    ApiJson(body): ApiJson<NetworkLimit>,
-) -> ApiResult<StatusCode> {
-    s.svc.set_network_limit(&auth.caller, &id(OrgId::parse, &o, "organization")?, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,6 @@
 -- The partner network (portable: postgres/0004 links here). A unit is a partner organization inside
 -- one network; its departments and members are that organization's own.
 
--- Until editions land, the number of networks an organization may own is kept here (0: none).
-ALTER TABLE organizations ADD COLUMN max_networks BIGINT NOT NULL DEFAULT 0;
 -- Set for an organization created by a backbone to hold a managed unit's people.
 ALTER TABLE organizations ADD COLUMN managed_by TEXT REFERENCES organizations (id);
 

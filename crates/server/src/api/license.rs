@@ -1,0 +1,177 @@
+//! Editions, the seat pool and account authorization.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keiretsu_domain::ids::{DepartmentId, OrgId};
+use keiretsu_domain::license::Edition;
+use keiretsu_service::license::{
+    AutoChange, EntryRuleView, LicenseChange, LicenseView, NewEntryRule, SeatQuery, SeatSelection, SeatView,
+    SeatsChanged,
+};
+use keiretsu_service::page::Page;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiQuery, id};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, Problem};
+
+pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(list_editions))
+        .routes(routes!(update_edition))
+        .routes(routes!(get_license, set_license))
+        .routes(routes!(set_auto_authorize))
+        .routes(routes!(list_seats))
+        .routes(routes!(enable_seats))
+        .routes(routes!(freeze_seats))
+        .routes(routes!(release_departed))
+        .routes(routes!(list_entry_rules, add_entry_rule))
+        .routes(routes!(remove_entry_rule))
+}
+
+fn org(raw: &str) -> Result<OrgId, ApiError> {
+    id(OrgId::parse, raw, "organization")
+}
+
+/// The edition catalogue.
+#[utoipa::path(get, path = "/api/v1/editions", tag = "license", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Edition>), (status = "4XX", body = Problem)))]
+async fn list_editions(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Edition>>> {
+    Ok(Json(s.svc.editions(&auth.caller).await?))
+}
+
+/// Operator: change an edition of the catalogue (seat limit, auto-authorization, downstream release, networks).
+#[utoipa::path(put, path = "/api/v1/editions/{key}", tag = "platform", security(("bearer" = [])),
+    params(("key" = String, Path)), request_body = Edition,
+    responses((status = 200, body = Edition), (status = "4XX", body = Problem)))]
+async fn update_edition(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(key): Path<String>,
+    ApiJson(body): ApiJson<Edition>,
+) -> ApiResult<Json<Edition>> {
+    Ok(Json(s.svc.update_edition(&auth.caller, &key, &body).await?))
+}
+
+/// License admins: counts, auto-authorization and usage by organization and unit.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/license", tag = "license", security(("bearer" = [])),
+    params(("org_id" = String, Path)), responses((status = 200, body = LicenseView), (status = "4XX", body = Problem)))]
+async fn get_license(State(s): State<AppState>, auth: Auth, Path(o): Path<String>) -> ApiResult<Json<LicenseView>> {
+    Ok(Json(s.svc.license(&auth.caller, &org(&o)?).await?))
+}
+
+/// Operator: set the organization's edition and purchased seats.
+#[utoipa::path(put, path = "/api/v1/organizations/{org_id}/license", tag = "platform", security(("bearer" = [])),
+    params(("org_id" = String, Path)), request_body = LicenseChange,
+    responses((status = 200, body = LicenseView), (status = "4XX", body = Problem)))]
+async fn set_license(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+    ApiJson(body): ApiJson<LicenseChange>,
+) -> ApiResult<Json<LicenseView>> {
+    Ok(Json(s.svc.set_license(&auth.caller, &org(&o)?, &body).await?))
+}
+
+/// License admins: switch auto-authorization (the trial edition keeps it on).
+#[utoipa::path(put, path = "/api/v1/organizations/{org_id}/license/auto-authorize", tag = "license",
+    security(("bearer" = [])), params(("org_id" = String, Path)), request_body = AutoChange,
+    responses((status = 200, body = LicenseView), (status = "4XX", body = Problem)))]
+async fn set_auto_authorize(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+    ApiJson(body): ApiJson<AutoChange>,
+) -> ApiResult<Json<LicenseView>> {
+    Ok(Json(s.svc.set_auto_authorize(&auth.caller, &org(&o)?, &body).await?))
+}
+
+/// The authorization list: search by name, filter by department (subtree) and status; a unit's people with `unit_id`.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/seats", tag = "license", security(("bearer" = [])),
+    params(("org_id" = String, Path), SeatQuery), responses((status = 200, body = Page<SeatView>), (status = "4XX", body = Problem)))]
+async fn list_seats(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+    ApiQuery(q): ApiQuery<SeatQuery>,
+) -> ApiResult<Json<Page<SeatView>>> {
+    Ok(Json(s.svc.seats(&auth.caller, &org(&o)?, &q).await?))
+}
+
+/// Authorize chosen accounts or a department subtree: all of them, or none if the pool lacks room.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/seats/enable", tag = "license", security(("bearer" = [])),
+    params(("org_id" = String, Path)), request_body = SeatSelection,
+    responses((status = 200, body = SeatsChanged), (status = "4XX", body = Problem)))]
+async fn enable_seats(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+    ApiJson(body): ApiJson<SeatSelection>,
+) -> ApiResult<Json<SeatsChanged>> {
+    Ok(Json(s.svc.set_seats(&auth.caller, &org(&o)?, &body, true).await?))
+}
+
+/// Freeze chosen accounts or a department subtree; auto-authorization never re-enables them.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/seats/freeze", tag = "license", security(("bearer" = [])),
+    params(("org_id" = String, Path)), request_body = SeatSelection,
+    responses((status = 200, body = SeatsChanged), (status = "4XX", body = Problem)))]
+async fn freeze_seats(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+    ApiJson(body): ApiJson<SeatSelection>,
+) -> ApiResult<Json<SeatsChanged>> {
+    Ok(Json(s.svc.set_seats(&auth.caller, &org(&o)?, &body, false).await?))
+}
+
+/// Release every seat still held by a member who has left.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/seats/release-departed", tag = "license",
+    security(("bearer" = [])), params(("org_id" = String, Path)),
+    responses((status = 200, body = SeatsChanged), (status = "4XX", body = Problem)))]
+async fn release_departed(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+) -> ApiResult<Json<SeatsChanged>> {
+    Ok(Json(s.svc.release_departed(&auth.caller, &org(&o)?).await?))
+}
+
+/// Partner intelligent entry: unit departments whose members, present and future, get seats.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/seats/entry-rules", tag = "license",
+    security(("bearer" = [])), params(("org_id" = String, Path)),
+    responses((status = 200, body = Vec<EntryRuleView>), (status = "4XX", body = Problem)))]
+async fn list_entry_rules(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+) -> ApiResult<Json<Vec<EntryRuleView>>> {
+    Ok(Json(s.svc.entry_rules(&auth.caller, &org(&o)?).await?))
+}
+
+/// Bind a unit's department to the pool: its members get seats now (as many as fit) and on joining.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/seats/entry-rules", tag = "license",
+    security(("bearer" = [])), params(("org_id" = String, Path)), request_body = NewEntryRule,
+    responses((status = 201, body = EntryRuleView), (status = "4XX", body = Problem)))]
+async fn add_entry_rule(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(o): Path<String>,
+    ApiJson(body): ApiJson<NewEntryRule>,
+) -> ApiResult<(StatusCode, Json<EntryRuleView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.add_entry_rule(&auth.caller, &org(&o)?, &body).await?)))
+}
+
+/// Unbind a department; seats already given stay.
+#[utoipa::path(delete, path = "/api/v1/organizations/{org_id}/seats/entry-rules/{department_id}", tag = "license",
+    security(("bearer" = [])), params(("org_id" = String, Path), ("department_id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn remove_entry_rule(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((o, d)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.svc.remove_entry_rule(&auth.caller, &org(&o)?, &id(DepartmentId::parse, &d, "entry rule")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
