@@ -3,6 +3,7 @@
 //! A form that fails is rendered again with the message next to the field; one that succeeds
 //! redirects (303) to a page.
 
+pub mod network;
 pub mod pages;
 
 use axum::Router;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/switch-org", post(switch_org))
         .route("/console/lang", post(set_lang))
         .merge(pages::routes())
+        .merge(network::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -206,6 +208,7 @@ fn nav_items(ctx: &Ctx) -> Vec<(&'static str, &'static str, &'static str)> {
         Some(("overview", "/console", t(lang, "nav.overview"))),
         in_org.then(|| ("departments", "/console/departments", t(lang, "nav.departments"))),
         in_org.then(|| ("members", "/console/members", t(lang, "nav.members"))),
+        in_org.then(|| ("networks", "/console/networks", t(lang, "nav.networks"))),
         ctx.can(Scope::Directory).then(|| ("import", "/console/import", t(lang, "nav.import"))),
         ctx.can_read_journal().then(|| ("journal", "/console/journal", t(lang, "nav.journal"))),
         Some(("inbox", "/console/inbox", t(lang, "nav.inbox"))),

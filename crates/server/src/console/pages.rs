@@ -22,6 +22,7 @@ use keiretsu_service::journal::JournalQuery;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::network::{contact_role_text, type_text};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of, trusted};
 use crate::AppState;
 use crate::auth::Csrf;
@@ -54,21 +55,21 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A form post's fields, kept as pairs so a multi-select can send a name more than once.
-type Pairs = Vec<(String, String)>;
+pub(super) type Pairs = Vec<(String, String)>;
 
-fn one(pairs: &Pairs, key: &str) -> Option<String> {
+pub(super) fn one(pairs: &Pairs, key: &str) -> Option<String> {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
-fn all(pairs: &Pairs, key: &str) -> Vec<String> {
+pub(super) fn all(pairs: &Pairs, key: &str) -> Vec<String> {
     pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
 }
 
-fn nonblank(v: Option<String>) -> Option<String> {
+pub(super) fn nonblank(v: Option<String>) -> Option<String> {
     v.filter(|x| !x.trim().is_empty())
 }
 
-fn no_org(ctx: &Ctx, active: &str, title: &str) -> Response {
+pub(super) fn no_org(ctx: &Ctx, active: &str, title: &str) -> Response {
     layout(
         ctx,
         active,
@@ -78,12 +79,12 @@ fn no_org(ctx: &Ctx, active: &str, title: &str) -> Response {
     )
 }
 
-fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiError>) -> Response {
+pub(super) fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiError>) -> Response {
     let e = e.into();
     (status_of(&e), layout(ctx, active, title, &Flash::error(&e), html! {})).into_response()
 }
 
-fn status_text(lang: Lang, status: &str) -> &'static str {
+pub(super) fn status_text(lang: Lang, status: &str) -> &'static str {
     if status == "left" { t(lang, "status.left") } else { t(lang, "status.active") }
 }
 
@@ -156,7 +157,11 @@ fn subtree<'a>(deps: &'a [DepartmentView], id: &'a str) -> HashSet<&'a str> {
     out
 }
 
-fn dept_options(deps: &[DepartmentView], selected: &dyn Fn(&str) -> bool, exclude: &HashSet<&str>) -> Markup {
+pub(super) fn dept_options(
+    deps: &[DepartmentView],
+    selected: &dyn Fn(&str) -> bool,
+    exclude: &HashSet<&str>,
+) -> Markup {
     html! {
         @for (d, depth) in dept_order(deps) {
             @if !exclude.contains(d.id.as_str()) {
@@ -167,7 +172,7 @@ fn dept_options(deps: &[DepartmentView], selected: &dyn Fn(&str) -> bool, exclud
 }
 
 /// Active members as suggestions for a member-id input (name and login shown, id filled in).
-async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Markup {
+pub(super) async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Markup {
     let query = MemberQuery { status: Some("active".into()), limit: Some(200), ..Default::default() };
     let list = s.svc.members(&ctx.session.caller, org, &query).await.map(|p| p.items).unwrap_or_default();
     html! {
@@ -1068,6 +1073,56 @@ fn notification_text(lang: Lang, n: &keiretsu_service::notifications::Notificati
     match n.kind.as_str() {
         "member_left" => tf(lang, "notification.member_left", &[("name", &p("name"))]),
         "head_left" => tf(lang, "notification.head_left", &[("name", &p("name")), ("departments", &p("departments"))]),
+        "invitation_received" => tf(
+            lang,
+            "notification.invitation_received",
+            &[
+                ("network", &p("network")),
+                ("backbone", &p("backbone")),
+                ("partner_type", &type_text(lang, &p("partner_type"))),
+            ],
+        ),
+        "invitation_accepted" => {
+            tf(lang, "notification.invitation_accepted", &[("partner", &p("partner")), ("network", &p("network"))])
+        }
+        "invitation_declined" => {
+            tf(lang, "notification.invitation_declined", &[("partner", &p("partner")), ("network", &p("network"))])
+        }
+        "unit_blocked" => {
+            tf(lang, "notification.unit_blocked", &[("partner", &p("partner")), ("network", &p("network"))])
+        }
+        "unit_unblocked" => {
+            tf(lang, "notification.unit_unblocked", &[("partner", &p("partner")), ("network", &p("network"))])
+        }
+        "unit_removed" => {
+            tf(lang, "notification.unit_removed", &[("partner", &p("partner")), ("network", &p("network"))])
+        }
+        "unit_left" => tf(lang, "notification.unit_left", &[("partner", &p("partner")), ("network", &p("network"))]),
+        "contact_handover" => tf(
+            lang,
+            "notification.contact_handover",
+            &[
+                ("name", &p("name")),
+                ("successor", &p("successor")),
+                ("partner", &p("partner")),
+                ("role", &contact_role_text(lang, &p("role"))),
+            ],
+        ),
+        "contact_assigned" => tf(
+            lang,
+            "notification.contact_assigned",
+            &[
+                ("name", &p("name")),
+                ("successor", &p("successor")),
+                ("partner", &p("partner")),
+                ("role", &contact_role_text(lang, &p("role"))),
+            ],
+        ),
+        "contact_missing" => tf(
+            lang,
+            "notification.contact_missing",
+            &[("name", &p("name")), ("partner", &p("partner")), ("role", &contact_role_text(lang, &p("role")))],
+        ),
         _ => n.title.clone(),
     }
 }

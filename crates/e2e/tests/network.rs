@@ -1,0 +1,239 @@
+//! The partner network in a real headless Chromium: a backbone admin creates a network and
+//! invites a supplier; the supplier's admin opens the link and accepts; the backbone finds the
+//! supplier in the address book, names a partner contact with a backup and removes it, and the
+//! backbone's owner contact reads the handover in the inbox. Screenshots land in
+//! target/e2e-artifacts/.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use keiretsu_domain::directory::Certification;
+use keiretsu_domain::ids::OrgId;
+use keiretsu_e2e::Browser;
+use keiretsu_service::Caller;
+use keiretsu_service::directory::{NewMember, NewOrg};
+use keiretsu_testkit::{Db, TestServer};
+
+const PASSWORD: &str = "keiretsu-e2e-pass";
+
+async fn sign_in(b: &Browser, base: &str, login: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.fill("[data-testid=login-login]", login).await;
+    b.fill("[data-testid=login-password]", PASSWORD).await;
+    b.click("[data-testid=login-submit]").await;
+    b.wait("[data-testid=nav-networks]").await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.click("[data-testid=logout]").await;
+    b.wait("[data-testid=login-form]").await;
+}
+
+/// The texts of every element matching `css` once there are `n` of them (the page may still be loading).
+async fn texts_when(b: &Browser, css: &str, n: usize) -> Vec<String> {
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        if let Ok(found) = b.client.find_all(Locator::Css(css)).await {
+            last.clear();
+            for el in &found {
+                last.push(el.text().await.unwrap_or_default());
+            }
+            if last.len() == n {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} of `{css}`, found {}: {last:?}", last.len());
+}
+
+/// A screenshot with `css` scrolled into view.
+async fn shot(b: &Browser, css: &str, name: &str) {
+    b.wait(css).await;
+    let script = format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}})");
+    b.client.execute(&script, vec![]).await.unwrap();
+    b.screenshot(name).await;
+}
+
+async fn gone(b: &Browser, css: &str) {
+    for _ in 0..200 {
+        if b.client.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(false) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("`{css}` is still on the page");
+}
+
+async fn org(s: &TestServer, name: &str, login: &str, admin: &str) -> OrgId {
+    let input = NewOrg {
+        name: name.into(),
+        certification: Some(Certification::Certified),
+        admin_login: login.into(),
+        admin_name: admin.into(),
+        admin_password: Some(PASSWORD.into()),
+    };
+    OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap()
+}
+
+async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String {
+    let input = NewMember {
+        name: name.into(),
+        login: login.into(),
+        title: Some("Logistics coordinator".into()),
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let backbone = org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
+    s.license(backbone.as_str(), "exclusive", Some(100)).await;
+    let supplier = org(&s, "Aoba Components", "lin.xiao", "Lin Xiao").await;
+    let zhou = member(&s, &supplier, "Zhou Min", "zhou.min").await;
+    let wu = member(&s, &supplier, "Wu Lei", "wu.lei").await;
+    let b = Browser::start().await;
+
+    // The backbone admin creates a network: a blank name is refused beside the field first.
+    sign_in(&b, &s.base, "sato.kenji").await;
+    b.click("[data-testid=nav-networks]").await;
+    b.wait("[data-testid=network-empty]").await;
+    b.fill("[data-testid=network-name]", "   ").await;
+    b.click("[data-testid=network-submit]").await;
+    b.wait("[data-testid=field-error-name]").await;
+    b.fill("[data-testid=network-name]", "Hoshino Supply Network").await;
+    b.fill("[data-testid=network-description]", "Parts suppliers of the Hoshino plants").await;
+    b.click("[data-testid=network-submit]").await;
+    b.wait_text("[data-testid=page-title]", "Hoshino Supply Network").await;
+    assert_eq!(b.text("[data-testid=network-membership]").await, "Backbone");
+    assert!(b.text("[data-testid=visibility-rule]").await.contains("own unit"));
+    b.wait("[data-testid=unit-empty]").await;
+    b.screenshot("network-01-created").await;
+
+    // Invite the supplier: the code and the full link are shown once.
+    b.fill("[data-testid=invite-partner-name]", "Aoba Components").await;
+    b.fill("[data-testid=invite-organization]", supplier.as_str()).await;
+    b.wait("[data-testid=invite-type]").await.select_by_value("supplier").await.unwrap();
+    b.wait("[data-testid=invite-tier]").await.select_by_value("strategic").await.unwrap();
+    b.click("[data-testid=invite-submit]").await;
+    let code = b.text("[data-testid=invitation-code]").await;
+    let link = b.text("[data-testid=invitation-link]").await;
+    assert!(code.len() >= 16, "{code}");
+    assert_eq!(link, format!("{}/console/invitations/answer?code={code}", s.base));
+    let rows = texts_when(&b, "[data-testid=invitation-row]", 1).await;
+    assert!(rows[0].contains("Aoba Components") && rows[0].contains("Pending"), "{rows:?}");
+    b.screenshot("network-02-invited").await;
+    // Shown once: the page opened again no longer shows it.
+    b.click("[data-testid=nav-networks]").await;
+    b.click("[data-testid=network-link]").await;
+    b.wait("[data-testid=invite-form]").await;
+    gone(&b, "[data-testid=invitation-code]").await;
+    sign_out(&b).await;
+
+    // The supplier's admin opens the link, sees what they are joining, and accepts.
+    sign_in(&b, &s.base, "lin.xiao").await;
+    b.goto(&link).await;
+    assert_eq!(b.text("[data-testid=preview-network]").await, "Hoshino Supply Network");
+    assert_eq!(b.text("[data-testid=preview-backbone]").await, "Hoshino Motors");
+    assert_eq!(b.text("[data-testid=preview-type]").await, "Supplier");
+    assert_eq!(b.text("[data-testid=preview-tier]").await, "strategic");
+    b.screenshot("network-03-preview").await;
+    b.click("[data-testid=invitation-accept]").await;
+    b.wait_text("[data-testid=page-title]", "Hoshino Supply Network").await;
+    assert_eq!(b.text("[data-testid=network-membership]").await, "Partner unit");
+    assert_eq!(b.text("[data-testid=notice]").await, "Saved.");
+    // A unit sees neither the invitations nor the backbone's settings.
+    assert!(b.client.find_all(Locator::Css("[data-testid=invite-form]")).await.unwrap().is_empty());
+    b.click("[data-testid=nav-networks]").await;
+    let networks = texts_when(&b, "[data-testid=network-row]", 1).await;
+    assert!(networks[0].contains("Hoshino Supply Network") && networks[0].contains("Partner unit"), "{networks:?}");
+    b.screenshot("network-04-joined").await;
+    // The same link again: answered, said plainly, no buttons.
+    b.goto(&link).await;
+    assert!(b.text("[data-testid=invitation-closed]").await.contains("already been answered"));
+    assert!(b.client.find_all(Locator::Css("[data-testid=invitation-accept]")).await.unwrap().is_empty());
+    sign_out(&b).await;
+
+    // The backbone sees the unit and finds the supplier's admin in the address book.
+    sign_in(&b, &s.base, "sato.kenji").await;
+    b.click("[data-testid=nav-networks]").await;
+    b.click("[data-testid=network-link]").await;
+    let units = texts_when(&b, "[data-testid=unit-row]", 1).await;
+    assert!(
+        units[0].contains("Aoba Components") && units[0].contains("Supplier") && units[0].contains("Active"),
+        "{units:?}"
+    );
+    b.click("[data-testid=network-people-link]").await;
+    b.wait("[data-testid=people-table]").await;
+    b.fill("[data-testid=people-q]", "Lin").await;
+    b.click("[data-testid=people-submit]").await;
+    let mut people = Vec::new();
+    for _ in 0..100 {
+        if b.client.current_url().await.unwrap().as_str().contains("q=Lin") {
+            people = texts_when(&b, "[data-testid=people-row]", 1).await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(people[0].contains("Lin Xiao") && people[0].contains("Aoba Components"), "{people:?}");
+    b.screenshot("network-05-address-book").await;
+    b.click("[data-testid=people-link]").await;
+    assert_eq!(b.text("[data-testid=person-organization]").await, "Aoba Components");
+    assert_eq!(b.text("[data-testid=person-type]").await, "Supplier");
+    // The inviter became the supplier's contact at the backbone.
+    assert!(b.text("[data-testid=person-contacts]").await.contains("Sato Kenji"));
+    b.screenshot("network-06-person").await;
+
+    // On the unit page: a partner-side contact with a backup, then removed: the backup takes over.
+    b.click("[data-testid=person-unit] a").await;
+    b.wait("[data-testid=unit-profile]").await;
+    assert_eq!(b.text("[data-testid=unit-organization]").await, "Aoba Components");
+    texts_when(&b, "[data-testid=contact-row]", 2).await;
+    b.fill("[data-testid=contact-member-partner]", &zhou).await;
+    b.wait("[data-testid=contact-role-partner]").await.select_by_value("logistics").await.unwrap();
+    b.fill("[data-testid=contact-backup-partner]", &wu).await;
+    b.click("[data-testid=contact-submit-partner]").await;
+    let zhou_row = format!("[data-testid=contact-row][data-member-id='{zhou}']");
+    b.wait(&zhou_row).await;
+    assert_eq!(b.text(&format!("{zhou_row} [data-testid=contact-backup]")).await, "Wu Lei");
+    assert_eq!(b.text(&format!("{zhou_row} [data-testid=contact-role]")).await, "Logistics");
+    shot(&b, "[data-testid=contact-table]", "network-07-contact-added").await;
+    b.click(&format!("{zhou_row} [data-testid=contact-remove]")).await;
+    let wu_row = format!("[data-testid=contact-row][data-member-id='{wu}']");
+    b.wait(&wu_row).await;
+    gone(&b, &zhou_row).await;
+    assert_eq!(b.text(&format!("{wu_row} [data-testid=contact-role]")).await, "Logistics");
+    shot(&b, "[data-testid=contact-table]", "network-08-handed-over").await;
+
+    // The counterpart, the backbone's owner contact, is told at once.
+    let unread: i64 = b.text("[data-testid=inbox-count]").await.parse().unwrap();
+    assert!(unread >= 1, "{unread}");
+    b.click("[data-testid=inbox-link]").await;
+    let handover = b.text("[data-testid=notification][data-kind=contact_handover]").await;
+    assert!(
+        handover.contains("Zhou Min") && handover.contains("Wu Lei") && handover.contains("Aoba Components"),
+        "{handover}"
+    );
+    assert!(b.body().await.contains("Aoba Components accepted the invitation"));
+    b.screenshot("network-09-inbox").await;
+
+    // And the handover is in the network's history.
+    b.click("[data-testid=nav-networks]").await;
+    b.click("[data-testid=network-link]").await;
+    let history = texts_when(&b, "[data-testid=handover-row]", 1).await;
+    assert!(history[0].contains("Zhou Min") && history[0].contains("Wu Lei"), "{history:?}");
+
+    // In Chinese, the handover notice reads naturally.
+    b.click("[data-testid=lang-button]").await;
+    b.wait_text("[data-testid=nav-networks]", "上下游").await;
+    b.click("[data-testid=inbox-link]").await;
+    let zh = b.text("[data-testid=notification][data-kind=contact_handover]").await;
+    assert!(zh.contains("交接给 Wu Lei"), "{zh}");
+    b.screenshot("network-10-chinese").await;
+    b.close().await;
+}
