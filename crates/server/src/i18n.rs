@@ -80,8 +80,12 @@ mod tests {
     fn every_key_used_in_the_console_exists() {
         // Keys are the string literals passed to t/tf in console sources; each must be in English.
         let en = parse_catalogue(EN);
-        let sources =
-            [include_str!("console/mod.rs"), include_str!("console/pages.rs"), include_str!("console/network.rs")];
+        let sources = [
+            include_str!("console/mod.rs"),
+            include_str!("console/pages.rs"),
+            include_str!("console/network.rs"),
+            include_str!("console/license.rs"),
+        ];
         for src in sources {
             for (i, pat) in src.match_indices("(lang, \"").chain(src.match_indices("(ctx.lang, \"")) {
                 let rest = &src[i + pat.len()..];

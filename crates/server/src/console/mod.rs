@@ -3,6 +3,7 @@
 //! A form that fails is rendered again with the message next to the field; one that succeeds
 //! redirects (303) to a page.
 
+pub mod license;
 pub mod network;
 pub mod pages;
 
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/lang", post(set_lang))
         .merge(pages::routes())
         .merge(network::routes())
+        .merge(license::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -209,11 +211,13 @@ fn nav_items(ctx: &Ctx) -> Vec<(&'static str, &'static str, &'static str)> {
         in_org.then(|| ("departments", "/console/departments", t(lang, "nav.departments"))),
         in_org.then(|| ("members", "/console/members", t(lang, "nav.members"))),
         in_org.then(|| ("networks", "/console/networks", t(lang, "nav.networks"))),
+        ctx.can(Scope::License).then(|| ("license", "/console/license", t(lang, "nav.license"))),
         ctx.can(Scope::Directory).then(|| ("import", "/console/import", t(lang, "nav.import"))),
         ctx.can_read_journal().then(|| ("journal", "/console/journal", t(lang, "nav.journal"))),
         Some(("inbox", "/console/inbox", t(lang, "nav.inbox"))),
         in_org.then(|| ("tokens", "/console/tokens", t(lang, "nav.tokens"))),
         ctx.me.operator.then(|| ("orgs", "/console/orgs", t(lang, "nav.orgs"))),
+        ctx.me.operator.then(|| ("editions", "/console/platform/editions", t(lang, "nav.editions"))),
     ]
     .into_iter()
     .flatten()

@@ -1123,6 +1123,11 @@ fn notification_text(lang: Lang, n: &keiretsu_service::notifications::Notificati
             "notification.contact_missing",
             &[("name", &p("name")), ("partner", &p("partner")), ("role", &contact_role_text(lang, &p("role")))],
         ),
+        "seats_warning" => tf(
+            lang,
+            "notification.seats_warning",
+            &[("level", &p("level")), ("assigned", &p("assigned")), ("purchased", &p("purchased"))],
+        ),
         _ => n.title.clone(),
     }
 }
