@@ -1,6 +1,8 @@
 //! `cargo run --release -p keiretsu-bench -- [--members 100000] [--queries 2000] [--postgres]`
+//! `cargo run --release -p keiretsu-bench -- --network [--units 10000] [--unit-members 100] [--postgres]`
+//! `cargo run --release -p keiretsu-bench -- --license [--accounts 1000000] [--postgres]`
 //!
-//! Prints figures for the directory, never asserts on time:
+//! Prints figures, never asserts on time. The default run measures the directory:
 //! 1. the import of N members from CSV through the real use case (`Service::import_members`);
 //! 2. the latency of member search and filtered lists at that size (`Service::members`);
 //! 3. the same filters as plain SQL on the same database, so the service's overhead shows as a ratio.
@@ -31,24 +33,52 @@ const PAGE: i64 = 50;
 const COLUMNS: &str = "m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a.email, m.title, \
     m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at";
 
+mod license;
+mod network;
+
 struct Args {
     members: usize,
     queries: usize,
     postgres: bool,
+    /// `--network`: the network benchmark instead of the directory's.
+    network: bool,
+    /// `--license`: the seat pool benchmark, with `--accounts N` enabled seats.
+    license: bool,
+    accounts: usize,
+    units: usize,
+    unit_members: usize,
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args { members: 100_000, queries: 2000, postgres: false };
+    let mut a = Args {
+        members: 100_000,
+        queries: 2000,
+        postgres: false,
+        network: false,
+        license: false,
+        accounts: 1_000_000,
+        units: 10_000,
+        unit_members: 100,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--members" => a.members = it.next().context("--members N")?.parse()?,
             "--queries" => a.queries = it.next().context("--queries N")?.parse()?,
             "--postgres" => a.postgres = true,
-            other => anyhow::bail!("unknown argument {other}; use --members N, --queries N, --postgres"),
+            "--network" => a.network = true,
+            "--license" => a.license = true,
+            "--accounts" => a.accounts = it.next().context("--accounts N")?.parse()?,
+            "--units" => a.units = it.next().context("--units N")?.parse()?,
+            "--unit-members" => a.unit_members = it.next().context("--unit-members N")?.parse()?,
+            other => anyhow::bail!(
+                "unknown argument {other}; use --members N, --queries N, --postgres, --network [--units N] \
+                 [--unit-members N], --license [--accounts N]"
+            ),
         }
     }
     anyhow::ensure!(a.members >= 1000, "--members must be at least 1000");
+    anyhow::ensure!(a.units >= 100 && a.unit_members >= 10, "--units must be at least 100, --unit-members 10");
     Ok(a)
 }
 
@@ -56,6 +86,21 @@ fn main() -> anyhow::Result<()> {
     let args = args()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
+        if args.network {
+            return run_network(&args).await;
+        }
+        if args.license {
+            let accounts = args.accounts;
+            let mut lines = sqlite(|url| async move { license::run("SQLite", &url, accounts).await }).await?;
+            if args.postgres {
+                lines.extend(postgres(|url| async move { license::run("PostgreSQL", &url, accounts).await }).await?);
+            }
+            println!("\n== seat pool summary ({} cores)", cores());
+            for l in lines {
+                println!("{l}");
+            }
+            return Ok(());
+        }
         let mut results = vec![run_sqlite(&args).await?];
         if args.postgres {
             results.push(run_postgres(&args).await?);
@@ -69,16 +114,40 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+async fn run_network(args: &Args) -> anyhow::Result<()> {
+    let net = &network::Args { units: args.units, unit_members: args.unit_members, queries: args.queries };
+    let mut results = vec![sqlite(|url| async move { network::bench("SQLite", &url, net).await }).await?];
+    if args.postgres {
+        results.push(postgres(|url| async move { network::bench("PostgreSQL", &url, net).await }).await?);
+    }
+    network::print_summary(net, args.postgres, &results);
+    Ok(())
+}
+
 async fn run_sqlite(args: &Args) -> anyhow::Result<Results> {
-    let dir = std::env::temp_dir().join(format!("keiretsu-bench-{}", keiretsu_service::random_token(8)));
-    std::fs::create_dir_all(&dir)?;
-    let url = format!("sqlite:{}", dir.join("keiretsu.db").display());
-    let result = bench("SQLite", &url, args).await;
-    std::fs::remove_dir_all(&dir)?;
-    result
+    sqlite(|url| async move { bench("SQLite", &url, args).await }).await
 }
 
 async fn run_postgres(args: &Args) -> anyhow::Result<Results> {
+    postgres(|url| async move { bench("PostgreSQL", &url, args).await }).await
+}
+
+/// Runs `f` on a fresh SQLite database in a temporary directory, removed afterwards.
+async fn sqlite<T, F: Future<Output = anyhow::Result<T>>>(f: impl FnOnce(String) -> F) -> anyhow::Result<T> {
+    let dir = std::env::temp_dir().join(format!("keiretsu-bench-{}", keiretsu_service::random_token(8)));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite:{}", dir.join("keiretsu.db").display());
+    let result = f(url).await;
+    if std::env::var_os("KEIRETSU_BENCH_KEEP").is_some() {
+        println!("kept {}", dir.display());
+    } else {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    result
+}
+
+/// Runs `f` on PostgreSQL in a fresh schema, dropped afterwards.
+async fn postgres<T, F: Future<Output = anyhow::Result<T>>>(f: impl FnOnce(String) -> F) -> anyhow::Result<T> {
     let base = std::env::var("KEIRETSU_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("kbench_{}", keiretsu_service::random_token(6));
@@ -86,7 +155,7 @@ async fn run_postgres(args: &Args) -> anyhow::Result<Results> {
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await?;
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let result = bench("PostgreSQL", &url, args).await;
+    let result = f(url).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await?;
     admin.close().await;
     result

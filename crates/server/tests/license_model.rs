@@ -18,7 +18,8 @@ use proptest::test_runner::{Config, TestRunner};
 const MEMBERS: usize = 6;
 
 /// `(edition, seats)`: two seat-limited editions and two unlimited ones (one of them trial).
-const EDITIONS: [(&str, Option<i64>); 4] = [("standard", Some(3)), ("light", Some(5)), ("professional", None), ("trial", None)];
+const EDITIONS: [(&str, Option<i64>); 4] =
+    [("standard", Some(3)), ("light", Some(5)), ("professional", None), ("trial", None)];
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -203,6 +204,8 @@ async fn run(svc: &Service, w: &World, op: &Op) -> bool {
 async fn check(svc: &Service, w: &World, model: &Model, step: &str) {
     let license = svc.license(&Caller::System, &w.org).await.unwrap();
     assert_eq!(license.counts.assigned, model.assigned(), "{step}: assigned");
+    let by_org: i64 = license.usage.iter().map(|u| u.assigned).sum();
+    assert_eq!(by_org, model.assigned(), "{step}: the breakdown adds up");
     assert_eq!(license.counts.purchased, model.purchased(), "{step}: purchased");
     assert_eq!(license.auto_authorize, model.auto_on, "{step}: auto");
     assert_eq!(license.edition.key, EDITIONS[model.edition].0, "{step}: edition");

@@ -185,6 +185,15 @@ async fn move_seats(
     store::update_seats(c, backend, pool, &existing, to.as_str(), reason.as_str(), now).await?;
     store::insert_seats(c, backend, pool, &new, to.as_str(), reason.as_str(), now).await?;
     warn_if_crossed(c, pool, now).await?;
+    store::add_usage(
+        c,
+        pool,
+        &usage_deltas(moving.iter().map(|(m, org)| {
+            let was = current.get(m).map(String::as_str) == Some("enabled");
+            (org.as_str(), i64::from(to == SeatStatus::Enabled) - i64::from(was))
+        })),
+    )
+    .await?;
     let changed: Vec<String> = moving.iter().map(|(m, _)| m.clone()).collect();
     let action = match to {
         SeatStatus::Enabled => "seat.enable",
@@ -197,12 +206,24 @@ async fn move_seats(
     Ok((changed, Some(change)))
 }
 
-/// Takes every seat row of `members` out of `pool`, returning enabled seats to it.
+/// Sums per-organization changes of enabled seats.
+fn usage_deltas<'a>(moves: impl Iterator<Item = (&'a str, i64)>) -> Vec<(String, i64)> {
+    let mut by_org: HashMap<&str, i64> = HashMap::new();
+    for (org, d) in moves {
+        *by_org.entry(org).or_default() += d;
+    }
+    let mut out: Vec<(String, i64)> = by_org.into_iter().map(|(o, d)| (o.to_owned(), d)).collect();
+    out.sort();
+    out
+}
+
+/// Takes every seat row of `members` (`(member, organization, status)`) out of `pool`, returning
+/// enabled seats to it.
 async fn release(
     c: &mut AnyConnection,
     backend: Backend,
     pool: &str,
-    members: &[(String, String)],
+    members: &[(String, String, String)],
     reason: SeatReason,
     actor: &str,
     now: Millis,
@@ -210,10 +231,11 @@ async fn release(
     if members.is_empty() {
         return Ok(None);
     }
-    let enabled: Vec<String> = members.iter().filter(|(_, s)| s == "enabled").map(|(m, _)| m.clone()).collect();
-    let all: Vec<String> = members.iter().map(|(m, _)| m.clone()).collect();
+    let enabled: Vec<&(String, String, String)> = members.iter().filter(|(_, _, s)| s == "enabled").collect();
+    let all: Vec<String> = members.iter().map(|(m, _, _)| m.clone()).collect();
     store::delete_seats(c, backend, pool, &all).await?;
     if !enabled.is_empty() {
+        store::add_usage(c, pool, &usage_deltas(enabled.iter().map(|(_, org, _)| (org.as_str(), -1)))).await?;
         store::return_seats(c, pool, enabled.len() as i64).await?;
         warn_if_crossed(c, pool, now).await?;
     }
@@ -378,7 +400,7 @@ impl Reaction for ReleaseSeats {
             let backend = tx.backend();
             let mut changes = Vec::new();
             for seat in store::seats_of_member(tx, &d.member.id).await? {
-                let holder = [(seat.member_id.clone(), seat.status.clone())];
+                let holder = [(seat.member_id.clone(), seat.org_id.clone(), seat.status.clone())];
                 changes
                     .extend(release(tx, backend, &seat.pool_id, &holder, SeatReason::Departure, &d.actor, d.at).await?);
             }
@@ -706,10 +728,10 @@ impl Service {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut tx = self.store.write().await?;
         store::pool(&mut tx, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
-        let held: Vec<(String, String)> = store::departed_holders(&mut tx, org.as_str())
+        let held: Vec<(String, String, String)> = store::departed_holders(&mut tx, org.as_str())
             .await?
             .into_iter()
-            .map(|m| (m, "enabled".to_owned()))
+            .map(|(m, o)| (m, o, "enabled".to_owned()))
             .collect();
         let backend = self.store.backend();
         let change =

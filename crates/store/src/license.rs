@@ -251,10 +251,10 @@ pub async fn delete_seats(c: &mut AnyConnection, backend: Backend, pool: &str, m
     Ok(())
 }
 
-/// Enabled seats held by members who have left.
-pub async fn departed_holders(c: &mut AnyConnection, pool: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT s.member_id FROM seats s JOIN members m ON m.id = s.member_id \
+/// Enabled seats held by members who have left: `(member, member's organization)`.
+pub async fn departed_holders(c: &mut AnyConnection, pool: &str) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.member_id, s.org_id FROM seats s JOIN members m ON m.id = s.member_id \
          WHERE s.pool_id = $1 AND s.status = 'enabled' AND m.status = 'left' ORDER BY s.member_id",
     )
     .bind(pool)
@@ -262,14 +262,27 @@ pub async fn departed_holders(c: &mut AnyConnection, pool: &str) -> Result<Vec<S
     .await?)
 }
 
-/// Enabled seats per member organization (the pool's own and each unit's).
+/// Enabled seats per holding organization (the pool's own and each unit's).
 pub async fn usage_by_org(c: &mut AnyConnection, pool: &str) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT org_id, COUNT(*) FROM seats WHERE pool_id = $1 AND status = 'enabled' GROUP BY org_id ORDER BY org_id",
-    )
-    .bind(pool)
-    .fetch_all(c)
-    .await?)
+    Ok(sqlx::query_as("SELECT org_id, assigned FROM seat_usage WHERE pool_id = $1 AND assigned > 0 ORDER BY org_id")
+        .bind(pool)
+        .fetch_all(c)
+        .await?)
+}
+
+/// Moves the per-organization counts of a pool by `(organization, delta)`.
+pub async fn add_usage(c: &mut AnyConnection, pool: &str, deltas: &[(String, i64)]) -> Result<()> {
+    for (org, delta) in deltas.iter().filter(|(_, d)| *d != 0) {
+        // A decrease only ever meets an existing row; the CHECK would refuse it as a new one.
+        let sql = if *delta > 0 {
+            "INSERT INTO seat_usage (pool_id, org_id, assigned) VALUES ($1, $2, $3) \
+             ON CONFLICT (pool_id, org_id) DO UPDATE SET assigned = seat_usage.assigned + excluded.assigned"
+        } else {
+            "UPDATE seat_usage SET assigned = assigned + $3 WHERE pool_id = $1 AND org_id = $2"
+        };
+        sqlx::query(sql).bind(pool).bind(org).bind(delta).execute(&mut *c).await?;
+    }
+    Ok(())
 }
 
 /// Active members of `org` in any of these departments.
@@ -279,9 +292,10 @@ pub async fn active_members_in(
     org: &str,
     departments: &[String],
 ) -> Result<Vec<String>> {
+    // Driven by the department index; `IN` removes members listed in two of the departments.
     let sql = format!(
-        "SELECT DISTINCT m.id FROM member_departments md JOIN members m ON m.id = md.member_id \
-         WHERE m.org_id = $1 AND m.status = 'active' AND md.department_id IN ({}) ORDER BY m.id",
+        "SELECT m.id FROM members m WHERE m.id IN (SELECT md.member_id FROM member_departments md \
+         WHERE md.department_id IN ({})) AND m.org_id = $1 AND m.status = 'active'",
         json_texts(backend, 2)
     );
     Ok(sqlx::query_scalar(&sql).bind(org).bind(json!(departments).to_string()).fetch_all(c).await?)
@@ -435,11 +449,13 @@ pub async fn license_admin_accounts(c: &mut AnyConnection, org: &str) -> Result<
     .await?)
 }
 
-/// Members of `org` holding any row in `pool`: `(member, status)`.
-pub async fn seats_of_org(c: &mut AnyConnection, pool: &str, org: &str) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as("SELECT member_id, status FROM seats WHERE pool_id = $1 AND org_id = $2 ORDER BY member_id")
-        .bind(pool)
-        .bind(org)
-        .fetch_all(c)
-        .await?)
+/// Members of `org` holding any row in `pool`: `(member, organization, status)`.
+pub async fn seats_of_org(c: &mut AnyConnection, pool: &str, org: &str) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT member_id, org_id, status FROM seats WHERE pool_id = $1 AND org_id = $2 ORDER BY member_id",
+    )
+    .bind(pool)
+    .bind(org)
+    .fetch_all(c)
+    .await?)
 }

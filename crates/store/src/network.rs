@@ -539,9 +539,6 @@ const PERSON_COLUMNS: &str = "m.id AS member_id, m.account_id, m.name, m.title, 
 /// in name order from an index, and the few thousand people are sorted); above it, the book is
 /// read by walking all members in name order and keeping those of the network.
 const NARROW_UNITS: i64 = 50;
-/// Matches of a search term up to which the matches are found first (trigram index) and sorted;
-/// above it, walking members in name order finds a page of them sooner.
-const SPARSE_MATCHES: i64 = 3000;
 
 /// The address book in name order: active members of the active units in scope, then the
 /// backbone's network members, merged.
@@ -549,7 +546,7 @@ const SPARSE_MATCHES: i64 = 3000;
 /// Three plans give the same rows:
 /// - narrow (one unit, only the backbone, departments, or a scope of few units): the two halves
 ///   of the book unit by unit, merged and sorted;
-/// - sparse text (a term few members match): the trigram index first, then the matches sorted;
+/// - text of three characters or more: the trigram index first, then the matches sorted;
 /// - otherwise: members walked in name order (`members_status_name`), starting at the cursor,
 ///   each kept when its organization is an active unit in scope or it is a network member.
 pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> Result<Vec<PersonRow>> {
@@ -565,11 +562,11 @@ pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> R
     if narrow {
         return people_by_unit(c, network, f, pattern.as_deref()).await;
     }
-    // Trigrams need three characters (five with the `%`s).
-    let sparse = match &pattern {
-        Some(p) if p.chars().count() >= 5 => text_matches(c, sqlite, p).await? < SPARSE_MATCHES,
-        _ => false,
-    };
+    // A term of three characters or more is looked up in the trigram index first and its
+    // matches sorted. Walking names instead looks fast for a common term but is not: a name
+    // term's matches sit together in name order (all the "Wang"s), so the walk reads every name
+    // before them first (measured at 1M members: 1.5 s for "wang", 0.7 s index first).
+    let sparse = pattern.as_ref().is_some_and(|p| p.chars().count() >= 5);
     let mut binds: Vec<String> = vec![network.to_owned()];
     let mut p = |v: &str| {
         binds.push(v.to_owned());
@@ -634,17 +631,6 @@ async fn scoped_units(c: &mut AnyConnection, network: &str, ids: &[String], type
     }
     let by_type: i64 = q.fetch_one(c).await?;
     Ok(by_type + ids.len() as i64)
-}
-
-/// Members whose search text matches, counted up to [`SPARSE_MATCHES`].
-async fn text_matches(c: &mut AnyConnection, sqlite: bool, pattern: &str) -> Result<i64> {
-    let table = if sqlite { "member_search" } else { "members" };
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE search LIKE $1 LIMIT {SPARSE_MATCHES}) AS x"
-    ))
-    .bind(pattern)
-    .fetch_one(c)
-    .await?)
 }
 
 /// The narrow plan: each half of the book from its own index, merged and sorted.

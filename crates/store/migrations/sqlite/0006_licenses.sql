@@ -1,5 +1,5 @@
--- Licenses (portable: postgres/0006 links here). The edition catalogue, one seat pool per licensed
--- organization, and each member's standing in a pool.
+-- Licenses: the edition catalogue, one seat pool per licensed organization, and each member's
+-- standing in a pool. postgres/0006 is the same but for SQLite's WITHOUT ROWID on `seats`.
 
 CREATE TABLE editions (
     key TEXT PRIMARY KEY,
@@ -48,9 +48,17 @@ CREATE TABLE seats (
     reason TEXT NOT NULL,
     changed_at BIGINT NOT NULL,
     PRIMARY KEY (pool_id, member_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX seats_member ON seats (member_id);
-CREATE INDEX seats_pool_status ON seats (pool_id, status, org_id);
+
+-- Enabled seats per pool and holding organization (the pool's own, or a unit's), kept by the same
+-- statements that move seats, so the dashboard's breakdown reads a few rows at any size.
+CREATE TABLE seat_usage (
+    pool_id TEXT NOT NULL REFERENCES organizations (id),
+    org_id TEXT NOT NULL REFERENCES organizations (id),
+    assigned BIGINT NOT NULL CHECK (assigned >= 0),
+    PRIMARY KEY (pool_id, org_id)
+);
 
 -- "Partner intelligent entry": members of a unit's department (and below), present and future,
 -- get seats from the backbone's pool while it has room.
