@@ -198,11 +198,15 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
     let total = svc.license(&sys, &pool).await?.counts.assigned;
     let mut reads = Vec::new();
     let mut raw_reads = Vec::new();
-    for _ in 0..READS {
+    for i in 0..READS {
         let t = Instant::now();
         let view = svc.license(&sys, &pool).await?;
         reads.push(t.elapsed());
         anyhow::ensure!(view.usage.len() == 10);
+        // The peer counts every seat each time: a few samples say enough.
+        if i % 15 != 0 {
+            continue;
+        }
         let t = Instant::now();
         let mut c = svc.store().read().await?;
         let _: Vec<(String, i64)> = sqlx::query_as(&format!(

@@ -527,6 +527,11 @@ both! {
         let (_, unit) = admin.get(&format!("/api/v1/networks/{net}/units/{}", units[0]["id"].as_str().unwrap())).await;
         let roles: Vec<_> = unit["contacts"].as_array().unwrap().iter().map(|c| c["role"].as_str().unwrap()).collect();
         assert!(roles.contains(&"owner") && roles.contains(&"finance"), "{unit}");
+        // The exclusive edition past 80% used: the dashboard shows the warning.
+        let (_, license) = admin.get(&format!("/api/v1/organizations/{}/license", backbone.org)).await;
+        assert_eq!(license["edition"]["key"], "exclusive");
+        assert_eq!(license["counts"], json!({"purchased": 260, "assigned": 214, "unassigned": 46}));
+        assert_eq!(license["warning_level"], 80);
         let (_, pending) = admin.get(&format!("/api/v1/networks/{net}/invitations?status=pending")).await;
         assert_eq!(pending.as_array().unwrap().len(), 1);
         assert_eq!(pending[0]["partner_name"], "Fujita Logistics");

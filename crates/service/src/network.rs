@@ -1714,7 +1714,12 @@ impl Service {
                 let d = DepartmentId::parse(d)?;
                 let org = match unit.as_deref() {
                     Some("") => seen.network.org_id.clone(),
-                    Some(u) => store::unit(&mut c, &seen.network.id, u).await?.map(|u| u.org_id).unwrap_or_default(),
+                    // A unit out of sight has no departments to filter by.
+                    Some(u) => store::unit(&mut c, &seen.network.id, u)
+                        .await?
+                        .filter(|u| u.status == "active" && seen.sees_unit(u))
+                        .map(|u| u.org_id)
+                        .unwrap_or_default(),
                     None => {
                         return Err(DomainError::invalid("department_id", Rule::Custom("needs unit_id")).into());
                     }

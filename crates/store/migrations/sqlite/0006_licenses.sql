@@ -38,7 +38,8 @@ CREATE TABLE seat_pools (
     CHECK (purchased IS NULL OR assigned <= purchased)
 );
 
--- One row per member and pool: a member holds at most one seat of a pool.
+-- One row per member and pool: a member holds at most one seat of a pool. One B-tree only, so a
+-- batch of 100,000 seats writes one index.
 CREATE TABLE seats (
     pool_id TEXT NOT NULL REFERENCES organizations (id),
     member_id TEXT NOT NULL REFERENCES members (id),
@@ -47,9 +48,9 @@ CREATE TABLE seats (
     status TEXT NOT NULL CHECK (status IN ('enabled', 'frozen', 'unauthorized')),
     reason TEXT NOT NULL,
     changed_at BIGINT NOT NULL,
-    PRIMARY KEY (pool_id, member_id)
+    -- Member first: a departure finds its seats, and a pool's lookups name the members.
+    PRIMARY KEY (member_id, pool_id)
 ) WITHOUT ROWID;
-CREATE INDEX seats_member ON seats (member_id);
 
 -- Enabled seats per pool and holding organization (the pool's own, or a unit's), kept by the same
 -- statements that move seats, so the dashboard's breakdown reads a few rows at any size.
