@@ -1,6 +1,7 @@
 //! Keiretsu's rules. Everything here is plain Rust with no I/O: the store and the
 //! service layers call these functions, and the tests check them without a database.
 
+pub mod access;
 pub mod directory;
 pub mod error;
 pub mod identity;
