@@ -8,8 +8,6 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Rule};
-
 /// What a permission group lets its people do with an app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -28,23 +26,15 @@ pub enum Right {
     Manage,
 }
 
-impl Right {
-    pub const NAMES: &'static [&'static str] =
-        &["submit", "view_own", "view_unit", "view_org", "view_all", "edit", "manage"];
-    const ALL: [Right; 7] =
-        [Right::Submit, Right::ViewOwn, Right::ViewUnit, Right::ViewOrg, Right::ViewAll, Right::Edit, Right::Manage];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == text)
-            .map(|i| Self::ALL[i])
-            .ok_or_else(|| DomainError::invalid(field, Rule::OneOf(Self::NAMES)))
-    }
-}
+text_enum!(Right {
+    Submit = "submit",
+    ViewOwn = "view_own",
+    ViewUnit = "view_unit",
+    ViewOrg = "view_org",
+    ViewAll = "view_all",
+    Edit = "edit",
+    Manage = "manage",
+});
 
 /// Who a permission group names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

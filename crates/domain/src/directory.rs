@@ -18,22 +18,12 @@ pub enum Certification {
     Revoked,
 }
 
-impl Certification {
-    pub const NAMES: &'static [&'static str] = &["unverified", "pending", "certified", "revoked"];
-    const ALL: [Certification; 4] =
-        [Certification::Unverified, Certification::Pending, Certification::Certified, Certification::Revoked];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == text)
-            .map(|i| Self::ALL[i])
-            .ok_or_else(|| DomainError::invalid(field, Rule::OneOf(Self::NAMES)))
-    }
-}
+text_enum!(Certification {
+    Unverified = "unverified",
+    Pending = "pending",
+    Certified = "certified",
+    Revoked = "revoked",
+});
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -42,19 +32,10 @@ pub enum MemberStatus {
     Left,
 }
 
-impl MemberStatus {
-    pub const NAMES: &'static [&'static str] = &["active", "left"];
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        match text {
-            "active" => Ok(Self::Active),
-            "left" => Ok(Self::Left),
-            _ => Err(DomainError::invalid(field, Rule::OneOf(Self::NAMES))),
-        }
-    }
-}
+text_enum!(MemberStatus {
+    Active = "active",
+    Left = "left",
+});
 
 /// A required, trimmed, single-line name of at most `max` characters.
 pub fn name(field: &str, text: &str, max: usize) -> Result<String, DomainError> {

@@ -1,6 +1,9 @@
 //! Keiretsu's rules. Everything here is plain Rust with no I/O: the store and the
 //! service layers call these functions, and the tests check them without a database.
 
+#[macro_use]
+mod text_enum;
+
 pub mod access;
 pub mod directory;
 pub mod error;

@@ -39,21 +39,12 @@ pub enum SeatStatus {
     Never,
 }
 
-impl SeatStatus {
-    pub const NAMES: &'static [&'static str] = &["enabled", "frozen", "unauthorized", "never"];
-    const ALL: [SeatStatus; 4] = [SeatStatus::Enabled, SeatStatus::Frozen, SeatStatus::Unauthorized, SeatStatus::Never];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == text)
-            .map(|i| Self::ALL[i])
-            .ok_or_else(|| DomainError::invalid(field, Rule::OneOf(Self::NAMES)))
-    }
-}
+text_enum!(SeatStatus {
+    Enabled = "enabled",
+    Frozen = "frozen",
+    Unauthorized = "unauthorized",
+    Never = "never",
+});
 
 /// Why a seat moved; every journal entry of a seat says one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -65,16 +56,12 @@ pub enum SeatReason {
     Departure,
 }
 
-impl SeatReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SeatReason::Manual => "manual",
-            SeatReason::Auto => "auto",
-            SeatReason::EntryRule => "entry_rule",
-            SeatReason::Departure => "departure",
-        }
-    }
-}
+text_enum!(SeatReason {
+    Manual = "manual",
+    Auto = "auto",
+    EntryRule = "entry_rule",
+    Departure = "departure",
+});
 
 /// A pool's auto-authorization setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -143,21 +143,11 @@ pub enum Visibility {
     All,
 }
 
-impl Visibility {
-    pub const NAMES: &'static [&'static str] = &["own", "same_type", "all"];
-    const ALL: [Visibility; 3] = [Visibility::Own, Visibility::SameType, Visibility::All];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == text)
-            .map(|i| Self::ALL[i])
-            .ok_or_else(|| DomainError::invalid(field, Rule::OneOf(Self::NAMES)))
-    }
-}
+text_enum!(Visibility {
+    Own = "own",
+    SameType = "same_type",
+    All = "all",
+});
 
 /// Someone looking into a network.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,27 +217,10 @@ pub enum Side {
     Partner,
 }
 
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Backbone => "backbone",
-            Side::Partner => "partner",
-        }
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        match text {
-            "backbone" => Ok(Side::Backbone),
-            "partner" => Ok(Side::Partner),
-            _ => Err(DomainError::invalid(field, Rule::OneOf(&["backbone", "partner"]))),
-        }
-    }
-    pub fn other(self) -> Side {
-        match self {
-            Side::Backbone => Side::Partner,
-            Side::Partner => Side::Backbone,
-        }
-    }
-}
+text_enum!(Side {
+    Backbone = "backbone",
+    Partner = "partner",
+});
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -258,22 +231,12 @@ pub enum InvitationStatus {
     Revoked,
 }
 
-impl InvitationStatus {
-    pub const NAMES: &'static [&'static str] = &["pending", "accepted", "declined", "revoked"];
-    const ALL: [InvitationStatus; 4] =
-        [InvitationStatus::Pending, InvitationStatus::Accepted, InvitationStatus::Declined, InvitationStatus::Revoked];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-    pub fn parse(field: &str, text: &str) -> Result<Self, DomainError> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == text)
-            .map(|i| Self::ALL[i])
-            .ok_or_else(|| DomainError::invalid(field, Rule::OneOf(Self::NAMES)))
-    }
-}
+text_enum!(InvitationStatus {
+    Pending = "pending",
+    Accepted = "accepted",
+    Declined = "declined",
+    Revoked = "revoked",
+});
 
 /// An invitation as it stands when someone tries to answer it.
 #[derive(Clone, Debug)]
