@@ -105,6 +105,9 @@ typed_id!(
 typed_id!(
     /// A contact (docking person) on one side of a partnership.
     ContactId, "con_", "contact_id");
+typed_id!(
+    /// An app an organization publishes to its members and partners.
+    AppId, "app_", "app_id");
 
 #[cfg(test)]
 mod tests {

@@ -406,6 +406,29 @@ const CASES: &[Case] = &[
         kind: Kind::Tenant,
         body: none,
     },
+    Case {
+        method: "put",
+        path: "/api/v1/apps/{app_id}/permission-groups/{group}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"rights": ["manage"], "principals": [{"kind": "everyone"}]})),
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/apps/{app_id}/publications/{network_id}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"audience": {"kind": "all_units"}})),
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/apps/{app_id}/publications/{network_id}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case { method: "get", path: "/api/v1/apps/{app_id}/check", same: Same::Reads, kind: Kind::Tenant, body: none },
+    Case { method: "get", path: "/api/v1/apps/{app_id}/who", same: Same::Forbidden, kind: Kind::Tenant, body: none },
 ];
 
 /// Ids of organization A's objects, the targets of every call.
@@ -421,6 +444,7 @@ struct Ids {
     unit: String,
     contact: String,
     invitation: String,
+    app: String,
 }
 
 impl Ids {
@@ -436,6 +460,8 @@ impl Ids {
             .replace("{contact_id}", &self.contact)
             .replace("{invitation_id}", &self.invitation)
             .replace("{key}", "supplier")
+            .replace("{app_id}", &self.app)
+            .replace("{group}", "everyone")
     }
 }
 
@@ -492,7 +518,11 @@ both! {
         let (_, gamma) = s.certified_org("Gamma Parts", "gamma.admin").await;
         let (_, unit) = gamma.post("/api/v1/invitations/accept", json!({"code": joined["code"]})).await;
         let (_, pending) = admin_a.post(&format!("/api/v1/networks/{network}/invitations"), invite).await;
+        let (_, app) = admin_a.post("/api/v1/apps", json!({"name": "Alpha onboarding"})).await;
+        admin_a.send(Method::PUT, &format!("/api/v1/apps/{}/publications/{network}", app["id"].as_str().unwrap()),
+            Some(json!({"audience": {"kind": "all_units"}}))).await;
         let ids = Ids {
+            app: app["id"].as_str().expect("app").to_owned(),
             network,
             unit: unit["id"].as_str().expect("unit").to_owned(),
             contact: unit["contacts"][0]["id"].as_str().expect("contact").to_owned(),

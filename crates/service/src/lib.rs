@@ -1,6 +1,7 @@
 //! Keiretsu's use cases: one function per user action, each in one transaction that also
 //! appends the journal entry. Every use case takes the [`Caller`] and checks it first.
 
+pub mod apps;
 pub mod demo;
 pub mod departure;
 pub mod directory;
@@ -87,6 +88,7 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Settings,
     pub(crate) departure: Arc<departure::Reactions>,
+    pub(crate) access: Arc<apps::AccessCache>,
     /// A hash checked when a login is unknown, so unknown and known logins take the same time.
     pub(crate) decoy_hash: Arc<str>,
 }
@@ -109,6 +111,7 @@ impl Service {
             clock,
             settings,
             departure: Arc::new(departure::Reactions::builtin()),
+            access: Arc::default(),
             decoy_hash: decoy_hash.into(),
         })
     }

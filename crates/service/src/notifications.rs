@@ -26,6 +26,8 @@ fn title(kind: &str) -> &'static str {
         "contact_handover" => "A contact has changed",
         "contact_assigned" => "You are now a partner contact",
         "contact_missing" => "A partner has lost a contact",
+        "app_published" => "An app was published to your organization",
+        "seats_warning" => "Seat usage passed a warning level",
         _ => "Notification",
     }
 }

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`. Each handler authenticates, calls one use case and maps the result.
 
+pub mod apps;
 pub mod directory;
 pub mod identity;
 pub mod journal;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let api = directory::routes(api);
     let api = network::routes(api);
     let api = license::routes(api);
+    let api = apps::routes(api);
     journal::routes(api)
 }
 

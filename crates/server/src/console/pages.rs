@@ -1123,6 +1123,7 @@ fn notification_text(lang: Lang, n: &keiretsu_service::notifications::Notificati
             "notification.contact_missing",
             &[("name", &p("name")), ("partner", &p("partner")), ("role", &contact_role_text(lang, &p("role")))],
         ),
+        "app_published" => tf(lang, "notification.app_published", &[("app", &p("app")), ("network", &p("network"))]),
         "seats_warning" => tf(
             lang,
             "notification.seats_warning",

@@ -1,0 +1,126 @@
+//! Apps, permission groups, publication, the workbench and access decisions.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keiretsu_domain::access::Decision;
+use keiretsu_domain::ids::{AppId, NetworkId};
+use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiQuery, id};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, Problem};
+
+pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(list_apps, create_app))
+        .routes(routes!(put_group))
+        .routes(routes!(publish, unpublish))
+        .routes(routes!(check))
+        .routes(routes!(who_can))
+        .routes(routes!(workbench))
+}
+
+fn app(raw: &str) -> Result<AppId, ApiError> {
+    id(AppId::parse, raw, "app")
+}
+
+/// App admins: the organization's apps.
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AppView>), (status = "4XX", body = Problem)))]
+async fn list_apps(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<AppView>>> {
+    Ok(Json(s.svc.apps(&auth.caller).await?))
+}
+
+/// App admins: create an app; everyone who can reach it may submit until groups say otherwise.
+#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", security(("bearer" = [])), request_body = NewApp,
+    responses((status = 201, body = AppView), (status = "4XX", body = Problem)))]
+async fn create_app(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<NewApp>,
+) -> ApiResult<(StatusCode, Json<AppView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.create_app(&auth.caller, &body).await?)))
+}
+
+/// App admins: create or replace a permission group (rights and the people it names).
+#[utoipa::path(put, path = "/api/v1/apps/{app_id}/permission-groups/{group}", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path), ("group" = String, Path)), request_body = GroupInput,
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn put_group(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((a, g)): Path<(String, String)>,
+    ApiJson(body): ApiJson<GroupInput>,
+) -> ApiResult<StatusCode> {
+    s.svc.put_permission_group(&auth.caller, &app(&a)?, &g, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// App admins: publish the app to one of the organization's networks for an audience, or change it.
+#[utoipa::path(put, path = "/api/v1/apps/{app_id}/publications/{network_id}", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path), ("network_id" = String, Path)), request_body = Publication,
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn publish(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((a, n)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Publication>,
+) -> ApiResult<StatusCode> {
+    s.svc.publish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/apps/{app_id}/publications/{network_id}", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path), ("network_id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn unpublish(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((a, n)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.svc.unpublish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// May this member use the app, and why: the path of grants, or the first missing link.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/check", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path), CheckQuery), responses((status = 200, body = Decision), (status = "4XX", body = Problem)))]
+async fn check(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiQuery(q): ApiQuery<CheckQuery>,
+) -> ApiResult<Json<Decision>> {
+    Ok(Json(s.svc.check_access(&auth.caller, &app(&a)?, &q).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WhoQuery {
+    /// `submit` by default.
+    pub right: Option<String>,
+}
+
+/// App admins: the members who may exercise a right on the app.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/who", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path), WhoQuery), responses((status = 200, body = Vec<String>), (status = "4XX", body = Problem)))]
+async fn who_can(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiQuery(q): ApiQuery<WhoQuery>,
+) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(s.svc.who_can(&auth.caller, &app(&a)?, q.right.as_deref()).await?))
+}
+
+/// The apps the caller may use in the organization they act in.
+#[utoipa::path(get, path = "/api/v1/workbench", tag = "apps", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AppView>), (status = "4XX", body = Problem)))]
+async fn workbench(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<AppView>>> {
+    Ok(Json(s.svc.workbench(&auth.caller).await?))
+}

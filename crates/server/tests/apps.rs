@@ -1,0 +1,107 @@
+//! Apps published to partners and the decisions of the access index, through the API, on SQLite
+//! and PostgreSQL: suppliers see supplier apps, distributors do not, and every decision says why.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use keiretsu_testkit::{TestServer, both};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn names(apps: &Value) -> Vec<String> {
+    apps.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect()
+}
+
+both! {
+    async fn suppliers_see_supplier_apps_and_every_decision_says_why(db) {
+        let s = TestServer::start(db).await;
+        let (backbone, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+        let (_, net) = admin.post("/api/v1/networks", json!({"name": "Partners"})).await;
+        let net = net["id"].as_str().unwrap().to_owned();
+        let mut units = Vec::new();
+        let mut members = Vec::new();
+        for (name, login, ty) in [("Kato Metals", "kato", "supplier"), ("Sato Retail", "sato", "distributor")] {
+            let (_, inv) = admin.post(&format!("/api/v1/networks/{net}/invitations"), json!({"partner_name": name, "partner_type": ty, "tier": "a"})).await;
+            let (org, partner_admin) = s.certified_org(name, &format!("{login}.admin")).await;
+            let (_, unit) = partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+            let unit = unit["id"].as_str().unwrap().to_owned();
+            let (member, client) = s.member(&partner_admin, &org, &format!("{login}.staff")).await;
+            // Partner seats from the backbone's pool.
+            let (st, _) = admin.post(&format!("/api/v1/organizations/{backbone}/seats/enable"), json!({"unit_id": unit, "member_ids": [member]})).await;
+            assert_eq!(st, StatusCode::OK);
+            units.push((unit, partner_admin));
+            members.push((member, client));
+        }
+        let ((supplier, supplier_client), (distributor, distributor_client)) = (members[0].clone(), members[1].clone());
+
+        let (st, app) = admin.post("/api/v1/apps", json!({"name": "Supplier onboarding"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{app}");
+        let app = app["id"].as_str().unwrap().to_owned();
+        // Not yet published: nobody outside sees it.
+        assert!(names(&supplier_client.get("/api/v1/workbench").await.1).is_empty());
+        let (st, p) = admin.send(Method::PUT, &format!("/api/v1/apps/{app}/publications/{net}"),
+            Some(json!({"audience": {"kind": "partner_types", "ids": ["supplier"]}}))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{p}");
+        let (_, inbox) = units[0].1.get("/api/v1/notifications").await;
+        assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "app_published"), "the supplier's admin is told");
+        let (_, inbox) = units[1].1.get("/api/v1/notifications").await;
+        assert!(!inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "app_published"), "the distributor's is not");
+
+        // The supplier sees and may use it, with the path of grants; the distributor does not.
+        assert_eq!(names(&supplier_client.get("/api/v1/workbench").await.1), vec!["Supplier onboarding"]);
+        assert!(names(&distributor_client.get("/api/v1/workbench").await.1).is_empty());
+        let (st, d) = supplier_client.get(&format!("/api/v1/apps/{app}/check")).await;
+        assert_eq!(st, StatusCode::OK, "{d}");
+        assert_eq!(d["allowed"], true);
+        let why = d["reasons"].to_string();
+        assert!(why.contains("(supplier)") && why.contains("seat held") && why.contains("permission group everyone"), "{why}");
+        let (st, _) = distributor_client.get(&format!("/api/v1/apps/{app}/check")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "an app that does not reach them stays unknown");
+        // The backbone's app admin asks about anyone and sees the missing link.
+        let (_, d) = admin.get(&format!("/api/v1/apps/{app}/check?member_id={distributor}")).await;
+        assert_eq!(d["allowed"], false);
+        assert!(d["reasons"].as_array().unwrap().last().unwrap().as_str().unwrap().starts_with("missing: a publication"), "{d}");
+        let (_, who) = admin.get(&format!("/api/v1/apps/{app}/who")).await;
+        assert_eq!(who, json!([supplier]));
+
+        // Freezing the seat takes effect at once.
+        admin.post(&format!("/api/v1/organizations/{backbone}/seats/freeze"), json!({"unit_id": units[0].0, "member_ids": [supplier]})).await;
+        assert!(names(&supplier_client.get("/api/v1/workbench").await.1).is_empty());
+        let (_, d) = admin.get(&format!("/api/v1/apps/{app}/check?member_id={supplier}")).await;
+        assert!(d["reasons"].as_array().unwrap().last().unwrap().as_str().unwrap().contains("missing: a seat"), "{d}");
+        admin.post(&format!("/api/v1/organizations/{backbone}/seats/enable"), json!({"unit_id": units[0].0, "member_ids": [supplier]})).await;
+        assert_eq!(names(&supplier_client.get("/api/v1/workbench").await.1).len(), 1);
+
+        // A permission group narrows who may submit.
+        let (st, _) = admin.send(Method::PUT, &format!("/api/v1/apps/{app}/permission-groups/everyone"),
+            Some(json!({"rights": ["submit"], "principals": [{"kind": "partner_type", "id": "distributor"}]}))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        assert!(names(&supplier_client.get("/api/v1/workbench").await.1).is_empty());
+        admin.send(Method::PUT, &format!("/api/v1/apps/{app}/permission-groups/everyone"),
+            Some(json!({"rights": ["submit"], "principals": [{"kind": "unit", "id": units[0].0}]}))).await;
+        assert_eq!(names(&supplier_client.get("/api/v1/workbench").await.1).len(), 1);
+        // Publishing to distributors too reaches them; unpublishing ends it for everyone.
+        admin.send(Method::PUT, &format!("/api/v1/apps/{app}/publications/{net}"), Some(json!({"audience": {"kind": "all_units"}}))).await;
+        admin.send(Method::PUT, &format!("/api/v1/apps/{app}/permission-groups/everyone"),
+            Some(json!({"rights": ["submit"], "principals": [{"kind": "everyone"}]}))).await;
+        assert_eq!(names(&distributor_client.get("/api/v1/workbench").await.1).len(), 1);
+        let (st, _) = admin.send(Method::DELETE, &format!("/api/v1/apps/{app}/publications/{net}"), None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        assert!(names(&supplier_client.get("/api/v1/workbench").await.1).is_empty());
+        assert!(names(&distributor_client.get("/api/v1/workbench").await.1).is_empty());
+
+        // Bad input: a network of another organization, an unknown right, an empty group.
+        let (_, other_admin) = s.backbone("Rival", "rival.admin").await;
+        let (_, other_net) = other_admin.post("/api/v1/networks", json!({"name": "Theirs"})).await;
+        let (st, p) = admin.send(Method::PUT, &format!("/api/v1/apps/{app}/publications/{}", other_net["id"].as_str().unwrap()),
+            Some(json!({"audience": {"kind": "all_units"}}))).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("network_id")), "{p}");
+        let (st, p) = admin.get(&format!("/api/v1/apps/{app}/check?right=fly")).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("right")), "{p}");
+        let (st, _) = admin.send(Method::PUT, &format!("/api/v1/apps/{app}/permission-groups/empty"), Some(json!({"rights": [], "principals": []}))).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        // Another organization's admin cannot manage or list it.
+        let (st, _) = other_admin.get(&format!("/api/v1/apps/{app}/who")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert!(names(&other_admin.get("/api/v1/apps").await.1).is_empty());
+    }
+}
