@@ -530,7 +530,7 @@ both! {
         // The exclusive edition past 80% used: the dashboard shows the warning.
         let (_, license) = admin.get(&format!("/api/v1/organizations/{}/license", backbone.org)).await;
         assert_eq!(license["edition"]["key"], "exclusive");
-        assert_eq!(license["counts"], json!({"purchased": 260, "assigned": 214, "unassigned": 46}));
+        assert_eq!(license["counts"], json!({"purchased": 260, "assigned": 227, "unassigned": 33}));
         assert_eq!(license["warning_level"], 80);
         let (_, pending) = admin.get(&format!("/api/v1/networks/{net}/invitations?status=pending")).await;
         assert_eq!(pending.as_array().unwrap().len(), 1);
@@ -541,6 +541,9 @@ both! {
         let (_, page) = member.get(&format!("/api/v1/networks/{net}/people?limit=200")).await;
         let orgs: std::collections::BTreeSet<_> = page["items"].as_array().unwrap().iter().map(|p| p["organization_name"].as_str().unwrap().to_owned()).collect();
         assert_eq!(orgs.into_iter().collect::<Vec<_>>(), vec!["Hoshino Precision Manufacturing", "Kato Metal Works"]);
+        // A supplier's seated sales person sees the supplier app on the workbench, not the distributor's.
+        let (_, workbench) = member.get("/api/v1/workbench").await;
+        assert_eq!(workbench.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect::<Vec<_>>(), vec!["Supplier onboarding"]);
     }
 
     async fn racing_accepts_of_one_code_make_one_unit(db) {

@@ -1,12 +1,14 @@
 //! The demo network: a manufacturer with a department tree and about 200 members, seeded
 //! idempotently so `keiretsu demo` can be run again on the same data directory.
 
+use keiretsu_domain::access::Audience;
 use keiretsu_domain::directory::Certification;
 use keiretsu_domain::identity::{Acting, Caller, Role, Scope};
-use keiretsu_domain::ids::{AccountId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
+use keiretsu_domain::ids::{AccountId, AppId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::network::Side;
 use keiretsu_store::directory as store;
 
+use crate::apps::{NewApp, Publication};
 use crate::directory::{Heads, MemberPatch, NewDepartment, NewOrg, RoleChange};
 use crate::license::{LicenseChange, NewEntryRule, SeatSelection};
 use crate::network::{InvitationAnswer, NetworkMembersInput, NewContact, NewInvitation, NewNetwork};
@@ -142,7 +144,7 @@ impl Service {
     }
 
     /// The backbone's partner network: two suppliers and a distributor of about 50 people each,
-    /// with contacts on both sides, and one invitation still pending.
+    /// with contacts on both sides, one invitation still pending, and an app for each partner type.
     async fn seed_demo_network(&self, org: &OrgId, password: &str) -> Result<()> {
         let system = Caller::System;
         // The exclusive edition, every backbone member authorized: 201 of 260 seats.
@@ -234,9 +236,9 @@ impl Service {
                 };
                 self.add_contact(&partner_admin, &network, &unit_id, &contact).await?;
             }
-            // Kato's sales people use the backbone's apps as partners, present and future: the
-            // pool passes 80% and the dashboard shows the warning.
-            if *prefix == "kato" {
+            // Kato's and Sato's sales people use the backbone's apps as partners, present and
+            // future: the pool passes 80% and the dashboard shows the warning.
+            if *prefix != "mori" {
                 let sales = self.departments(&system, &partner).await?.into_iter().find(|d| d.name == "Sales");
                 if let Some(sales) = sales {
                     let rule = NewEntryRule { unit_id, department_id: DepartmentId::from_trusted(sales.id) };
@@ -252,6 +254,13 @@ impl Service {
             expires_in_hours: None,
         };
         self.invite(&admin, &network, &pending).await?;
+        // Two apps, each published to its partner type.
+        for (name, partner_type) in [("Supplier onboarding", "supplier"), ("Distributor order request", "distributor")]
+        {
+            let app = self.create_app(&admin, &NewApp { name: name.into(), description: String::new() }).await?;
+            let audience = Audience::PartnerTypes(vec![partner_type.into()]);
+            self.publish_app(&admin, &AppId::from_trusted(app.id), &network, &Publication { audience }).await?;
+        }
         Ok(())
     }
 
