@@ -48,7 +48,9 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
-    let api = api.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(axum::middleware::from_fn(stamp_revision));
     Router::new()
         .merge(api)
         .route("/api/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
@@ -60,6 +62,20 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Sends the journal revision of the request's last write as `Keiretsu-Revision`, so the caller
+/// can ask later reads for `at_least` that revision.
+async fn stamp_revision(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let written = keiretsu_service::WRITTEN.scope(std::cell::Cell::new(0), async {
+        let res = next.run(req).await;
+        (res, keiretsu_service::WRITTEN.with(std::cell::Cell::get))
+    });
+    let (mut res, revision) = written.await;
+    if revision > 0 {
+        res.headers_mut().insert("keiretsu-revision", axum::http::HeaderValue::from(revision));
+    }
+    res
 }
 
 /// The OpenAPI document as served, for the contract test and `keiretsu openapi`.

@@ -104,4 +104,33 @@ both! {
         assert_eq!(st, StatusCode::NOT_FOUND);
         assert!(names(&other_admin.get("/api/v1/apps").await.1).is_empty());
     }
+
+    async fn writes_return_their_revision_and_reads_honour_it(db) {
+        let s = TestServer::start(db).await;
+        let (_, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/v1/apps", s.base))
+            .bearer_auth(admin.token.as_ref().unwrap())
+            .json(&json!({"name": "Fresh"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let revision: i64 = res.headers()["keiretsu-revision"].to_str().unwrap().parse().unwrap();
+        assert_eq!(revision, s.svc.latest_revision().await.unwrap(), "the write's own revision");
+        let app = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let (st, d) = admin.get(&format!("/api/v1/apps/{app}/check?at_least={revision}")).await;
+        assert_eq!(st, StatusCode::OK, "{d}");
+        // A revision nobody wrote yet: a clear refusal after a bounded wait, not a stale answer.
+        let (st, p) = admin.get(&format!("/api/v1/apps/{app}/check?at_least={}", revision + 1000)).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::CONFLICT, Some("at_least")), "{p}");
+        // Reads carry no revision.
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/workbench", s.base))
+            .bearer_auth(admin.token.as_ref().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert!(res.headers().get("keiretsu-revision").is_none());
+    }
 }

@@ -1,8 +1,8 @@
 //! Apps, permission groups, publication to networks, and decisions through the access index.
 //!
 //! The index is built from the database and kept for as long as the journal has not moved:
-//! a check after any change sees that change. (Advancing it entry by entry, and sharing
-//! revisions between processes, are the next steps of the access capability.)
+//! a check after any change sees that change, and `at_least` makes that explicit. (Advancing it
+//! entry by entry instead of rebuilding is the next step of the access capability.)
 
 use std::sync::{Arc, Mutex};
 
@@ -68,13 +68,30 @@ pub struct CheckQuery {
     pub member_id: Option<String>,
     /// `submit` (default), `view_own`, `view_unit`, `view_org`, `view_all`, `edit` or `manage`.
     pub right: Option<String>,
+    /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
+    pub at_least: Option<i64>,
 }
 
 impl Service {
-    /// The access index as of the latest journal revision.
-    pub async fn access_index(&self) -> Result<Arc<Index>> {
+    /// The access index as of the latest journal revision, which must be at least `at_least`
+    /// (a revision a write returned): a caller never gets a decision older than their own change.
+    /// Waits up to two seconds for it, then says so.
+    pub async fn access_index(&self, at_least: Option<i64>) -> Result<Arc<Index>> {
         let mut c = self.store.read().await?;
-        let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+        let mut revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+        let wanted = at_least.unwrap_or(0);
+        for _ in 0..20 {
+            if revision >= wanted {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+        }
+        if revision < wanted {
+            return Err(
+                DomainError::conflict("at_least", Rule::Custom("is a revision this server has not seen yet")).into()
+            );
+        }
         if let Some((at, index)) =
             self.access.0.lock().map_err(|_| crate::Error::Internal("access cache".into()))?.as_ref()
             && *at == revision
@@ -189,12 +206,12 @@ impl Service {
     }
 
     /// The workbench: the apps the caller may use in the organization they act in.
-    pub async fn workbench(&self, caller: &Caller) -> Result<Vec<AppView>> {
+    pub async fn workbench(&self, caller: &Caller, at_least: Option<i64>) -> Result<Vec<AppView>> {
         let acting = match caller {
             Caller::Anonymous => return Err(NOT_SIGNED_IN.into()),
             _ => caller.acting().ok_or(DomainError::NotFound { what: "organization" })?,
         };
-        let ids = self.access_index().await?.apps_of(acting.member.as_str(), Right::Submit);
+        let ids = self.access_index(at_least).await?.apps_of(acting.member.as_str(), Right::Submit);
         let apps = store::apps_by_ids(&mut *self.store.read().await?, &ids).await?;
         Ok(apps.into_iter().map(app_view).collect())
     }
@@ -217,7 +234,7 @@ impl Service {
                 (member, false)
             }
         };
-        let decision = self.access_index().await?.check(member.as_str(), app.as_str(), right);
+        let decision = self.access_index(q.at_least).await?.check(member.as_str(), app.as_str(), right);
         // Another organization's app that does not reach the caller stays unknown to them.
         if about_self && !decision.allowed && a.org_id != acting.org.as_str() {
             return Err(NOT_FOUND_APP.into());
@@ -226,10 +243,16 @@ impl Service {
     }
 
     /// The app admins' view: who may exercise `right` on the app.
-    pub async fn who_can(&self, caller: &Caller, app: &AppId, right: Option<&str>) -> Result<Vec<String>> {
+    pub async fn who_can(
+        &self,
+        caller: &Caller,
+        app: &AppId,
+        right: Option<&str>,
+        at_least: Option<i64>,
+    ) -> Result<Vec<String>> {
         let right = Right::parse("right", right.unwrap_or("submit"))?;
         self.managed_app(caller, app).await?;
-        Ok(self.access_index().await?.who_can(app.as_str(), right))
+        Ok(self.access_index(at_least).await?.who_can(app.as_str(), right))
     }
 
     pub async fn apps(&self, caller: &Caller) -> Result<Vec<AppView>> {

@@ -50,6 +50,12 @@ impl From<keiretsu_store::SqlError> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+tokio::task_local! {
+    /// The journal revision of the last write made while serving one request: the server sends
+    /// it as `Keiretsu-Revision`, and a later check can demand it with `at_least`.
+    pub static WRITTEN: std::cell::Cell<i64>;
+}
+
 /// Settings of the use cases; the server's configuration fills it in.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -147,6 +153,10 @@ impl Service {
     pub(crate) async fn commit(&self, mut tx: Tx, changes: &[Change]) -> Result<Option<Entry>> {
         let last = keiretsu_store::journal::append(&mut tx, changes, self.now()).await?;
         tx.commit().await?;
+        if let Some(entry) = &last {
+            // Outside a request (the CLI, the demo) there is nobody to tell.
+            let _ = WRITTEN.try_with(|w| w.set(entry.revision));
+        }
         Ok(last)
     }
 }

@@ -104,6 +104,16 @@ async fn check(
 pub struct WhoQuery {
     /// `submit` by default.
     pub right: Option<String>,
+    /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
+    pub at_least: Option<i64>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Freshness {
+    /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
+    pub at_least: Option<i64>,
 }
 
 /// App admins: the members who may exercise a right on the app.
@@ -115,12 +125,16 @@ async fn who_can(
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<WhoQuery>,
 ) -> ApiResult<Json<Vec<String>>> {
-    Ok(Json(s.svc.who_can(&auth.caller, &app(&a)?, q.right.as_deref()).await?))
+    Ok(Json(s.svc.who_can(&auth.caller, &app(&a)?, q.right.as_deref(), q.at_least).await?))
 }
 
 /// The apps the caller may use in the organization they act in.
-#[utoipa::path(get, path = "/api/v1/workbench", tag = "apps", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/workbench", tag = "apps", security(("bearer" = [])), params(Freshness),
     responses((status = 200, body = Vec<AppView>), (status = "4XX", body = Problem)))]
-async fn workbench(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<AppView>>> {
-    Ok(Json(s.svc.workbench(&auth.caller).await?))
+async fn workbench(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<Freshness>,
+) -> ApiResult<Json<Vec<AppView>>> {
+    Ok(Json(s.svc.workbench(&auth.caller, q.at_least).await?))
 }
