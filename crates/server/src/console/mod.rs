@@ -3,6 +3,7 @@
 //! A form that fails is rendered again with the message next to the field; one that succeeds
 //! redirects (303) to a page.
 
+pub mod apps;
 pub mod license;
 pub mod network;
 pub mod pages;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(pages::routes())
         .merge(network::routes())
         .merge(license::routes())
+        .merge(apps::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -208,9 +210,11 @@ fn nav_items(ctx: &Ctx) -> Vec<(&'static str, &'static str, &'static str)> {
     let in_org = ctx.org().is_some();
     [
         Some(("overview", "/console", t(lang, "nav.overview"))),
+        in_org.then(|| ("workbench", "/console/workbench", t(lang, "nav.workbench"))),
         in_org.then(|| ("departments", "/console/departments", t(lang, "nav.departments"))),
         in_org.then(|| ("members", "/console/members", t(lang, "nav.members"))),
         in_org.then(|| ("networks", "/console/networks", t(lang, "nav.networks"))),
+        ctx.can(Scope::Apps).then(|| ("apps", "/console/apps", t(lang, "nav.apps"))),
         ctx.can(Scope::License).then(|| ("license", "/console/license", t(lang, "nav.license"))),
         ctx.can(Scope::Directory).then(|| ("import", "/console/import", t(lang, "nav.import"))),
         ctx.can_read_journal().then(|| ("journal", "/console/journal", t(lang, "nav.journal"))),

@@ -1,0 +1,220 @@
+//! Apps in a real headless Chromium: the backbone's admin creates an app in the console and
+//! publishes it to the suppliers of its network; a seated supplier member finds it on the
+//! workbench, a seated distributor member does not; and the admin's access explorer says the
+//! supplier may use it, and why. Screenshots land in target/e2e-artifacts/.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use keiretsu_domain::directory::Certification;
+use keiretsu_domain::ids::{NetworkId, OrgId, UnitId};
+use keiretsu_e2e::Browser;
+use keiretsu_service::Caller;
+use keiretsu_service::directory::{NewMember, NewOrg};
+use keiretsu_service::license::SeatSelection;
+use keiretsu_service::network::{InvitationAnswer, NewInvitation, NewNetwork};
+use keiretsu_testkit::{Db, TestServer};
+
+const PASSWORD: &str = "keiretsu-e2e-pass";
+
+async fn sign_in(b: &Browser, base: &str, login: &str, landmark: &str) {
+    b.goto(&format!("{base}/login")).await;
+    b.fill("[data-testid=login-login]", login).await;
+    b.fill("[data-testid=login-password]", PASSWORD).await;
+    b.click("[data-testid=login-submit]").await;
+    b.wait(landmark).await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.click("[data-testid=logout]").await;
+    b.wait("[data-testid=login-form]").await;
+}
+
+/// The texts of every element matching `css` once there are `n` of them (the page may still be loading).
+async fn texts_when(b: &Browser, css: &str, n: usize) -> Vec<String> {
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        if let Ok(found) = b.client.find_all(Locator::Css(css)).await {
+            last.clear();
+            for el in &found {
+                last.push(el.text().await.unwrap_or_default());
+            }
+            if last.len() == n {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} of `{css}`, found {}: {last:?}", last.len());
+}
+
+/// The "people can use it now" number shown on the app's page.
+async fn audience_count(b: &Browser) -> usize {
+    let el = b.wait("[data-testid=audience-count]").await;
+    el.attr("data-count").await.unwrap().unwrap().parse().unwrap()
+}
+
+/// Waits until the app's page shows `n` people.
+async fn audience_count_is(b: &Browser, n: usize) {
+    let mut last = None;
+    for _ in 0..200 {
+        if let Ok(el) = b.client.find(Locator::Css("[data-testid=audience-count]")).await
+            && let Ok(Some(v)) = el.attr("data-count").await
+        {
+            if v == n.to_string() {
+                return;
+            }
+            last = Some(v);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the audience count is {last:?}, not {n}");
+}
+
+async fn org(s: &TestServer, name: &str, login: &str, admin: &str) -> OrgId {
+    let input = NewOrg {
+        name: name.into(),
+        certification: Some(Certification::Certified),
+        admin_login: login.into(),
+        admin_name: admin.into(),
+        admin_password: Some(PASSWORD.into()),
+    };
+    OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap()
+}
+
+async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String {
+    let input = NewMember {
+        name: name.into(),
+        login: login.into(),
+        title: Some("Buyer".into()),
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+}
+
+/// The caller of a fresh session of `login` (acting in its first organization).
+async fn caller(s: &TestServer, login: &str) -> Caller {
+    let session = s.svc.login(login, PASSWORD, "e2e").await.unwrap();
+    s.svc.session(&session.secret).await.unwrap().unwrap().caller
+}
+
+/// Invites `partner` into the network as `partner_type`; its admin accepts. Returns the unit.
+async fn join(
+    s: &TestServer,
+    backbone: &Caller,
+    network: &NetworkId,
+    partner: &OrgId,
+    partner_admin: &str,
+    partner_type: &str,
+) -> UnitId {
+    let invitation = NewInvitation {
+        partner_name: partner_admin.into(),
+        organization_id: Some(partner.clone()),
+        partner_type: partner_type.into(),
+        tier: "a".into(),
+        expires_in_hours: None,
+    };
+    let inv = s.svc.invite(backbone, network, &invitation).await.unwrap();
+    let answer = InvitationAnswer { code: Some(inv.code.unwrap()), invitation_id: None };
+    let unit = s.svc.accept_invitation(&caller(s, partner_admin).await, &answer).await.unwrap();
+    UnitId::parse(&unit.id).unwrap()
+}
+
+/// A partner seat from the backbone's pool.
+async fn seat(s: &TestServer, backbone: &OrgId, unit: &UnitId, member: &str) {
+    let sel = SeatSelection { unit_id: Some(unit.clone()), member_ids: vec![member.to_owned()], ..Default::default() };
+    s.svc.set_seats(&Caller::System, backbone, &sel, true).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let backbone = org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
+    s.license(backbone.as_str(), "exclusive", Some(100)).await;
+    let admin = caller(&s, "sato.kenji").await;
+    let network = s
+        .svc
+        .create_network(&admin, &NewNetwork { name: "Hoshino Supply Network".into(), description: String::new() })
+        .await
+        .unwrap();
+    let network = NetworkId::parse(&network.id).unwrap();
+    let supplier = org(&s, "Aoba Components", "lin.xiao", "Lin Xiao").await;
+    let distributor = org(&s, "Kita Retail", "mori.ken", "Mori Ken").await;
+    let supplier_unit = join(&s, &admin, &network, &supplier, "lin.xiao", "supplier").await;
+    let distributor_unit = join(&s, &admin, &network, &distributor, "mori.ken", "distributor").await;
+    let zhou = member(&s, &supplier, "Zhou Min", "zhou.min").await;
+    let wu = member(&s, &distributor, "Wu Lei", "wu.lei").await;
+    seat(&s, &backbone, &supplier_unit, &zhou).await;
+    seat(&s, &backbone, &distributor_unit, &wu).await;
+    let b = Browser::start().await;
+
+    // The backbone's admin creates an app: a blank name is refused beside the field first.
+    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-apps]").await;
+    b.click("[data-testid=nav-apps]").await;
+    b.wait("[data-testid=app-empty]").await;
+    b.fill("[data-testid=app-name]", "   ").await;
+    b.click("[data-testid=app-submit]").await;
+    b.wait("[data-testid=field-error-name]").await;
+    b.fill("[data-testid=app-name]", "Supplier onboarding").await;
+    b.fill("[data-testid=app-description]", "New suppliers register their plants here").await;
+    b.click("[data-testid=app-submit]").await;
+    b.wait_text("[data-testid=app-title]", "Supplier onboarding").await;
+    assert_eq!(b.text("[data-testid=notice]").await, "Saved.");
+    let before = audience_count(&b).await;
+    b.screenshot("apps-01-created").await;
+
+    // Published to the network's suppliers: one more person can use it now (the seated supplier).
+    b.wait("[data-testid=publish-network]").await.select_by_value(network.as_str()).await.unwrap();
+    b.click("[data-testid=audience-partner_types]").await;
+    b.click("[data-testid=audience-type-supplier]").await;
+    b.click("[data-testid=publish-submit]").await;
+    audience_count_is(&b, before + 1).await;
+    assert!(b.text("[data-testid=audience-count]").await.contains("can use it now"));
+    b.screenshot("apps-02-published").await;
+    sign_out(&b).await;
+
+    // The supplier's member finds it on the workbench.
+    sign_in(&b, &s.base, "zhou.min", "[data-testid=nav-workbench]").await;
+    b.click("[data-testid=nav-workbench]").await;
+    let cards = texts_when(&b, "[data-testid=app-card]", 1).await;
+    assert!(cards[0].contains("Supplier onboarding"), "{cards:?}");
+    b.screenshot("apps-03-supplier-workbench").await;
+    sign_out(&b).await;
+
+    // The distributor's member does not.
+    sign_in(&b, &s.base, "wu.lei", "[data-testid=nav-workbench]").await;
+    b.click("[data-testid=nav-workbench]").await;
+    b.wait("[data-testid=workbench-empty]").await;
+    texts_when(&b, "[data-testid=app-card]", 0).await;
+    sign_out(&b).await;
+
+    // The admin's access explorer: the supplier is allowed, and the reasons name the supplier type.
+    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-apps]").await;
+    b.click("[data-testid=nav-apps]").await;
+    b.click("[data-testid=app-link]").await;
+    b.fill("[data-testid=access-member]", &zhou).await;
+    b.click("[data-testid=access-submit]").await;
+    let result = b.wait("[data-testid=access-result]").await;
+    assert_eq!(result.attr("data-allowed").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(b.text("[data-testid=access-decision]").await, "Allowed");
+    let reasons = b.text("[data-testid=access-reasons]").await;
+    assert!(reasons.contains("supplier"), "{reasons}");
+    b.screenshot("apps-04-access-allowed").await;
+
+    // And the distributor is denied, with the missing link.
+    b.fill("[data-testid=access-member]", &wu).await;
+    b.click("[data-testid=access-submit]").await;
+    for _ in 0..200 {
+        if b.client.current_url().await.unwrap().as_str().contains(&wu) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(b.text("[data-testid=access-decision]").await, "Denied");
+    assert!(b.text("[data-testid=access-reasons]").await.contains("missing"));
+    b.screenshot("apps-05-access-denied").await;
+    b.close().await;
+}

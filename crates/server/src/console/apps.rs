@@ -1,0 +1,452 @@
+//! The console's apps pages: every member's workbench (the apps they may use now) and, for app
+//! admins, the organization's apps; one app with its publication to a network audience, the
+//! "everyone" permission group, how many people can use it now, and an access explorer that
+//! says why a member may or may not use it.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use keiretsu_domain::access::{Audience, Principal, Right};
+use keiretsu_domain::identity::Scope;
+use keiretsu_domain::ids::{AppId, NetworkId};
+use keiretsu_domain::{DomainError, Rule};
+use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication};
+use keiretsu_service::network::{NetworkView, PartnerTypeView, UnitView};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::network::type_text;
+use super::pages::{Pairs, all, err_page, member_datalist, no_org, nonblank, one};
+use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
+use crate::AppState;
+use crate::api::id as parse_id;
+use crate::auth::Csrf;
+use crate::error::ApiError;
+use crate::i18n::{Lang, t, tf};
+
+const ACTIVE: &str = "apps";
+const WORKBENCH: &str = "workbench";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/workbench", get(workbench))
+        .route("/console/apps", get(apps).post(create_app))
+        .route("/console/apps/{id}", get(app))
+        .route("/console/apps/{id}/publish", post(publish))
+        .route("/console/apps/{id}/unpublish", post(unpublish))
+        .route("/console/apps/{id}/group", post(put_group))
+}
+
+// ----- shared bits -----
+
+fn app_id(raw: &str) -> Result<AppId, ApiError> {
+    parse_id(AppId::parse, raw, "app")
+}
+
+/// A form that failed: which one, why, and what was typed.
+struct Failed {
+    form: &'static str,
+    error: ApiError,
+    values: Pairs,
+}
+
+impl Failed {
+    fn new(form: &'static str, error: ApiError, values: &Pairs) -> Failed {
+        Failed { form, error, values: values.clone() }
+    }
+}
+
+fn err_of<'a>(failed: Option<&'a Failed>, form: &str) -> Option<&'a ApiError> {
+    failed.filter(|f| f.form == form).map(|f| &f.error)
+}
+
+fn typed(failed: Option<&Failed>, form: &str, key: &str, default: &str) -> String {
+    match failed.filter(|f| f.form == form) {
+        Some(f) => one(&f.values, key).unwrap_or_default(),
+        None => default.to_owned(),
+    }
+}
+
+fn typed_all(failed: Option<&Failed>, form: &str, key: &str) -> Vec<String> {
+    failed.filter(|f| f.form == form).map(|f| all(&f.values, key)).unwrap_or_default()
+}
+
+/// The page with the failed form's message on top and its status, or with the notice.
+fn finish(ctx: &Ctx, active: &str, title: &str, f: &Flash, failed: Option<&Failed>, body: Markup) -> Response {
+    match failed {
+        Some(x) => (status_of(&x.error), layout(ctx, active, title, &Flash::error(&x.error), body)).into_response(),
+        None => layout(ctx, active, title, f, body),
+    }
+}
+
+/// The apps pages' common start: an organization and the apps scope.
+fn gate(ctx: &Ctx, title: &str) -> Option<Response> {
+    if ctx.org().is_none() {
+        return Some(no_org(ctx, ACTIVE, title));
+    }
+    if !ctx.can(Scope::Apps) {
+        return Some(not_allowed(ctx, ACTIVE, title));
+    }
+    None
+}
+
+// ----- the workbench -----
+
+async fn workbench(State(s): State<AppState>, ctx: Ctx) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "workbench.title");
+    if ctx.org().is_none() {
+        return no_org(&ctx, WORKBENCH, title);
+    }
+    let list = match s.svc.workbench(&ctx.session.caller, None).await {
+        Ok(l) => l,
+        Err(e) => return err_page(&ctx, WORKBENCH, title, e),
+    };
+    let body = html! {
+        p.muted { (t(lang, "workbench.help")) }
+        div.stats data-testid="workbench" {
+            @for a in &list {
+                div.card data-testid="app-card" data-app-id=(a.id) {
+                    strong data-testid="app-card-name" { (a.name) }
+                    @if !a.description.is_empty() { p.muted { (a.description) } }
+                }
+            }
+        }
+        @if list.is_empty() { p.muted data-testid="workbench-empty" { (t(lang, "workbench.none")) } }
+    };
+    layout(&ctx, WORKBENCH, title, &Flash::default(), body)
+}
+
+// ----- the organization's apps -----
+
+async fn apps(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved>) -> Response {
+    let f = q.flash(ctx.lang);
+    apps_page(&s, ctx, f, None).await
+}
+
+async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "apps.title");
+    if let Some(r) = gate(&ctx, title) {
+        return r;
+    }
+    let list = match s.svc.apps(&ctx.session.caller).await {
+        Ok(l) => l,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
+    let failed = failed.as_ref();
+    let e = err_of(failed, "create");
+    let body = html! {
+        p.muted { (t(lang, "apps.help")) }
+        table data-testid="app-table" {
+            thead { tr { th { (t(lang, "field.name")) } th { (t(lang, "apps.description")) } } }
+            tbody {
+                @for a in &list {
+                    tr data-testid="app-row" data-app-id=(a.id) {
+                        td { a href={ "/console/apps/" (a.id) } data-testid="app-link" { (a.name) } }
+                        td.muted { (a.description) }
+                    }
+                }
+                @if list.is_empty() { tr { td.muted colspan="2" data-testid="app-empty" { (t(lang, "apps.none")) } } }
+            }
+        }
+        h2 { (t(lang, "apps.create")) }
+        form.stack.card method="post" action="/console/apps" data-testid="app-form" {
+            (ctx.csrf())
+            label for="a-name" { (t(lang, "field.name")) }
+            input #a-name name="name" required maxlength="80" value=(typed(failed, "create", "name", "")) data-testid="app-name";
+            (field_error(e, "name"))
+            label for="a-description" { (t(lang, "apps.description")) }
+            textarea.short #a-description name="description" rows="3" data-testid="app-description" { (typed(failed, "create", "description", "")) }
+            (field_error(e, "description"))
+            button type="submit" data-testid="app-submit" { (t(lang, "apps.create")) }
+        }
+    };
+    finish(&ctx, ACTIVE, title, &f, failed, body)
+}
+
+async fn create_app(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let input =
+        NewApp { name: one(p, "name").unwrap_or_default(), description: one(p, "description").unwrap_or_default() };
+    match s.svc.create_app(&form.session.caller, &input).await {
+        Ok(a) => saved(&format!("/console/apps/{}", a.id)),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => apps_page(&s, ctx, Flash::default(), Some(Failed::new("create", e.into(), p))).await,
+            Err(r) => r,
+        },
+    }
+}
+
+// ----- one app -----
+
+#[derive(Deserialize, Default)]
+struct AppQuery {
+    saved: Option<String>,
+    /// The access explorer's question: may this member use the app?
+    member_id: Option<String>,
+}
+
+/// The organization's own networks with their partner types and active units.
+struct Reach {
+    networks: Vec<NetworkView>,
+    /// Partner types of every network, each key once.
+    types: Vec<PartnerTypeView>,
+    /// `(unit, network name)`.
+    units: Vec<(UnitView, String)>,
+}
+
+async fn reach(s: &AppState, ctx: &Ctx) -> Result<Reach, ApiError> {
+    let caller = &ctx.session.caller;
+    let networks: Vec<NetworkView> =
+        s.svc.networks(caller).await?.into_iter().filter(|n| n.membership == "backbone").collect();
+    let mut types: Vec<PartnerTypeView> = Vec::new();
+    let mut units = Vec::new();
+    for n in &networks {
+        let id = NetworkId::from_trusted(n.id.clone());
+        for pt in s.svc.partner_types(caller, &id).await? {
+            if !types.iter().any(|x| x.key == pt.key) {
+                types.push(pt);
+            }
+        }
+        for u in s.svc.units(caller, &id).await?.into_iter().filter(|u| u.status == "active") {
+            units.push((u, n.name.clone()));
+        }
+    }
+    Ok(Reach { networks, types, units })
+}
+
+fn unit_label(u: &UnitView, network: &str, lang: Lang) -> String {
+    format!("{} · {} · {}", u.organization_name, type_text(lang, &u.partner_type), network)
+}
+
+async fn app(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<AppQuery>) -> Response {
+    let f = Flash { error: None, notice: q.saved.as_ref().map(|_| t(ctx.lang, "common.saved").to_owned()) };
+    app_page(&s, ctx, &id, f, None, nonblank(q.member_id)).await
+}
+
+async fn app_page(
+    s: &AppState,
+    ctx: Ctx,
+    id: &str,
+    f: Flash,
+    failed: Option<Failed>,
+    asked: Option<String>,
+) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "apps.title");
+    if let Some(r) = gate(&ctx, title) {
+        return r;
+    }
+    let caller = &ctx.session.caller;
+    let found = async {
+        let id = app_id(id)?;
+        let a: AppView = s
+            .svc
+            .apps(caller)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id.as_str())
+            .ok_or(DomainError::NotFound { what: "app" })?;
+        let count = s.svc.who_can(caller, &id, None, None).await?.len();
+        Ok::<_, ApiError>((id, a, count, reach(s, &ctx).await?))
+    }
+    .await;
+    let (id, a, count, r) = match found {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
+    // The access explorer: a question in the address, answered here (nothing changes).
+    let answer = match &asked {
+        None => None,
+        Some(m) => {
+            let q = CheckQuery { member_id: Some(m.trim().to_owned()), right: None, at_least: None };
+            Some(s.svc.check_access(caller, &id, &q).await.map_err(|e| ApiError::from(e).with_field("member_id")))
+        }
+    };
+    let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
+    let datalist = member_datalist(s, &ctx, &org).await;
+    let failed = failed.as_ref();
+    let pub_err = err_of(failed, "publish");
+    let group_err = err_of(failed, "group");
+    let audience = typed(failed, "publish", "audience", "all_units");
+    let picked_types = typed_all(failed, "publish", "partner_type");
+    let picked_units = typed_all(failed, "publish", "unit_id");
+    let picked_network = typed(failed, "publish", "network_id", "");
+    let who = typed(failed, "group", "who", "everyone");
+    let who_type = typed(failed, "group", "partner_type", "");
+    let who_unit = typed(failed, "group", "unit_id", "");
+    let action = format!("/console/apps/{}", a.id);
+    let body = html! {
+        h2 data-testid="app-title" { (a.name) }
+        @if !a.description.is_empty() { p.muted data-testid="app-description-text" { (a.description) } }
+        p { strong data-testid="audience-count" data-count=(count) { (tf(lang, "apps.audience_count", &[("n", &count.to_string())])) } }
+
+        h2 #publication { (t(lang, "apps.publication")) }
+        @if r.networks.is_empty() {
+            p.muted data-testid="publish-no-network" {
+                (t(lang, "apps.no_network")) " "
+                a href="/console/networks" { (t(lang, "nav.networks")) }
+            }
+        } @else {
+            form.stack.card method="post" action={ (action) "/publish" } data-testid="publish-form" {
+                (ctx.csrf())
+                label for="p-network" { (t(lang, "apps.network")) }
+                select #p-network name="network_id" data-testid="publish-network" {
+                    @for n in &r.networks { option value=(n.id) selected[picked_network == n.id] { (n.name) } }
+                }
+                (field_error(pub_err, "network_id"))
+                fieldset {
+                    legend { (t(lang, "apps.audience")) }
+                    label.check { input type="radio" name="audience" value="all_units" checked[audience == "all_units"] data-testid="audience-all_units"; (t(lang, "apps.audience_all_units")) }
+                    label.check { input type="radio" name="audience" value="partner_types" checked[audience == "partner_types"] data-testid="audience-partner_types"; (t(lang, "apps.audience_partner_types")) }
+                    div data-testid="audience-types" {
+                        @for pt in &r.types {
+                            label.check { input type="checkbox" name="partner_type" value=(pt.key) checked[picked_types.contains(&pt.key)] data-testid={ "audience-type-" (pt.key) }; (type_text(lang, &pt.key)) }
+                        }
+                    }
+                    label.check { input type="radio" name="audience" value="units" checked[audience == "units"] data-testid="audience-units"; (t(lang, "apps.audience_units")) }
+                    div data-testid="audience-unit-list" {
+                        @for (u, network) in &r.units {
+                            label.check { input type="checkbox" name="unit_id" value=(u.id) checked[picked_units.contains(&u.id)] data-testid={ "audience-unit-" (u.id) }; (unit_label(u, network, lang)) }
+                        }
+                        @if r.units.is_empty() { span.muted { (t(lang, "apps.no_units")) } }
+                    }
+                    (field_error(pub_err, "audience"))
+                }
+                div {
+                    button type="submit" data-testid="publish-submit" { (t(lang, "apps.publish")) } " "
+                    button.secondary type="submit" formaction={ (action) "/unpublish" } data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
+                }
+                @if let Some(e) = pub_err.filter(|e| !matches!(e.0.field.as_deref(), Some("network_id" | "audience"))) {
+                    span.field-error role="alert" { (error_text(e)) }
+                }
+            }
+        }
+
+        h2 #group { (t(lang, "apps.group_title")) }
+        form.stack.card method="post" action={ (action) "/group" } data-testid="group-form" {
+            (ctx.csrf())
+            p.muted { (t(lang, "apps.group_help")) }
+            label.check { input type="radio" name="who" value="everyone" checked[who == "everyone"] data-testid="group-everyone"; (t(lang, "apps.group_everyone")) }
+            label.check { input type="radio" name="who" value="partner_type" checked[who == "partner_type"] data-testid="group-partner_type"; (t(lang, "apps.group_partner_type")) }
+            select name="partner_type" aria-label=(t(lang, "apps.group_partner_type")) data-testid="group-type" {
+                @for pt in &r.types { option value=(pt.key) selected[who_type == pt.key] { (type_text(lang, &pt.key)) } }
+            }
+            label.check { input type="radio" name="who" value="unit" checked[who == "unit"] data-testid="group-unit"; (t(lang, "apps.group_unit")) }
+            select name="unit_id" aria-label=(t(lang, "apps.group_unit")) data-testid="group-unit-select" {
+                @for (u, network) in &r.units { option value=(u.id) selected[who_unit == u.id] { (unit_label(u, network, lang)) } }
+            }
+            (field_error(group_err, "principals"))
+            button type="submit" data-testid="group-submit" { (t(lang, "common.save")) }
+            @if let Some(e) = group_err.filter(|e| e.0.field.as_deref() != Some("principals")) {
+                span.field-error role="alert" { (error_text(e)) }
+            }
+        }
+
+        h2 #access { (t(lang, "apps.access_title")) }
+        form.inline.card method="get" action={ (action) "#access" } data-testid="access-form" {
+            label.field { span { (t(lang, "apps.access_member")) }
+                input name="member_id" list="member-ids" required value=(asked.as_deref().unwrap_or_default()) data-testid="access-member";
+                @if let Some(Err(e)) = &answer { (field_error(Some(e), "member_id")) }
+            }
+            button type="submit" data-testid="access-submit" { (t(lang, "apps.access_check")) }
+        }
+        (datalist)
+        @if let Some(Ok(d)) = &answer {
+            div.card data-testid="access-result" data-allowed=(d.allowed) {
+                p { strong data-testid="access-decision" {
+                    @if d.allowed { (t(lang, "apps.access_allowed")) } @else { (t(lang, "apps.access_denied")) }
+                } }
+                ol data-testid="access-reasons" {
+                    @for reason in &d.reasons { li data-testid="access-reason" { (reason) } }
+                }
+            }
+        }
+    };
+    finish(&ctx, ACTIVE, title, &f, failed, body)
+}
+
+fn audience_of(p: &Pairs) -> Result<Audience, ApiError> {
+    let required = || ApiError::from(DomainError::invalid("audience", Rule::Required));
+    match one(p, "audience").as_deref() {
+        Some("all_units") => Ok(Audience::AllUnits),
+        Some("partner_types") => {
+            let ids = all(p, "partner_type");
+            if ids.is_empty() { Err(required()) } else { Ok(Audience::PartnerTypes(ids)) }
+        }
+        Some("units") => {
+            let ids = all(p, "unit_id");
+            if ids.is_empty() { Err(required()) } else { Ok(Audience::Units(ids)) }
+        }
+        _ => Err(required()),
+    }
+}
+
+fn network_of(p: &Pairs) -> Result<NetworkId, ApiError> {
+    NetworkId::parse(&one(p, "network_id").unwrap_or_default()).map_err(|e| ApiError::from(e).with_field("network_id"))
+}
+
+/// A form on the app's page failed: the page again, with the message beside it.
+async fn again(s: &AppState, form: &Csrf<Pairs>, id: &str, which: &'static str, e: ApiError) -> Response {
+    match ctx_of(s, form).await {
+        Ok(ctx) => app_page(s, ctx, id, Flash::default(), Some(Failed::new(which, e, &form.form)), None).await,
+        Err(r) => r,
+    }
+}
+
+async fn publish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let result = async {
+        let app = app_id(&id)?;
+        let network = network_of(p)?;
+        let publication = Publication { audience: audience_of(p)? };
+        s.svc.publish_app(&form.session.caller, &app, &network, &publication).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/apps/{id}")),
+        Err(e) => again(&s, &form, &id, "publish", e).await,
+    }
+}
+
+async fn unpublish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let result = async {
+        let app = app_id(&id)?;
+        let network = network_of(&form.form)?;
+        s.svc.unpublish_app(&form.session.caller, &app, &network).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/apps/{id}")),
+        Err(e) => again(&s, &form, &id, "publish", e).await,
+    }
+}
+
+fn principal_of(p: &Pairs) -> Result<Principal, ApiError> {
+    let required = || ApiError::from(DomainError::invalid("principals", Rule::Required));
+    match one(p, "who").as_deref() {
+        Some("everyone") => Ok(Principal::Everyone),
+        Some("partner_type") => nonblank(one(p, "partner_type")).map(Principal::PartnerType).ok_or_else(required),
+        Some("unit") => nonblank(one(p, "unit_id")).map(Principal::Unit).ok_or_else(required),
+        _ => Err(required()),
+    }
+}
+
+async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let result = async {
+        let app = app_id(&id)?;
+        let input =
+            GroupInput { rights: vec![Right::Submit, Right::ViewOwn], principals: vec![principal_of(&form.form)?] };
+        s.svc.put_permission_group(&form.session.caller, &app, "everyone", &input).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/apps/{id}")),
+        Err(e) => again(&s, &form, &id, "group", e).await,
+    }
+}
