@@ -127,3 +127,26 @@ async fn over_tls_the_cookie_is_host_prefixed_and_secure() {
     );
     assert!(!cookie.contains("Domain="), "{cookie}");
 }
+
+/// After a failed form the browser's address is the form's; switching language returns there
+/// with a GET, which must land on the page above rather than on an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_on_a_form_address_goes_up_to_a_page() {
+    let s = TestServer::start(keiretsu_testkit::Db::Sqlite).await;
+    let http = client();
+    for (path, to) in [
+        ("/console/networks/net_x/invitations/inv_y/revoke", "/console/networks/net_x/invitations/inv_y"),
+        ("/console/networks/net_x/invitations/inv_y", "/console/networks/net_x/invitations"),
+        ("/console/networks/net_x/invitations", "/console/networks/net_x"),
+        ("/console/lang", "/console"),
+        ("/logout", "/console"),
+    ] {
+        let res = http.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(res.headers()["location"], to, "{path}");
+    }
+    let res = http.put(format!("{}/console/lang", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = http.get(format!("{}/elsewhere", s.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "outside the console, unknown is unknown");
+}

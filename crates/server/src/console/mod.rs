@@ -42,7 +42,20 @@ pub fn router() -> Router<AppState> {
         .merge(network::routes())
         .merge(license::routes())
         .merge(apps::routes())
+        .method_not_allowed_fallback(up_from_a_form)
+        .fallback(up_from_a_form)
         .layer(axum::middleware::map_response(security_headers))
+}
+
+/// A GET on a form's address, such as the language switch returning to a page that a failed form
+/// rendered, goes up the console's paths to the nearest page rather than to an error.
+async fn up_from_a_form(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let path = uri.path().trim_end_matches('/');
+    if method != axum::http::Method::GET || !(path.starts_with("/console/") || path == "/logout") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+    Redirect::to(if parent.starts_with("/console") { parent } else { "/console" }).into_response()
 }
 
 async fn security_headers(mut res: Response) -> Response {
