@@ -1007,7 +1007,6 @@ impl Service {
         }
         store::update_unit(&mut tx, &u).await?;
         self.commit(tx, &[change]).await?;
-        drop(seen);
         self.unit(caller, id, unit).await
     }
 
