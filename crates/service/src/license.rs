@@ -152,7 +152,7 @@ async fn move_seats(
     let was_enabled = moving.iter().filter(|(m, _)| current.get(m).map(String::as_str) == Some("enabled")).count();
     if to == SeatStatus::Enabled && !moving.is_empty() {
         let wanted = moving.len() as i64;
-        if !store::take_seats(c, pool, wanted).await? {
+        if store::take_seats(c, pool, wanted).await?.is_none() {
             let p = store::pool(c, pool).await?.ok_or(NO_LICENSE)?;
             let free = p.purchased.map_or(wanted, |x| x - p.assigned).max(0);
             if all_or_nothing || free == 0 {
@@ -169,7 +169,7 @@ async fn move_seats(
             // As many as fit. The count was read in this transaction, which holds the pool's
             // write lock on SQLite; on PostgreSQL a racing taker makes this fail, never overdraw.
             moving.truncate(free as usize);
-            if !store::take_seats(c, pool, free).await? {
+            if store::take_seats(c, pool, free).await?.is_none() {
                 return Err(DomainError::conflict("seats", Rule::Custom("are all assigned")).into());
             }
         }
@@ -195,15 +195,23 @@ async fn move_seats(
     )
     .await?;
     let changed: Vec<String> = moving.iter().map(|(m, _)| m.clone()).collect();
+    let change = seat_change(actor, pool, to, reason, &changed);
+    Ok((changed, change))
+}
+
+/// The journal entry of a seat movement: who moved whose seats, where to, and why.
+fn seat_change(actor: &str, pool: &str, to: SeatStatus, reason: SeatReason, changed: &[String]) -> Option<Change> {
     let action = match to {
         SeatStatus::Enabled => "seat.enable",
         SeatStatus::Frozen => "seat.freeze",
         SeatStatus::Unauthorized | SeatStatus::Never => "seat.list",
     };
-    let target = if changed.len() == 1 { changed[0].clone() } else { pool.to_owned() };
-    let change =
-        Change::new(actor, Some(pool), action, &target).with("reason", reason.as_str()).with("members", &changed);
-    Ok((changed, Some(change)))
+    let target = match changed {
+        [] => return None,
+        [one] => one.clone(),
+        _ => pool.to_owned(),
+    };
+    Some(Change::new(actor, Some(pool), action, &target).with("reason", reason.as_str()).with("members", changed))
 }
 
 /// Sums per-organization changes of enabled seats.
@@ -252,6 +260,12 @@ async fn release(
 /// per crossing.
 async fn warn_if_crossed(c: &mut AnyConnection, pool: &str, now: Millis) -> Result<()> {
     let p = store::pool(c, pool).await?.ok_or(NO_LICENSE)?;
+    warn(c, &p, now).await
+}
+
+/// [`warn_if_crossed`] for a pool row read under the pool's lock.
+async fn warn(c: &mut AnyConnection, p: &PoolRow, now: Millis) -> Result<()> {
+    let pool = p.org_id.as_str();
     let (level, send) = rules::warning(p.warned_level, p.assigned, p.purchased);
     if level != p.warned_level {
         store::set_warned(c, pool, level).await?;
@@ -267,60 +281,36 @@ async fn warn_if_crossed(c: &mut AnyConnection, pool: &str, now: Millis) -> Resu
 }
 
 /// A first visit under auto-authorization: run when an account signs in to an organization
-/// (a session or a token acting there). Later visits change nothing.
+/// (a session or a token acting there). Later visits change nothing. On every sign-in, so it
+/// reads once and writes only on a first visit.
 pub(crate) async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<Change>> {
-    let Some(pool) = store::pool(c, org).await? else {
+    let Some((pool, status)) = store::pool_and_seat(c, org, member).await? else {
         return Ok(Vec::new());
     };
-    let current = match store::seat(c, org, member).await? {
-        Some(s) => SeatStatus::parse("status", &s.status)?,
+    let current = match status {
+        Some(s) => SeatStatus::parse("status", &s)?,
         None => SeatStatus::Never,
     };
     let room = pool.purchased.is_none_or(|p| pool.assigned < p);
-    let backend = c.backend();
-    let target = (member.to_owned(), org.to_owned());
-    match rules::on_visit(current, pool.auto_on != 0, room) {
-        Some(SeatStatus::Enabled) => {
-            let moved = move_seats(
-                c,
-                backend,
-                org,
-                std::slice::from_ref(&target),
-                SeatStatus::Enabled,
-                SeatReason::Auto,
-                true,
-                "system",
-                now,
-            )
-            .await;
-            match moved {
-                Ok((_, change)) => Ok(change.into_iter().collect()),
-                // Filled up meanwhile: listed as not authorized, like any visit to a full pool.
-                Err(crate::Error::Domain(DomainError::Conflict { .. })) => {
-                    let (_, change) = move_seats(
-                        c,
-                        backend,
-                        org,
-                        &[target],
-                        SeatStatus::Unauthorized,
-                        SeatReason::Auto,
-                        true,
-                        "system",
-                        now,
-                    )
-                    .await?;
-                    Ok(change.into_iter().collect())
-                }
-                Err(e) => Err(e),
-            }
+    let Some(mut to) = rules::on_visit(current, pool.auto_on != 0, room) else {
+        return Ok(Vec::new());
+    };
+    let mut taken = None;
+    if to == SeatStatus::Enabled {
+        taken = store::take_seats(c, org, 1).await?;
+        if taken.is_none() {
+            // Filled up meanwhile: listed as not authorized, like any visit to a full pool.
+            to = SeatStatus::Unauthorized;
         }
-        Some(status) => {
-            let (_, change) =
-                move_seats(c, backend, org, &[target], status, SeatReason::Auto, true, "system", now).await?;
-            Ok(change.into_iter().collect())
-        }
-        None => Ok(Vec::new()),
     }
+    let backend = c.backend();
+    let holder = [(member.to_owned(), org.to_owned())];
+    store::insert_seats(c, backend, org, &holder, to.as_str(), SeatReason::Auto.as_str(), now).await?;
+    if let Some(p) = taken {
+        store::add_usage(c, org, &[(org.to_owned(), 1)]).await?;
+        warn(c, &p, now).await?;
+    }
+    Ok(seat_change("system", org, to, SeatReason::Auto, &[member.to_owned()]).into_iter().collect())
 }
 
 /// A member's standing in an organization's pool; `None` when the organization has no license.

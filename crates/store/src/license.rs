@@ -108,19 +108,42 @@ pub async fn set_warned(c: &mut AnyConnection, org: &str, level: i64) -> Result<
     Ok(())
 }
 
-/// Takes `n` seats if the pool has room for all of them; false (and nothing taken) otherwise.
-/// One conditional statement: concurrent takers serialize on the pool's row and none overdraws.
-pub async fn take_seats(c: &mut AnyConnection, org: &str, n: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE seat_pools SET assigned = assigned + $1 WHERE org_id = $2 AND (purchased IS NULL OR assigned + $3 <= purchased)",
+/// Takes `n` seats if the pool has room for all of them and returns the pool as it now is;
+/// `None` (and nothing taken) otherwise. One conditional statement: concurrent takers serialize
+/// on the pool's row and none overdraws.
+pub async fn take_seats(c: &mut AnyConnection, org: &str, n: i64) -> Result<Option<PoolRow>> {
+    Ok(sqlx::query_as(
+        "UPDATE seat_pools SET assigned = assigned + $1 WHERE org_id = $2 AND (purchased IS NULL OR assigned + $3 <= purchased) \
+         RETURNING org_id, edition, purchased, assigned, auto_on, auto_by_admin, warned_level",
     )
     .bind(n)
     .bind(org)
     .bind(n)
-    .execute(c)
-    .await?
-    .rows_affected();
-    Ok(done == 1)
+    .fetch_optional(c)
+    .await?)
+}
+
+/// A pool and a member's row in it, in one read: every sign-in asks.
+pub async fn pool_and_seat(
+    c: &mut AnyConnection,
+    org: &str,
+    member: &str,
+) -> Result<Option<(PoolRow, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        pool: PoolRow,
+        status: Option<String>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT p.org_id, p.edition, p.purchased, p.assigned, p.auto_on, p.auto_by_admin, p.warned_level, s.status \
+         FROM seat_pools p LEFT JOIN seats s ON s.member_id = $1 AND s.pool_id = p.org_id WHERE p.org_id = $2",
+    )
+    .bind(member)
+    .bind(org)
+    .fetch_optional(c)
+    .await?;
+    Ok(row.map(|r| (r.pool, r.status)))
 }
 
 pub async fn return_seats(c: &mut AnyConnection, org: &str, n: i64) -> Result<()> {
