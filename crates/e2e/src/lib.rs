@@ -8,8 +8,28 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use keiretsu_domain::directory::Certification;
+use keiretsu_domain::ids::OrgId;
+use keiretsu_service::Caller;
+use keiretsu_service::directory::NewOrg;
+use keiretsu_testkit::TestServer;
 
 /// A chromedriver process and a browser session on it; both end when this is dropped.
+/// The password of every account the browser tests create.
+pub const PASSWORD: &str = "keiretsu-e2e-pass";
+
+/// A certified organization with a primary admin `login` (password [`PASSWORD`]).
+pub async fn certified_org(s: &TestServer, name: &str, login: &str, admin_name: &str) -> OrgId {
+    let input = NewOrg {
+        name: name.into(),
+        certification: Some(Certification::Certified),
+        admin_login: login.into(),
+        admin_name: admin_name.into(),
+        admin_password: Some(PASSWORD.into()),
+    };
+    OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap()
+}
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -115,6 +135,72 @@ impl Browser {
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Signs in through the login form with [`PASSWORD`] and waits for `landmark`.
+    pub async fn sign_in(&self, base: &str, login: &str, landmark: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.fill("[data-testid=login-login]", login).await;
+        self.fill("[data-testid=login-password]", PASSWORD).await;
+        self.click("[data-testid=login-submit]").await;
+        self.wait(landmark).await;
+    }
+
+    pub async fn sign_out(&self) {
+        self.click("[data-testid=logout]").await;
+        self.wait("[data-testid=login-form]").await;
+    }
+
+    /// The texts of every element matching `css` once there are `n` of them (the page may still be loading).
+    pub async fn texts_when(&self, css: &str, n: usize) -> Vec<String> {
+        let mut last = Vec::new();
+        for _ in 0..200 {
+            if let Ok(found) = self.client.find_all(Locator::Css(css)).await {
+                last.clear();
+                for el in &found {
+                    last.push(el.text().await.unwrap_or_default());
+                }
+                if last.len() == n {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} of `{css}`, found {}: {last:?}", last.len());
+    }
+
+    /// Waits until the address bar holds `part` (a form was sent and its page came back).
+    pub async fn url_has(&self, part: &str) {
+        for _ in 0..200 {
+            if self.client.current_url().await.unwrap().as_str().contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the address never showed `{part}`");
+    }
+
+    /// Waits until nothing matches `css`.
+    pub async fn gone(&self, css: &str) {
+        for _ in 0..200 {
+            if self.client.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(false) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("`{css}` is still on the page");
+    }
+
+    pub async fn select(&self, css: &str, value: &str) {
+        self.wait(css).await.select_by_value(value).await.unwrap();
+    }
+
+    /// A screenshot with `css` scrolled into view.
+    pub async fn shot(&self, css: &str, name: &str) {
+        self.wait(css).await;
+        let script = format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}})");
+        self.client.execute(&script, vec![]).await.unwrap();
+        self.screenshot(name).await;
     }
 
     pub async fn close(self) {

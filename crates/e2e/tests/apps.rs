@@ -8,47 +8,13 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use keiretsu_domain::directory::Certification;
 use keiretsu_domain::ids::{NetworkId, OrgId, UnitId};
-use keiretsu_e2e::Browser;
+use keiretsu_e2e::{Browser, PASSWORD, certified_org};
 use keiretsu_service::Caller;
-use keiretsu_service::directory::{NewMember, NewOrg};
+use keiretsu_service::directory::NewMember;
 use keiretsu_service::license::SeatSelection;
 use keiretsu_service::network::{InvitationAnswer, NewInvitation, NewNetwork};
 use keiretsu_testkit::{Db, TestServer};
-
-const PASSWORD: &str = "keiretsu-e2e-pass";
-
-async fn sign_in(b: &Browser, base: &str, login: &str, landmark: &str) {
-    b.goto(&format!("{base}/login")).await;
-    b.fill("[data-testid=login-login]", login).await;
-    b.fill("[data-testid=login-password]", PASSWORD).await;
-    b.click("[data-testid=login-submit]").await;
-    b.wait(landmark).await;
-}
-
-async fn sign_out(b: &Browser) {
-    b.click("[data-testid=logout]").await;
-    b.wait("[data-testid=login-form]").await;
-}
-
-/// The texts of every element matching `css` once there are `n` of them (the page may still be loading).
-async fn texts_when(b: &Browser, css: &str, n: usize) -> Vec<String> {
-    let mut last = Vec::new();
-    for _ in 0..200 {
-        if let Ok(found) = b.client.find_all(Locator::Css(css)).await {
-            last.clear();
-            for el in &found {
-                last.push(el.text().await.unwrap_or_default());
-            }
-            if last.len() == n {
-                return last;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("expected {n} of `{css}`, found {}: {last:?}", last.len());
-}
 
 /// The "people can use it now" number shown on the app's page.
 async fn audience_count(b: &Browser) -> usize {
@@ -71,17 +37,6 @@ async fn audience_count_is(b: &Browser, n: usize) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the audience count is {last:?}, not {n}");
-}
-
-async fn org(s: &TestServer, name: &str, login: &str, admin: &str) -> OrgId {
-    let input = NewOrg {
-        name: name.into(),
-        certification: Some(Certification::Certified),
-        admin_login: login.into(),
-        admin_name: admin.into(),
-        admin_password: Some(PASSWORD.into()),
-    };
-    OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap()
 }
 
 async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String {
@@ -132,7 +87,7 @@ async fn seat(s: &TestServer, backbone: &OrgId, unit: &UnitId, member: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     let s = TestServer::start(Db::Sqlite).await;
-    let backbone = org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
+    let backbone = certified_org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
     s.license(backbone.as_str(), "exclusive", Some(100)).await;
     let admin = caller(&s, "sato.kenji").await;
     let network = s
@@ -141,8 +96,8 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
         .await
         .unwrap();
     let network = NetworkId::parse(&network.id).unwrap();
-    let supplier = org(&s, "Aoba Components", "lin.xiao", "Lin Xiao").await;
-    let distributor = org(&s, "Kita Retail", "mori.ken", "Mori Ken").await;
+    let supplier = certified_org(&s, "Aoba Components", "lin.xiao", "Lin Xiao").await;
+    let distributor = certified_org(&s, "Kita Retail", "mori.ken", "Mori Ken").await;
     let supplier_unit = join(&s, &admin, &network, &supplier, "lin.xiao", "supplier").await;
     let distributor_unit = join(&s, &admin, &network, &distributor, "mori.ken", "distributor").await;
     let zhou = member(&s, &supplier, "Zhou Min", "zhou.min").await;
@@ -152,7 +107,7 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     let b = Browser::start().await;
 
     // The backbone's admin creates an app: a blank name is refused beside the field first.
-    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-apps]").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-apps]").await;
     b.click("[data-testid=nav-apps]").await;
     b.wait("[data-testid=app-empty]").await;
     b.fill("[data-testid=app-name]", "   ").await;
@@ -174,25 +129,25 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     audience_count_is(&b, before + 1).await;
     assert!(b.text("[data-testid=audience-count]").await.contains("can use it now"));
     b.screenshot("apps-02-published").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
     // The supplier's member finds it on the workbench.
-    sign_in(&b, &s.base, "zhou.min", "[data-testid=nav-workbench]").await;
+    b.sign_in(&s.base, "zhou.min", "[data-testid=nav-workbench]").await;
     b.click("[data-testid=nav-workbench]").await;
-    let cards = texts_when(&b, "[data-testid=app-card]", 1).await;
+    let cards = b.texts_when("[data-testid=app-card]", 1).await;
     assert!(cards[0].contains("Supplier onboarding"), "{cards:?}");
     b.screenshot("apps-03-supplier-workbench").await;
-    sign_out(&b).await;
+    b.sign_out().await;
 
     // The distributor's member does not.
-    sign_in(&b, &s.base, "wu.lei", "[data-testid=nav-workbench]").await;
+    b.sign_in(&s.base, "wu.lei", "[data-testid=nav-workbench]").await;
     b.click("[data-testid=nav-workbench]").await;
     b.wait("[data-testid=workbench-empty]").await;
-    texts_when(&b, "[data-testid=app-card]", 0).await;
-    sign_out(&b).await;
+    b.texts_when("[data-testid=app-card]", 0).await;
+    b.sign_out().await;
 
     // The admin's access explorer: the supplier is allowed, and the reasons name the supplier type.
-    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-apps]").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-apps]").await;
     b.click("[data-testid=nav-apps]").await;
     b.click("[data-testid=app-link]").await;
     b.fill("[data-testid=access-member]", &zhou).await;

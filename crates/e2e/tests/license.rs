@@ -7,67 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use keiretsu_domain::directory::Certification;
 use keiretsu_domain::ids::{DepartmentId, OrgId};
-use keiretsu_e2e::Browser;
+use keiretsu_e2e::{Browser, PASSWORD};
 use keiretsu_service::Caller;
 use keiretsu_service::directory::{NewDepartment, NewMember, NewOrg};
 use keiretsu_service::license::SeatSelection;
 use keiretsu_testkit::{Db, TestServer};
-
-const PASSWORD: &str = "keiretsu-e2e-pass";
-
-async fn sign_in(b: &Browser, base: &str, login: &str, landmark: &str) {
-    b.goto(&format!("{base}/login")).await;
-    b.fill("[data-testid=login-login]", login).await;
-    b.fill("[data-testid=login-password]", PASSWORD).await;
-    b.click("[data-testid=login-submit]").await;
-    b.wait(landmark).await;
-}
-
-/// The texts of every element matching `css` once there are `n` of them (the page may still be loading).
-async fn texts_when(b: &Browser, css: &str, n: usize) -> Vec<String> {
-    let mut last = Vec::new();
-    for _ in 0..200 {
-        if let Ok(found) = b.client.find_all(Locator::Css(css)).await {
-            last.clear();
-            for el in &found {
-                last.push(el.text().await.unwrap_or_default());
-            }
-            if last.len() == n {
-                return last;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("expected {n} of `{css}`, found {}: {last:?}", last.len());
-}
-
-/// Waits until the address bar holds `part` (a form was sent and its page came back).
-async fn url_has(b: &Browser, part: &str) {
-    for _ in 0..200 {
-        if b.client.current_url().await.unwrap().as_str().contains(part) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the address never showed `{part}`");
-}
-
-/// A screenshot with `css` scrolled into view.
-async fn shot(b: &Browser, css: &str, name: &str) {
-    b.wait(css).await;
-    let script = format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}})");
-    b.client.execute(&script, vec![]).await.unwrap();
-    b.screenshot(name).await;
-}
-
-async fn select(b: &Browser, css: &str, value: &str) {
-    b.wait(css).await.select_by_value(value).await.unwrap();
-}
 
 fn row(member: &str) -> String {
     format!("[data-testid=seat-row][data-member-id='{member}']")
@@ -143,7 +90,7 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
         vec![member(&s, &org, "Goto Ren", "goto.ren", &sales).await, member(&s, &org, "He Na", "he.na", &sales).await];
     let b = Browser::start().await;
 
-    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-license]").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-license]").await;
     b.click("[data-testid=nav-license]").await;
     assert_eq!(b.text("[data-testid=edition-name]").await, "Standard");
     assert_eq!(counts(&b).await, strings(&["10", "0", "10"]));
@@ -152,14 +99,14 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
 
     // The authorization list: nobody holds a seat yet.
     b.click("[data-testid=seats-link]").await;
-    texts_when(&b, "[data-testid=seat-row]", 7).await;
+    b.texts_when("[data-testid=seat-row]", 7).await;
     for m in plant.iter().chain(&sellers) {
         assert_eq!(status_of(&b, m).await, "Never authorized");
     }
     b.screenshot("license-02-list").await;
 
     // Manufacturing and everything below it, in one go.
-    select(&b, "[data-testid=batch-department]", manufacturing.as_str()).await;
+    b.select("[data-testid=batch-department]", manufacturing.as_str()).await;
     b.click("[data-testid=batch-enable]").await;
     b.wait_text("[data-testid=notice]", "Done: 4 account(s) changed.").await;
     for m in &plant {
@@ -169,18 +116,18 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
         assert_eq!(status_of(&b, m).await, "Never authorized", "{m}");
     }
     assert_eq!(counts(&b).await, strings(&["10", "4", "6"]));
-    shot(&b, "[data-testid=seat-table]", "license-03-department-authorized").await;
+    b.shot("[data-testid=seat-table]", "license-03-department-authorized").await;
 
     // The dashboard agrees and breaks the usage down.
     b.click("[data-testid=license-tab-dashboard]").await;
     assert_eq!(b.text("[data-testid=usage-percent]").await, "40%");
-    let usage = texts_when(&b, "[data-testid=usage-row]", 1).await;
+    let usage = b.texts_when("[data-testid=usage-row]", 1).await;
     assert!(usage[0].contains("Hoshino Motors") && usage[0].contains('4'), "{usage:?}");
     assert!(b.client.find_all(Locator::Css("[data-testid=usage-warning]")).await.unwrap().is_empty());
 
     // Freezing the Assembly subtree gives two seats back.
     b.click("[data-testid=license-tab-seats]").await;
-    select(&b, "[data-testid=batch-department]", assembly.as_str()).await;
+    b.select("[data-testid=batch-department]", assembly.as_str()).await;
     b.click("[data-testid=batch-freeze]").await;
     b.wait_text("[data-testid=notice]", "Done: 2 account(s) changed.").await;
     assert_eq!(status_of(&b, &plant[2]).await, "Frozen");
@@ -207,56 +154,56 @@ async fn the_status_filter_shows_enabled_and_never_authorized_accounts_apart() {
     }
     authorize(&s, &org, &all[..3]).await;
     let b = Browser::start().await;
-    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-license]").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-license]").await;
     b.goto(&format!("{}/console/license/seats", s.base)).await;
     // Five members and the admin, who visited by signing in and is listed as not authorized.
-    texts_when(&b, "[data-testid=seat-row]", 6).await;
+    b.texts_when("[data-testid=seat-row]", 6).await;
 
-    select(&b, "[data-testid=seat-status-filter]", "enabled").await;
+    b.select("[data-testid=seat-status-filter]", "enabled").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "status=enabled").await;
-    let enabled = texts_when(&b, "[data-testid=seat-status]", 3).await;
+    b.url_has("status=enabled").await;
+    let enabled = b.texts_when("[data-testid=seat-status]", 3).await;
     assert!(enabled.iter().all(|x| x == "Enabled"), "{enabled:?}");
-    let names = texts_when(&b, "[data-testid=seat-name]", 3).await;
+    let names = b.texts_when("[data-testid=seat-name]", 3).await;
     assert_eq!(names, ["Ikeda Sho", "Jin Hao", "Kato Mei"]);
     b.screenshot("license-05-filter-enabled").await;
 
-    select(&b, "[data-testid=seat-status-filter]", "never").await;
+    b.select("[data-testid=seat-status-filter]", "never").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "status=never").await;
-    let never = texts_when(&b, "[data-testid=seat-name]", 2).await;
+    b.url_has("status=never").await;
+    let never = b.texts_when("[data-testid=seat-name]", 2).await;
     assert_eq!(never, ["Li Wen", "Mori Aki"]);
-    let statuses = texts_when(&b, "[data-testid=seat-status]", 2).await;
+    let statuses = b.texts_when("[data-testid=seat-status]", 2).await;
     assert!(statuses.iter().all(|x| x == "Never authorized"), "{statuses:?}");
     b.screenshot("license-06-filter-never").await;
 
     // The admin's own visit put them on the list as not authorized.
-    select(&b, "[data-testid=seat-status-filter]", "unauthorized").await;
+    b.select("[data-testid=seat-status-filter]", "unauthorized").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "status=unauthorized").await;
-    assert_eq!(texts_when(&b, "[data-testid=seat-name]", 1).await, ["Sato Kenji"]);
+    b.url_has("status=unauthorized").await;
+    assert_eq!(b.texts_when("[data-testid=seat-name]", 1).await, ["Sato Kenji"]);
 
     // Freeze one account by its own switch: the enabled filter loses it, the frozen one has it.
-    select(&b, "[data-testid=seat-status-filter]", "enabled").await;
+    b.select("[data-testid=seat-status-filter]", "enabled").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "status=enabled").await;
+    b.url_has("status=enabled").await;
     b.click(&format!("{} [data-testid=seat-toggle]", row(&all[1]))).await;
     b.wait_text("[data-testid=notice]", "Done: 1 account(s) changed.").await;
     // Back on the same filtered list.
-    url_has(&b, "status=enabled").await;
-    assert_eq!(texts_when(&b, "[data-testid=seat-name]", 2).await, ["Ikeda Sho", "Kato Mei"]);
-    select(&b, "[data-testid=seat-status-filter]", "frozen").await;
+    b.url_has("status=enabled").await;
+    assert_eq!(b.texts_when("[data-testid=seat-name]", 2).await, ["Ikeda Sho", "Kato Mei"]);
+    b.select("[data-testid=seat-status-filter]", "frozen").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "status=frozen").await;
-    assert_eq!(texts_when(&b, "[data-testid=seat-name]", 1).await, ["Jin Hao"]);
+    b.url_has("status=frozen").await;
+    assert_eq!(b.texts_when("[data-testid=seat-name]", 1).await, ["Jin Hao"]);
     assert_eq!(status_of(&b, &all[1]).await, "Frozen");
 
     // Search by name within all statuses.
-    select(&b, "[data-testid=seat-status-filter]", "").await;
+    b.select("[data-testid=seat-status-filter]", "").await;
     b.fill("[data-testid=seat-search-q]", "mori").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "q=mori").await;
-    assert_eq!(texts_when(&b, "[data-testid=seat-name]", 1).await, ["Mori Aki"]);
+    b.url_has("q=mori").await;
+    assert_eq!(b.texts_when("[data-testid=seat-name]", 1).await, ["Mori Aki"]);
     b.screenshot("license-07-search").await;
     b.close().await;
 }
@@ -277,7 +224,7 @@ async fn crossing_80_percent_warns_on_the_dashboard_and_in_the_inbox() {
     authorize(&s, &org, &workers[..7]).await;
     let b = Browser::start().await;
 
-    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-license]").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-license]").await;
     b.click("[data-testid=nav-license]").await;
     assert_eq!(b.text("[data-testid=usage-percent]").await, "70%");
     assert!(b.client.find_all(Locator::Css("[data-testid=usage-warning]")).await.unwrap().is_empty());
@@ -287,8 +234,8 @@ async fn crossing_80_percent_warns_on_the_dashboard_and_in_the_inbox() {
     b.click("[data-testid=seats-link]").await;
     b.fill("[data-testid=seat-search-q]", "Worker 08").await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "q=Worker").await;
-    texts_when(&b, "[data-testid=seat-row]", 1).await;
+    b.url_has("q=Worker").await;
+    b.texts_when("[data-testid=seat-row]", 1).await;
     b.click(&format!("{} [data-testid=seat-toggle]", row(&workers[7]))).await;
     b.wait_text("[data-testid=notice]", "Done: 1 account(s) changed.").await;
     assert_eq!(status_of(&b, &workers[7]).await, "Enabled");
@@ -314,13 +261,13 @@ async fn crossing_80_percent_warns_on_the_dashboard_and_in_the_inbox() {
 
     // Three more do not fit in the two seats left: refused as a whole, said plainly.
     b.click("[data-testid=license-tab-seats]").await;
-    select(&b, "[data-testid=batch-department]", sales.as_str()).await;
+    b.select("[data-testid=batch-department]", sales.as_str()).await;
     b.click("[data-testid=batch-enable]").await;
     let error = b.text("[data-testid=error]").await;
     assert!(error.contains("not enough"), "{error}");
     assert!(b.text("[data-testid=field-error-seats]").await.contains("not enough"));
     assert_eq!(counts(&b).await, strings(&["10", "8", "2"]));
-    shot(&b, "[data-testid=department-batch-form]", "license-10-not-enough").await;
+    b.shot("[data-testid=department-batch-form]", "license-10-not-enough").await;
 
     // In Chinese the banner and the warning read naturally.
     b.click("[data-testid=license-tab-dashboard]").await;
@@ -343,9 +290,9 @@ async fn the_operator_edits_the_catalogue_and_sets_an_organizations_seats() {
     let org = licensed_org(&s, 10).await;
     let b = Browser::start().await;
 
-    sign_in(&b, &s.base, "operator", "[data-testid=nav-editions]").await;
+    b.sign_in(&s.base, "operator", "[data-testid=nav-editions]").await;
     b.click("[data-testid=nav-editions]").await;
-    let rows = texts_when(&b, "[data-testid=edition-row]", 10).await;
+    let rows = b.texts_when("[data-testid=edition-row]", 10).await;
     assert!(rows.iter().any(|r| r.contains("Trial")), "{rows:?}");
     b.screenshot("license-12-editions").await;
 
@@ -364,17 +311,17 @@ async fn the_operator_edits_the_catalogue_and_sets_an_organizations_seats() {
     // Seats on an unlimited edition are refused; then the organization gets more seats.
     let org_row = format!("[data-testid=org-license-row][data-org-id='{org}']");
     assert_eq!(b.text(&format!("{org_row} [data-testid=org-license-edition]")).await, "Standard plus");
-    select(&b, "[data-testid=license-org]", org.as_str()).await;
-    select(&b, "[data-testid=license-edition]", "professional").await;
+    b.select("[data-testid=license-org]", org.as_str()).await;
+    b.select("[data-testid=license-edition]", "professional").await;
     b.fill("[data-testid=license-seats]", "50").await;
     b.click("[data-testid=license-submit]").await;
     assert!(b.text("[data-testid=field-error-seats]").await.contains("unlimited"));
-    select(&b, "[data-testid=license-edition]", "exclusive").await;
+    b.select("[data-testid=license-edition]", "exclusive").await;
     b.fill("[data-testid=license-seats]", "300").await;
     b.click("[data-testid=license-submit]").await;
     b.wait_text("[data-testid=notice]", "Saved.").await;
     assert_eq!(b.text(&format!("{org_row} [data-testid=org-license-edition]")).await, "Exclusive");
-    shot(&b, "[data-testid=license-form]", "license-13-org-license").await;
+    b.shot("[data-testid=license-form]", "license-13-org-license").await;
     b.close().await;
 
     let view = s.svc.license(&Caller::System, &org).await.unwrap();
@@ -388,7 +335,7 @@ async fn admin_binds_a_partner_department_with_an_entry_rule_and_removes_it() {
     let org = licensed_org(&s, 10).await;
     s.license(org.as_str(), "exclusive", Some(10)).await;
     let b = Browser::start().await;
-    sign_in(&b, &s.base, "sato.kenji", "[data-testid=nav-license]").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-license]").await;
 
     // No units yet: the page says so.
     b.goto(&format!("{}/console/license/entry-rules", s.base)).await;
@@ -410,20 +357,20 @@ async fn admin_binds_a_partner_department_with_an_entry_rule_and_removes_it() {
     b.click("[data-testid=entry-rules-link]").await;
     b.click("[data-testid=entry-rule-submit]").await;
     b.wait_text("[data-testid=notice]", "Done: 0 account(s) changed.").await;
-    let rules = texts_when(&b, "[data-testid=entry-rule-row]", 1).await;
+    let rules = b.texts_when("[data-testid=entry-rule-row]", 1).await;
     assert!(rules[0].contains("Aoba Components"), "{rules:?}");
     b.screenshot("license-14-entry-rule").await;
     // The same department twice is refused beside the field.
     b.click("[data-testid=entry-rule-submit]").await;
     b.wait("[data-testid=field-error-department_id]").await;
-    texts_when(&b, "[data-testid=entry-rule-row]", 1).await;
+    b.texts_when("[data-testid=entry-rule-row]", 1).await;
 
     // The unit's people are a choice on the authorization list.
     b.click("[data-testid=license-tab-seats]").await;
     let unit = b.wait("[data-testid=seat-unit] option:nth-child(2)").await.attr("value").await.unwrap().unwrap();
-    select(&b, "[data-testid=seat-unit]", &unit).await;
+    b.select("[data-testid=seat-unit]", &unit).await;
     b.click("[data-testid=seat-search-submit]").await;
-    url_has(&b, "unit_id=").await;
+    b.url_has("unit_id=").await;
     b.wait("[data-testid=seat-empty]").await;
 
     // Removed again.

@@ -9,74 +9,11 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use keiretsu_domain::directory::Certification;
 use keiretsu_domain::ids::OrgId;
-use keiretsu_e2e::Browser;
+use keiretsu_e2e::{Browser, PASSWORD, certified_org};
 use keiretsu_service::Caller;
-use keiretsu_service::directory::{NewMember, NewOrg};
+use keiretsu_service::directory::NewMember;
 use keiretsu_testkit::{Db, TestServer};
-
-const PASSWORD: &str = "keiretsu-e2e-pass";
-
-async fn sign_in(b: &Browser, base: &str, login: &str) {
-    b.goto(&format!("{base}/login")).await;
-    b.fill("[data-testid=login-login]", login).await;
-    b.fill("[data-testid=login-password]", PASSWORD).await;
-    b.click("[data-testid=login-submit]").await;
-    b.wait("[data-testid=nav-networks]").await;
-}
-
-async fn sign_out(b: &Browser) {
-    b.click("[data-testid=logout]").await;
-    b.wait("[data-testid=login-form]").await;
-}
-
-/// The texts of every element matching `css` once there are `n` of them (the page may still be loading).
-async fn texts_when(b: &Browser, css: &str, n: usize) -> Vec<String> {
-    let mut last = Vec::new();
-    for _ in 0..200 {
-        if let Ok(found) = b.client.find_all(Locator::Css(css)).await {
-            last.clear();
-            for el in &found {
-                last.push(el.text().await.unwrap_or_default());
-            }
-            if last.len() == n {
-                return last;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("expected {n} of `{css}`, found {}: {last:?}", last.len());
-}
-
-/// A screenshot with `css` scrolled into view.
-async fn shot(b: &Browser, css: &str, name: &str) {
-    b.wait(css).await;
-    let script = format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}})");
-    b.client.execute(&script, vec![]).await.unwrap();
-    b.screenshot(name).await;
-}
-
-async fn gone(b: &Browser, css: &str) {
-    for _ in 0..200 {
-        if b.client.find_all(Locator::Css(css)).await.map(|v| v.is_empty()).unwrap_or(false) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("`{css}` is still on the page");
-}
-
-async fn org(s: &TestServer, name: &str, login: &str, admin: &str) -> OrgId {
-    let input = NewOrg {
-        name: name.into(),
-        certification: Some(Certification::Certified),
-        admin_login: login.into(),
-        admin_name: admin.into(),
-        admin_password: Some(PASSWORD.into()),
-    };
-    OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap()
-}
 
 async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String {
     let input = NewMember {
@@ -92,15 +29,15 @@ async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     let s = TestServer::start(Db::Sqlite).await;
-    let backbone = org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
+    let backbone = certified_org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
     s.license(backbone.as_str(), "exclusive", Some(100)).await;
-    let supplier = org(&s, "Aoba Components", "lin.xiao", "Lin Xiao").await;
+    let supplier = certified_org(&s, "Aoba Components", "lin.xiao", "Lin Xiao").await;
     let zhou = member(&s, &supplier, "Zhou Min", "zhou.min").await;
     let wu = member(&s, &supplier, "Wu Lei", "wu.lei").await;
     let b = Browser::start().await;
 
     // The backbone admin creates a network: a blank name is refused beside the field first.
-    sign_in(&b, &s.base, "sato.kenji").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-networks]").await;
     b.click("[data-testid=nav-networks]").await;
     b.wait("[data-testid=network-empty]").await;
     b.fill("[data-testid=network-name]", "   ").await;
@@ -125,18 +62,18 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     let link = b.text("[data-testid=invitation-link]").await;
     assert!(code.len() >= 16, "{code}");
     assert_eq!(link, format!("{}/console/invitations/answer?code={code}", s.base));
-    let rows = texts_when(&b, "[data-testid=invitation-row]", 1).await;
+    let rows = b.texts_when("[data-testid=invitation-row]", 1).await;
     assert!(rows[0].contains("Aoba Components") && rows[0].contains("Pending"), "{rows:?}");
     b.screenshot("network-02-invited").await;
     // Shown once: the page opened again no longer shows it.
     b.click("[data-testid=nav-networks]").await;
     b.click("[data-testid=network-link]").await;
     b.wait("[data-testid=invite-form]").await;
-    gone(&b, "[data-testid=invitation-code]").await;
-    sign_out(&b).await;
+    b.gone("[data-testid=invitation-code]").await;
+    b.sign_out().await;
 
     // The supplier's admin opens the link, sees what they are joining, and accepts.
-    sign_in(&b, &s.base, "lin.xiao").await;
+    b.sign_in(&s.base, "lin.xiao", "[data-testid=nav-networks]").await;
     b.goto(&link).await;
     assert_eq!(b.text("[data-testid=preview-network]").await, "Hoshino Supply Network");
     assert_eq!(b.text("[data-testid=preview-backbone]").await, "Hoshino Motors");
@@ -150,20 +87,20 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     // A unit sees neither the invitations nor the backbone's settings.
     assert!(b.client.find_all(Locator::Css("[data-testid=invite-form]")).await.unwrap().is_empty());
     b.click("[data-testid=nav-networks]").await;
-    let networks = texts_when(&b, "[data-testid=network-row]", 1).await;
+    let networks = b.texts_when("[data-testid=network-row]", 1).await;
     assert!(networks[0].contains("Hoshino Supply Network") && networks[0].contains("Partner unit"), "{networks:?}");
     b.screenshot("network-04-joined").await;
     // The same link again: answered, said plainly, no buttons.
     b.goto(&link).await;
     assert!(b.text("[data-testid=invitation-closed]").await.contains("already been answered"));
     assert!(b.client.find_all(Locator::Css("[data-testid=invitation-accept]")).await.unwrap().is_empty());
-    sign_out(&b).await;
+    b.sign_out().await;
 
     // The backbone sees the unit and finds the supplier's admin in the address book.
-    sign_in(&b, &s.base, "sato.kenji").await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-networks]").await;
     b.click("[data-testid=nav-networks]").await;
     b.click("[data-testid=network-link]").await;
-    let units = texts_when(&b, "[data-testid=unit-row]", 1).await;
+    let units = b.texts_when("[data-testid=unit-row]", 1).await;
     assert!(
         units[0].contains("Aoba Components") && units[0].contains("Supplier") && units[0].contains("Active"),
         "{units:?}"
@@ -175,7 +112,7 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     let mut people = Vec::new();
     for _ in 0..100 {
         if b.client.current_url().await.unwrap().as_str().contains("q=Lin") {
-            people = texts_when(&b, "[data-testid=people-row]", 1).await;
+            people = b.texts_when("[data-testid=people-row]", 1).await;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -193,7 +130,7 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     b.click("[data-testid=person-unit] a").await;
     b.wait("[data-testid=unit-profile]").await;
     assert_eq!(b.text("[data-testid=unit-organization]").await, "Aoba Components");
-    texts_when(&b, "[data-testid=contact-row]", 2).await;
+    b.texts_when("[data-testid=contact-row]", 2).await;
     b.fill("[data-testid=contact-member-partner]", &zhou).await;
     b.wait("[data-testid=contact-role-partner]").await.select_by_value("logistics").await.unwrap();
     b.fill("[data-testid=contact-backup-partner]", &wu).await;
@@ -202,13 +139,13 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     b.wait(&zhou_row).await;
     assert_eq!(b.text(&format!("{zhou_row} [data-testid=contact-backup]")).await, "Wu Lei");
     assert_eq!(b.text(&format!("{zhou_row} [data-testid=contact-role]")).await, "Logistics");
-    shot(&b, "[data-testid=contact-table]", "network-07-contact-added").await;
+    b.shot("[data-testid=contact-table]", "network-07-contact-added").await;
     b.click(&format!("{zhou_row} [data-testid=contact-remove]")).await;
     let wu_row = format!("[data-testid=contact-row][data-member-id='{wu}']");
     b.wait(&wu_row).await;
-    gone(&b, &zhou_row).await;
+    b.gone(&zhou_row).await;
     assert_eq!(b.text(&format!("{wu_row} [data-testid=contact-role]")).await, "Logistics");
-    shot(&b, "[data-testid=contact-table]", "network-08-handed-over").await;
+    b.shot("[data-testid=contact-table]", "network-08-handed-over").await;
 
     // The counterpart, the backbone's owner contact, is told at once.
     let unread: i64 = b.text("[data-testid=inbox-count]").await.parse().unwrap();
@@ -225,7 +162,7 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     // And the handover is in the network's history.
     b.click("[data-testid=nav-networks]").await;
     b.click("[data-testid=network-link]").await;
-    let history = texts_when(&b, "[data-testid=handover-row]", 1).await;
+    let history = b.texts_when("[data-testid=handover-row]", 1).await;
     assert!(history[0].contains("Zhou Min") && history[0].contains("Wu Lei"), "{history:?}");
 
     // In Chinese, the handover notice reads naturally.
