@@ -17,7 +17,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::network::type_text;
-use super::pages::{Pairs, all, err_page, member_datalist, no_org, nonblank, one};
+use super::pages::{Failed, Pairs, all, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
@@ -42,34 +42,6 @@ pub fn routes() -> Router<AppState> {
 
 fn app_id(raw: &str) -> Result<AppId, ApiError> {
     parse_id(AppId::parse, raw, "app")
-}
-
-/// A form that failed: which one, why, and what was typed.
-struct Failed {
-    form: &'static str,
-    error: ApiError,
-    values: Pairs,
-}
-
-impl Failed {
-    fn new(form: &'static str, error: ApiError, values: &Pairs) -> Failed {
-        Failed { form, error, values: values.clone() }
-    }
-}
-
-fn err_of<'a>(failed: Option<&'a Failed>, form: &str) -> Option<&'a ApiError> {
-    failed.filter(|f| f.form == form).map(|f| &f.error)
-}
-
-fn typed(failed: Option<&Failed>, form: &str, key: &str, default: &str) -> String {
-    match failed.filter(|f| f.form == form) {
-        Some(f) => one(&f.values, key).unwrap_or_default(),
-        None => default.to_owned(),
-    }
-}
-
-fn typed_all(failed: Option<&Failed>, form: &str, key: &str) -> Vec<String> {
-    failed.filter(|f| f.form == form).map(|f| all(&f.values, key)).unwrap_or_default()
 }
 
 /// The page with the failed form's message on top and its status, or with the notice.
@@ -136,7 +108,7 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
     let failed = failed.as_ref();
-    let e = err_of(failed, "create");
+    let e = err_of(failed, "create", None);
     let body = html! {
         p.muted { (t(lang, "apps.help")) }
         table data-testid="app-table" {
@@ -155,10 +127,10 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
         form.stack.card method="post" action="/console/apps" data-testid="app-form" {
             (ctx.csrf())
             label for="a-name" { (t(lang, "field.name")) }
-            input #a-name name="name" required maxlength="80" value=(typed(failed, "create", "name", "")) data-testid="app-name";
+            input #a-name name="name" required maxlength="80" value=(typed(failed, "create", None, "name", "")) data-testid="app-name";
             (field_error(e, "name"))
             label for="a-description" { (t(lang, "apps.description")) }
-            textarea.short #a-description name="description" rows="3" data-testid="app-description" { (typed(failed, "create", "description", "")) }
+            textarea.short #a-description name="description" rows="3" data-testid="app-description" { (typed(failed, "create", None, "description", "")) }
             (field_error(e, "description"))
             button type="submit" data-testid="app-submit" { (t(lang, "apps.create")) }
         }
@@ -173,7 +145,7 @@ async fn create_app(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
     match s.svc.create_app(&form.session.caller, &input).await {
         Ok(a) => saved(&format!("/console/apps/{}", a.id)),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => apps_page(&s, ctx, Flash::default(), Some(Failed::new("create", e.into(), p))).await,
+            Ok(ctx) => apps_page(&s, ctx, Flash::default(), Some(Failed::new("create", None, e.into(), p))).await,
             Err(r) => r,
         },
     }
@@ -268,15 +240,15 @@ async fn app_page(
     let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
     let datalist = member_datalist(s, &ctx, &org).await;
     let failed = failed.as_ref();
-    let pub_err = err_of(failed, "publish");
-    let group_err = err_of(failed, "group");
-    let audience = typed(failed, "publish", "audience", "all_units");
-    let picked_types = typed_all(failed, "publish", "partner_type");
-    let picked_units = typed_all(failed, "publish", "unit_id");
-    let picked_network = typed(failed, "publish", "network_id", "");
-    let who = typed(failed, "group", "who", "everyone");
-    let who_type = typed(failed, "group", "partner_type", "");
-    let who_unit = typed(failed, "group", "unit_id", "");
+    let pub_err = err_of(failed, "publish", None);
+    let group_err = err_of(failed, "group", None);
+    let audience = typed(failed, "publish", None, "audience", "all_units");
+    let picked_types = typed_all(failed, "publish", None, "partner_type");
+    let picked_units = typed_all(failed, "publish", None, "unit_id");
+    let picked_network = typed(failed, "publish", None, "network_id", "");
+    let who = typed(failed, "group", None, "who", "everyone");
+    let who_type = typed(failed, "group", None, "partner_type", "");
+    let who_unit = typed(failed, "group", None, "unit_id", "");
     let action = format!("/console/apps/{}", a.id);
     let body = html! {
         h2 data-testid="app-title" { (a.name) }
@@ -391,7 +363,7 @@ fn network_of(p: &Pairs) -> Result<NetworkId, ApiError> {
 /// A form on the app's page failed: the page again, with the message beside it.
 async fn again(s: &AppState, form: &Csrf<Pairs>, id: &str, which: &'static str, e: ApiError) -> Response {
     match ctx_of(s, form).await {
-        Ok(ctx) => app_page(s, ctx, id, Flash::default(), Some(Failed::new(which, e, &form.form)), None).await,
+        Ok(ctx) => app_page(s, ctx, id, Flash::default(), Some(Failed::new(which, None, e, &form.form)), None).await,
         Err(r) => r,
     }
 }

@@ -23,7 +23,7 @@ use keiretsu_service::page::Page;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::pages::{Pairs, dept_options, err_page, no_org, nonblank, one};
+use super::pages::{Failed, Pairs, dept_options, err_of, err_page, no_org, nonblank, one, typed};
 use super::{Ctx, Flash, ctx_of, error_text, field_error, layout, not_allowed, status_of, trusted};
 use crate::AppState;
 use crate::auth::Csrf;
@@ -68,31 +68,6 @@ impl Done {
             (None, None) => None,
         };
         Flash { error: None, notice }
-    }
-}
-
-/// A form that failed: which one, on which row, why, and what was typed.
-struct Failed {
-    form: &'static str,
-    at: Option<String>,
-    error: ApiError,
-    values: Pairs,
-}
-
-impl Failed {
-    fn new(form: &'static str, at: Option<&str>, error: ApiError, values: &Pairs) -> Failed {
-        Failed { form, at: at.map(str::to_owned), error, values: values.clone() }
-    }
-}
-
-fn err_of<'a>(failed: Option<&'a Failed>, form: &str, at: Option<&str>) -> Option<&'a ApiError> {
-    failed.filter(|f| f.form == form && f.at.as_deref() == at).map(|f| &f.error)
-}
-
-fn typed(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str, default: &str) -> String {
-    match failed.filter(|f| f.form == form && f.at.as_deref() == at) {
-        Some(f) => one(&f.values, key).unwrap_or_default(),
-        None => default.to_owned(),
     }
 }
 

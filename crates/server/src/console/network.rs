@@ -23,7 +23,9 @@ use keiretsu_service::network::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::pages::{Pairs, all, dept_options, err_page, member_datalist, no_org, nonblank, one, status_text};
+use super::pages::{
+    Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, status_text, typed,
+};
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
@@ -136,33 +138,6 @@ fn invitation_status_text(lang: Lang, v: &InvitationView) -> &'static str {
 /// The caller partner-admins this network's backbone.
 fn backbone_admin(ctx: &Ctx, net: &NetworkView) -> bool {
     net.membership == "backbone" && ctx.can(Scope::Partners)
-}
-
-/// A form on a page that failed: which form, on which row, why, and what was typed.
-struct Failed {
-    form: &'static str,
-    at: Option<String>,
-    error: ApiError,
-    values: Pairs,
-}
-
-impl Failed {
-    fn new(form: &'static str, at: Option<&str>, error: ApiError, values: &Pairs) -> Failed {
-        Failed { form, at: at.map(str::to_owned), error, values: values.clone() }
-    }
-}
-
-/// The error of form `form` (on row `at`), if that is the one that failed.
-fn err_of<'a>(failed: Option<&'a Failed>, form: &str, at: Option<&str>) -> Option<&'a ApiError> {
-    failed.filter(|f| f.form == form && f.at.as_deref() == at).map(|f| &f.error)
-}
-
-/// What was typed into `key` of the failed form, or `default` for a fresh form.
-fn typed(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str, default: &str) -> String {
-    match failed.filter(|f| f.form == form && f.at.as_deref() == at) {
-        Some(f) => one(&f.values, key).unwrap_or_default(),
-        None => default.to_owned(),
-    }
 }
 
 /// The page, with the failed form's message on top and its status.

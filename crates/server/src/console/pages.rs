@@ -65,6 +65,43 @@ pub(super) fn all(pairs: &Pairs, key: &str) -> Vec<String> {
     pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
 }
 
+/// A form on a page that failed: which form, on which row (for forms a page repeats), why, and
+/// what was typed, so the page can be shown again with the message next to it.
+pub(super) struct Failed {
+    pub(super) form: &'static str,
+    pub(super) at: Option<String>,
+    pub(super) error: ApiError,
+    pub(super) values: Pairs,
+}
+
+impl Failed {
+    pub(super) fn new(form: &'static str, at: Option<&str>, error: ApiError, values: &Pairs) -> Failed {
+        Failed { form, at: at.map(str::to_owned), error, values: values.clone() }
+    }
+}
+
+fn failed_form<'a>(failed: Option<&'a Failed>, form: &str, at: Option<&str>) -> Option<&'a Failed> {
+    failed.filter(|f| f.form == form && f.at.as_deref() == at)
+}
+
+/// The error of form `form` (on row `at`), if that is the one that failed.
+pub(super) fn err_of<'a>(failed: Option<&'a Failed>, form: &str, at: Option<&str>) -> Option<&'a ApiError> {
+    failed_form(failed, form, at).map(|f| &f.error)
+}
+
+/// What was typed into `key` of the failed form, or `default` for a fresh form.
+pub(super) fn typed(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str, default: &str) -> String {
+    match failed_form(failed, form, at) {
+        Some(f) => one(&f.values, key).unwrap_or_default(),
+        None => default.to_owned(),
+    }
+}
+
+/// Every value typed into `key` of the failed form (checkboxes).
+pub(super) fn typed_all(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str) -> Vec<String> {
+    failed_form(failed, form, at).map(|f| all(&f.values, key)).unwrap_or_default()
+}
+
 pub(super) fn nonblank(v: Option<String>) -> Option<String> {
     v.filter(|x| !x.trim().is_empty())
 }
