@@ -159,6 +159,11 @@ both! {
         assert_eq!(st, StatusCode::NOT_FOUND);
         let (st, p) = other.post("/api/v1/invitations/accept", json!({})).await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")), "{p}");
+        let (st, p) = other.post("/api/v1/invitations/accept", json!({"code": "x".repeat(10_000)})).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("at most 128"), "{p}");
+        let (st, p) = other.post("/api/v1/invitations/accept", json!({"code": " "})).await;
+        assert!(st == StatusCode::UNPROCESSABLE_ENTITY && p["detail"].as_str().unwrap().contains("required"), "{p}");
     }
 
     async fn an_uncertified_organization_cannot_join_and_loses_access_when_decertified(db) {

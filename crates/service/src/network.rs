@@ -1347,8 +1347,11 @@ impl Service {
         let row = match (&answer.code, &answer.invitation_id) {
             (Some(code), None) => {
                 let code = code.trim();
-                if code.is_empty() || code.len() > 128 {
+                if code.is_empty() {
                     return Err(DomainError::invalid("code", Rule::Required).into());
+                }
+                if code.len() > 128 {
+                    return Err(DomainError::invalid("code", Rule::TooLong(128)).into());
                 }
                 store::invitation_by_code(c, &secret_hash(code)).await?
             }
