@@ -4,8 +4,7 @@
 //! Ids are interned to dense integers when facts are loaded, so a check is a handful of array
 //! reads and hash lookups on integers.
 
-use std::collections::{HashMap, HashSet};
-
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// What a permission group lets its people do with an app.
@@ -65,20 +64,38 @@ pub enum Audience {
 /// The facts a decision reads, as loaded from the database.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
-    /// `(member, organization, active, admin, departments)`.
-    pub members: Vec<(String, String, bool, bool, Vec<String>)>,
+    pub members: Vec<MemberFacts>,
     /// `(department, parent)`.
     pub departments: Vec<(String, Option<String>)>,
-    /// `(unit, network, organization, partner type, active)`.
-    pub units: Vec<(String, String, String, String, bool)>,
+    pub units: Vec<UnitFacts>,
     /// `(network, owner organization)`.
     pub networks: Vec<(String, String)>,
-    /// `(pool organization, member)` of enabled seats.
-    pub seats: Vec<(String, String)>,
     pub apps: Vec<AppFacts>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberFacts {
+    pub id: String,
+    pub org: String,
+    pub active: bool,
+    pub admin: bool,
+    /// The departments the member is in (not those above them).
+    pub departments: Vec<String>,
+    /// The organizations whose pools hold an enabled seat for the member.
+    pub pools: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnitFacts {
+    pub id: String,
+    pub network: String,
+    pub org: String,
+    pub partner_type: String,
+    /// Blocked units keep their place but reach nothing.
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AppFacts {
     pub id: String,
     pub org: String,
@@ -87,11 +104,14 @@ pub struct AppFacts {
 }
 
 type Ix = u32;
+type Map<K, V> = FxHashMap<K, V>;
+/// Stands for an id the index has never seen: it matches nothing.
+const UNKNOWN: Ix = Ix::MAX;
 
 #[derive(Default)]
 struct Names {
-    ids: HashMap<String, Ix>,
-    names: Vec<String>,
+    ids: Map<Box<str>, Ix>,
+    names: Vec<Box<str>>,
 }
 
 impl Names {
@@ -100,15 +120,15 @@ impl Names {
             return *i;
         }
         let i = self.names.len() as Ix;
-        self.ids.insert(s.to_owned(), i);
-        self.names.push(s.to_owned());
+        self.ids.insert(s.into(), i);
+        self.names.push(s.into());
         i
     }
     fn get(&self, s: &str) -> Option<Ix> {
         self.ids.get(s).copied()
     }
     fn name(&self, i: Ix) -> &str {
-        &self.names[i as usize]
+        self.names.get(i as usize).map_or("?", |n| n)
     }
 }
 
@@ -116,8 +136,8 @@ struct Member {
     org: Ix,
     active: bool,
     admin: bool,
-    /// The member's departments and every department above them.
     departments: Vec<Ix>,
+    pools: Vec<Ix>,
 }
 
 struct Unit {
@@ -126,6 +146,7 @@ struct Unit {
     active: bool,
 }
 
+#[derive(Clone)]
 enum P {
     Everyone,
     Member(Ix),
@@ -135,6 +156,7 @@ enum P {
     Admins,
 }
 
+#[derive(Clone)]
 enum A {
     AllUnits,
     PartnerTypes(Vec<Ix>),
@@ -142,12 +164,14 @@ enum A {
     Departments(Vec<Ix>),
 }
 
+#[derive(Clone)]
 struct Group {
     name: Ix,
     rights: Vec<Right>,
     principals: Vec<P>,
 }
 
+#[derive(Clone)]
 struct App {
     org: Ix,
     groups: Vec<Group>,
@@ -164,152 +188,287 @@ pub struct Decision {
     pub reasons: Vec<String>,
 }
 
-/// The in-memory index over loaded facts.
+/// The first link missing on the way to an allow.
+enum Missing {
+    Known,
+    Active,
+    Publication,
+    Seat,
+    Group,
+}
+
+/// Where the grants of a decision go: nowhere on the fast path, into a list when explaining.
+trait Why {
+    fn add(&mut self, reason: impl FnOnce() -> String);
+}
+
+impl Why for () {
+    fn add(&mut self, _: impl FnOnce() -> String) {}
+}
+
+impl Why for Vec<String> {
+    fn add(&mut self, reason: impl FnOnce() -> String) {
+        self.push(reason());
+    }
+}
+
+/// The in-memory index. Built from [`Facts`] and then kept current by the `put_*` and
+/// `remove_*` calls, one per changed object, in journal order.
 #[derive(Default)]
 pub struct Index {
     names: Names,
-    members: HashMap<Ix, Member>,
+    members: Map<Ix, Member>,
+    org_members: Map<Ix, Vec<Ix>>,
+    /// Department to parent.
+    parents: Map<Ix, Ix>,
     /// Units by `(network, organization)`.
-    units: HashMap<(Ix, Ix), Unit>,
-    /// Networks of each unit organization: `(network, owner)`.
-    networks_of: HashMap<Ix, Vec<(Ix, Ix)>>,
-    seats: HashSet<(Ix, Ix)>,
-    apps: HashMap<Ix, App>,
+    units: Map<(Ix, Ix), Unit>,
+    unit_keys: Map<Ix, (Ix, Ix)>,
+    /// Network to owner organization.
+    networks: Map<Ix, Ix>,
+    /// The networks an organization is a unit of.
+    networks_of: Map<Ix, Vec<Ix>>,
+    /// The unit organizations of a network.
+    network_units: Map<Ix, Vec<Ix>>,
+    apps: Map<Ix, App>,
+}
+
+fn add_once(list: &mut Vec<Ix>, x: Ix) {
+    if !list.contains(&x) {
+        list.push(x);
+    }
 }
 
 impl Index {
     pub fn build(facts: &Facts) -> Index {
         let mut ix = Index::default();
-        let n = &mut ix.names;
-        let parents: HashMap<Ix, Option<Ix>> =
-            facts.departments.iter().map(|(d, p)| (n.intern(d), p.as_deref().map(|p| n.intern(p)))).collect();
-        for (id, org, active, admin, deps) in &facts.members {
-            let mut all = Vec::new();
-            for d in deps {
-                let mut cur = Some(n.intern(d));
-                // Walk up; the guard stops a malformed cycle.
-                while let Some(c) = cur {
-                    if all.contains(&c) || all.len() > 64 {
-                        break;
-                    }
-                    all.push(c);
-                    cur = parents.get(&c).copied().flatten();
-                }
-            }
-            let member = Member { org: n.intern(org), active: *active, admin: *admin, departments: all };
-            ix.members.insert(n.intern(id), member);
+        for (d, p) in &facts.departments {
+            ix.put_department(d, p.as_deref());
         }
-        let owners: HashMap<Ix, Ix> = facts.networks.iter().map(|(net, org)| (n.intern(net), n.intern(org))).collect();
-        for (id, net, org, ty, active) in &facts.units {
-            let (net, org) = (n.intern(net), n.intern(org));
-            ix.units.insert((net, org), Unit { id: n.intern(id), partner_type: n.intern(ty), active: *active });
-            if let Some(owner) = owners.get(&net) {
-                ix.networks_of.entry(org).or_default().push((net, *owner));
-            }
+        for (net, owner) in &facts.networks {
+            ix.put_network(net, owner);
         }
-        for (pool, member) in &facts.seats {
-            ix.seats.insert((n.intern(pool), n.intern(member)));
+        for u in &facts.units {
+            ix.put_unit(u);
         }
-        for app in &facts.apps {
-            let groups = app
-                .groups
-                .iter()
-                .map(|(name, rights, principals)| Group {
-                    name: n.intern(name),
-                    rights: rights.clone(),
-                    principals: principals
-                        .iter()
-                        .map(|p| match p {
-                            Principal::Everyone => P::Everyone,
-                            Principal::Member(m) => P::Member(n.intern(m)),
-                            Principal::Department(d) => P::Department(n.intern(d)),
-                            Principal::PartnerType(t) => P::PartnerType(n.intern(t)),
-                            Principal::Unit(u) => P::Unit(n.intern(u)),
-                            Principal::Admins => P::Admins,
-                        })
-                        .collect(),
-                })
-                .collect();
-            let publications = app
-                .publications
-                .iter()
-                .map(|(net, a)| {
-                    let list = |v: &Vec<String>, n: &mut Names| v.iter().map(|x| n.intern(x)).collect();
-                    let a = match a {
-                        Audience::AllUnits => A::AllUnits,
-                        Audience::PartnerTypes(v) => A::PartnerTypes(list(v, n)),
-                        Audience::Units(v) => A::Units(list(v, n)),
-                        Audience::Departments(v) => A::Departments(list(v, n)),
-                    };
-                    (n.intern(net), a)
-                })
-                .collect();
-            ix.apps.insert(n.intern(&app.id), App { org: n.intern(&app.org), groups, publications });
+        for m in &facts.members {
+            ix.put_member(m);
+        }
+        for a in &facts.apps {
+            ix.put_app(a);
         }
         ix
     }
 
-    /// May `member` exercise `right` on `app`?
+    pub fn put_member(&mut self, f: &MemberFacts) {
+        let id = self.names.intern(&f.id);
+        let org = self.names.intern(&f.org);
+        let departments = f.departments.iter().map(|d| self.names.intern(d)).collect();
+        let pools = f.pools.iter().map(|p| self.names.intern(p)).collect();
+        let member = Member { org, active: f.active, admin: f.admin, departments, pools };
+        if let Some(old) = self.members.insert(id, member)
+            && old.org != org
+            && let Some(list) = self.org_members.get_mut(&old.org)
+        {
+            list.retain(|m| *m != id);
+        }
+        add_once(self.org_members.entry(org).or_default(), id);
+    }
+
+    pub fn remove_member(&mut self, id: &str) {
+        let Some(id) = self.names.get(id) else { return };
+        if let Some(old) = self.members.remove(&id)
+            && let Some(list) = self.org_members.get_mut(&old.org)
+        {
+            list.retain(|m| *m != id);
+        }
+    }
+
+    pub fn put_department(&mut self, id: &str, parent: Option<&str>) {
+        let id = self.names.intern(id);
+        match parent {
+            Some(p) => {
+                let p = self.names.intern(p);
+                self.parents.insert(id, p);
+            }
+            None => {
+                self.parents.remove(&id);
+            }
+        }
+    }
+
+    pub fn remove_department(&mut self, id: &str) {
+        if let Some(id) = self.names.get(id) {
+            self.parents.remove(&id);
+        }
+    }
+
+    pub fn put_network(&mut self, id: &str, owner: &str) {
+        let (id, owner) = (self.names.intern(id), self.names.intern(owner));
+        self.networks.insert(id, owner);
+    }
+
+    pub fn put_unit(&mut self, f: &UnitFacts) {
+        self.remove_unit(&f.id);
+        let id = self.names.intern(&f.id);
+        let (net, org) = (self.names.intern(&f.network), self.names.intern(&f.org));
+        let partner_type = self.names.intern(&f.partner_type);
+        self.units.insert((net, org), Unit { id, partner_type, active: f.active });
+        self.unit_keys.insert(id, (net, org));
+        add_once(self.networks_of.entry(org).or_default(), net);
+        add_once(self.network_units.entry(net).or_default(), org);
+    }
+
+    /// A unit that left or was removed: its people lose what the network gave them.
+    pub fn remove_unit(&mut self, id: &str) {
+        let Some(id) = self.names.get(id) else { return };
+        let Some((net, org)) = self.unit_keys.remove(&id) else { return };
+        self.units.remove(&(net, org));
+        if let Some(list) = self.networks_of.get_mut(&org) {
+            list.retain(|n| *n != net);
+        }
+        if let Some(list) = self.network_units.get_mut(&net) {
+            list.retain(|o| *o != org);
+        }
+    }
+
+    pub fn put_app(&mut self, f: &AppFacts) {
+        let n = &mut self.names;
+        let groups = f
+            .groups
+            .iter()
+            .map(|(name, rights, principals)| Group {
+                name: n.intern(name),
+                rights: rights.clone(),
+                principals: principals
+                    .iter()
+                    .map(|p| match p {
+                        Principal::Everyone => P::Everyone,
+                        Principal::Member(m) => P::Member(n.intern(m)),
+                        Principal::Department(d) => P::Department(n.intern(d)),
+                        Principal::PartnerType(t) => P::PartnerType(n.intern(t)),
+                        Principal::Unit(u) => P::Unit(n.intern(u)),
+                        Principal::Admins => P::Admins,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let publications =
+            f.publications.iter().map(|(net, a)| (n.intern(net), audience(a, |x| n.intern(x)))).collect();
+        let app = App { org: n.intern(&f.org), groups, publications };
+        let id = n.intern(&f.id);
+        self.apps.insert(id, app);
+    }
+
+    pub fn remove_app(&mut self, id: &str) {
+        if let Some(id) = self.names.get(id) {
+            self.apps.remove(&id);
+        }
+    }
+
+    /// May `member` exercise `right` on `app`? The fast path: no reasons are built.
+    pub fn allows(&self, member: &str, app: &str, right: Right) -> bool {
+        let (Some(mi), Some(ai)) = (self.names.get(member), self.names.get(app)) else { return false };
+        match (self.members.get(&mi), self.apps.get(&ai)) {
+            (Some(m), Some(a)) => self.decide(mi, m, a, right, &mut ()).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// May `member` exercise `right` on `app`, and why.
     pub fn check(&self, member: &str, app: &str, right: Right) -> Decision {
         let mut reasons = Vec::new();
-        let deny = |mut reasons: Vec<String>, why: String| {
-            reasons.push(format!("missing: {why}"));
-            Decision { allowed: false, reasons }
+        let known = (self.names.get(member), self.names.get(app));
+        let found = match known {
+            (Some(mi), Some(ai)) => self.members.get(&mi).zip(self.apps.get(&ai)).map(|(m, a)| (mi, m, a)),
+            _ => None,
         };
-        let (Some(mi), Some(ai)) = (self.names.get(member), self.names.get(app)) else {
-            return deny(reasons, "a known member and app".into());
+        let outcome = match found {
+            Some((mi, m, a)) => self.decide(mi, m, a, right, &mut reasons),
+            None => Err(Missing::Known),
         };
-        let (Some(m), Some(a)) = (self.members.get(&mi), self.apps.get(&ai)) else {
-            return deny(reasons, "a known member and app".into());
-        };
+        let Err(missing) = outcome else { return Decision { allowed: true, reasons } };
+        let org = found.map_or("?", |(_, m, _)| self.names.name(m.org));
+        let owner = found.map_or("?", |(_, _, a)| self.names.name(a.org));
+        reasons.push(format!(
+            "missing: {}",
+            match missing {
+                Missing::Known => "a known member and app".to_owned(),
+                Missing::Active => format!("{member} as an active member"),
+                Missing::Publication => format!("a publication of {app} to a unit of {org}"),
+                Missing::Seat => format!("a seat in {owner}'s pool"),
+                Missing::Group => format!("a permission group granting {} that names {member}", right.as_str()),
+            }
+        ));
+        Decision { allowed: false, reasons }
+    }
+
+    fn decide(&self, mi: Ix, m: &Member, a: &App, right: Right, why: &mut impl Why) -> Result<(), Missing> {
         if !m.active {
-            return deny(reasons, format!("{member} is not an active member"));
+            return Err(Missing::Active);
         }
-        let org = self.names.name(m.org);
         // Through the owner organization, or through a publication to one of the member's units.
         let unit = if m.org == a.org {
-            reasons.push(format!("member of {org}, which owns the app"));
+            why.add(|| format!("member of {}, which owns the app", self.names.name(m.org)));
             None
         } else {
-            let mut via = None;
-            for (net, owner) in self.networks_of.get(&m.org).into_iter().flatten() {
-                if *owner != a.org {
-                    continue;
-                }
-                let Some(u) = self.units.get(&(*net, m.org)).filter(|u| u.active) else { continue };
-                for (pnet, audience) in &a.publications {
-                    if pnet == net && self.audience_has(audience, u, m) {
-                        via = Some((u, *net));
-                        break;
-                    }
-                }
-                if via.is_some() {
-                    break;
-                }
-            }
-            let Some((u, net)) = via else {
-                return deny(reasons, format!("a publication of {app} to a unit of {org}"));
-            };
-            reasons.push(format!(
-                "member of unit {} ({}) in network {}",
-                self.names.name(u.id),
-                self.names.name(u.partner_type),
-                self.names.name(net)
-            ));
-            reasons.push(format!("{app} published to that unit's audience"));
+            let (u, net) = self.reaching_unit(m, a).ok_or(Missing::Publication)?;
+            why.add(|| {
+                format!(
+                    "member of unit {} ({}) in network {}",
+                    self.names.name(u.id),
+                    self.names.name(u.partner_type),
+                    self.names.name(net)
+                )
+            });
+            why.add(|| "the app is published to that unit's audience".to_owned());
             Some(u)
         };
-        if !self.seats.contains(&(a.org, mi)) {
-            return deny(reasons, format!("a seat in {}'s pool", self.names.name(a.org)));
+        if !m.pools.contains(&a.org) {
+            return Err(Missing::Seat);
         }
-        reasons.push(format!("seat held in {}'s pool", self.names.name(a.org)));
+        why.add(|| format!("seat held in {}'s pool", self.names.name(a.org)));
         for g in a.groups.iter().filter(|g| g.rights.contains(&right)) {
             if g.principals.iter().any(|p| self.principal_has(p, mi, m, unit)) {
-                reasons.push(format!("permission group {} grants {}", self.names.name(g.name), right.as_str()));
-                return Decision { allowed: true, reasons };
+                why.add(|| format!("permission group {} grants {}", self.names.name(g.name), right.as_str()));
+                return Ok(());
             }
         }
-        deny(reasons, format!("a permission group granting {} that names {member}", right.as_str()))
+        Err(Missing::Group)
+    }
+
+    /// The member's active unit in one of the owner's networks that the app is published to.
+    fn reaching_unit(&self, m: &Member, a: &App) -> Option<(&Unit, Ix)> {
+        for net in self.networks_of.get(&m.org)?.iter() {
+            if self.networks.get(net) != Some(&a.org) {
+                continue;
+            }
+            let Some(u) = self.units.get(&(*net, m.org)).filter(|u| u.active) else { continue };
+            if a.publications.iter().any(|(pnet, audience)| pnet == net && self.audience_has(audience, u, m)) {
+                return Some((u, *net));
+            }
+        }
+        None
+    }
+
+    /// Is `dep` the department `top` or below it?
+    fn within(&self, dep: Ix, top: Ix) -> bool {
+        let mut cur = dep;
+        // The bound stops a malformed cycle.
+        for _ in 0..64 {
+            if cur == top {
+                return true;
+            }
+            match self.parents.get(&cur) {
+                Some(p) => cur = *p,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    fn in_subtree(&self, m: &Member, top: Ix) -> bool {
+        m.departments.iter().any(|d| self.within(*d, top))
     }
 
     fn audience_has(&self, audience: &A, u: &Unit, m: &Member) -> bool {
@@ -317,7 +476,7 @@ impl Index {
             A::AllUnits => true,
             A::PartnerTypes(t) => t.contains(&u.partner_type),
             A::Units(us) => us.contains(&u.id),
-            A::Departments(ds) => m.departments.iter().any(|d| ds.contains(d)),
+            A::Departments(ds) => ds.iter().any(|d| self.in_subtree(m, *d)),
         }
     }
 
@@ -325,70 +484,124 @@ impl Index {
         match p {
             P::Everyone => true,
             P::Member(x) => *x == mi,
-            P::Department(d) => m.departments.contains(d),
+            P::Department(d) => self.in_subtree(m, *d),
             P::PartnerType(t) => unit.is_some_and(|u| u.partner_type == *t),
             P::Unit(x) => unit.is_some_and(|u| u.id == *x),
             P::Admins => m.admin,
         }
     }
 
-    /// Every active member who may exercise `right` on `app`, sorted by id.
-    pub fn who_can(&self, app: &str, right: Right) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .members
-            .keys()
-            .map(|m| self.names.name(*m))
-            .filter(|m| self.check(m, app, right).allowed)
-            .map(str::to_owned)
-            .collect();
-        out.sort();
+    /// Everyone `a` could reach: the owner's members and those of the units its publications
+    /// name. Decisions then narrow them down.
+    fn allowed_members(&self, a: &App, right: Right) -> Vec<Ix> {
+        let mut orgs = vec![a.org];
+        for (net, audience) in &a.publications {
+            for org in self.network_units.get(net).into_iter().flatten() {
+                let Some(u) = self.units.get(&(*net, *org)) else { continue };
+                let named = match audience {
+                    A::AllUnits | A::Departments(_) => true,
+                    A::PartnerTypes(t) => t.contains(&u.partner_type),
+                    A::Units(us) => us.contains(&u.id),
+                };
+                if named && u.active {
+                    add_once(&mut orgs, *org);
+                }
+            }
+        }
+        orgs.iter()
+            .flat_map(|o| self.org_members.get(o).into_iter().flatten())
+            .filter(|mi| self.members.get(mi).is_some_and(|m| self.decide(**mi, m, a, right, &mut ()).is_ok()))
+            .copied()
+            .collect()
+    }
+
+    fn sorted_names(&self, ixs: Vec<Ix>) -> Vec<&str> {
+        let mut out: Vec<&str> = ixs.into_iter().map(|i| self.names.name(i)).collect();
+        out.sort_unstable();
         out
+    }
+
+    /// A page of the members who may exercise `right` on `app`, by id, after `after`.
+    pub fn who_can(&self, app: &str, right: Right, after: Option<&str>, limit: usize) -> Vec<String> {
+        let Some(a) = self.names.get(app).and_then(|ai| self.apps.get(&ai)) else { return Vec::new() };
+        let all = self.sorted_names(self.allowed_members(a, right));
+        let start = after.map_or(0, |after| all.partition_point(|m| *m <= after));
+        all[start..].iter().take(limit).map(|m| (*m).to_owned()).collect()
+    }
+
+    /// How many members would exercise `right` on `app` if it were published to `network` for
+    /// `audience` (the publication dialog's preview).
+    pub fn preview(&self, app: &str, network: &str, audience_: &Audience, right: Right) -> usize {
+        let Some(mut a) = self.names.get(app).and_then(|ai| self.apps.get(&ai)).cloned() else { return 0 };
+        let net = self.names.get(network).unwrap_or(UNKNOWN);
+        a.publications.retain(|(n, _)| *n != net);
+        a.publications.push((net, audience(audience_, |x| self.names.get(x).unwrap_or(UNKNOWN))));
+        self.allowed_members(&a, right).len()
     }
 
     /// The apps `member` may exercise `right` on (the workbench), sorted by id.
     pub fn apps_of(&self, member: &str, right: Right) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .apps
-            .keys()
-            .map(|a| self.names.name(*a))
-            .filter(|a| self.check(member, a, right).allowed)
-            .map(str::to_owned)
-            .collect();
-        out.sort();
-        out
+        let Some(mi) = self.names.get(member) else { return Vec::new() };
+        let Some(m) = self.members.get(&mi) else { return Vec::new() };
+        let ok = self.apps.iter().filter(|(_, a)| self.decide(mi, m, a, right, &mut ()).is_ok());
+        self.sorted_names(ok.map(|(ai, _)| *ai).collect()).into_iter().map(str::to_owned).collect()
+    }
+
+    /// The owner organization of an app the index knows.
+    pub fn app_org(&self, app: &str) -> Option<&str> {
+        self.names.get(app).and_then(|ai| self.apps.get(&ai)).map(|a| self.names.name(a.org))
+    }
+}
+
+fn audience(a: &Audience, mut ix: impl FnMut(&str) -> Ix) -> A {
+    let mut list = |v: &Vec<String>| v.iter().map(|x| ix(x)).collect();
+    match a {
+        Audience::AllUnits => A::AllUnits,
+        Audience::PartnerTypes(v) => A::PartnerTypes(list(v)),
+        Audience::Units(v) => A::Units(list(v)),
+        Audience::Departments(v) => A::Departments(list(v)),
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn s(x: &str) -> String {
         x.to_owned()
     }
 
+    fn member(id: &str, org: &str, deps: &[&str], pools: &[&str]) -> MemberFacts {
+        MemberFacts {
+            id: s(id),
+            org: s(org),
+            active: true,
+            admin: false,
+            departments: deps.iter().map(|d| s(d)).collect(),
+            pools: pools.iter().map(|p| s(p)).collect(),
+        }
+    }
+
+    fn unit(id: &str, org: &str, ty: &str) -> UnitFacts {
+        UnitFacts { id: s(id), network: s("n"), org: s(org), partner_type: s(ty), active: true }
+    }
+
     /// A backbone with one app published to suppliers; a supplier and a distributor unit.
     fn facts() -> Facts {
         Facts {
             members: vec![
-                (s("m_back"), s("o_back"), true, false, vec![s("d_sales")]),
-                (s("m_sup"), s("o_sup"), true, false, vec![s("d_sup_east")]),
-                (s("m_sup_noseat"), s("o_sup"), true, false, vec![]),
-                (s("m_dist"), s("o_dist"), true, false, vec![]),
-                (s("m_gone"), s("o_sup"), false, false, vec![]),
+                member("m_back", "o_back", &["d_sales"], &["o_back"]),
+                member("m_sup", "o_sup", &["d_sup_east"], &["o_back"]),
+                member("m_sup_noseat", "o_sup", &[], &[]),
+                member("m_dist", "o_dist", &[], &["o_back"]),
+                MemberFacts { active: false, ..member("m_gone", "o_sup", &[], &["o_back"]) },
             ],
             departments: vec![(s("d_sales"), None), (s("d_sup"), None), (s("d_sup_east"), Some(s("d_sup")))],
-            units: vec![
-                (s("u_sup"), s("n"), s("o_sup"), s("supplier"), true),
-                (s("u_dist"), s("n"), s("o_dist"), s("distributor"), true),
-            ],
+            units: vec![unit("u_sup", "o_sup", "supplier"), unit("u_dist", "o_dist", "distributor")],
             networks: vec![(s("n"), s("o_back"))],
-            seats: vec![
-                (s("o_back"), s("m_back")),
-                (s("o_back"), s("m_sup")),
-                (s("o_back"), s("m_dist")),
-                (s("o_back"), s("m_gone")),
-            ],
             apps: vec![AppFacts {
                 id: s("app"),
                 org: s("o_back"),
@@ -414,9 +627,13 @@ mod tests {
         assert!(!ix.check("m_gone", "app", Right::Submit).allowed);
         assert!(ix.check("m_back", "app", Right::Submit).allowed);
         assert!(!ix.check("m_back", "app", Right::Manage).allowed, "no group grants manage");
-        assert_eq!(ix.who_can("app", Right::Submit), vec!["m_back", "m_sup"]);
+        assert_eq!(ix.who_can("app", Right::Submit, None, 10), vec!["m_back", "m_sup"]);
+        assert_eq!(ix.who_can("app", Right::Submit, Some("m_back"), 10), vec!["m_sup"], "pages go on after the cursor");
+        assert_eq!(ix.who_can("app", Right::Submit, None, 1), vec!["m_back"]);
         assert_eq!(ix.apps_of("m_sup", Right::Submit), vec!["app"]);
         assert!(ix.apps_of("m_dist", Right::Submit).is_empty());
+        assert_eq!(ix.preview("app", "n", &Audience::AllUnits, Right::Submit), 3, "the distributor would join");
+        assert_eq!(ix.preview("app", "n", &Audience::Units(vec![s("nope")]), Right::Submit), 1);
     }
 
     #[test]
@@ -435,5 +652,193 @@ mod tests {
         let ix = Index::build(&f);
         assert!(!ix.check("m_sup", "app", Right::Submit).allowed);
         assert!(!ix.check("m_back", "app", Right::Submit).allowed);
+    }
+
+    #[test]
+    fn a_removed_unit_or_a_moved_department_takes_effect_at_once() {
+        let mut f = facts();
+        f.apps[0].publications = vec![(s("n"), Audience::Departments(vec![s("d_sup")]))];
+        let mut ix = Index::build(&f);
+        assert!(ix.allows("m_sup", "app", Right::Submit));
+        ix.put_department("d_sup_east", None);
+        assert!(!ix.allows("m_sup", "app", Right::Submit), "no longer below d_sup");
+        ix.put_department("d_sup_east", Some("d_sup"));
+        assert!(ix.allows("m_sup", "app", Right::Submit));
+        ix.remove_unit("u_sup");
+        assert!(!ix.allows("m_sup", "app", Right::Submit));
+        assert!(ix.who_can("app", Right::Submit, None, 10).iter().all(|m| m != "m_sup"));
+    }
+
+    /// A change to the facts, applied both to the facts (then rebuilt) and to a live index.
+    #[derive(Clone, Debug)]
+    enum Step {
+        Seat(usize, bool),
+        Active(usize, bool),
+        Department(usize, usize),
+        Parent(usize, Option<usize>),
+        UnitActive(usize, bool),
+        UnitType(usize, usize),
+        RemoveUnit(usize),
+        Audience(usize, Audience),
+        Unpublish(usize),
+        Group(usize, Vec<Right>, Principal),
+        RemoveApp(usize),
+    }
+
+    const TYPES: [&str; 2] = ["supplier", "distributor"];
+    const DEPS: usize = 6;
+
+    fn principal() -> impl Strategy<Value = Principal> {
+        prop_oneof![
+            Just(Principal::Everyone),
+            (0..12usize).prop_map(|m| Principal::Member(format!("m{m}"))),
+            (0..DEPS).prop_map(|d| Principal::Department(format!("d{d}"))),
+            (0..2usize).prop_map(|t| Principal::PartnerType(TYPES[t].to_owned())),
+            (0..3usize).prop_map(|u| Principal::Unit(format!("u{u}"))),
+            Just(Principal::Admins),
+        ]
+    }
+
+    fn audience_() -> impl Strategy<Value = Audience> {
+        prop_oneof![
+            Just(Audience::AllUnits),
+            (0..2usize).prop_map(|t| Audience::PartnerTypes(vec![TYPES[t].to_owned()])),
+            (0..3usize).prop_map(|u| Audience::Units(vec![format!("u{u}")])),
+            (0..DEPS).prop_map(|d| Audience::Departments(vec![format!("d{d}")])),
+        ]
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let rights = prop::sample::subsequence(Right::ALL.to_vec(), 1..3);
+        prop_oneof![
+            (0..12usize, any::<bool>()).prop_map(|(m, on)| Step::Seat(m, on)),
+            (0..12usize, any::<bool>()).prop_map(|(m, on)| Step::Active(m, on)),
+            (0..12usize, 0..DEPS).prop_map(|(m, d)| Step::Department(m, d)),
+            (0..DEPS, prop::option::of(0..DEPS)).prop_map(|(d, p)| Step::Parent(d, p)),
+            (0..3usize, any::<bool>()).prop_map(|(u, on)| Step::UnitActive(u, on)),
+            (0..3usize, 0..2usize).prop_map(|(u, t)| Step::UnitType(u, t)),
+            (0..3usize).prop_map(Step::RemoveUnit),
+            (0..2usize, audience_()).prop_map(|(a, au)| Step::Audience(a, au)),
+            (0..2usize).prop_map(Step::Unpublish),
+            (0..2usize, rights, principal()).prop_map(|(a, r, p)| Step::Group(a, r, p)),
+            (0..2usize).prop_map(Step::RemoveApp),
+        ]
+    }
+
+    /// Twelve members: four in the backbone, four in each of three unit organizations.
+    fn start() -> Facts {
+        let org = |m: usize| if m < 4 { s("o_back") } else { format!("o{}", (m - 4) / 3) };
+        Facts {
+            members: (0..12)
+                .map(|m| MemberFacts { admin: m % 5 == 0, ..member(&format!("m{m}"), &org(m), &[], &[]) })
+                .collect(),
+            departments: (0..DEPS).map(|d| (format!("d{d}"), None)).collect(),
+            units: (0..3).map(|u| unit(&format!("u{u}"), &format!("o{u}"), TYPES[u % 2])).collect(),
+            networks: vec![(s("n"), s("o_back"))],
+            apps: (0..2)
+                .map(|a| AppFacts {
+                    id: format!("a{a}"),
+                    org: s("o_back"),
+                    groups: vec![(s("g"), vec![Right::Submit], vec![Principal::Everyone])],
+                    publications: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    /// Applies `step` to the facts and returns what the live index must be told.
+    fn apply(f: &mut Facts, ix: &mut Index, step: &Step) {
+        match step {
+            Step::Seat(m, on) => {
+                f.members[*m].pools = if *on { vec![s("o_back")] } else { vec![] };
+                ix.put_member(&f.members[*m]);
+            }
+            Step::Active(m, on) => {
+                f.members[*m].active = *on;
+                ix.put_member(&f.members[*m]);
+            }
+            Step::Department(m, d) => {
+                f.members[*m].departments = vec![format!("d{d}")];
+                ix.put_member(&f.members[*m]);
+            }
+            Step::Parent(d, p) => {
+                let p = p.filter(|p| p != d).map(|p| format!("d{p}"));
+                f.departments[*d].1.clone_from(&p);
+                ix.put_department(&f.departments[*d].0, p.as_deref());
+            }
+            Step::UnitActive(u, on) => {
+                if let Some(x) = f.units.iter_mut().find(|x| x.id == format!("u{u}")) {
+                    x.active = *on;
+                    ix.put_unit(x);
+                }
+            }
+            Step::UnitType(u, t) => {
+                if let Some(x) = f.units.iter_mut().find(|x| x.id == format!("u{u}")) {
+                    x.partner_type = TYPES[*t].to_owned();
+                    ix.put_unit(x);
+                }
+            }
+            Step::RemoveUnit(u) => {
+                f.units.retain(|x| x.id != format!("u{u}"));
+                ix.remove_unit(&format!("u{u}"));
+            }
+            Step::Audience(a, au) => {
+                if let Some(x) = f.apps.iter_mut().find(|x| x.id == format!("a{a}")) {
+                    x.publications = vec![(s("n"), au.clone())];
+                    ix.put_app(x);
+                }
+            }
+            Step::Unpublish(a) => {
+                if let Some(x) = f.apps.iter_mut().find(|x| x.id == format!("a{a}")) {
+                    x.publications.clear();
+                    ix.put_app(x);
+                }
+            }
+            Step::Group(a, rights, p) => {
+                if let Some(x) = f.apps.iter_mut().find(|x| x.id == format!("a{a}")) {
+                    x.groups = vec![(s("g"), rights.clone(), vec![p.clone()])];
+                    ix.put_app(x);
+                }
+            }
+            Step::RemoveApp(a) => {
+                f.apps.retain(|x| x.id != format!("a{a}"));
+                ix.remove_app(&format!("a{a}"));
+            }
+        }
+    }
+
+    proptest! {
+        /// An index kept current change by change answers every question exactly as one
+        /// rebuilt from the facts, and `check`, `allows`, `who_can` and `apps_of` agree.
+        #[test]
+        fn advancing_equals_rebuilding(steps in prop::collection::vec(step(), 1..40)) {
+            let mut f = start();
+            let mut live = Index::build(&f);
+            for st in &steps {
+                apply(&mut f, &mut live, st);
+                let fresh = Index::build(&f);
+                for a in 0..2 {
+                    let app = format!("a{a}");
+                    for right in Right::ALL {
+                        let mut allowed = Vec::new();
+                        for m in 0..12 {
+                            let member = format!("m{m}");
+                            let d = live.check(&member, &app, *right);
+                            prop_assert_eq!(&d, &fresh.check(&member, &app, *right), "{:?} {} {}", st, member, app);
+                            prop_assert_eq!(d.allowed, live.allows(&member, &app, *right));
+                            prop_assert_eq!(
+                                d.allowed && *right == Right::Submit,
+                                live.apps_of(&member, Right::Submit).contains(&app) && *right == Right::Submit
+                            );
+                            if d.allowed {
+                                allowed.push(member);
+                            }
+                        }
+                        allowed.sort();
+                        prop_assert_eq!(live.who_can(&app, *right, None, 100), allowed);
+                    }
+                }
+            }
+        }
     }
 }

@@ -108,6 +108,12 @@ typed_id!(
 typed_id!(
     /// An app an organization publishes to its members and partners.
     AppId, "app_", "app_id");
+typed_id!(
+    /// One filled-in form of an app.
+    SubmissionId, "sub_", "submission_id");
+typed_id!(
+    /// A file uploaded for a form's attachment field.
+    AttachmentId, "att_", "attachment_id");
 
 #[cfg(test)]
 mod tests {

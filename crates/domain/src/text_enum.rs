@@ -1,10 +1,11 @@
 //! Enums carried as snake_case text in storage and the API.
 
-/// Adds `NAMES`, `as_str` and a `parse` whose error names the field and the allowed values to an
+/// Adds `ALL`, `NAMES`, `as_str` and a `parse` whose error names the field and the allowed values to an
 /// enum of unit variants, each given with its text.
 macro_rules! text_enum {
     ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         impl $name {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
             pub const NAMES: &'static [&'static str] = &[$($text),+];
 
             pub fn as_str(self) -> &'static str {

@@ -1,30 +1,102 @@
 //! Apps, permission groups, publication to networks, and decisions through the access index.
 //!
-//! The index is built from the database and kept for as long as the journal has not moved:
-//! a check after any change sees that change, and `at_least` makes that explicit. (Advancing it
-//! entry by entry instead of rebuilding is the next step of the access capability.)
+//! The index is built from the database once, then advanced by the journal: each run of new
+//! entries names the objects it touched, and those are read again and put in the index. This
+//! server's own writes advance it before they return; other servers' writes arrive by NOTIFY
+//! (PostgreSQL) or by polling, and `at_least` waits for a given revision.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{RwLock, RwLockReadGuard};
+use std::time::Duration;
 
 use keiretsu_domain::access::{Audience, Decision, Index, Principal, Right};
 use keiretsu_domain::directory::name;
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId, OrgId};
-use keiretsu_domain::journal::Change;
+use keiretsu_domain::journal::{Change, Entry};
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_store::apps::{self as store, AppRow};
+use keiretsu_store::apps::{self as store, AppRow, Refreshed, Touched};
 use keiretsu_store::network as net;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio::sync::watch;
 
 use crate::notifications::notify;
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
+fn poisoned() -> crate::Error {
+    crate::Error::Internal("access index lock".into())
+}
+
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
 
-/// The index and the journal revision it was built at.
-#[derive(Default)]
-pub struct AccessCache(Mutex<Option<(i64, Arc<Index>)>>);
+/// The process's access index and the journal revision it reflects.
+pub struct Access {
+    index: RwLock<Index>,
+    /// -1 until the index is first built.
+    revision: watch::Sender<i64>,
+    /// One advance at a time: entries are applied in revision order.
+    advancing: tokio::sync::Mutex<()>,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Access { index: RwLock::default(), revision: watch::Sender::new(-1), advancing: Default::default() }
+    }
+}
+
+/// Past this many touched members a rebuild is quicker than reading them one by one.
+const REBUILD_ABOVE: usize = 20_000;
+
+/// What a run of journal entries touched, by the kind of id they name.
+fn touched(entries: &[Entry]) -> Touched {
+    let mut t = Touched::default();
+    for e in entries {
+        let list = match e.target.split_once('_').map(|(p, _)| p) {
+            Some("mem") => Some(&mut t.members),
+            Some("dep") => Some(&mut t.departments),
+            Some("unt") => Some(&mut t.units),
+            Some("org") => Some(&mut t.unit_orgs),
+            Some("net") => Some(&mut t.networks),
+            Some("app") => Some(&mut t.apps),
+            _ => None,
+        };
+        if let Some(list) = list {
+            list.push(e.target.clone());
+        }
+        // Seat movements name every member whose seat moved.
+        if e.details.contains("\"members\"")
+            && let Ok(d) = serde_json::from_str::<serde_json::Value>(&e.details)
+            && let Some(members) = d.get("members").and_then(|m| m.as_array())
+        {
+            t.members.extend(members.iter().filter_map(|m| m.as_str()).map(str::to_owned));
+        }
+    }
+    for list in [&mut t.members, &mut t.departments, &mut t.units, &mut t.unit_orgs, &mut t.networks, &mut t.apps] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    t
+}
+
+/// Puts what was read again into the index; a touched id that was not found is gone.
+fn apply(ix: &mut Index, t: &Touched, r: &Refreshed) {
+    let found = |ids: &mut dyn Iterator<Item = &String>| ids.cloned().collect::<std::collections::HashSet<String>>();
+    let members = found(&mut r.members.iter().map(|m| &m.id));
+    r.members.iter().for_each(|m| ix.put_member(m));
+    t.members.iter().filter(|m| !members.contains(*m)).for_each(|m| ix.remove_member(m));
+    let departments = found(&mut r.departments.iter().map(|d| &d.0));
+    r.departments.iter().for_each(|(d, p)| ix.put_department(d, p.as_deref()));
+    t.departments.iter().filter(|d| !departments.contains(*d)).for_each(|d| ix.remove_department(d));
+    r.networks.iter().for_each(|(n, owner)| ix.put_network(n, owner));
+    let units = found(&mut r.units.iter().map(|u| &u.0.id));
+    for (u, removed) in &r.units {
+        if *removed { ix.remove_unit(&u.id) } else { ix.put_unit(u) }
+    }
+    t.units.iter().filter(|u| !units.contains(*u)).for_each(|u| ix.remove_unit(u));
+    let apps = found(&mut r.apps.iter().map(|a| &a.id));
+    r.apps.iter().for_each(|a| ix.put_app(a));
+    t.apps.iter().filter(|a| !apps.contains(*a)).for_each(|a| ix.remove_app(a));
+}
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AppView {
@@ -73,35 +145,74 @@ pub struct CheckQuery {
 }
 
 impl Service {
-    /// The access index as of the latest journal revision, which must be at least `at_least`
-    /// (a revision a write returned): a caller never gets a decision older than their own change.
-    /// Waits up to two seconds for it, then says so.
-    pub async fn access_index(&self, at_least: Option<i64>) -> Result<Arc<Index>> {
+    /// Brings the access index up to the journal's latest revision (building it the first time)
+    /// and returns that revision.
+    pub async fn advance_access(&self) -> Result<i64> {
+        let _one = self.access.advancing.lock().await;
+        let mut at = *self.access.revision.borrow();
         let mut c = self.store.read().await?;
-        let mut revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+        loop {
+            let entries =
+                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, 5000).await? };
+            let t = touched(&entries);
+            if at < 0 || t.members.len() > REBUILD_ABOVE {
+                // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
+                let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+                let index = Index::build(&store::facts(&mut c).await?);
+                *self.access.index.write().map_err(|_| poisoned())? = index;
+                at = revision;
+            } else if let Some(last) = entries.last() {
+                let fresh = store::refresh(&mut c, &t).await?;
+                apply(&mut *self.access.index.write().map_err(|_| poisoned())?, &t, &fresh);
+                at = last.revision;
+            } else {
+                return Ok(at);
+            }
+            self.access.revision.send_replace(at);
+        }
+    }
+
+    /// After a commit: this server's own change is in the index before the write returns.
+    pub(crate) async fn advance_access_if_built(&self) -> Result<()> {
+        if *self.access.revision.borrow() >= 0 {
+            self.advance_access().await?;
+        }
+        Ok(())
+    }
+
+    /// Follows other servers' writes for as long as the server runs.
+    pub async fn follow_journal(self) {
+        let mut follower = self.store.follower(Duration::from_secs(1)).await;
+        loop {
+            follower.wait().await;
+            if let Err(e) = self.advance_access_if_built().await {
+                tracing::warn!(error = %e, "advancing the access index");
+            }
+        }
+    }
+
+    /// The access index, reflecting at least revision `at_least` (one a write returned): nobody
+    /// gets a decision older than their own change. Waits up to two seconds, then says so.
+    pub async fn access_index(&self, at_least: Option<i64>) -> Result<RwLockReadGuard<'_, Index>> {
         let wanted = at_least.unwrap_or(0);
-        for _ in 0..20 {
-            if revision >= wanted {
+        let mut at = *self.access.revision.borrow();
+        let mut waited = 0;
+        while at < 0 || at < wanted {
+            at = self.advance_access().await?;
+            if at >= wanted {
                 break;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+            if waited >= 40 {
+                return Err(DomainError::conflict(
+                    "at_least",
+                    Rule::Custom("is a revision this server has not seen yet"),
+                )
+                .into());
+            }
+            waited += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        if revision < wanted {
-            return Err(
-                DomainError::conflict("at_least", Rule::Custom("is a revision this server has not seen yet")).into()
-            );
-        }
-        if let Some((at, index)) =
-            self.access.0.lock().map_err(|_| crate::Error::Internal("access cache".into()))?.as_ref()
-            && *at == revision
-        {
-            return Ok(index.clone());
-        }
-        let index = Arc::new(Index::build(&store::facts(&mut c).await?));
-        *self.access.0.lock().map_err(|_| crate::Error::Internal("access cache".into()))? =
-            Some((revision, index.clone()));
-        Ok(index)
+        Ok(self.access.index.read().map_err(|_| poisoned())?)
     }
 
     /// An admin with the apps scope creates an app; it starts with one permission group that lets
@@ -224,19 +335,23 @@ impl Service {
             Caller::Anonymous => return Err(NOT_SIGNED_IN.into()),
             _ => caller.acting().ok_or(DomainError::NotFound { what: "organization" })?,
         };
-        let a = store::app(&mut *self.store.read().await?, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
-        let (member, about_self) = match q.member_id.as_deref() {
-            None => (acting.member.clone(), true),
-            Some(m) if m == acting.member.as_str() => (acting.member.clone(), true),
-            Some(m) => {
-                let member = MemberId::parse(m)?;
-                self.managed_app(caller, app).await?;
-                (member, false)
+        let member = q.member_id.as_deref().map(MemberId::parse).transpose()?;
+        // Answered from the index alone: this is the hot path of every access question.
+        let ix = self.access_index(q.at_least).await?;
+        let owner = OrgId::from_trusted(ix.app_org(app.as_str()).ok_or(NOT_FOUND_APP)?.to_owned());
+        let member = match member {
+            Some(m) if m != acting.member => {
+                caller.permit(&owner, Need::Manage(Scope::Apps)).map_err(|e| match e {
+                    DomainError::NotFound { .. } => NOT_FOUND_APP,
+                    other => other,
+                })?;
+                m
             }
+            _ => acting.member.clone(),
         };
-        let decision = self.access_index(q.at_least).await?.check(member.as_str(), app.as_str(), right);
+        let decision = ix.check(member.as_str(), app.as_str(), right);
         // Another organization's app that does not reach the caller stays unknown to them.
-        if about_self && !decision.allowed && a.org_id != acting.org.as_str() {
+        if member == acting.member && !decision.allowed && owner != acting.org {
             return Err(NOT_FOUND_APP.into());
         }
         Ok(decision)
@@ -252,7 +367,7 @@ impl Service {
     ) -> Result<Vec<String>> {
         let right = Right::parse("right", right.unwrap_or("submit"))?;
         self.managed_app(caller, app).await?;
-        Ok(self.access_index(at_least).await?.who_can(app.as_str(), right))
+        Ok(self.access_index(at_least).await?.who_can(app.as_str(), right, None, usize::MAX))
     }
 
     pub async fn apps(&self, caller: &Caller) -> Result<Vec<AppView>> {

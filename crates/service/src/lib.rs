@@ -94,7 +94,7 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Settings,
     pub(crate) departure: Arc<departure::Reactions>,
-    pub(crate) access: Arc<apps::AccessCache>,
+    pub(crate) access: Arc<apps::Access>,
     /// A hash checked when a login is unknown, so unknown and known logins take the same time.
     pub(crate) decoy_hash: Arc<str>,
 }
@@ -153,6 +153,7 @@ impl Service {
     pub(crate) async fn commit(&self, mut tx: Tx, changes: &[Change]) -> Result<Option<Entry>> {
         let last = keiretsu_store::journal::append(&mut tx, changes, self.now()).await?;
         tx.commit().await?;
+        self.advance_access_if_built().await?;
         if let Some(entry) = &last {
             // Outside a request (the CLI, the demo) there is nobody to tell.
             let _ = WRITTEN.try_with(|w| w.set(entry.revision));

@@ -1,6 +1,8 @@
 //! Apps, permission groups and publications, and the facts the access index is built from.
 
-use keiretsu_domain::access::{AppFacts, Audience, Facts, Principal, Right};
+use std::collections::HashMap;
+
+use keiretsu_domain::access::{AppFacts, Audience, Facts, MemberFacts, Principal, Right, UnitFacts};
 use sqlx::AnyConnection;
 
 use crate::Result;
@@ -100,61 +102,174 @@ pub async fn delete_publication(c: &mut AnyConnection, app: &str, network: &str)
 
 /// Everything a decision reads, from the database as it is now.
 pub async fn facts(c: &mut AnyConnection) -> Result<Facts> {
-    let mut f = Facts::default();
     let members: Vec<(String, String, String, String)> =
         sqlx::query_as("SELECT id, org_id, status, role FROM members").fetch_all(&mut *c).await?;
     let memberships: Vec<(String, String)> =
-        sqlx::query_as("SELECT member_id, department_id FROM member_departments ORDER BY member_id")
-            .fetch_all(&mut *c)
-            .await?;
-    let mut deps: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        sqlx::query_as("SELECT member_id, department_id FROM member_departments").fetch_all(&mut *c).await?;
+    let seats: Vec<(String, String)> =
+        sqlx::query_as("SELECT member_id, pool_id FROM seats WHERE status = 'enabled'").fetch_all(&mut *c).await?;
+    let units: Vec<UnitRow> =
+        sqlx::query_as("SELECT id, network_id, org_id, partner_type, status FROM units").fetch_all(&mut *c).await?;
+    Ok(Facts {
+        members: member_facts(members, memberships, seats),
+        departments: sqlx::query_as("SELECT id, parent_id FROM departments").fetch_all(&mut *c).await?,
+        units: units.into_iter().filter(|u| u.4 != "removed").map(unit_facts).collect(),
+        networks: sqlx::query_as("SELECT id, org_id FROM networks").fetch_all(&mut *c).await?,
+        apps: app_facts(c, None).await?,
+    })
+}
+
+type UnitRow = (String, String, String, String, String);
+
+fn unit_facts((id, network, org, partner_type, status): UnitRow) -> UnitFacts {
+    UnitFacts { id, network, org, partner_type, active: status == "active" }
+}
+
+fn member_facts(
+    members: Vec<(String, String, String, String)>,
+    memberships: Vec<(String, String)>,
+    seats: Vec<(String, String)>,
+) -> Vec<MemberFacts> {
+    let mut deps: HashMap<String, Vec<String>> = HashMap::new();
     for (m, d) in memberships {
         deps.entry(m).or_default().push(d);
     }
-    for (id, org, status, role) in members {
-        let admin = role == "primary_admin" || role.starts_with("sub_admin:");
-        let d = deps.remove(&id).unwrap_or_default();
-        f.members.push((id, org, status == "active", admin, d));
+    let mut pools: HashMap<String, Vec<String>> = HashMap::new();
+    for (m, p) in seats {
+        pools.entry(m).or_default().push(p);
     }
-    f.departments = sqlx::query_as("SELECT id, parent_id FROM departments").fetch_all(&mut *c).await?;
-    f.units = sqlx::query_as::<_, (String, String, String, String, String)>(
-        "SELECT id, network_id, org_id, partner_type, status FROM units WHERE status <> 'removed'",
-    )
-    .fetch_all(&mut *c)
-    .await?
-    .into_iter()
-    .map(|(id, n, o, t, s)| (id, n, o, t, s == "active"))
-    .collect();
-    f.networks = sqlx::query_as("SELECT id, org_id FROM networks").fetch_all(&mut *c).await?;
-    f.seats =
-        sqlx::query_as("SELECT pool_id, member_id FROM seats WHERE status = 'enabled'").fetch_all(&mut *c).await?;
-    let apps: Vec<(String, String)> = sqlx::query_as("SELECT id, org_id FROM apps").fetch_all(&mut *c).await?;
-    let groups: Vec<(String, String, String, String)> =
-        sqlx::query_as("SELECT app_id, name, rights, principals FROM permission_groups ORDER BY app_id, name")
-            .fetch_all(&mut *c)
+    members
+        .into_iter()
+        .map(|(id, org, status, role)| MemberFacts {
+            admin: role == "primary_admin" || role.starts_with("sub_admin:"),
+            active: status == "active",
+            departments: deps.remove(&id).unwrap_or_default(),
+            pools: pools.remove(&id).unwrap_or_default(),
+            id,
+            org,
+        })
+        .collect()
+}
+
+/// `($1, $2, ...)` for an IN list of `n` values.
+fn in_list(n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!("({})", marks.join(", "))
+}
+
+async fn rows_in<T>(c: &mut AnyConnection, sql: &str, ids: &[String]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let q = sql.replace("(?)", &in_list(chunk.len()));
+        let mut query = sqlx::query_as::<_, T>(&q);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        out.extend(query.fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
+/// The objects a run of journal entries touched, to be read again and put in the index.
+#[derive(Clone, Debug, Default)]
+pub struct Touched {
+    pub members: Vec<String>,
+    pub departments: Vec<String>,
+    pub units: Vec<String>,
+    /// Organizations whose units changed (certification blocks and unblocks them).
+    pub unit_orgs: Vec<String>,
+    pub networks: Vec<String>,
+    pub apps: Vec<String>,
+}
+
+/// The current facts of what was touched; a touched id missing from the answer is gone.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    pub members: Vec<MemberFacts>,
+    pub departments: Vec<(String, Option<String>)>,
+    /// With their status: `removed` units leave the index.
+    pub units: Vec<(UnitFacts, bool)>,
+    pub networks: Vec<(String, String)>,
+    pub apps: Vec<AppFacts>,
+}
+
+pub async fn refresh(c: &mut AnyConnection, t: &Touched) -> Result<Refreshed> {
+    let members = rows_in(c, "SELECT id, org_id, status, role FROM members WHERE id IN (?)", &t.members).await?;
+    let memberships =
+        rows_in(c, "SELECT member_id, department_id FROM member_departments WHERE member_id IN (?)", &t.members)
             .await?;
-    let publications: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT app_id, network_id, audience FROM publications ORDER BY app_id, network_id")
-            .fetch_all(&mut *c)
+    let seats =
+        rows_in(c, "SELECT member_id, pool_id FROM seats WHERE status = 'enabled' AND member_id IN (?)", &t.members)
             .await?;
-    for (id, org) in apps {
-        let groups = groups
-            .iter()
-            .filter(|g| g.0 == id)
-            .map(|(_, name, rights, principals)| {
-                (
-                    name.clone(),
-                    serde_json::from_str(rights).unwrap_or_default(),
-                    serde_json::from_str(principals).unwrap_or_default(),
-                )
+    let unit_sql = "SELECT id, network_id, org_id, partner_type, status FROM units WHERE";
+    let mut units: Vec<UnitRow> = rows_in(c, &format!("{unit_sql} id IN (?)"), &t.units).await?;
+    units.extend(rows_in(c, &format!("{unit_sql} org_id IN (?)"), &t.unit_orgs).await?);
+    units.extend(rows_in(c, &format!("{unit_sql} network_id IN (?)"), &t.networks).await?);
+    Ok(Refreshed {
+        members: member_facts(members, memberships, seats),
+        departments: rows_in(c, "SELECT id, parent_id FROM departments WHERE id IN (?)", &t.departments).await?,
+        units: units
+            .into_iter()
+            .map(|u| {
+                let removed = u.4 == "removed";
+                (unit_facts(u), removed)
             })
-            .collect();
-        let publications = publications
-            .iter()
-            .filter(|p| p.0 == id)
-            .filter_map(|(_, net, audience)| serde_json::from_str(audience).ok().map(|a| (net.clone(), a)))
-            .collect();
-        f.apps.push(AppFacts { id, org, groups, publications });
+            .collect(),
+        networks: rows_in(c, "SELECT id, org_id FROM networks WHERE id IN (?)", &t.networks).await?,
+        apps: if t.apps.is_empty() { Vec::new() } else { app_facts(c, Some(&t.apps)).await? },
+    })
+}
+
+/// Apps with their groups and publications: all of them, or those in `ids`.
+async fn app_facts(c: &mut AnyConnection, ids: Option<&[String]>) -> Result<Vec<AppFacts>> {
+    let (apps, groups, publications): (
+        Vec<(String, String)>,
+        Vec<(String, String, String, String)>,
+        Vec<(String, String, String)>,
+    ) = match ids {
+        None => (
+            sqlx::query_as("SELECT id, org_id FROM apps").fetch_all(&mut *c).await?,
+            sqlx::query_as("SELECT app_id, name, rights, principals FROM permission_groups ORDER BY app_id, name")
+                .fetch_all(&mut *c)
+                .await?,
+            sqlx::query_as("SELECT app_id, network_id, audience FROM publications ORDER BY app_id, network_id")
+                .fetch_all(&mut *c)
+                .await?,
+        ),
+        Some(ids) => (
+            rows_in(c, "SELECT id, org_id FROM apps WHERE id IN (?)", ids).await?,
+            rows_in(
+                c,
+                "SELECT app_id, name, rights, principals FROM permission_groups WHERE app_id IN (?) \
+                     ORDER BY app_id, name",
+                ids,
+            )
+            .await?,
+            rows_in(
+                c,
+                "SELECT app_id, network_id, audience FROM publications WHERE app_id IN (?) \
+                     ORDER BY app_id, network_id",
+                ids,
+            )
+            .await?,
+        ),
+    };
+    let mut by_app: HashMap<String, AppFacts> =
+        apps.into_iter().map(|(id, org)| (id.clone(), AppFacts { id, org, ..AppFacts::default() })).collect();
+    for (app, name, rights, principals) in groups {
+        if let Some(a) = by_app.get_mut(&app) {
+            // Rows are written from these same types; an unreadable one grants nothing.
+            let rights = serde_json::from_str(&rights).unwrap_or_default();
+            a.groups.push((name, rights, serde_json::from_str(&principals).unwrap_or_default()));
+        }
     }
-    Ok(f)
+    for (app, network, audience) in publications {
+        if let (Some(a), Ok(audience)) = (by_app.get_mut(&app), serde_json::from_str::<Audience>(&audience)) {
+            a.publications.push((network, audience));
+        }
+    }
+    Ok(by_app.into_values().collect())
 }

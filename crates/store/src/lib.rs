@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod directory;
+pub mod forms;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;
@@ -60,6 +61,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: std::sync::Arc<str>,
 }
 
 /// A write transaction. On SQLite it begins IMMEDIATE, taking the write lock up front, so a
@@ -133,7 +135,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, url: url.into() })
     }
 
     /// Applies pending migrations. On PostgreSQL sqlx holds an advisory lock meanwhile, so two
@@ -173,6 +175,19 @@ impl Store {
         Ok(())
     }
 
+    /// Wakes up when another writer's journal entries land (PostgreSQL's NOTIFY), or after
+    /// `poll` at the latest: SQLite, a lost connection and a missed notice all fall back to it.
+    pub async fn follower(&self, poll: Duration) -> Follower {
+        let listener = match self.backend {
+            Backend::Postgres => match sqlx::postgres::PgListener::connect(&self.url).await {
+                Ok(mut l) => l.listen(journal::CHANNEL).await.is_ok().then_some(l),
+                Err(_) => None,
+            },
+            Backend::Sqlite => None,
+        };
+        Follower { listener, poll }
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -191,6 +206,26 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// See [`Store::follower`].
+pub struct Follower {
+    listener: Option<sqlx::postgres::PgListener>,
+    poll: Duration,
+}
+
+impl Follower {
+    pub async fn wait(&mut self) {
+        match &mut self.listener {
+            Some(l) => {
+                // An error means the listener lost its connection; it reconnects on the next call.
+                if let Ok(Err(_)) = tokio::time::timeout(self.poll, l.recv()).await {
+                    tokio::time::sleep(self.poll).await;
+                }
+            }
+            None => tokio::time::sleep(self.poll).await,
+        }
     }
 }
 
