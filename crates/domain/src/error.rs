@@ -18,6 +18,23 @@ pub enum Rule {
     NotEmpty(&'static str),
     Range { min: i64, max: i64 },
     Custom(&'static str),
+    /// A number, amount or date outside its bounds, each bound written as a user would type it.
+    Between { min: String, max: String },
+    AtLeast(String),
+    AtMost(String),
+    /// A list with too few or too many entries.
+    Count { min: usize, max: usize },
+    TooMany(usize),
+    /// Not one of the choices a form field offers.
+    NotAnOption,
+    /// An entry that repeats an earlier one of the same list.
+    Repeated,
+    /// A key that names no field of the form.
+    UnknownField,
+    /// A setting that does not apply to a kind of form field (the kind's name).
+    NotFor(&'static str),
+    /// A filter operator that the field's kind does not take (the ones it takes).
+    Operators(&'static [&'static str]),
 }
 
 impl fmt::Display for Rule {
@@ -35,6 +52,16 @@ impl fmt::Display for Rule {
             Rule::NotEmpty(what) => write!(f, "still has {what}"),
             Rule::Range { min, max } => write!(f, "must be between {min} and {max}"),
             Rule::Custom(text) => f.write_str(text),
+            Rule::Between { min, max } => write!(f, "must be between {min} and {max}"),
+            Rule::AtLeast(min) => write!(f, "must be at least {min}"),
+            Rule::AtMost(max) => write!(f, "must be at most {max}"),
+            Rule::Count { min, max } => write!(f, "must have between {min} and {max} entries"),
+            Rule::TooMany(n) => write!(f, "must have at most {n} entries"),
+            Rule::NotAnOption => write!(f, "must be one of the field's options"),
+            Rule::Repeated => write!(f, "repeats an earlier entry"),
+            Rule::UnknownField => write!(f, "is not a field of this form"),
+            Rule::NotFor(kind) => write!(f, "does not apply to {kind} fields"),
+            Rule::Operators(ops) => write!(f, "takes only the operators: {}", ops.join(", ")),
         }
     }
 }

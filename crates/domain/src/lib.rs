@@ -7,6 +7,7 @@ mod text_enum;
 pub mod access;
 pub mod directory;
 pub mod error;
+pub mod form;
 pub mod identity;
 pub mod ids;
 pub mod journal;

@@ -99,7 +99,9 @@ pub fn tags(field: &str, input: &[String]) -> Result<Vec<String>, DomainError> {
 pub fn date(field: &str, text: &str) -> Result<String, DomainError> {
     let bad = || DomainError::invalid(field, Rule::Format("a date like 2026-12-31"));
     let b = text.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let digits = b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    // `u32::parse` alone would take "+1" as a month.
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits {
         return Err(bad());
     }
     let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
@@ -353,6 +355,7 @@ mod tests {
         assert!(date("d", "2023-02-29").is_err());
         assert!(date("d", "2023-13-01").is_err());
         assert!(date("d", "23-01-01").is_err());
+        assert!(date("d", "2026-+1-01").is_err(), "a sign is not a digit");
         assert_eq!(contract(Some("2026-01-01"), Some("2025-12-31")).unwrap_err().field(), Some("contract_end"));
         assert_eq!(contract(Some(""), None).unwrap(), (None, None));
     }
