@@ -61,7 +61,7 @@ both! {
         assert_eq!(d["allowed"], false);
         assert!(d["reasons"].as_array().unwrap().last().unwrap().as_str().unwrap().starts_with("missing: a publication"), "{d}");
         let (_, who) = admin.get(&format!("/api/v1/apps/{app}/who")).await;
-        assert_eq!(who, json!([supplier]));
+        assert_eq!(who["items"], json!([supplier]));
 
         // Freezing the seat takes effect at once.
         admin.post(&format!("/api/v1/organizations/{backbone}/seats/freeze"), json!({"unit_id": units[0].0, "member_ids": [supplier]})).await;

@@ -429,6 +429,71 @@ const CASES: &[Case] = &[
     },
     Case { method: "get", path: "/api/v1/apps/{app_id}/check", same: Same::Reads, kind: Kind::Tenant, body: none },
     Case { method: "get", path: "/api/v1/apps/{app_id}/who", same: Same::Forbidden, kind: Kind::Tenant, body: none },
+    Case { method: "get", path: "/api/v1/apps/{app_id}/schema", same: Same::Reads, kind: Kind::Tenant, body: none },
+    Case {
+        method: "put",
+        path: "/api/v1/apps/{app_id}/schema",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"fields": []})),
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/apps/{app_id}/submissions",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"values": {}})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/apps/{app_id}/submissions",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/apps/{app_id}/submissions/export",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/apps/{app_id}/submissions/totals",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/apps/{app_id}/attachments",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({})),
+    },
+    // A member without the view right does not learn that a submission or its file exists.
+    Case {
+        method: "get",
+        path: "/api/v1/submissions/{submission_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/submissions/{submission_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"values": {}})),
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/attachments/{attachment_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
 ];
 
 /// Ids of organization A's objects, the targets of every call.
@@ -445,6 +510,8 @@ struct Ids {
     contact: String,
     invitation: String,
     app: String,
+    submission: String,
+    attachment: String,
 }
 
 impl Ids {
@@ -462,6 +529,8 @@ impl Ids {
             .replace("{key}", "supplier")
             .replace("{app_id}", &self.app)
             .replace("{group}", "everyone")
+            .replace("{submission_id}", &self.submission)
+            .replace("{attachment_id}", &self.attachment)
     }
 }
 
@@ -518,11 +587,22 @@ both! {
         let (_, gamma) = s.certified_org("Gamma Parts", "gamma.admin").await;
         let (_, unit) = gamma.post("/api/v1/invitations/accept", json!({"code": joined["code"]})).await;
         let (_, pending) = admin_a.post(&format!("/api/v1/networks/{network}/invitations"), invite).await;
-        let (_, app) = admin_a.post("/api/v1/apps", json!({"name": "Alpha onboarding"})).await;
+        let (_, app) = admin_a.post("/api/v1/apps", json!({"name": "Alpha onboarding", "fields": [{"key": "note", "label": "Note", "kind": "text"}]})).await;
         admin_a.send(Method::PUT, &format!("/api/v1/apps/{}/publications/{network}", app["id"].as_str().unwrap()),
             Some(json!({"audience": {"kind": "all_units"}}))).await;
+        let app_id = app["id"].as_str().expect("app").to_owned();
+        // The admin holds a seat, submits once and uploads a file: targets for the reads.
+        let (st, _) = admin_a.post(&format!("/api/v1/organizations/{org_a}/seats/enable"), json!({"member_ids": [admin_member]})).await;
+        assert_eq!(st, StatusCode::OK);
+        let (st, submission) = admin_a.post(&format!("/api/v1/apps/{app_id}/submissions"), json!({"values": {"note": "Alpha's secret"}})).await;
+        assert_eq!(st, StatusCode::CREATED, "{submission}");
+        let attachment: Value = admin_a.http.post(format!("{}/api/v1/apps/{app_id}/attachments?name=a.txt", s.base))
+            .bearer_auth(admin_a.token.as_ref().unwrap()).header("content-type", "text/plain").body("secret plans")
+            .send().await.unwrap().json().await.unwrap();
         let ids = Ids {
-            app: app["id"].as_str().expect("app").to_owned(),
+            submission: submission["id"].as_str().unwrap().to_owned(),
+            attachment: attachment["id"].as_str().expect("attachment").to_owned(),
+            app: app_id,
             network,
             unit: unit["id"].as_str().expect("unit").to_owned(),
             contact: unit["contacts"][0]["id"].as_str().expect("contact").to_owned(),

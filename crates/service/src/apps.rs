@@ -21,6 +21,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::notifications::notify;
+use crate::page::{Page, clamp, decode_cursor, encode_cursor};
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
 fn poisoned() -> crate::Error {
@@ -116,6 +117,9 @@ pub struct NewApp {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The form's first version; fields can be added later, each change a new version.
+    #[serde(default)]
+    pub fields: Vec<keiretsu_domain::form::Field>,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -129,6 +133,18 @@ pub struct GroupInput {
 #[serde(deny_unknown_fields)]
 pub struct Publication {
     pub audience: Audience,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WhoQuery {
+    /// `submit` by default.
+    pub right: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+    /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
+    pub at_least: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -212,7 +228,7 @@ impl Service {
             waited += 1;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(self.access.index.read().map_err(|_| poisoned())?)
+        self.access.index.read().map_err(|_| poisoned())
     }
 
     /// An admin with the apps scope creates an app; it starts with one permission group that lets
@@ -221,6 +237,11 @@ impl Service {
         let permit = caller.permit_own(Need::Manage(Scope::Apps))?;
         let app_name = name("name", &input.name, 80)?;
         let description = keiretsu_domain::network::policy("description", &input.description)?;
+        let schema = keiretsu_domain::form::Schema { fields: input.fields.clone() };
+        // An app may start with no form and get its fields later.
+        if !schema.fields.is_empty() {
+            schema.validate()?;
+        }
         let row = AppRow {
             id: AppId::from_random(random_id_bytes()).to_string(),
             org_id: permit.org().to_string(),
@@ -232,6 +253,8 @@ impl Service {
         store::insert_app(&mut tx, &row).await.map_err(|e| unique_to_field(e, "name"))?;
         store::put_group(&mut tx, &row.id, "everyone", &[Right::Submit, Right::ViewOwn], &[Principal::Everyone])
             .await?;
+        let text = serde_json::to_string(&schema).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        keiretsu_store::forms::insert_version(&mut tx, &row.id, 1, &text, row.created_at).await?;
         let change =
             Change::new(permit.actor(), Some(permit.org().as_str()), "app.create", &row.id).with("name", &row.name);
         self.commit(tx, &[change]).await?;
@@ -357,17 +380,42 @@ impl Service {
         Ok(decision)
     }
 
-    /// The app admins' view: who may exercise `right` on the app.
-    pub async fn who_can(
+    /// The app admins' view: a page of the members who may exercise a right on the app, by id.
+    pub async fn who_can(&self, caller: &Caller, app: &AppId, q: &WhoQuery) -> Result<Page<String>> {
+        let right = Right::parse("right", q.right.as_deref().unwrap_or("submit"))?;
+        let after = q.cursor.as_deref().map(|c| decode_cursor(c, 1)).transpose()?.map(|mut p| p.remove(0));
+        let limit = clamp(q.limit) as usize;
+        self.managed_app(caller, app).await?;
+        let items = self.access_index(q.at_least).await?.who_can(app.as_str(), right, after.as_deref(), limit);
+        let next_cursor = (items.len() == limit).then(|| items.last().map(|m| encode_cursor(&[m]))).flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// How many members may exercise `right` on the app now, and how many would if it were
+    /// published to `network` for `audience` (the publication dialog's preview).
+    pub async fn audience_preview(
         &self,
         caller: &Caller,
         app: &AppId,
-        right: Option<&str>,
-        at_least: Option<i64>,
-    ) -> Result<Vec<String>> {
-        let right = Right::parse("right", right.unwrap_or("submit"))?;
+        network: &NetworkId,
+        audience: &Audience,
+    ) -> Result<(usize, usize)> {
         self.managed_app(caller, app).await?;
-        Ok(self.access_index(at_least).await?.who_can(app.as_str(), right, None, usize::MAX))
+        let ix = self.access_index(None).await?;
+        let now = ix.who_can(app.as_str(), Right::Submit, None, usize::MAX).len();
+        Ok((now, ix.preview(app.as_str(), network.as_str(), audience, Right::Submit)))
+    }
+
+    /// The app admins' other lookup: which of their organization's apps a member may use.
+    pub async fn usable_apps(&self, caller: &Caller, member: &MemberId, at_least: Option<i64>) -> Result<Vec<AppView>> {
+        let permit = caller.permit_own(Need::Manage(Scope::Apps))?;
+        let ids: Vec<String> = {
+            let ix = self.access_index(at_least).await?;
+            let ids = ix.apps_of(member.as_str(), Right::Submit);
+            ids.into_iter().filter(|a| ix.app_org(a) == Some(permit.org().as_str())).collect()
+        };
+        let apps = store::apps_by_ids(&mut *self.store.read().await?, &ids).await?;
+        Ok(apps.into_iter().map(app_view).collect())
     }
 
     pub async fn apps(&self, caller: &Caller) -> Result<Vec<AppView>> {

@@ -257,7 +257,9 @@ impl Service {
         // Two apps, each published to its partner type.
         for (name, partner_type) in [("Supplier onboarding", "supplier"), ("Distributor order request", "distributor")]
         {
-            let app = self.create_app(&admin, &NewApp { name: name.into(), description: String::new() }).await?;
+            let app = self
+                .create_app(&admin, &NewApp { name: name.into(), description: String::new(), fields: Vec::new() })
+                .await?;
             let audience = Audience::PartnerTypes(vec![partner_type.into()]);
             self.publish_app(&admin, &AppId::from_trusted(app.id), &network, &Publication { audience }).await?;
         }

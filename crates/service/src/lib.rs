@@ -5,6 +5,7 @@ pub mod apps;
 pub mod demo;
 pub mod departure;
 pub mod directory;
+pub mod forms;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;

@@ -223,13 +223,14 @@ pub async fn refresh(c: &mut AnyConnection, t: &Touched) -> Result<Refreshed> {
     })
 }
 
+/// `(app, name, rights, principals)`.
+type GroupRow = (String, String, String, String);
+/// `(app, network, audience)`.
+type PublicationRow = (String, String, String);
+
 /// Apps with their groups and publications: all of them, or those in `ids`.
 async fn app_facts(c: &mut AnyConnection, ids: Option<&[String]>) -> Result<Vec<AppFacts>> {
-    let (apps, groups, publications): (
-        Vec<(String, String)>,
-        Vec<(String, String, String, String)>,
-        Vec<(String, String, String)>,
-    ) = match ids {
+    let (apps, groups, publications): (Vec<(String, String)>, Vec<GroupRow>, Vec<PublicationRow>) = match ids {
         None => (
             sqlx::query_as("SELECT id, org_id FROM apps").fetch_all(&mut *c).await?,
             sqlx::query_as("SELECT app_id, name, rights, principals FROM permission_groups ORDER BY app_id, name")

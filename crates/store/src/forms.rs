@@ -201,3 +201,16 @@ pub async fn attach(c: &mut AnyConnection, ids: &[String], app: &str, member: &s
     }
     Ok(n)
 }
+
+/// The active unit through which `org` reaches an app of `owner` (the first, if several).
+pub async fn unit_of(c: &mut AnyConnection, org: &str, owner: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT u.id FROM units u JOIN networks n ON n.id = u.network_id \
+         WHERE u.org_id = $1 AND n.org_id = $2 AND u.status = 'active' ORDER BY u.id LIMIT 1",
+    )
+    .bind(org)
+    .bind(owner)
+    .fetch_optional(c)
+    .await?;
+    Ok(row.map(|r| r.0))
+}

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keiretsu_domain::access::Decision;
-use keiretsu_domain::ids::{AppId, NetworkId};
-use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication};
+use keiretsu_domain::ids::{AppId, MemberId, NetworkId};
+use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication, WhoQuery};
+use keiretsu_service::page::Page;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +22,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(publish, unpublish))
         .routes(routes!(check))
         .routes(routes!(who_can))
+        .routes(routes!(usable))
         .routes(routes!(workbench))
 }
 
@@ -101,31 +103,42 @@ async fn check(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct WhoQuery {
-    /// `submit` by default.
-    pub right: Option<String>,
-    /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
-    pub at_least: Option<i64>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct Freshness {
     /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
     pub at_least: Option<i64>,
 }
 
-/// App admins: the members who may exercise a right on the app.
+/// App admins: a page of the members who may exercise a right on the app (member ids, sorted).
 #[utoipa::path(get, path = "/api/v1/apps/{app_id}/who", tag = "apps", security(("bearer" = [])),
-    params(("app_id" = String, Path), WhoQuery), responses((status = 200, body = Vec<String>), (status = "4XX", body = Problem)))]
+    params(("app_id" = String, Path), WhoQuery), responses((status = 200, body = Page<String>), (status = "4XX", body = Problem)))]
 async fn who_can(
     State(s): State<AppState>,
     auth: Auth,
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<WhoQuery>,
-) -> ApiResult<Json<Vec<String>>> {
-    Ok(Json(s.svc.who_can(&auth.caller, &app(&a)?, q.right.as_deref(), q.at_least).await?))
+) -> ApiResult<Json<Page<String>>> {
+    Ok(Json(s.svc.who_can(&auth.caller, &app(&a)?, &q).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UsableQuery {
+    pub member_id: String,
+    /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
+    pub at_least: Option<i64>,
+}
+
+/// App admins: which of the organization's apps a member (theirs or a partner's) may use.
+#[utoipa::path(get, path = "/api/v1/apps/usable", tag = "apps", security(("bearer" = [])), params(UsableQuery),
+    responses((status = 200, body = Vec<AppView>), (status = "4XX", body = Problem)))]
+async fn usable(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<UsableQuery>,
+) -> ApiResult<Json<Vec<AppView>>> {
+    let member = id(MemberId::parse, &q.member_id, "member")?;
+    Ok(Json(s.svc.usable_apps(&auth.caller, &member, q.at_least).await?))
 }
 
 /// The apps the caller may use in the organization they act in.

@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod directory;
+pub mod forms;
 pub mod identity;
 pub mod journal;
 pub mod license;
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let api = network::routes(api);
     let api = license::routes(api);
     let api = apps::routes(api);
+    let api = forms::routes(api);
     journal::routes(api)
 }
 

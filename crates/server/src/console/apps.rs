@@ -140,8 +140,11 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
 
 async fn create_app(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
     let p = &form.form;
-    let input =
-        NewApp { name: one(p, "name").unwrap_or_default(), description: one(p, "description").unwrap_or_default() };
+    let input = NewApp {
+        name: one(p, "name").unwrap_or_default(),
+        description: one(p, "description").unwrap_or_default(),
+        fields: Vec::new(),
+    };
     match s.svc.create_app(&form.session.caller, &input).await {
         Ok(a) => saved(&format!("/console/apps/{}", a.id)),
         Err(e) => match ctx_of(&s, &form).await {
@@ -221,7 +224,8 @@ async fn app_page(
             .into_iter()
             .find(|a| a.id == id.as_str())
             .ok_or(DomainError::NotFound { what: "app" })?;
-        let count = s.svc.who_can(caller, &id, None, None).await?.len();
+        let count =
+            s.svc.audience_preview(caller, &id, &NetworkId::from_trusted(String::new()), &Audience::AllUnits).await?.0;
         Ok::<_, ApiError>((id, a, count, reach(s, &ctx).await?))
     }
     .await;

@@ -44,3 +44,7 @@ CREATE TABLE attachments (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX attachments_submission ON attachments (submission_id);
+
+-- Apps made before forms existed start with an empty form.
+INSERT INTO app_versions (app_id, version, schema, created_at)
+SELECT id, 1, '{"fields":[]}', created_at FROM apps;

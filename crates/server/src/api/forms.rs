@@ -1,0 +1,189 @@
+//! Form apps: the schema, submissions (list, export, totals) and attachments.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use keiretsu_domain::form::{Group, Schema};
+use keiretsu_domain::ids::{AppId, AttachmentId, SubmissionId};
+use keiretsu_service::forms::{
+    AttachmentView, MAX_ATTACHMENT, SchemaView, SubmissionInput, SubmissionQuery, SubmissionView,
+};
+use keiretsu_service::page::Page;
+use serde::Deserialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiQuery, id};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Problem};
+
+pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(get_schema, put_schema))
+        .routes(routes!(list_submissions, submit))
+        .routes(routes!(export_submissions))
+        .routes(routes!(submission_totals))
+        .routes(routes!(get_submission, update_submission))
+        .routes(routes!(upload).layer(DefaultBodyLimit::max(MAX_ATTACHMENT + 1024)))
+        .routes(routes!(download))
+}
+
+fn app(raw: &str) -> Result<AppId, crate::error::ApiError> {
+    id(AppId::parse, raw, "app")
+}
+
+/// The app's form as it is now (anyone the app reaches).
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/schema", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path)), responses((status = 200, body = SchemaView), (status = "4XX", body = Problem)))]
+async fn get_schema(State(s): State<AppState>, auth: Auth, Path(a): Path<String>) -> ApiResult<Json<SchemaView>> {
+    Ok(Json(s.svc.schema(&auth.caller, &app(&a)?).await?))
+}
+
+/// App admins: a new version of the form; earlier submissions keep the version they were made in.
+#[utoipa::path(put, path = "/api/v1/apps/{app_id}/schema", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path)), request_body = Schema,
+    responses((status = 200, body = SchemaView), (status = "4XX", body = Problem)))]
+async fn put_schema(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiJson(body): ApiJson<Schema>,
+) -> ApiResult<Json<SchemaView>> {
+    Ok(Json(s.svc.put_schema(&auth.caller, &app(&a)?, &body).await?))
+}
+
+/// Submit the form (needs the submit right and a seat).
+#[utoipa::path(post, path = "/api/v1/apps/{app_id}/submissions", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path)), request_body = SubmissionInput,
+    responses((status = 201, body = SubmissionView), (status = "4XX", body = Problem)))]
+async fn submit(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiJson(body): ApiJson<SubmissionInput>,
+) -> ApiResult<(StatusCode, Json<SubmissionView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.submit(&auth.caller, &app(&a)?, &body).await?)))
+}
+
+/// The submissions the caller may read, newest first, filtered.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/submissions", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path), SubmissionQuery),
+    responses((status = 200, body = Page<SubmissionView>), (status = "4XX", body = Problem)))]
+async fn list_submissions(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiQuery(q): ApiQuery<SubmissionQuery>,
+) -> ApiResult<Json<Page<SubmissionView>>> {
+    Ok(Json(s.svc.submissions(&auth.caller, &app(&a)?, &q).await?))
+}
+
+/// The same selection as CSV.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/submissions/export", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path), SubmissionQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = Problem)))]
+async fn export_submissions(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiQuery(q): ApiQuery<SubmissionQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let csv = s.svc.submissions_csv(&auth.caller, &app(&a)?, &q).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"submissions.csv\""),
+        ],
+        csv,
+    ))
+}
+
+/// Count, sum and average over the selection, grouped by `by`, of the number or money field `of`.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/submissions/totals", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path), SubmissionQuery),
+    responses((status = 200, body = Vec<Group>), (status = "4XX", body = Problem)))]
+async fn submission_totals(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiQuery(q): ApiQuery<SubmissionQuery>,
+) -> ApiResult<Json<Vec<Group>>> {
+    Ok(Json(s.svc.submission_totals(&auth.caller, &app(&a)?, &q).await?))
+}
+
+fn submission(raw: &str) -> Result<SubmissionId, crate::error::ApiError> {
+    id(SubmissionId::parse, raw, "submission")
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{submission_id}", tag = "forms", security(("bearer" = [])),
+    params(("submission_id" = String, Path)),
+    responses((status = 200, body = SubmissionView), (status = "4XX", body = Problem)))]
+async fn get_submission(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SubmissionView>> {
+    Ok(Json(s.svc.submission(&auth.caller, &submission(&id)?).await?))
+}
+
+/// The submitter (while they may still submit) or an edit grant changes the values.
+#[utoipa::path(put, path = "/api/v1/submissions/{submission_id}", tag = "forms", security(("bearer" = [])),
+    params(("submission_id" = String, Path)), request_body = SubmissionInput,
+    responses((status = 200, body = SubmissionView), (status = "4XX", body = Problem)))]
+async fn update_submission(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SubmissionInput>,
+) -> ApiResult<Json<SubmissionView>> {
+    Ok(Json(s.svc.update_submission(&auth.caller, &submission(&id)?, &body).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name (`attachment` if not given).
+    pub name: Option<String>,
+}
+
+/// Upload a file for an attachment field: the raw bytes, with their `Content-Type`. At most
+/// 10 MiB; PDF, images, text, CSV, ZIP and Office documents.
+#[utoipa::path(post, path = "/api/v1/apps/{app_id}/attachments", tag = "forms", security(("bearer" = [])),
+    params(("app_id" = String, Path), UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentView), (status = "4XX", body = Problem)))]
+async fn upload(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(a): Path<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let view = s
+        .svc
+        .upload_attachment(&auth.caller, &app(&a)?, q.name.as_deref().unwrap_or("attachment"), content_type, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The file, to its uploader until it is attached and then to whoever may read the submission.
+#[utoipa::path(get, path = "/api/v1/attachments/{attachment_id}", tag = "forms", security(("bearer" = [])),
+    params(("attachment_id" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem)))]
+async fn download(State(s): State<AppState>, auth: Auth, Path(raw): Path<String>) -> ApiResult<impl IntoResponse> {
+    let (a, bytes) = s.svc.download_attachment(&auth.caller, &id(AttachmentId::parse, &raw, "attachment")?).await?;
+    let disposition = format!("attachment; filename=\"{}\"", a.name.replace(['"', '\\', '\r', '\n'], "_"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::HeaderName::from_static("x-content-type-options"), "nosniff".to_owned()),
+            (header::HeaderName::from_static("x-checksum-sha256"), a.sha256),
+        ],
+        bytes,
+    ))
+}

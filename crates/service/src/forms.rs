@@ -1,0 +1,613 @@
+//! Form apps: versioned schemas, submissions with their view scopes, exports and totals, and
+//! attachments. Who may do what is asked of the access index, like every other decision.
+
+use std::collections::BTreeMap;
+
+use keiretsu_domain::access::{Index, Right};
+use keiretsu_domain::form::{self, Filter, Group, Schema, Values};
+use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
+use keiretsu_domain::ids::{AppId, AttachmentId, MemberId, NetworkId, OrgId, SubmissionId};
+use keiretsu_domain::journal::Change;
+use keiretsu_domain::time::{format_rfc3339, parse_rfc3339};
+use keiretsu_domain::{DomainError, Rule};
+use keiretsu_store::AnyConnection;
+use keiretsu_store::directory as dir;
+use keiretsu_store::forms::{self as store, AttachmentRow, Narrow, SubmissionItem, SubmissionRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::{Result, Service, random_id_bytes};
+
+const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
+const NOT_FOUND_SUBMISSION: DomainError = DomainError::NotFound { what: "submission" };
+const NOT_FOUND_ATTACHMENT: DomainError = DomainError::NotFound { what: "attachment" };
+/// Attachments: at most 10 MiB each, of these types.
+pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
+pub const ATTACHMENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+];
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SchemaView {
+    pub app_id: String,
+    pub version: i64,
+    pub schema: Schema,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionInput {
+    /// Field key to value, as the form's schema says.
+    #[schema(value_type = Object)]
+    pub values: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SubmissionView {
+    pub id: String,
+    pub app_id: String,
+    /// The schema version the values were checked against.
+    pub version: i64,
+    pub member_id: String,
+    pub member_name: String,
+    /// The submitter's organization and, for a partner, their unit and its partner type.
+    pub organization_id: String,
+    pub organization_name: String,
+    pub unit_id: Option<String>,
+    pub partner_type: Option<String>,
+    #[schema(value_type = Object)]
+    pub values: BTreeMap<String, Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionQuery {
+    /// Field filters `key:op:value`, separated by `;` (ops: eq, ne, contains, gt, ge, lt, le, has).
+    pub filter: Option<String>,
+    pub member_id: Option<String>,
+    /// The submitter's organization.
+    pub organization_id: Option<String>,
+    pub unit_id: Option<String>,
+    /// Submitted from this time on (`2026-11-24` or RFC 3339).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+    /// Totals only: the field to group by.
+    pub by: Option<String>,
+    /// Totals only: the number or money field to sum and average.
+    pub of: Option<String>,
+    pub at_least: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+}
+
+fn attachment_view(a: &AttachmentRow) -> AttachmentView {
+    AttachmentView {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        content_type: a.content_type.clone(),
+        size: a.size,
+        sha256: a.sha256.clone(),
+    }
+}
+
+fn submission_view(s: SubmissionItem) -> SubmissionView {
+    let values = serde_json::from_str::<BTreeMap<String, Value>>(&s.row.data).unwrap_or_default();
+    SubmissionView {
+        id: s.row.id,
+        app_id: s.row.app_id,
+        version: s.row.version,
+        member_id: s.row.member_id,
+        member_name: s.member_name,
+        organization_id: s.row.org_id,
+        organization_name: s.org_name,
+        unit_id: s.row.unit_id,
+        partner_type: s.unit_partner_type,
+        values,
+        created_at: format_rfc3339(s.row.created_at),
+        updated_at: format_rfc3339(s.row.updated_at),
+    }
+}
+
+/// How much of an app's submissions a member may read: the widest view right they hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum View {
+    All,
+    Org(String),
+    /// Backbone members: submissions made from one of these departments.
+    Departments(Vec<String>),
+    Own(String),
+}
+
+impl View {
+    fn sees(&self, s: &SubmissionRow) -> bool {
+        match self {
+            View::All => true,
+            View::Org(org) => s.org_id == *org,
+            View::Departments(deps) => {
+                let theirs: Vec<String> = serde_json::from_str(&s.departments).unwrap_or_default();
+                theirs.iter().any(|d| deps.contains(d))
+            }
+            View::Own(member) => s.member_id == *member,
+        }
+    }
+}
+
+fn schema_of(text: &str) -> Schema {
+    // Stored only after `Schema::validate`; an unreadable one has no fields.
+    serde_json::from_str(text).unwrap_or(Schema { fields: Vec::new() })
+}
+
+fn filters(schema: &Schema, text: Option<&str>) -> Result<Vec<Filter>> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(Vec::new()) };
+    if text.len() > 2000 {
+        return Err(DomainError::invalid("filter", Rule::TooLong(2000)).into());
+    }
+    Ok(text
+        .split(';')
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| Filter::parse_query(schema, f.trim()))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The caller's membership; `what` is not found for a caller with none.
+fn acting(caller: &Caller, what: DomainError) -> Result<&keiretsu_domain::identity::Acting> {
+    match caller {
+        Caller::Anonymous => Err(NOT_SIGNED_IN.into()),
+        _ => Ok(caller.acting().ok_or(what)?),
+    }
+}
+
+impl Service {
+    /// The acting member and the owner of an app the index knows; an app that does not reach
+    /// the caller at all is not found.
+    fn reach(&self, ix: &Index, caller: &Caller, app: &AppId) -> Result<(MemberId, OrgId, OrgId)> {
+        let acting = acting(caller, NOT_FOUND_APP)?;
+        let owner = OrgId::from_trusted(ix.app_org(app.as_str()).ok_or(NOT_FOUND_APP)?.to_owned());
+        let reaches =
+            owner == acting.org || Right::ALL.iter().any(|r| ix.allows(acting.member.as_str(), app.as_str(), *r));
+        if !reaches {
+            return Err(NOT_FOUND_APP.into());
+        }
+        Ok((acting.member.clone(), acting.org.clone(), owner))
+    }
+
+    /// Does the caller manage the app: an app admin of its organization, or a `manage` grant.
+    fn manages(&self, ix: &Index, caller: &Caller, app: &AppId, owner: &OrgId) -> bool {
+        caller.permit(owner, Need::Manage(Scope::Apps)).is_ok()
+            || caller.acting().is_some_and(|a| ix.allows(a.member.as_str(), app.as_str(), Right::Manage))
+    }
+
+    /// The widest view of the app's submissions the member holds. `view_all` is the owner's:
+    /// granted to a partner it still shows only their own organization's.
+    fn view_of(
+        &self,
+        ix: &Index,
+        member: &MemberId,
+        org: &OrgId,
+        owner: &OrgId,
+        app: &AppId,
+        deps: Vec<String>,
+    ) -> Option<View> {
+        let may = |r| ix.allows(member.as_str(), app.as_str(), r);
+        if may(Right::ViewAll) && org == owner {
+            Some(View::All)
+        } else if may(Right::ViewAll) || may(Right::ViewOrg) || (may(Right::ViewUnit) && org != owner) {
+            Some(View::Org(org.to_string()))
+        } else if may(Right::ViewUnit) {
+            Some(View::Departments(deps))
+        } else if may(Right::ViewOwn) {
+            Some(View::Own(member.to_string()))
+        } else {
+            None
+        }
+    }
+
+    async fn departments_of(&self, c: &mut AnyConnection, member: &MemberId) -> Result<Vec<String>> {
+        Ok(dir::departments_of(c, &[member.to_string()]).await?.into_iter().map(|(_, d)| d).collect())
+    }
+
+    /// App admins: a new version of the form. Submissions made before keep theirs.
+    pub async fn put_schema(&self, caller: &Caller, app: &AppId, schema: &Schema) -> Result<SchemaView> {
+        let actor = {
+            let ix = self.access_index(None).await?;
+            let (_, org, owner) = self.reach(&ix, caller, app)?;
+            if !self.manages(&ix, caller, app, &owner) {
+                return Err(if org == owner {
+                    DomainError::Forbidden("only the app's admins change its form")
+                } else {
+                    NOT_FOUND_APP
+                }
+                .into());
+            }
+            (caller.actor(), owner)
+        };
+        schema.validate()?;
+        let mut tx = self.store.write().await?;
+        let version = store::latest_version(&mut tx, app.as_str()).await?.map_or(1, |(v, _)| v + 1);
+        let text = serde_json::to_string(schema).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        store::insert_version(&mut tx, app.as_str(), version, &text, self.now()).await?;
+        let change = Change::new(&actor.0, Some(actor.1.as_str()), "app.schema", app.as_str())
+            .with("version", version)
+            .with("fields", schema.fields.iter().map(|f| f.key.as_str()).collect::<Vec<_>>());
+        self.commit(tx, &[change]).await?;
+        Ok(SchemaView { app_id: app.to_string(), version, schema: schema.clone() })
+    }
+
+    /// The form as it is now, for anyone the app reaches.
+    pub async fn schema(&self, caller: &Caller, app: &AppId) -> Result<SchemaView> {
+        self.reach(&*self.access_index(None).await?, caller, app)?;
+        let (version, text) = store::latest_version(&mut *self.store.read().await?, app.as_str())
+            .await?
+            .unwrap_or((0, r#"{"fields":[]}"#.to_owned()));
+        Ok(SchemaView { app_id: app.to_string(), version, schema: schema_of(&text) })
+    }
+
+    /// Checks the member, department and attachment fields: people the submitter can see in
+    /// the network, departments of the submitter's or the app's organization, files they uploaded.
+    async fn check_refs(
+        &self,
+        c: &mut AnyConnection,
+        caller: &Caller,
+        owner: &OrgId,
+        schema: &Schema,
+        values: &Values,
+        (member, org): (&MemberId, &OrgId),
+    ) -> Result<()> {
+        for (key, m) in schema.member_refs(values).iter().map(|m| ("member", m)) {
+            let id = MemberId::parse(m)?;
+            let mine = dir::member(c, org, id.as_str()).await?.is_some_and(|r| r.status == "active");
+            let mut seen = mine;
+            if !seen {
+                for net in keiretsu_store::network::networks_of_org(c, owner.as_str()).await? {
+                    if self.person(caller, &NetworkId::from_trusted(net.id), &id).await.is_ok() {
+                        seen = true;
+                        break;
+                    }
+                }
+            }
+            if !seen {
+                return Err(DomainError::invalid(
+                    format!("values ({key} {m})"),
+                    Rule::Custom("is not someone you can pick"),
+                )
+                .into());
+            }
+        }
+        for d in schema.department_refs(values) {
+            let ok = dir::department(c, org, &d).await?.is_some() || dir::department(c, owner, &d).await?.is_some();
+            if !ok {
+                return Err(DomainError::invalid(
+                    format!("values (department {d})"),
+                    Rule::Custom("is not a department you can pick"),
+                )
+                .into());
+            }
+        }
+        for a in schema.attachment_refs(values) {
+            let ok = store::attachment(c, &a).await?.is_some_and(|r| r.member_id == member.as_str());
+            if !ok {
+                return Err(DomainError::invalid(
+                    format!("values (attachment {a})"),
+                    Rule::Custom("is not a file you uploaded"),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// A member submits the form; this needs the `submit` right, which needs a seat.
+    pub async fn submit(&self, caller: &Caller, app: &AppId, input: &SubmissionInput) -> Result<SubmissionView> {
+        let (member, org, owner) = {
+            let ix = self.access_index(None).await?;
+            let reached = self.reach(&ix, caller, app)?;
+            let d = ix.check(reached.0.as_str(), app.as_str(), Right::Submit);
+            if !d.allowed {
+                return Err(DomainError::Forbidden(
+                    "you may not submit this form: ask its admins (see the app's access check for why)",
+                )
+                .into());
+            }
+            reached
+        };
+        let mut c = self.store.read().await?;
+        let (version, text) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
+        let schema = schema_of(&text);
+        if schema.fields.is_empty() {
+            return Err(DomainError::conflict("app", Rule::Custom("has no form fields yet")).into());
+        }
+        let values = schema.check_values(&input.values)?;
+        self.check_refs(&mut c, caller, &owner, &schema, &values, (&member, &org)).await?;
+        let unit = if org == owner { None } else { store::unit_of(&mut c, org.as_str(), owner.as_str()).await? };
+        let departments = self.departments_of(&mut c, &member).await?;
+        drop(c);
+        let now = self.now();
+        let row = SubmissionRow {
+            id: SubmissionId::from_random(random_id_bytes()).to_string(),
+            app_id: app.to_string(),
+            version,
+            member_id: member.to_string(),
+            org_id: org.to_string(),
+            unit_id: unit,
+            departments: serde_json::to_string(&departments).unwrap_or_else(|_| "[]".into()),
+            data: serde_json::to_string(&values).map_err(|e| crate::Error::Internal(e.to_string()))?,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.write().await?;
+        store::insert_submission(&mut tx, &row).await?;
+        let files = schema.attachment_refs(&values);
+        if store::attach(&mut tx, &files, app.as_str(), member.as_str(), &row.id).await? != files.len() as u64 {
+            return Err(DomainError::conflict(
+                "values",
+                Rule::Custom("names a file that belongs to another submission"),
+            )
+            .into());
+        }
+        let change = Change::new(caller.actor(), Some(owner.as_str()), "submission.create", &row.id)
+            .with("app", app.as_str())
+            .with("version", version)
+            .with("organization", org.as_str());
+        self.commit(tx, &[change]).await?;
+        let item = store::submission(&mut *self.store.read().await?, &row.id).await?.ok_or(NOT_FOUND_SUBMISSION)?;
+        Ok(submission_view(item))
+    }
+
+    /// A submission the caller may read, with the app's owner and the caller's view.
+    async fn readable(&self, caller: &Caller, id: &SubmissionId) -> Result<(SubmissionItem, OrgId, bool)> {
+        let mut c = self.store.read().await?;
+        let item = store::submission(&mut c, id.as_str()).await?.ok_or(NOT_FOUND_SUBMISSION)?;
+        let app = AppId::from_trusted(item.row.app_id.clone());
+        let acting = acting(caller, NOT_FOUND_SUBMISSION)?;
+        let deps = self.departments_of(&mut c, &acting.member).await?;
+        drop(c);
+        let ix = self.access_index(None).await?;
+        let (member, org, owner) = self.reach(&ix, caller, &app).map_err(|_| NOT_FOUND_SUBMISSION)?;
+        let view = self.view_of(&ix, &member, &org, &owner, &app, deps);
+        if !view.is_some_and(|v| v.sees(&item.row)) {
+            return Err(NOT_FOUND_SUBMISSION.into());
+        }
+        let may_edit = (item.row.member_id == member.as_str()
+            && ix.allows(member.as_str(), app.as_str(), Right::Submit))
+            || ix.allows(member.as_str(), app.as_str(), Right::Edit);
+        Ok((item, owner, may_edit))
+    }
+
+    pub async fn submission(&self, caller: &Caller, id: &SubmissionId) -> Result<SubmissionView> {
+        Ok(submission_view(self.readable(caller, id).await?.0))
+    }
+
+    /// The submitter (while they may still submit) or an `edit` grant holder who can read it
+    /// changes the values; they are checked against the form as it is now.
+    pub async fn update_submission(
+        &self,
+        caller: &Caller,
+        id: &SubmissionId,
+        input: &SubmissionInput,
+    ) -> Result<SubmissionView> {
+        let (item, owner, may_edit) = self.readable(caller, id).await?;
+        if !may_edit {
+            return Err(DomainError::Forbidden("you may not edit this submission").into());
+        }
+        let app = AppId::from_trusted(item.row.app_id.clone());
+        let mut c = self.store.read().await?;
+        let (version, text) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
+        let schema = schema_of(&text);
+        let values = schema.check_values(&input.values)?;
+        let submitter = MemberId::from_trusted(item.row.member_id.clone());
+        let org = OrgId::from_trusted(item.row.org_id.clone());
+        self.check_refs(&mut c, caller, &owner, &schema, &values, (&submitter, &org)).await?;
+        drop(c);
+        let data = serde_json::to_string(&values).map_err(|e| crate::Error::Internal(e.to_string()))?;
+        let mut tx = self.store.write().await?;
+        store::update_submission(&mut tx, id.as_str(), version, &data, self.now()).await?;
+        let files = schema.attachment_refs(&values);
+        if store::attach(&mut tx, &files, app.as_str(), submitter.as_str(), id.as_str()).await? != files.len() as u64 {
+            return Err(DomainError::conflict(
+                "values",
+                Rule::Custom("names a file that belongs to another submission"),
+            )
+            .into());
+        }
+        let change = Change::new(caller.actor(), Some(owner.as_str()), "submission.update", id.as_str())
+            .with("app", app.as_str())
+            .with("version", version);
+        self.commit(tx, &[change]).await?;
+        self.submission(caller, id).await
+    }
+
+    /// The submissions the caller may read that pass the query, newest first, with the form.
+    async fn matching(
+        &self,
+        caller: &Caller,
+        app: &AppId,
+        q: &SubmissionQuery,
+    ) -> Result<(Schema, Vec<SubmissionItem>)> {
+        let acting = acting(caller, NOT_FOUND_APP)?;
+        let mut c = self.store.read().await?;
+        let deps = self.departments_of(&mut c, &acting.member).await?;
+        let view = {
+            let ix = self.access_index(q.at_least).await?;
+            let (member, org, owner) = self.reach(&ix, caller, app)?;
+            self.view_of(&ix, &member, &org, &owner, app, deps)
+                .ok_or(DomainError::Forbidden("you may not read this app's submissions"))?
+        };
+        let schema = schema_of(&store::latest_version(&mut c, app.as_str()).await?.map(|v| v.1).unwrap_or_default());
+        let fs = filters(&schema, q.filter.as_deref())?;
+        let narrow = Narrow {
+            member: q.member_id.as_deref().map(MemberId::parse).transpose()?.map(String::from),
+            org: q.organization_id.as_deref().map(OrgId::parse).transpose()?.map(String::from),
+            unit: q.unit_id.as_deref().map(keiretsu_domain::ids::UnitId::parse).transpose()?.map(String::from),
+            from: q.from.as_deref().map(|t| parse_rfc3339("from", t)).transpose()?,
+            to: q.to.as_deref().map(|t| parse_rfc3339("to", t)).transpose()?,
+        };
+        let rows = store::submissions(&mut c, app.as_str(), &narrow).await?;
+        let rows = rows
+            .into_iter()
+            .filter(|s| view.sees(&s.row))
+            .filter(|s| {
+                let values = serde_json::from_str::<Values>(&s.row.data).unwrap_or_default();
+                fs.iter().all(|f| f.matches(&values))
+            })
+            .collect();
+        Ok((schema, rows))
+    }
+
+    /// A page of the app's submissions the caller may read: the backbone sees all of them with
+    /// the submitter's organization and unit, a partner only its own scope.
+    pub async fn submissions(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<Page<SubmissionView>> {
+        let limit = clamp(q.limit) as usize;
+        let after = q.cursor.as_deref().map(|c| decode_cursor(c, 2)).transpose()?;
+        let (_, rows) = self.matching(caller, app, q).await?;
+        let start = match &after {
+            // Newest first: the page goes on after the cursor's (time, id).
+            Some(p) => {
+                let at: i64 = p[0].parse().map_err(|_| crate::page::bad_cursor())?;
+                rows.iter()
+                    .position(|s| (s.row.created_at, s.row.id.as_str()) < (at, p[1].as_str()))
+                    .unwrap_or(rows.len())
+            }
+            None => 0,
+        };
+        let items: Vec<SubmissionItem> = rows.into_iter().skip(start).take(limit).collect();
+        let next_cursor = (items.len() == limit)
+            .then(|| items.last().map(|s| encode_cursor(&[&s.row.created_at.to_string(), &s.row.id])))
+            .flatten();
+        Ok(Page { items: items.into_iter().map(submission_view).collect(), next_cursor })
+    }
+
+    /// The same selection as CSV: submitter columns, then one column per field.
+    pub async fn submissions_csv(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<String> {
+        let (schema, rows) = self.matching(caller, app, q).await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header: Vec<String> =
+            ["submission", "submitted_at", "submitter", "organization", "unit", "partner_type", "version"]
+                .map(String::from)
+                .to_vec();
+        header.extend(form::csv_header(&schema));
+        let csv_err = |e: csv::Error| crate::Error::Internal(e.to_string());
+        w.write_record(&header).map_err(csv_err)?;
+        for s in rows {
+            let values = serde_json::from_str::<Values>(&s.row.data).unwrap_or_default();
+            let mut record = vec![
+                s.row.id.clone(),
+                format_rfc3339(s.row.created_at),
+                s.member_name.clone(),
+                s.org_name.clone(),
+                s.row.unit_id.clone().unwrap_or_default(),
+                s.unit_partner_type.clone().unwrap_or_default(),
+                s.row.version.to_string(),
+            ];
+            // Names typed by people go through the same spreadsheet-safe rendering as the values.
+            for cell in &mut record[2..4] {
+                if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    cell.insert(0, '\'');
+                }
+            }
+            record.extend(form::csv_cells(&schema, &values));
+            w.write_record(&record).map_err(csv_err)?;
+        }
+        String::from_utf8(w.into_inner().map_err(|e| crate::Error::Internal(e.to_string()))?)
+            .map_err(|e| crate::Error::Internal(e.to_string()))
+    }
+
+    /// Count, sum and average over the same selection, optionally grouped by a field.
+    pub async fn submission_totals(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<Vec<Group>> {
+        let (schema, rows) = self.matching(caller, app, q).await?;
+        let values: Vec<Values> =
+            rows.iter().map(|s| serde_json::from_str::<Values>(&s.row.data).unwrap_or_default()).collect();
+        Ok(form::aggregate(&schema, values.iter(), q.by.as_deref(), q.of.as_deref())?)
+    }
+
+    /// A member who may submit uploads a file for an attachment field.
+    pub async fn upload_attachment(
+        &self,
+        caller: &Caller,
+        app: &AppId,
+        name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<AttachmentView> {
+        let (member, owner) = {
+            let ix = self.access_index(None).await?;
+            let (member, _, owner) = self.reach(&ix, caller, app)?;
+            if !ix.allows(member.as_str(), app.as_str(), Right::Submit) {
+                return Err(DomainError::Forbidden("you may not submit this form").into());
+            }
+            (member, owner)
+        };
+        let file_name = keiretsu_domain::directory::name("name", name, 200)?;
+        let content_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if !ATTACHMENT_TYPES.contains(&content_type.as_str()) {
+            return Err(DomainError::invalid("content_type", Rule::OneOf(ATTACHMENT_TYPES)).into());
+        }
+        if content.is_empty() {
+            return Err(DomainError::invalid("file", Rule::Required).into());
+        }
+        if content.len() > MAX_ATTACHMENT {
+            return Err(DomainError::invalid("file", Rule::Custom("must be at most 10 MiB")).into());
+        }
+        use sha2::Digest;
+        let row = AttachmentRow {
+            id: AttachmentId::from_random(random_id_bytes()).to_string(),
+            app_id: app.to_string(),
+            member_id: member.to_string(),
+            submission_id: None,
+            name: file_name,
+            content_type,
+            size: content.len() as i64,
+            sha256: keiretsu_domain::journal::hex(&sha2::Sha256::digest(content)),
+            created_at: self.now(),
+        };
+        let mut tx = self.store.write().await?;
+        store::insert_attachment(&mut tx, &row, content).await?;
+        let change = Change::new(caller.actor(), Some(owner.as_str()), "attachment.upload", &row.id)
+            .with("app", app.as_str())
+            .with("size", row.size)
+            .with("sha256", &row.sha256);
+        self.commit(tx, &[change]).await?;
+        Ok(attachment_view(&row))
+    }
+
+    /// A file, to its uploader until it is attached, then to whoever may read its submission.
+    pub async fn download_attachment(&self, caller: &Caller, id: &AttachmentId) -> Result<(AttachmentView, Vec<u8>)> {
+        let mut c = self.store.read().await?;
+        let a = store::attachment(&mut c, id.as_str()).await?.ok_or(NOT_FOUND_ATTACHMENT)?;
+        let acting = acting(caller, NOT_FOUND_ATTACHMENT)?;
+        match &a.submission_id {
+            None if a.member_id == acting.member.as_str() => {}
+            None => return Err(NOT_FOUND_ATTACHMENT.into()),
+            Some(s) => {
+                drop(c);
+                self.readable(caller, &SubmissionId::from_trusted(s.clone()))
+                    .await
+                    .map_err(|_| NOT_FOUND_ATTACHMENT)?;
+                c = self.store.read().await?;
+            }
+        }
+        let bytes = store::attachment_content(&mut c, id.as_str()).await?.ok_or(NOT_FOUND_ATTACHMENT)?;
+        Ok((attachment_view(&a), bytes))
+    }
+}
