@@ -549,6 +549,14 @@ both! {
         // A supplier's seated sales person sees the supplier app on the workbench, not the distributor's.
         let (_, workbench) = member.get("/api/v1/workbench").await;
         assert_eq!(workbench.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect::<Vec<_>>(), vec!["Supplier onboarding"]);
+        // Partner staff have submitted: the backbone reads all of them with the unit, the supplier its own.
+        let app = workbench[0]["id"].as_str().unwrap();
+        let (_, all) = admin.get(&format!("/api/v1/apps/{app}/submissions")).await;
+        let all = all["items"].as_array().unwrap();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(all.iter().all(|x| x["organization_name"] == "Kato Metal Works" && x["partner_type"] == "supplier"));
+        let (_, mine) = member.get(&format!("/api/v1/apps/{app}/submissions")).await;
+        assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     }
 
     async fn racing_accepts_of_one_code_make_one_unit(db) {

@@ -231,8 +231,8 @@ impl Service {
         self.access.index.read().map_err(|_| poisoned())
     }
 
-    /// An admin with the apps scope creates an app; it starts with one permission group that lets
-    /// everyone who can reach it submit and read their own submissions.
+    /// An admin with the apps scope creates an app. It starts with two permission groups:
+    /// everyone it reaches submits and reads their own submissions; admins review.
     pub async fn create_app(&self, caller: &Caller, input: &NewApp) -> Result<AppView> {
         let permit = caller.permit_own(Need::Manage(Scope::Apps))?;
         let app_name = name("name", &input.name, 80)?;
@@ -253,6 +253,8 @@ impl Service {
         store::insert_app(&mut tx, &row).await.map_err(|e| unique_to_field(e, "name"))?;
         store::put_group(&mut tx, &row.id, "everyone", &[Right::Submit, Right::ViewOwn], &[Principal::Everyone])
             .await?;
+        // Admins review: the owner's read every submission, a partner's their organization's.
+        store::put_group(&mut tx, &row.id, "reviewers", &[Right::ViewAll, Right::Edit], &[Principal::Admins]).await?;
         let text = serde_json::to_string(&schema).map_err(|e| crate::Error::Internal(e.to_string()))?;
         keiretsu_store::forms::insert_version(&mut tx, &row.id, 1, &text, row.created_at).await?;
         let change =

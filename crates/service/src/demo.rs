@@ -10,6 +10,7 @@ use keiretsu_store::directory as store;
 
 use crate::apps::{NewApp, Publication};
 use crate::directory::{Heads, MemberPatch, NewDepartment, NewOrg, RoleChange};
+use crate::forms::SubmissionInput;
 use crate::license::{LicenseChange, NewEntryRule, SeatSelection};
 use crate::network::{InvitationAnswer, NetworkMembersInput, NewContact, NewInvitation, NewNetwork};
 use crate::{Result, Service};
@@ -33,6 +34,70 @@ const PARTNERS: &[(&str, &str, &str, &str, &str)] = &[
     ("Mori Plastics", "mori.admin", "mori", "supplier", "a"),
     ("Sato Retail Group", "sato.admin", "sato", "distributor", "a"),
 ];
+
+type DemoForm = (&'static str, &'static str, serde_json::Value, &'static str, Vec<(&'static str, serde_json::Value)>);
+
+fn bad_demo(e: serde_json::Error) -> crate::Error {
+    crate::Error::Internal(format!("demo data: {e}"))
+}
+
+/// The demo's forms: name, partner type, fields, and answers from that type's first partner.
+fn demo_forms() -> Vec<DemoForm> {
+    use serde_json::json;
+    vec![
+        (
+            "Supplier onboarding",
+            "supplier",
+            json!([
+                {"key": "company", "label": "Registered company name", "kind": "text", "required": true},
+                {"key": "category", "label": "Category", "kind": "single_choice", "required": true,
+                 "options": ["Raw materials", "Components", "Packaging"]},
+                {"key": "capacity", "label": "Monthly capacity (t)", "kind": "number", "rules": {"min": 0}},
+                {"key": "certified_until", "label": "ISO 9001 valid until", "kind": "date"},
+                {"key": "notes", "label": "Notes", "kind": "long_text"},
+                {"key": "documents", "label": "Certificates", "kind": "attachment"}
+            ]),
+            "kato",
+            vec![
+                (
+                    "m001",
+                    json!({"company": "Kato Metal Works Co., Ltd.", "category": "Raw materials", "capacity": 420,
+                    "certified_until": "2027-06-30"}),
+                ),
+                (
+                    "m005",
+                    json!({"company": "Kato Metal Works (Osaka plant)", "category": "Components", "capacity": 95,
+                    "notes": "Second plant; audit scheduled for March."}),
+                ),
+            ],
+        ),
+        (
+            "Distributor order request",
+            "distributor",
+            json!([
+                {"key": "product", "label": "Product", "kind": "single_choice", "required": true,
+                 "options": ["Precision bearings", "Gear units", "Spindles"]},
+                {"key": "quantity", "label": "Quantity", "kind": "number", "required": true, "rules": {"min": 1}},
+                {"key": "amount", "label": "Order value (CNY)", "kind": "money", "required": true},
+                {"key": "needed_by", "label": "Needed by", "kind": "date"},
+                {"key": "region", "label": "Region", "kind": "multiple_choice", "options": ["East", "North", "South"]}
+            ]),
+            "sato",
+            vec![
+                (
+                    "m001",
+                    json!({"product": "Precision bearings", "quantity": 1200, "amount": "86400.00",
+                    "needed_by": "2027-01-15", "region": ["East"]}),
+                ),
+                (
+                    "m005",
+                    json!({"product": "Gear units", "quantity": 40, "amount": "152000.00", "region": ["North", "South"]}),
+                ),
+                ("m009", json!({"product": "Precision bearings", "quantity": 300, "amount": "21600.00"})),
+            ],
+        ),
+    ]
+}
 
 const TREE: &[(&str, &[&str])] = &[
     ("Manufacturing", &["Assembly", "Machining", "Quality"]),
@@ -175,6 +240,7 @@ impl Service {
             .map(|d| DepartmentId::from_trusted(d.id.clone()))
             .collect();
         self.add_network_members(&admin, &network, &NetworkMembersInput { member_ids: vec![], department_ids }).await?;
+        let mut partner_orgs = Vec::new();
         for (i, (name, admin_login, prefix, partner_type, tier)) in PARTNERS.iter().enumerate() {
             let partner = self
                 .create_org(
@@ -189,6 +255,7 @@ impl Service {
                 )
                 .await?;
             let partner = OrgId::from_trusted(partner.id);
+            partner_orgs.push((*prefix, partner.clone()));
             for department in ["Sales", "Finance", "Production", "Logistics"] {
                 self.create_department(&system, &partner, &NewDepartment { name: department.into(), parent_id: None })
                     .await?;
@@ -254,14 +321,22 @@ impl Service {
             expires_in_hours: None,
         };
         self.invite(&admin, &network, &pending).await?;
-        // Two apps, each published to its partner type.
-        for (name, partner_type) in [("Supplier onboarding", "supplier"), ("Distributor order request", "distributor")]
-        {
-            let app = self
-                .create_app(&admin, &NewApp { name: name.into(), description: String::new(), fields: Vec::new() })
-                .await?;
+        // Two form apps, each published to its partner type, with submissions from partner staff.
+        for (name, partner_type, fields, prefix, answers) in demo_forms() {
+            let input = NewApp {
+                name: name.into(),
+                description: String::new(),
+                fields: serde_json::from_value(fields).map_err(bad_demo)?,
+            };
+            let app = AppId::from_trusted(self.create_app(&admin, &input).await?.id);
             let audience = Audience::PartnerTypes(vec![partner_type.into()]);
-            self.publish_app(&admin, &AppId::from_trusted(app.id), &network, &Publication { audience }).await?;
+            self.publish_app(&admin, &app, &network, &Publication { audience }).await?;
+            let Some((_, partner)) = partner_orgs.iter().find(|p| p.0 == prefix) else { continue };
+            for (login, values) in answers {
+                let member = self.acting_as(partner, &format!("{prefix}.{login}")).await?;
+                let values = serde_json::from_value(values).map_err(bad_demo)?;
+                self.submit(&member, &app, &SubmissionInput { values }).await?;
+            }
         }
         Ok(())
     }
