@@ -19,7 +19,7 @@ pub enum Right {
     ViewUnit,
     /// Read their organization's submissions.
     ViewOrg,
-    /// Read every submission (the backbone's view).
+    /// Read every submission: the owner's view, never granted to a partner.
     ViewAll,
     Edit,
     Manage,
@@ -193,6 +193,7 @@ enum Missing {
     Known,
     Active,
     Publication,
+    Owner,
     Seat,
     Group,
 }
@@ -396,6 +397,7 @@ impl Index {
                 Missing::Known => "a known member and app".to_owned(),
                 Missing::Active => format!("{member} as an active member"),
                 Missing::Publication => format!("a publication of {app} to a unit of {org}"),
+                Missing::Owner => format!("membership of {owner}: view_all is the owner's view"),
                 Missing::Seat => format!("a seat in {owner}'s pool"),
                 Missing::Group => format!("a permission group granting {} that names {member}", right.as_str()),
             }
@@ -424,6 +426,10 @@ impl Index {
             why.add(|| "the app is published to that unit's audience".to_owned());
             Some(u)
         };
+        // Reading every submission is the owner's view; a partner's widest is its organization's.
+        if right == Right::ViewAll && unit.is_some() {
+            return Err(Missing::Owner);
+        }
         if !m.pools.contains(&a.org) {
             return Err(Missing::Seat);
         }

@@ -204,6 +204,12 @@ both! {
         let (_, frozen) = admin.post(&format!("/api/v1/organizations/{org}/seats/freeze"), json!({"department_id": east})).await;
         assert_eq!((frozen["changed"].as_i64(), frozen["counts"]["assigned"].as_i64()), (Some(1), Some(29)));
         assert_eq!(listed(&admin, &org, "status=frozen").await.1["items"][0]["member_id"], mover.as_str());
+        // Authorizing the subtree again moves only the frozen seat back.
+        let (_, again) = admin.post(&format!("/api/v1/organizations/{org}/seats/enable"), json!({"department_id": sales})).await;
+        assert_eq!((again["changed"].as_i64(), again["counts"]["assigned"].as_i64()), (Some(1), Some(30)));
+        let (_, dashboard) = admin.get(&format!("/api/v1/organizations/{org}/license")).await;
+        assert_eq!(dashboard["usage"][0]["assigned"], 30, "the breakdown moved with it: {dashboard}");
+        admin.post(&format!("/api/v1/organizations/{org}/seats/freeze"), json!({"department_id": east})).await;
         // Bad selections: clear errors naming the field.
         for (body, field) in [
             (json!({}), "member_ids"),

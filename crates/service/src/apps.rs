@@ -254,7 +254,8 @@ impl Service {
         store::put_group(&mut tx, &row.id, "everyone", &[Right::Submit, Right::ViewOwn], &[Principal::Everyone])
             .await?;
         // Admins review: the owner's read every submission, a partner's their organization's.
-        store::put_group(&mut tx, &row.id, "reviewers", &[Right::ViewAll, Right::Edit], &[Principal::Admins]).await?;
+        let review = [Right::ViewAll, Right::ViewOrg, Right::Edit];
+        store::put_group(&mut tx, &row.id, "reviewers", &review, &[Principal::Admins]).await?;
         let text = serde_json::to_string(&schema).map_err(|e| crate::Error::Internal(e.to_string()))?;
         keiretsu_store::forms::insert_version(&mut tx, &row.id, 1, &text, row.created_at).await?;
         let change =

@@ -324,6 +324,37 @@ pub async fn active_members_in(
     Ok(sqlx::query_scalar(&sql).bind(org).bind(json!(departments).to_string()).fetch_all(c).await?)
 }
 
+/// Enables the seats of `org`'s active members in these departments in one statement: new rows
+/// for those who never had one, `enabled` for the others who were not. Returns the members whose
+/// seat moved; the caller takes that many from the pool in the same transaction or rolls back.
+pub async fn enable_in_departments(
+    c: &mut AnyConnection,
+    backend: Backend,
+    pool: &str,
+    org: &str,
+    departments: &[String],
+    reason: &str,
+    at: i64,
+) -> Result<Vec<String>> {
+    let sql = format!(
+        "INSERT INTO seats (pool_id, member_id, org_id, status, reason, changed_at) \
+         SELECT $1, m.id, m.org_id, 'enabled', $2, $3 FROM members m WHERE m.id IN \
+         (SELECT md.member_id FROM member_departments md WHERE md.department_id IN ({})) \
+         AND m.org_id = $5 AND m.status = 'active' \
+         ON CONFLICT (member_id, pool_id) DO UPDATE SET status = 'enabled', reason = excluded.reason, \
+         changed_at = excluded.changed_at WHERE seats.status <> 'enabled' RETURNING member_id",
+        json_texts(backend, 4)
+    );
+    Ok(sqlx::query_scalar(&sql)
+        .bind(pool)
+        .bind(reason)
+        .bind(at)
+        .bind(json!(departments).to_string())
+        .bind(org)
+        .fetch_all(c)
+        .await?)
+}
+
 /// Active members of `org` among these ids.
 pub async fn active_among(
     c: &mut AnyConnection,
