@@ -86,6 +86,7 @@ mod tests {
             include_str!("console/network.rs"),
             include_str!("console/license.rs"),
             include_str!("console/apps.rs"),
+            include_str!("console/forms.rs"),
         ];
         for src in sources {
             for (i, pat) in src.match_indices("(lang, \"").chain(src.match_indices("(ctx.lang, \"")) {

@@ -1,21 +1,24 @@
 //! The console's apps pages: every member's workbench (the apps they may use now) and, for app
-//! admins, the organization's apps; one app with its publication to a network audience, the
-//! "everyone" permission group, how many people can use it now, and an access explorer that
-//! says why a member may or may not use it.
+//! admins, the organization's apps; one app with its form builder (each change a new schema
+//! version), its publication to a network audience with a preview of who would see it, the
+//! "everyone" permission group, how many people can use it now and who they are, and an access
+//! explorer that says why a member may or may not use it.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use keiretsu_domain::access::{Audience, Principal, Right};
+use keiretsu_domain::form::{Bound, Field, FieldKind, FieldRules, KEY_MAX, LABEL_MAX, Schema};
 use keiretsu_domain::identity::Scope;
 use keiretsu_domain::ids::{AppId, NetworkId};
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication};
+use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication, WhoQuery};
 use keiretsu_service::network::{NetworkView, PartnerTypeView, UnitView};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::forms::kind_text;
 use super::network::type_text;
 use super::pages::{Failed, Pairs, all, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
@@ -34,6 +37,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/apps", get(apps).post(create_app))
         .route("/console/apps/{id}", get(app))
         .route("/console/apps/{id}/publish", post(publish))
+        .route("/console/apps/{id}/preview", post(preview))
+        .route("/console/apps/{id}/fields", post(add_field))
+        .route("/console/apps/{id}/fields/remove", post(remove_field))
         .route("/console/apps/{id}/unpublish", post(unpublish))
         .route("/console/apps/{id}/group", post(put_group))
 }
@@ -80,7 +86,7 @@ async fn workbench(State(s): State<AppState>, ctx: Ctx) -> Response {
         div.stats data-testid="workbench" {
             @for a in &list {
                 div.card data-testid="app-card" data-app-id=(a.id) {
-                    strong data-testid="app-card-name" { (a.name) }
+                    strong data-testid="app-card-name" { a href={ "/console/workbench/" (a.id) } data-testid="app-card-link" { (a.name) } }
                     @if !a.description.is_empty() { p.muted { (a.description) } }
                 }
             }
@@ -161,18 +167,36 @@ struct AppQuery {
     saved: Option<String>,
     /// The access explorer's question: may this member use the app?
     member_id: Option<String>,
+    /// Where the "who can use it" list goes on from.
+    who_cursor: Option<String>,
+}
+
+/// A publication previewed: what was chosen, and how many people can use the app now and would.
+struct Preview {
+    values: Pairs,
+    now: usize,
+    would_be: usize,
+}
+
+/// What the app's page shows besides its forms: an access question, a page of the people who
+/// can use it, a previewed publication.
+#[derive(Default)]
+struct Shown {
+    asked: Option<String>,
+    who_cursor: Option<String>,
+    preview: Option<Preview>,
 }
 
 /// The organization's own networks with their partner types and active units.
-struct Reach {
-    networks: Vec<NetworkView>,
+pub(super) struct Reach {
+    pub(super) networks: Vec<NetworkView>,
     /// Partner types of every network, each key once.
-    types: Vec<PartnerTypeView>,
+    pub(super) types: Vec<PartnerTypeView>,
     /// `(unit, network name)`.
-    units: Vec<(UnitView, String)>,
+    pub(super) units: Vec<(UnitView, String)>,
 }
 
-async fn reach(s: &AppState, ctx: &Ctx) -> Result<Reach, ApiError> {
+pub(super) async fn reach(s: &AppState, ctx: &Ctx) -> Result<Reach, ApiError> {
     let caller = &ctx.session.caller;
     let networks: Vec<NetworkView> =
         s.svc.networks(caller).await?.into_iter().filter(|n| n.membership == "backbone").collect();
@@ -198,17 +222,11 @@ fn unit_label(u: &UnitView, network: &str, lang: Lang) -> String {
 
 async fn app(State(s): State<AppState>, ctx: Ctx, Path(id): Path<String>, Query(q): Query<AppQuery>) -> Response {
     let f = Flash { error: None, notice: q.saved.as_ref().map(|_| t(ctx.lang, "common.saved").to_owned()) };
-    app_page(&s, ctx, &id, f, None, nonblank(q.member_id)).await
+    let shown = Shown { asked: nonblank(q.member_id), who_cursor: nonblank(q.who_cursor), preview: None };
+    app_page(&s, ctx, &id, f, None, shown).await
 }
 
-async fn app_page(
-    s: &AppState,
-    ctx: Ctx,
-    id: &str,
-    f: Flash,
-    failed: Option<Failed>,
-    asked: Option<String>,
-) -> Response {
+async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Failed>, shown: Shown) -> Response {
     let lang = ctx.lang;
     let title = t(lang, "apps.title");
     if let Some(r) = gate(&ctx, title) {
@@ -226,13 +244,15 @@ async fn app_page(
             .ok_or(DomainError::NotFound { what: "app" })?;
         let count =
             s.svc.audience_preview(caller, &id, &NetworkId::from_trusted(String::new()), &Audience::AllUnits).await?.0;
-        Ok::<_, ApiError>((id, a, count, reach(s, &ctx).await?))
+        let schema = s.svc.schema(caller, &id).await?;
+        Ok::<_, ApiError>((id, a, count, schema, reach(s, &ctx).await?))
     }
     .await;
-    let (id, a, count, r) = match found {
+    let (id, a, count, schema, r) = match found {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
+    let Shown { asked, who_cursor, preview } = shown;
     // The access explorer: a question in the address, answered here (nothing changes).
     let answer = match &asked {
         None => None,
@@ -243,13 +263,31 @@ async fn app_page(
     };
     let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
     let datalist = member_datalist(s, &ctx, &org).await;
+    // "Who can use it": a page of member ids, in id order.
+    let who_page = s
+        .svc
+        .who_can(caller, &id, &WhoQuery { cursor: who_cursor, limit: Some(50), ..Default::default() })
+        .await
+        .map_err(|e| ApiError::from(e).with_field("who_cursor"));
     let failed = failed.as_ref();
     let pub_err = err_of(failed, "publish", None);
     let group_err = err_of(failed, "group", None);
-    let audience = typed(failed, "publish", None, "audience", "all_units");
-    let picked_types = typed_all(failed, "publish", None, "partner_type");
-    let picked_units = typed_all(failed, "publish", None, "unit_id");
-    let picked_network = typed(failed, "publish", None, "network_id", "");
+    let field_err = err_of(failed, "field", None);
+    // The publish form holds what was chosen when a publication failed or was previewed.
+    let chosen = |key: &str, default: &str| match &preview {
+        Some(p) => one(&p.values, key).unwrap_or_default(),
+        None => typed(failed, "publish", None, key, default),
+    };
+    let chosen_all = |key: &str| match &preview {
+        Some(p) => all(&p.values, key),
+        None => typed_all(failed, "publish", None, key),
+    };
+    let audience = chosen("audience", "all_units");
+    let picked_types = chosen_all("partner_type");
+    let picked_units = chosen_all("unit_id");
+    let picked_network = chosen("network_id", "");
+    let kind = typed(failed, "field", None, "kind", "text");
+    let field_typed = |key: &str| typed(failed, "field", None, key, "");
     let who = typed(failed, "group", None, "who", "everyone");
     let who_type = typed(failed, "group", None, "partner_type", "");
     let who_unit = typed(failed, "group", None, "unit_id", "");
@@ -258,6 +296,79 @@ async fn app_page(
         h2 data-testid="app-title" { (a.name) }
         @if !a.description.is_empty() { p.muted data-testid="app-description-text" { (a.description) } }
         p { strong data-testid="audience-count" data-count=(count) { (tf(lang, "apps.audience_count", &[("n", &count.to_string())])) } }
+        p { a.button.secondary href={ "/console/workbench/" (a.id) } data-testid="app-submissions-link" { (t(lang, "apps.submissions_link")) } }
+
+        h2 #form { (t(lang, "apps.form_title")) }
+        p.muted {
+            span data-testid="schema-version" data-version=(schema.version) { (tf(lang, "apps.form_version", &[("n", &schema.version.to_string())])) }
+            " " (t(lang, "apps.form_help"))
+        }
+        table data-testid="field-table" {
+            thead { tr {
+                th { (t(lang, "apps.field_key")) } th { (t(lang, "apps.field_label")) } th { (t(lang, "apps.field_kind")) }
+                th { (t(lang, "apps.field_required")) } th {}
+            } }
+            tbody {
+                @for fd in &schema.schema.fields {
+                    tr data-testid="field-row" data-key=(fd.key) {
+                        td { code { (fd.key) } }
+                        td data-testid="field-row-label" { (fd.label) }
+                        td data-testid="field-row-kind" data-kind=(fd.kind.as_str()) {
+                            (kind_text(lang, fd.kind))
+                            @if !fd.options.is_empty() { " " span.hint { (fd.options.join(", ")) } }
+                        }
+                        td { @if fd.required { (t(lang, "common.yes")) } @else { (t(lang, "common.no")) } }
+                        td {
+                            form.inline method="post" action={ (action) "/fields/remove" } {
+                                (ctx.csrf())
+                                input type="hidden" name="key" value=(fd.key);
+                                input type="hidden" name="version" value=(schema.version);
+                                button.secondary.small type="submit" data-testid="field-remove" { (t(lang, "apps.field_remove")) }
+                            }
+                            @if let Some(e) = err_of(failed, "remove", Some(&fd.key)) { span.field-error role="alert" { (error_text(e)) } }
+                        }
+                    }
+                }
+                @if schema.schema.fields.is_empty() { tr { td.muted colspan="5" data-testid="field-empty" { (t(lang, "apps.fields_none")) } } }
+            }
+        }
+        h3 { (t(lang, "apps.field_add")) }
+        form.stack.card method="post" action={ (action) "/fields" } data-testid="field-form" {
+            (ctx.csrf())
+            input type="hidden" name="version" value=(schema.version);
+            label { span { (t(lang, "apps.field_key")) }
+                input name="key" required maxlength=(KEY_MAX) placeholder="plant_name" value=(field_typed("key")) data-testid="field-key";
+                (field_error(field_err, "key"))
+            }
+            label { span { (t(lang, "apps.field_label")) }
+                input name="label" required maxlength=(LABEL_MAX) value=(field_typed("label")) data-testid="field-label";
+                (field_error(field_err, "label"))
+            }
+            label { span { (t(lang, "apps.field_kind")) }
+                select name="kind" data-testid="field-kind" {
+                    @for k in FieldKind::ALL { option value=(k.as_str()) selected[kind == k.as_str()] { (kind_text(lang, *k)) } }
+                }
+                (field_error(field_err, "kind"))
+            }
+            label.check { input type="checkbox" name="required" value="1" checked[!field_typed("required").is_empty()] data-testid="field-required"; (t(lang, "apps.field_required")) }
+            label { span { (t(lang, "apps.field_options")) }
+                textarea.short name="options" rows="4" data-testid="field-options" { (field_typed("options")) }
+                span.hint { (t(lang, "apps.field_options_hint")) }
+                (field_error(field_err, "options"))
+            }
+            fieldset {
+                legend { (t(lang, "apps.field_rules")) }
+                p.hint { (t(lang, "apps.field_rules_hint")) }
+                label { span { (t(lang, "apps.field_min")) } input name="min" value=(field_typed("min")) data-testid="field-min"; (field_error(field_err, "min")) }
+                label { span { (t(lang, "apps.field_max")) } input name="max" value=(field_typed("max")) data-testid="field-max"; (field_error(field_err, "max")) }
+                label { span { (t(lang, "apps.field_max_length")) } input name="max_length" inputmode="numeric" value=(field_typed("max_length")) data-testid="field-max-length"; (field_error(field_err, "max_length")) }
+                label { span { (t(lang, "apps.field_pattern")) } input name="pattern" value=(field_typed("pattern")) data-testid="field-pattern"; (field_error(field_err, "pattern")) }
+            }
+            button type="submit" data-testid="field-submit" { (t(lang, "apps.field_add")) }
+            @if let Some(e) = field_err.filter(|e| !matches!(e.0.field.as_deref(), Some("key" | "label" | "kind" | "options" | "min" | "max" | "max_length" | "pattern"))) {
+                span.field-error role="alert" data-testid="field-form-error" { (error_text(e)) }
+            }
+        }
 
         h2 #publication { (t(lang, "apps.publication")) }
         @if r.networks.is_empty() {
@@ -293,7 +404,13 @@ async fn app_page(
                 }
                 div {
                     button type="submit" data-testid="publish-submit" { (t(lang, "apps.publish")) } " "
+                    button.secondary type="submit" formaction={ (action) "/preview" } data-testid="preview-submit" { (t(lang, "apps.preview")) } " "
                     button.secondary type="submit" formaction={ (action) "/unpublish" } data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
+                }
+                @if let Some(p) = &preview {
+                    p.notice role="status" data-testid="audience-preview" data-count=(p.would_be) data-now=(p.now) {
+                        (tf(lang, "apps.preview_result", &[("n", &p.would_be.to_string()), ("now", &p.now.to_string())]))
+                    }
                 }
                 @if let Some(e) = pub_err.filter(|e| !matches!(e.0.field.as_deref(), Some("network_id" | "audience"))) {
                     span.field-error role="alert" { (error_text(e)) }
@@ -319,6 +436,26 @@ async fn app_page(
             @if let Some(e) = group_err.filter(|e| e.0.field.as_deref() != Some("principals")) {
                 span.field-error role="alert" { (error_text(e)) }
             }
+        }
+
+        h2 #who { (t(lang, "apps.who_title")) }
+        p.muted { (t(lang, "apps.who_help")) }
+        @match &who_page {
+            Ok(page) => {
+                ul data-testid="who-list" {
+                    @for m in &page.items {
+                        li data-testid="who-row" data-member-id=(m) {
+                            code { (m) } " "
+                            a href={ (action) "?member_id=" (m) "#access" } data-testid="who-why" { (t(lang, "apps.who_why")) }
+                        }
+                    }
+                }
+                @if page.items.is_empty() { p.muted data-testid="who-empty" { (t(lang, "apps.who_none")) } }
+                @if let Some(c) = &page.next_cursor {
+                    div.pager { a href={ (action) "?" (serde_urlencoded::to_string([("who_cursor", c)]).unwrap_or_default()) "#who" } data-testid="who-next" { (t(lang, "common.next_page")) } }
+                }
+            }
+            Err(e) => { p.field-error role="alert" data-testid="who-error" { (error_text(e)) } }
         }
 
         h2 #access { (t(lang, "apps.access_title")) }
@@ -367,7 +504,10 @@ fn network_of(p: &Pairs) -> Result<NetworkId, ApiError> {
 /// A form on the app's page failed: the page again, with the message beside it.
 async fn again(s: &AppState, form: &Csrf<Pairs>, id: &str, which: &'static str, e: ApiError) -> Response {
     match ctx_of(s, form).await {
-        Ok(ctx) => app_page(s, ctx, id, Flash::default(), Some(Failed::new(which, None, e, &form.form)), None).await,
+        Ok(ctx) => {
+            app_page(s, ctx, id, Flash::default(), Some(Failed::new(which, None, e, &form.form)), Shown::default())
+                .await
+        }
         Err(r) => r,
     }
 }
@@ -424,5 +564,132 @@ async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
         Err(e) => again(&s, &form, &id, "group", e).await,
+    }
+}
+
+/// The publish form's "Preview": how many people would see the app with the chosen audience.
+/// Nothing changes; the page comes back with the choice and the number.
+async fn preview(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let result = async {
+        let app = app_id(&id)?;
+        let network = network_of(p)?;
+        let audience = audience_of(p)?;
+        Ok::<_, ApiError>(s.svc.audience_preview(&form.session.caller, &app, &network, &audience).await?)
+    }
+    .await;
+    match result {
+        Ok((now, would_be)) => match ctx_of(&s, &form).await {
+            Ok(ctx) => {
+                let preview = Preview { values: p.clone(), now, would_be };
+                let shown = Shown { preview: Some(preview), ..Default::default() };
+                app_page(&s, ctx, &id, Flash::default(), None, shown).await
+            }
+            Err(r) => r,
+        },
+        Err(e) => again(&s, &form, &id, "publish", e).await,
+    }
+}
+
+// ----- the form builder -----
+
+/// The form as it is now, refused if it changed since the page that sent `version` was drawn.
+async fn current_schema(s: &AppState, form: &Csrf<Pairs>, app: &AppId) -> Result<Schema, ApiError> {
+    let now = s.svc.schema(&form.session.caller, app).await?;
+    if one(&form.form, "version").is_some_and(|v| v != now.version.to_string()) {
+        return Err(
+            DomainError::conflict("version", Rule::Custom("changed since this page was shown; look again")).into()
+        );
+    }
+    Ok(now.schema)
+}
+
+/// A field as the builder's form describes it. Bounds are numbers for number fields and text
+/// for money and date fields; the form's rules check the rest.
+fn field_of(p: &Pairs) -> Result<Field, ApiError> {
+    let text = |k: &str| nonblank(one(p, k)).map(|v| v.trim().to_owned());
+    let kind = FieldKind::parse("kind", &one(p, "kind").unwrap_or_default())?;
+    let bound = |k: &str| {
+        text(k).map(|v| match v.parse::<f64>() {
+            Ok(n) if kind == FieldKind::Number => Bound::Number(n),
+            _ => Bound::Text(v),
+        })
+    };
+    let max_length = text("max_length")
+        .map(|v| v.parse::<usize>().map_err(|_| DomainError::invalid("max_length", Rule::Format("a whole number"))))
+        .transpose()?;
+    let options = one(p, "options")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(Field {
+        key: text("key").unwrap_or_default(),
+        label: text("label").unwrap_or_default(),
+        kind,
+        required: one(p, "required").is_some(),
+        rules: FieldRules {
+            min: bound("min"),
+            max: bound("max"),
+            max_length,
+            pattern: text("pattern"),
+            ..Default::default()
+        },
+        options,
+    })
+}
+
+/// An error about the new field (`fields[at].rules.min`) named by the builder's input (`min`).
+fn about_new_field(e: ApiError, at: usize) -> ApiError {
+    let Some(path) = e.0.field.clone() else { return e };
+    let Some(rest) = path.strip_prefix(&format!("fields[{at}].")) else { return e };
+    let rest = rest.strip_prefix("rules.").unwrap_or(rest);
+    let input = rest.split(['.', '[']).next().unwrap_or(rest).to_owned();
+    let mut e = e;
+    e.0.detail = e.0.detail.replacen(&path, &input, 1);
+    e.with_field(input)
+}
+
+async fn add_field(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let result = async {
+        let app = app_id(&id)?;
+        let mut schema = current_schema(&s, &form, &app).await?;
+        let at = schema.fields.len();
+        schema.fields.push(field_of(&form.form)?);
+        s.svc.put_schema(&form.session.caller, &app, &schema).await.map_err(|e| about_new_field(e.into(), at))?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/apps/{id}")),
+        Err(e) => again(&s, &form, &id, "field", e).await,
+    }
+}
+
+async fn remove_field(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let key = one(&form.form, "key").unwrap_or_default();
+    let result = async {
+        let app = app_id(&id)?;
+        let mut schema = current_schema(&s, &form, &app).await?;
+        let before = schema.fields.len();
+        schema.fields.retain(|f| f.key != key);
+        if schema.fields.len() == before {
+            return Err(DomainError::NotFound { what: "field" }.into());
+        }
+        s.svc.put_schema(&form.session.caller, &app, &schema).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/apps/{id}")),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => {
+                let failed = Failed::new("remove", Some(&key), e, &form.form);
+                app_page(&s, ctx, &id, Flash::default(), Some(failed), Shown::default()).await
+            }
+            Err(r) => r,
+        },
     }
 }

@@ -4,6 +4,7 @@
 //! redirects (303) to a page.
 
 pub mod apps;
+pub mod forms;
 pub mod license;
 pub mod network;
 pub mod pages;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(network::routes())
         .merge(license::routes())
         .merge(apps::routes())
+        .merge(forms::routes())
         .method_not_allowed_fallback(up_from_a_form)
         .fallback(up_from_a_form)
         .layer(axum::middleware::map_response(security_headers))
