@@ -16,14 +16,23 @@ pub enum Rule {
     Unique,
     NoCycle,
     NotEmpty(&'static str),
-    Range { min: i64, max: i64 },
+    Range {
+        min: i64,
+        max: i64,
+    },
     Custom(&'static str),
     /// A number, amount or date outside its bounds, each bound written as a user would type it.
-    Between { min: String, max: String },
+    Between {
+        min: String,
+        max: String,
+    },
     AtLeast(String),
     AtMost(String),
     /// A list with too few or too many entries.
-    Count { min: usize, max: usize },
+    Count {
+        min: usize,
+        max: usize,
+    },
     TooMany(usize),
     /// Not one of the choices a form field offers.
     NotAnOption,

@@ -15,9 +15,9 @@ use keiretsu_store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-pub use keiretsu_store::Backend as Db;
 /// The store crate, for tests that read the database as the service does (e.g. `store::apps::facts`).
 pub use keiretsu_store as store;
+pub use keiretsu_store::Backend as Db;
 
 /// Runs the same async test body once on SQLite and once on PostgreSQL.
 #[macro_export]
