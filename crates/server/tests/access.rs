@@ -866,4 +866,30 @@ both! {
         println!("{db:?}: oracle test in {:?}", started.elapsed());
         assert!(errors.is_empty(), "apps {apps:?}: {} disagreements with the oracle:\n{}", errors.len(), errors.join("\n"));
     }
+
+    // Token callers are cached per server; a revocation on another server still ends the token
+    // here within the journal follower's wake-up, and on the revoking server at once.
+    async fn a_token_revoked_on_one_server_stops_working_on_the_other(db) {
+        let s = TestServer::start(db).await;
+        let (org, admin) = s.org("Kasai Works", "kasai.admin").await;
+        let (_, member) = s.member(&admin, &org, "kasai.staff").await;
+        let (st, _) = member.get("/api/v1/me").await;
+        assert_eq!(st, StatusCode::OK, "the token works and is now cached");
+        let twin = Client { base: s.twin().await, ..member.clone() };
+        let (_, tokens) = twin.get("/api/v1/tokens").await;
+        let id = tokens["items"].as_array().or(tokens.as_array()).unwrap()[0]["id"].as_str().unwrap().to_owned();
+        let (st, _) = twin.send(Method::DELETE, &format!("/api/v1/tokens/{id}"), None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        assert_eq!(twin.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED, "at once where it was revoked");
+        let started = Instant::now();
+        loop {
+            let (st, _) = member.get("/api/v1/me").await;
+            if st == StatusCode::UNAUTHORIZED {
+                break;
+            }
+            assert_eq!(st, StatusCode::OK);
+            assert!(started.elapsed() < Duration::from_secs(3), "still accepted after 3 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }

@@ -199,8 +199,18 @@ impl Service {
     /// Follows other servers' writes for as long as the server runs.
     pub async fn follow_journal(self) {
         let mut follower = self.store.follower(Duration::from_secs(1)).await;
+        let mut seen = 0;
         loop {
             follower.wait().await;
+            // Another server's write ends this one's cached token callers too.
+            match self.latest_revision().await {
+                Ok(latest) if latest != seen => {
+                    seen = latest;
+                    self.tokens.invalidate();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the journal's revision"),
+            }
             if let Err(e) = self.advance_access_if_built().await {
                 tracing::warn!(error = %e, "advancing the access index");
             }

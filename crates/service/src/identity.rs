@@ -121,6 +121,47 @@ pub struct SessionInfo {
     pub caller: Caller,
 }
 
+/// Callers of recently used API tokens, so a script's stream of reads does not cost three
+/// queries each. An entry is good for one second at most, and only while nothing has been
+/// written since it was made: any commit here, or any revision another server wrote (seen by the
+/// journal follower), starts a new epoch. A revoked token, a departure or a role change thus
+/// takes effect on this server at once, and on another within the follower's wake-up.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Caller, Millis, u64)>>,
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+impl TokenCache {
+    const TTL: Millis = 1000;
+    const MAX: usize = 10_000;
+
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Something was written: every cached caller must be read again.
+    pub(crate) fn invalidate(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn get(&self, hash: &str, now: Millis, epoch: u64) -> Option<Caller> {
+        let entries = self.entries.lock().ok()?;
+        let (caller, until, at) = entries.get(hash)?;
+        (*at == epoch && now < *until).then(|| caller.clone())
+    }
+
+    /// Keeps a caller read at `epoch`; a write since then makes it stale at once.
+    fn put(&self, hash: String, caller: Caller, until: Millis, epoch: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX {
+                entries.clear();
+            }
+            entries.insert(hash, (caller, until, epoch));
+        }
+    }
+}
+
 impl Service {
     /// Creates the platform operator on an empty installation. Returns the generated password
     /// when none was given (to be printed once), or `None` if an operator already exists.
@@ -248,8 +289,13 @@ impl Service {
     /// The caller behind a bearer token, or `None` if it is unknown, revoked or expired.
     pub async fn token(&self, secret: &str) -> Result<Option<Caller>> {
         let now = self.now();
+        let hash = secret_hash(secret);
+        let epoch = self.tokens.epoch();
+        if let Some(caller) = self.tokens.get(&hash, now, epoch) {
+            return Ok(Some(caller));
+        }
         let mut c = self.store.read().await?;
-        let Some(t) = store::token_by_hash(&mut c, &secret_hash(secret)).await? else {
+        let Some(t) = store::token_by_hash(&mut c, &hash).await? else {
             return Ok(None);
         };
         if t.revoked_at.is_some() || t.expires_at <= now {
@@ -262,6 +308,9 @@ impl Service {
         }
         if t.last_used_at.is_none_or(|at| now - at > 60_000) {
             store::touch_token(&mut c, &t.id, now).await?;
+        }
+        if let Some(caller) = &caller {
+            self.tokens.put(hash, caller.clone(), (now + TokenCache::TTL).min(t.expires_at), epoch);
         }
         Ok(caller)
     }

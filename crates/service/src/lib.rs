@@ -96,6 +96,7 @@ pub struct Service {
     pub(crate) settings: Settings,
     pub(crate) departure: Arc<departure::Reactions>,
     pub(crate) access: Arc<apps::Access>,
+    pub(crate) tokens: Arc<identity::TokenCache>,
     /// A hash checked when a login is unknown, so unknown and known logins take the same time.
     pub(crate) decoy_hash: Arc<str>,
 }
@@ -119,6 +120,7 @@ impl Service {
             settings,
             departure: Arc::new(departure::Reactions::builtin()),
             access: Arc::default(),
+            tokens: Arc::default(),
             decoy_hash: decoy_hash.into(),
         })
     }
@@ -154,6 +156,7 @@ impl Service {
     pub(crate) async fn commit(&self, mut tx: Tx, changes: &[Change]) -> Result<Option<Entry>> {
         let last = keiretsu_store::journal::append(&mut tx, changes, self.now()).await?;
         tx.commit().await?;
+        self.tokens.invalidate();
         self.advance_access_if_built().await?;
         if let Some(entry) = &last {
             // Outside a request (the CLI, the demo) there is nobody to tell.
