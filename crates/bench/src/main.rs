@@ -1,6 +1,8 @@
 //! `cargo run --release -p keiretsu-bench -- [--members 100000] [--queries 2000] [--postgres]`
 //! `cargo run --release -p keiretsu-bench -- --network [--units 10000] [--unit-members 100] [--postgres]`
 //! `cargo run --release -p keiretsu-bench -- --license [--accounts 1000000] [--postgres]`
+//! `cargo run --release -p keiretsu-bench -- --access [--units 10000] [--unit-members 100] [--decisions 200000]
+//!  [--http-requests 20000] [--postgres]`
 //!
 //! Prints figures, never asserts on time. The default run measures the directory:
 //! 1. the import of N members from CSV through the real use case (`Service::import_members`);
@@ -33,6 +35,7 @@ const PAGE: i64 = 50;
 const COLUMNS: &str = "m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a.email, m.title, \
     m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at";
 
+mod access;
 mod license;
 mod network;
 
@@ -47,6 +50,13 @@ struct Args {
     accounts: usize,
     units: usize,
     unit_members: usize,
+    /// `--access`: the access index beside cedar-policy, with `--decisions N` sampled decisions
+    /// and `--http-requests N` checks over HTTP.
+    access: bool,
+    decisions: usize,
+    http_requests: usize,
+    /// `--access-probe URL`: the access benchmark's child process that builds the index once.
+    access_probe: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -59,6 +69,10 @@ fn args() -> anyhow::Result<Args> {
         accounts: 1_000_000,
         units: 10_000,
         unit_members: 100,
+        access: false,
+        decisions: 200_000,
+        http_requests: 20_000,
+        access_probe: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,14 +85,20 @@ fn args() -> anyhow::Result<Args> {
             "--accounts" => a.accounts = it.next().context("--accounts N")?.parse()?,
             "--units" => a.units = it.next().context("--units N")?.parse()?,
             "--unit-members" => a.unit_members = it.next().context("--unit-members N")?.parse()?,
+            "--access" => a.access = true,
+            "--decisions" => a.decisions = it.next().context("--decisions N")?.parse()?,
+            "--http-requests" => a.http_requests = it.next().context("--http-requests N")?.parse()?,
+            "--access-probe" => a.access_probe = Some(it.next().context("--access-probe URL")?),
             other => anyhow::bail!(
                 "unknown argument {other}; use --members N, --queries N, --postgres, --network [--units N] \
-                 [--unit-members N], --license [--accounts N]"
+                 [--unit-members N], --license [--accounts N], --access [--units N] [--unit-members N] \
+                 [--decisions N] [--http-requests N]"
             ),
         }
     }
     anyhow::ensure!(a.members >= 1000, "--members must be at least 1000");
     anyhow::ensure!(a.units >= 100 && a.unit_members >= 10, "--units must be at least 100, --unit-members 10");
+    anyhow::ensure!(a.decisions >= 1000 && a.http_requests >= 1000, "--decisions and --http-requests at least 1000");
     Ok(a)
 }
 
@@ -86,6 +106,12 @@ fn main() -> anyhow::Result<()> {
     let args = args()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
+        if let Some(url) = &args.access_probe {
+            return access::probe(url).await;
+        }
+        if args.access {
+            return run_access(&args).await;
+        }
         if args.network {
             return run_network(&args).await;
         }
@@ -121,6 +147,21 @@ async fn run_network(args: &Args) -> anyhow::Result<()> {
         results.push(postgres(|url| async move { network::bench("PostgreSQL", &url, net).await }).await?);
     }
     network::print_summary(net, args.postgres, &results);
+    Ok(())
+}
+
+async fn run_access(args: &Args) -> anyhow::Result<()> {
+    let acc = &access::Args {
+        units: args.units,
+        unit_members: args.unit_members,
+        decisions: args.decisions,
+        http: args.http_requests,
+    };
+    let mut results = vec![sqlite(|url| async move { access::bench("SQLite", &url, acc).await }).await?];
+    if args.postgres {
+        results.push(postgres(|url| async move { access::bench("PostgreSQL", &url, acc).await }).await?);
+    }
+    access::print_summary(acc, args.postgres, &results);
     Ok(())
 }
 

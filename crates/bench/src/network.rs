@@ -34,7 +34,7 @@ const BACKBONE_DEPARTMENTS: usize = 50;
 /// Every fifth backbone member works with partners.
 const NETWORK_MEMBERS: usize = BACKBONE_MEMBERS / 5;
 const TYPES: &[&str] = &["supplier", "distributor", "service_provider"];
-const TIERS: &[&str] = &["strategic", "a", "b", "c"];
+pub(crate) const TIERS: &[&str] = &["strategic", "a", "b", "c"];
 /// Units per bulk transaction while generating.
 const UNITS_PER_BATCH: usize = 100;
 /// The peer (plain SQL) can take a second per question: it is sampled until it has used this
@@ -104,11 +104,11 @@ pub async fn bench(db: &'static str, url: &str, args: &Args) -> anyhow::Result<R
     result
 }
 
-fn now_millis() -> i64 {
+pub(crate) fn now_millis() -> i64 {
     keiretsu_domain::time::Clock::now(&keiretsu_service::SystemClock)
 }
 
-fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     // Every typed id has the same random part; the prefix says what it is.
     format!("{prefix}{}", &MemberId::from_random(random_id_bytes()).as_str()[MemberId::PREFIX.len()..])
 }
@@ -118,7 +118,14 @@ fn person_name(g: usize) -> String {
 }
 
 /// An account and its membership with the fields search looks at.
-fn person(org: &str, g: usize, login: String, email: String, employee_no: String, now: i64) -> (AccountRow, MemberRow) {
+pub(crate) fn person(
+    org: &str,
+    g: usize,
+    login: String,
+    email: String,
+    employee_no: String,
+    now: i64,
+) -> (AccountRow, MemberRow) {
     let name = person_name(g);
     let phone = format!("+86138{:04}{:04}", (g / 10_000) % 10_000, g % 10_000);
     let account = AccountRow {
@@ -343,11 +350,11 @@ async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixtu
     Ok(fx)
 }
 
-const ORG_COLS: [keiretsu_store::Col; 5] =
+pub(crate) const ORG_COLS: [keiretsu_store::Col; 5] =
     [Text("id"), Text("name"), Text("certification"), Text("edition"), BigInt("created_at")];
-const DEPARTMENT_COLS: [keiretsu_store::Col; 5] =
+pub(crate) const DEPARTMENT_COLS: [keiretsu_store::Col; 5] =
     [Text("id"), Text("org_id"), Text("parent_id"), Text("name"), BigInt("created_at")];
-const UNIT_COLS: [keiretsu_store::Col; 13] = [
+pub(crate) const UNIT_COLS: [keiretsu_store::Col; 13] = [
     Text("id"),
     Text("network_id"),
     Text("org_id"),
