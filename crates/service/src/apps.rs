@@ -196,8 +196,12 @@ impl Service {
         Ok(())
     }
 
-    /// Follows other servers' writes for as long as the server runs.
+    /// Builds the index, then follows other servers' writes for as long as the server runs.
     pub async fn follow_journal(self) {
+        // Built now rather than on the first request, which would otherwise wait for it.
+        if let Err(e) = self.advance_access().await {
+            tracing::warn!(error = %e, "building the access index");
+        }
         let mut follower = self.store.follower(Duration::from_secs(1)).await;
         let mut seen = 0;
         loop {
