@@ -1070,7 +1070,7 @@ fn text_of(value: &Value) -> String {
 
 /// Text a spreadsheet will not run as a formula: a cell starting with `=`, `+`, `@`, a tab or a
 /// carriage return, or `-` when it is not a number, gets a leading `'`.
-fn spreadsheet_safe(text: String) -> String {
+pub fn spreadsheet_safe(text: String) -> String {
     let risky = match text.chars().next() {
         Some('=' | '+' | '@' | '\t' | '\r') => true,
         Some('-') => text.parse::<f64>().is_err(),

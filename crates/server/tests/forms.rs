@@ -147,6 +147,17 @@ both! {
         assert_eq!(ids(&by).len(), 1);
         let (st, p) = admin.get(&format!("{submissions}?filter=colour:eq:red")).await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("filter.colour")), "{p}");
+        let long = "product:contains:x;".repeat(120);
+        for (query, field) in [
+            (format!("filter={long}"), "filter"),
+            ("filter=quantity:gt:many".to_owned(), "filter.quantity"),
+            ("cursor=zz".to_owned(), "cursor"),
+            ("organization_id=mem_00000000000000000000000000".to_owned(), "organization_id"),
+            ("from=yesterday".to_owned(), "from"),
+        ] {
+            let (st, p) = admin.get(&format!("{submissions}?{query}")).await;
+            assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{query}: {p}");
+        }
         let (_, page1) = admin.get(&format!("{submissions}?limit=1")).await;
         let (_, page2) = admin.get(&format!("{submissions}?limit=1&cursor={}", page1["next_cursor"].as_str().unwrap())).await;
         assert_eq!(ids(&page2), vec![one["id"].as_str().unwrap()]);

@@ -511,21 +511,16 @@ impl Service {
         w.write_record(&header).map_err(csv_err)?;
         for s in rows {
             let values = serde_json::from_str::<Values>(&s.row.data).unwrap_or_default();
+            // Names typed by people go through the same spreadsheet-safe rendering as the values.
             let mut record = vec![
                 s.row.id.clone(),
                 format_rfc3339(s.row.created_at),
-                s.member_name.clone(),
-                s.org_name.clone(),
+                form::spreadsheet_safe(s.member_name.clone()),
+                form::spreadsheet_safe(s.org_name.clone()),
                 s.row.unit_id.clone().unwrap_or_default(),
                 s.unit_partner_type.clone().unwrap_or_default(),
                 s.row.version.to_string(),
             ];
-            // Names typed by people go through the same spreadsheet-safe rendering as the values.
-            for cell in &mut record[2..4] {
-                if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                    cell.insert(0, '\'');
-                }
-            }
             record.extend(form::csv_cells(&schema, &values));
             w.write_record(&record).map_err(csv_err)?;
         }
