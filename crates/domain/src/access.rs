@@ -4,8 +4,12 @@
 //! Ids are interned to dense integers when facts are loaded, so a check is a handful of array
 //! reads and hash lookups on integers.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// What a permission group lets its people do with an app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -105,39 +109,82 @@ pub struct AppFacts {
 
 type Ix = u32;
 type Map<K, V> = FxHashMap<K, V>;
-/// Stands for an id the index has never seen: it matches nothing.
+/// Stands for an id the index has never seen, or no parent: it matches nothing.
 const UNKNOWN: Ix = Ix::MAX;
+
+/// An id of at most 31 bytes kept inline with its length, so finding it among a million ids
+/// compares words in the table instead of following a pointer to each candidate's text. Every
+/// id the platform makes is shorter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Short([u64; 4]);
+
+impl Short {
+    fn new(s: &str) -> Option<Short> {
+        let b = s.as_bytes();
+        if b.len() > 31 {
+            return None;
+        }
+        let mut buf = [0u8; 32];
+        buf[..b.len()].copy_from_slice(b);
+        buf[31] = b.len() as u8;
+        let mut words = [0u64; 4];
+        for (w, c) in words.iter_mut().zip(buf.chunks_exact(8)) {
+            *w = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+        }
+        Some(Short(words))
+    }
+}
+
+impl std::hash::Hash for Short {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        for w in self.0 {
+            h.write_u64(w);
+        }
+    }
+}
 
 #[derive(Default)]
 struct Names {
-    ids: Map<Box<str>, Ix>,
+    short: Map<Short, Ix>,
+    long: Map<Box<str>, Ix>,
     names: Vec<Box<str>>,
 }
 
 impl Names {
     fn intern(&mut self, s: &str) -> Ix {
-        if let Some(i) = self.ids.get(s) {
-            return *i;
+        if let Some(i) = self.get(s) {
+            return i;
         }
         let i = self.names.len() as Ix;
-        self.ids.insert(s.into(), i);
+        match Short::new(s) {
+            Some(k) => self.short.insert(k, i),
+            None => self.long.insert(s.into(), i),
+        };
         self.names.push(s.into());
         i
     }
     fn get(&self, s: &str) -> Option<Ix> {
-        self.ids.get(s).copied()
+        match Short::new(s) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(s),
+        }
+        .copied()
     }
     fn name(&self, i: Ix) -> &str {
         self.names.get(i as usize).map_or("?", |n| n)
     }
 }
 
+/// Most members are in one department and hold one seat: both lists stay inline.
+type Few = SmallVec<[Ix; 2]>;
+
+#[derive(Clone)]
 struct Member {
     org: Ix,
     active: bool,
     admin: bool,
-    departments: Vec<Ix>,
-    pools: Vec<Ix>,
+    departments: Few,
+    pools: Few,
 }
 
 struct Unit {
@@ -218,10 +265,12 @@ impl Why for Vec<String> {
 #[derive(Default)]
 pub struct Index {
     names: Names,
-    members: Map<Ix, Member>,
+    /// By the member's number: a decision reads one slot, not a hash bucket.
+    members: Vec<Option<Member>>,
+    /// Each organization's members in id order, so `who_can` merges them and stops at a page.
     org_members: Map<Ix, Vec<Ix>>,
-    /// Department to parent.
-    parents: Map<Ix, Ix>,
+    /// Department to parent (`UNKNOWN` for none), by the department's number.
+    parents: Vec<Ix>,
     /// Units by `(network, organization)`.
     units: Map<(Ix, Ix), Unit>,
     unit_keys: Map<Ix, (Ix, Ix)>,
@@ -240,6 +289,15 @@ fn add_once(list: &mut Vec<Ix>, x: Ix) {
     }
 }
 
+/// Puts `value` at `i`, growing the vector with `fill` as needed.
+fn set<T: Clone>(v: &mut Vec<T>, i: Ix, value: T, fill: T) {
+    let i = i as usize;
+    if v.len() <= i {
+        v.resize(i + 1, fill);
+    }
+    v[i] = value;
+}
+
 impl Index {
     pub fn build(facts: &Facts) -> Index {
         let mut ix = Index::default();
@@ -252,8 +310,17 @@ impl Index {
         for u in &facts.units {
             ix.put_unit(u);
         }
-        for m in &facts.members {
-            ix.put_member(m);
+        ix.members.reserve(facts.members.len());
+        for f in &facts.members {
+            let (id, member) = ix.member_of(f);
+            ix.org_members.entry(member.org).or_default().push(id);
+            set(&mut ix.members, id, Some(member), None);
+        }
+        // One sort per organization instead of an ordered insert per member.
+        let names = &ix.names;
+        for list in ix.org_members.values_mut() {
+            list.sort_unstable_by(|x, y| names.name(*x).cmp(names.name(*y)));
+            list.dedup();
         }
         for a in &facts.apps {
             ix.put_app(a);
@@ -261,46 +328,58 @@ impl Index {
         ix
     }
 
-    pub fn put_member(&mut self, f: &MemberFacts) {
+    fn member_of(&mut self, f: &MemberFacts) -> (Ix, Member) {
         let id = self.names.intern(&f.id);
         let org = self.names.intern(&f.org);
         let departments = f.departments.iter().map(|d| self.names.intern(d)).collect();
         let pools = f.pools.iter().map(|p| self.names.intern(p)).collect();
-        let member = Member { org, active: f.active, admin: f.admin, departments, pools };
-        if let Some(old) = self.members.insert(id, member)
-            && old.org != org
-            && let Some(list) = self.org_members.get_mut(&old.org)
-        {
-            list.retain(|m| *m != id);
+        (id, Member { org, active: f.active, admin: f.admin, departments, pools })
+    }
+
+    fn member(&self, id: Ix) -> Option<&Member> {
+        self.members.get(id as usize)?.as_ref()
+    }
+
+    pub fn put_member(&mut self, f: &MemberFacts) {
+        let (id, member) = self.member_of(f);
+        let old = self.member(id).map(|m| m.org);
+        if old != Some(member.org) {
+            if let Some(old) = old {
+                self.leave_org(old, id);
+            }
+            let names = &self.names;
+            let list = self.org_members.entry(member.org).or_default();
+            let at = list.partition_point(|m| names.name(*m) < names.name(id));
+            if list.get(at) != Some(&id) {
+                list.insert(at, id);
+            }
         }
-        add_once(self.org_members.entry(org).or_default(), id);
+        set(&mut self.members, id, Some(member), None);
     }
 
     pub fn remove_member(&mut self, id: &str) {
         let Some(id) = self.names.get(id) else { return };
-        if let Some(old) = self.members.remove(&id)
-            && let Some(list) = self.org_members.get_mut(&old.org)
-        {
+        if let Some(org) = self.member(id).map(|m| m.org) {
+            self.leave_org(org, id);
+        }
+        set(&mut self.members, id, None, None);
+    }
+
+    fn leave_org(&mut self, org: Ix, id: Ix) {
+        if let Some(list) = self.org_members.get_mut(&org) {
             list.retain(|m| *m != id);
         }
     }
 
     pub fn put_department(&mut self, id: &str, parent: Option<&str>) {
         let id = self.names.intern(id);
-        match parent {
-            Some(p) => {
-                let p = self.names.intern(p);
-                self.parents.insert(id, p);
-            }
-            None => {
-                self.parents.remove(&id);
-            }
-        }
+        let parent = parent.map_or(UNKNOWN, |p| self.names.intern(p));
+        set(&mut self.parents, id, parent, UNKNOWN);
     }
 
     pub fn remove_department(&mut self, id: &str) {
         if let Some(id) = self.names.get(id) {
-            self.parents.remove(&id);
+            set(&mut self.parents, id, UNKNOWN, UNKNOWN);
         }
     }
 
@@ -370,7 +449,7 @@ impl Index {
     /// May `member` exercise `right` on `app`? The fast path: no reasons are built.
     pub fn allows(&self, member: &str, app: &str, right: Right) -> bool {
         let (Some(mi), Some(ai)) = (self.names.get(member), self.names.get(app)) else { return false };
-        match (self.members.get(&mi), self.apps.get(&ai)) {
+        match (self.member(mi), self.apps.get(&ai)) {
             (Some(m), Some(a)) => self.decide(mi, m, a, right, &mut ()).is_ok(),
             _ => false,
         }
@@ -381,7 +460,7 @@ impl Index {
         let mut reasons = Vec::new();
         let known = (self.names.get(member), self.names.get(app));
         let found = match known {
-            (Some(mi), Some(ai)) => self.members.get(&mi).zip(self.apps.get(&ai)).map(|(m, a)| (mi, m, a)),
+            (Some(mi), Some(ai)) => self.member(mi).zip(self.apps.get(&ai)).map(|(m, a)| (mi, m, a)),
             _ => None,
         };
         let outcome = match found {
@@ -465,9 +544,9 @@ impl Index {
             if cur == top {
                 return true;
             }
-            match self.parents.get(&cur) {
-                Some(p) => cur = *p,
-                None => return false,
+            match self.parents.get(cur as usize) {
+                Some(p) if *p != UNKNOWN => cur = *p,
+                _ => return false,
             }
         }
         false
@@ -497,9 +576,9 @@ impl Index {
         }
     }
 
-    /// Everyone `a` could reach: the owner's members and those of the units its publications
-    /// name. Decisions then narrow them down.
-    fn allowed_members(&self, a: &App, right: Right) -> Vec<Ix> {
+    /// The organizations whose members `a` could reach: the owner and the units its
+    /// publications name. Decisions then narrow their members down.
+    fn reached_orgs(&self, a: &App) -> Vec<Ix> {
         let mut orgs = vec![a.org];
         for (net, audience) in &a.publications {
             for org in self.network_units.get(net).into_iter().flatten() {
@@ -514,25 +593,40 @@ impl Index {
                 }
             }
         }
-        orgs.iter()
-            .flat_map(|o| self.org_members.get(o).into_iter().flatten())
-            .filter(|mi| self.members.get(mi).is_some_and(|m| self.decide(**mi, m, a, right, &mut ()).is_ok()))
-            .copied()
-            .collect()
+        orgs
     }
 
-    fn sorted_names(&self, ixs: Vec<Ix>) -> Vec<&str> {
-        let mut out: Vec<&str> = ixs.into_iter().map(|i| self.names.name(i)).collect();
-        out.sort_unstable();
-        out
+    fn allowed(&self, mi: Ix, a: &App, right: Right) -> bool {
+        self.member(mi).is_some_and(|m| self.decide(mi, m, a, right, &mut ()).is_ok())
     }
 
     /// A page of the members who may exercise `right` on `app`, by id, after `after`.
+    ///
+    /// The reached organizations' member lists are already in id order: they are merged from the
+    /// cursor on and the walk stops when the page is full, so a page costs about `limit`
+    /// decisions however many people the app reaches.
     pub fn who_can(&self, app: &str, right: Right, after: Option<&str>, limit: usize) -> Vec<String> {
         let Some(a) = self.names.get(app).and_then(|ai| self.apps.get(&ai)) else { return Vec::new() };
-        let all = self.sorted_names(self.allowed_members(a, right));
-        let start = after.map_or(0, |after| all.partition_point(|m| *m <= after));
-        all[start..].iter().take(limit).map(|m| (*m).to_owned()).collect()
+        let lists: Vec<&[Ix]> =
+            self.reached_orgs(a).iter().filter_map(|o| self.org_members.get(o)).map(Vec::as_slice).collect();
+        let mut heads = BinaryHeap::with_capacity(lists.len());
+        for (k, list) in lists.iter().enumerate() {
+            let at = after.map_or(0, |after| list.partition_point(|m| self.names.name(*m) <= after));
+            if let Some(m) = list.get(at) {
+                heads.push(Reverse((self.names.name(*m), k, at)));
+            }
+        }
+        let mut page = Vec::new();
+        while page.len() < limit {
+            let Some(Reverse((name, k, at))) = heads.pop() else { break };
+            if self.allowed(lists[k][at], a, right) {
+                page.push(name.to_owned());
+            }
+            if let Some(m) = lists[k].get(at + 1) {
+                heads.push(Reverse((self.names.name(*m), k, at + 1)));
+            }
+        }
+        page
     }
 
     /// How many members would exercise `right` on `app` if it were published to `network` for
@@ -542,15 +636,28 @@ impl Index {
         let net = self.names.get(network).unwrap_or(UNKNOWN);
         a.publications.retain(|(n, _)| *n != net);
         a.publications.push((net, audience(audience_, |x| self.names.get(x).unwrap_or(UNKNOWN))));
-        self.allowed_members(&a, right).len()
+        self.count(&a, right)
+    }
+
+    /// How many members may exercise `right` on `app`.
+    pub fn count_who_can(&self, app: &str, right: Right) -> usize {
+        self.names.get(app).and_then(|ai| self.apps.get(&ai)).map_or(0, |a| self.count(a, right))
+    }
+
+    fn count(&self, a: &App, right: Right) -> usize {
+        let orgs = self.reached_orgs(a);
+        let members = orgs.iter().flat_map(|o| self.org_members.get(o).into_iter().flatten());
+        members.filter(|mi| self.allowed(**mi, a, right)).count()
     }
 
     /// The apps `member` may exercise `right` on (the workbench), sorted by id.
     pub fn apps_of(&self, member: &str, right: Right) -> Vec<String> {
         let Some(mi) = self.names.get(member) else { return Vec::new() };
-        let Some(m) = self.members.get(&mi) else { return Vec::new() };
+        let Some(m) = self.member(mi) else { return Vec::new() };
         let ok = self.apps.iter().filter(|(_, a)| self.decide(mi, m, a, right, &mut ()).is_ok());
-        self.sorted_names(ok.map(|(ai, _)| *ai).collect()).into_iter().map(str::to_owned).collect()
+        let mut apps: Vec<String> = ok.map(|(ai, _)| self.names.name(*ai).to_owned()).collect();
+        apps.sort_unstable();
+        apps
     }
 
     /// The owner organization of an app the index knows.
@@ -689,6 +796,9 @@ mod tests {
         Unpublish(usize),
         Group(usize, Vec<Right>, Principal),
         RemoveApp(usize),
+        /// The member joins organization `o` (0 is the backbone), coming back if they had left.
+        Org(usize, usize),
+        Leave(usize),
     }
 
     const TYPES: [&str; 2] = ["supplier", "distributor"];
@@ -728,15 +838,21 @@ mod tests {
             (0..2usize).prop_map(Step::Unpublish),
             (0..2usize, rights, principal()).prop_map(|(a, r, p)| Step::Group(a, r, p)),
             (0..2usize).prop_map(Step::RemoveApp),
+            (0..12usize, 0..4usize).prop_map(|(m, o)| Step::Org(m, o)),
+            (0..12usize).prop_map(Step::Leave),
         ]
     }
 
-    /// Twelve members: four in the backbone, four in each of three unit organizations.
+    /// Twelve members: four in the backbone, the rest in three unit organizations; two in three
+    /// hold a seat.
     fn start() -> Facts {
         let org = |m: usize| if m < 4 { s("o_back") } else { format!("o{}", (m - 4) / 3) };
         Facts {
             members: (0..12)
-                .map(|m| MemberFacts { admin: m % 5 == 0, ..member(&format!("m{m}"), &org(m), &[], &[]) })
+                .map(|m| {
+                    let pools: &[&str] = if m % 3 == 2 { &[] } else { &["o_back"] };
+                    MemberFacts { admin: m % 5 == 0, ..member(&format!("m{m}"), &org(m), &[], pools) }
+                })
                 .collect(),
             departments: (0..DEPS).map(|d| (format!("d{d}"), None)).collect(),
             units: (0..3).map(|u| unit(&format!("u{u}"), &format!("o{u}"), TYPES[u % 2])).collect(),
@@ -752,20 +868,30 @@ mod tests {
         }
     }
 
-    /// Applies `step` to the facts and returns what the live index must be told.
+    /// Changes member `m`, if they have not left, in the facts and in the live index.
+    fn change(f: &mut Facts, ix: &mut Index, m: usize, edit: impl FnOnce(&mut MemberFacts)) {
+        if let Some(x) = f.members.iter_mut().find(|x| x.id == format!("m{m}")) {
+            edit(x);
+            ix.put_member(x);
+        }
+    }
+
+    /// Applies `step` to the facts and tells the live index.
     fn apply(f: &mut Facts, ix: &mut Index, step: &Step) {
         match step {
-            Step::Seat(m, on) => {
-                f.members[*m].pools = if *on { vec![s("o_back")] } else { vec![] };
-                ix.put_member(&f.members[*m]);
+            Step::Seat(m, on) => change(f, ix, *m, |x| x.pools = if *on { vec![s("o_back")] } else { vec![] }),
+            Step::Active(m, on) => change(f, ix, *m, |x| x.active = *on),
+            Step::Department(m, d) => change(f, ix, *m, |x| x.departments = vec![format!("d{d}")]),
+            Step::Org(m, o) => {
+                let org = if *o == 0 { s("o_back") } else { format!("o{}", o - 1) };
+                if !f.members.iter().any(|x| x.id == format!("m{m}")) {
+                    f.members.push(member(&format!("m{m}"), &org, &[], &[]));
+                }
+                change(f, ix, *m, |x| x.org = org);
             }
-            Step::Active(m, on) => {
-                f.members[*m].active = *on;
-                ix.put_member(&f.members[*m]);
-            }
-            Step::Department(m, d) => {
-                f.members[*m].departments = vec![format!("d{d}")];
-                ix.put_member(&f.members[*m]);
+            Step::Leave(m) => {
+                f.members.retain(|x| x.id != format!("m{m}"));
+                ix.remove_member(&format!("m{m}"));
             }
             Step::Parent(d, p) => {
                 let p = p.filter(|p| p != d).map(|p| format!("d{p}"));
@@ -841,7 +967,16 @@ mod tests {
                             }
                         }
                         allowed.sort();
-                        prop_assert_eq!(live.who_can(&app, *right, None, 100), allowed);
+                        prop_assert_eq!(&live.who_can(&app, *right, None, 100), &allowed);
+                        prop_assert_eq!(live.count_who_can(&app, *right), allowed.len());
+                        // Pages of two, each after the last id of the one before, add up to the whole.
+                        let mut paged: Vec<String> = Vec::new();
+                        for _ in 0..=allowed.len() {
+                            let page = live.who_can(&app, *right, paged.last().map(String::as_str), 2);
+                            prop_assert!(page.len() <= 2);
+                            paged.extend(page);
+                        }
+                        prop_assert_eq!(paged, allowed);
                     }
                 }
             }
