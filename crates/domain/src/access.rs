@@ -300,32 +300,29 @@ fn set<T: Clone>(v: &mut Vec<T>, i: Ix, value: T, fill: T) {
 
 impl Index {
     pub fn build(facts: &Facts) -> Index {
-        let mut ix = Index::default();
+        let mut l = Loader::default();
         for (d, p) in &facts.departments {
-            ix.put_department(d, p.as_deref());
+            l.department(d, p.as_deref());
         }
         for (net, owner) in &facts.networks {
-            ix.put_network(net, owner);
+            l.network(net, owner);
         }
         for u in &facts.units {
-            ix.put_unit(u);
+            l.unit(u);
         }
-        ix.members.reserve(facts.members.len());
-        for f in &facts.members {
-            let (id, member) = ix.member_of(f);
-            ix.org_members.entry(member.org).or_default().push(id);
-            set(&mut ix.members, id, Some(member), None);
-        }
-        // One sort per organization instead of an ordered insert per member.
-        let names = &ix.names;
-        for list in ix.org_members.values_mut() {
-            list.sort_unstable_by(|x, y| names.name(*x).cmp(names.name(*y)));
-            list.dedup();
+        for m in &facts.members {
+            for d in &m.departments {
+                l.membership(&m.id, d);
+            }
+            for p in &m.pools {
+                l.seat(&m.id, p);
+            }
+            l.member(&m.id, &m.org, m.active, m.admin);
         }
         for a in &facts.apps {
-            ix.put_app(a);
+            l.app(a);
         }
-        ix
+        l.finish()
     }
 
     fn member_of(&mut self, f: &MemberFacts) -> (Ix, Member) {
@@ -663,6 +660,73 @@ impl Index {
     /// The owner organization of an app the index knows.
     pub fn app_org(&self, app: &str) -> Option<&str> {
         self.names.get(app).and_then(|ai| self.apps.get(&ai)).map(|a| self.names.name(a.org))
+    }
+}
+
+/// Builds an index from facts handed over piece by piece, borrowing every id: loading a
+/// million members from the database then hands over slices of a few long strings instead of
+/// millions of owned ones. A member's memberships and seats come before the member.
+#[derive(Default)]
+pub struct Loader {
+    ix: Index,
+    departments_of: Vec<Few>,
+    pools_of: Vec<Few>,
+}
+
+impl Loader {
+    pub fn department(&mut self, id: &str, parent: Option<&str>) {
+        self.ix.put_department(id, parent);
+    }
+
+    pub fn network(&mut self, id: &str, owner: &str) {
+        self.ix.put_network(id, owner);
+    }
+
+    pub fn unit(&mut self, f: &UnitFacts) {
+        self.ix.put_unit(f);
+    }
+
+    pub fn membership(&mut self, member: &str, department: &str) {
+        let (m, d) = (self.ix.names.intern(member), self.ix.names.intern(department));
+        push(&mut self.departments_of, m, d);
+    }
+
+    /// An enabled seat of `member` in `pool`.
+    pub fn seat(&mut self, member: &str, pool: &str) {
+        let (m, p) = (self.ix.names.intern(member), self.ix.names.intern(pool));
+        push(&mut self.pools_of, m, p);
+    }
+
+    pub fn member(&mut self, id: &str, org: &str, active: bool, admin: bool) {
+        let (id, org) = (self.ix.names.intern(id), self.ix.names.intern(org));
+        let take = |v: &mut Vec<Few>| v.get_mut(id as usize).map(std::mem::take).unwrap_or_default();
+        let (departments, pools) = (take(&mut self.departments_of), take(&mut self.pools_of));
+        self.ix.org_members.entry(org).or_default().push(id);
+        set(&mut self.ix.members, id, Some(Member { org, active, admin, departments, pools }), None);
+    }
+
+    pub fn app(&mut self, f: &AppFacts) {
+        self.ix.put_app(f);
+    }
+
+    pub fn finish(mut self) -> Index {
+        // One sort per organization instead of an ordered insert per member.
+        let names = &self.ix.names;
+        for list in self.ix.org_members.values_mut() {
+            list.sort_unstable_by(|x, y| names.name(*x).cmp(names.name(*y)));
+            list.dedup();
+        }
+        self.ix
+    }
+}
+
+fn push(lists: &mut Vec<Few>, i: Ix, x: Ix) {
+    let i = i as usize;
+    if lists.len() <= i {
+        lists.resize_with(i + 1, Few::new);
+    }
+    if !lists[i].contains(&x) {
+        lists[i].push(x);
     }
 }
 

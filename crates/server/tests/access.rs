@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use keiretsu_domain::access::{Audience, Index, Principal, Right};
+use keiretsu_domain::access::{Audience, Principal, Right};
 use keiretsu_domain::directory::Certification;
 use keiretsu_domain::ids::OrgId;
 use keiretsu_service::Caller;
@@ -192,11 +192,8 @@ fn random_audience(rng: &mut StdRng, w: &World) -> Audience {
 /// decisions were allowed (so the caller knows the comparison was not trivially all denials).
 async fn compare(s: &TestServer, w: &World, steps: &[String], seed: u64) -> usize {
     let revision = s.svc.latest_revision().await.unwrap();
-    let facts = {
-        let mut c = s.svc.store().read().await.unwrap();
-        keiretsu_testkit::store::apps::facts(&mut c).await.unwrap()
-    };
-    let fresh = Index::build(&facts);
+    let facts = keiretsu_testkit::store::apps::facts(s.svc.store()).await.unwrap();
+    let fresh = keiretsu_testkit::store::apps::index(s.svc.store()).await.unwrap();
     let mut members: BTreeSet<String> = facts.members.iter().map(|m| m.id.clone()).collect();
     members.extend(w.members.iter().map(|m| m.id.clone()));
     let mut bad = Vec::new();

@@ -174,7 +174,7 @@ impl Service {
             if at < 0 || t.members.len() > REBUILD_ABOVE {
                 // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
                 let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
-                let index = Index::build(&store::facts(&mut c).await?);
+                let index = store::index(&self.store).await?;
                 *self.access.index.write().map_err(|_| poisoned())? = index;
                 at = revision;
             } else if let Some(last) = entries.last() {
