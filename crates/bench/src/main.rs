@@ -36,6 +36,7 @@ const COLUMNS: &str = "m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a
     m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at";
 
 mod access;
+mod http_client;
 mod license;
 mod network;
 
@@ -57,6 +58,8 @@ struct Args {
     http_requests: usize,
     /// `--access-probe URL`: the access benchmark's child process that builds the index once.
     access_probe: Option<String>,
+    /// `--http-client ADDR`: the access benchmark's child process that sends the HTTP requests.
+    http_client: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -73,6 +76,7 @@ fn args() -> anyhow::Result<Args> {
         decisions: 200_000,
         http_requests: 20_000,
         access_probe: None,
+        http_client: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -89,6 +93,7 @@ fn args() -> anyhow::Result<Args> {
             "--decisions" => a.decisions = it.next().context("--decisions N")?.parse()?,
             "--http-requests" => a.http_requests = it.next().context("--http-requests N")?.parse()?,
             "--access-probe" => a.access_probe = Some(it.next().context("--access-probe URL")?),
+            "--http-client" => a.http_client = Some(it.next().context("--http-client ADDR")?),
             other => anyhow::bail!(
                 "unknown argument {other}; use --members N, --queries N, --postgres, --network [--units N] \
                  [--unit-members N], --license [--accounts N], --access [--units N] [--unit-members N] \
@@ -104,6 +109,10 @@ fn args() -> anyhow::Result<Args> {
 
 fn main() -> anyhow::Result<()> {
     let args = args()?;
+    // Plain threads, no runtime: the client's process runs nothing else.
+    if let Some(addr) = &args.http_client {
+        return http_client::child(addr);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         if let Some(url) = &args.access_probe {
