@@ -187,6 +187,7 @@ struct Member {
     pools: Few,
 }
 
+#[derive(Clone, Copy)]
 struct Unit {
     id: Ix,
     partner_type: Ix,
@@ -271,13 +272,11 @@ pub struct Index {
     org_members: Map<Ix, Vec<Ix>>,
     /// Department to parent (`UNKNOWN` for none), by the department's number.
     parents: Vec<Ix>,
-    /// Units by `(network, organization)`.
-    units: Map<(Ix, Ix), Unit>,
+    /// By organization number, its units: `(network, unit)`. A decision reads one slot.
+    units: Vec<SmallVec<[(Ix, Unit); 1]>>,
     unit_keys: Map<Ix, (Ix, Ix)>,
     /// Network to owner organization.
     networks: Map<Ix, Ix>,
-    /// The networks an organization is a unit of.
-    networks_of: Map<Ix, Vec<Ix>>,
     /// The unit organizations of a network.
     network_units: Map<Ix, Vec<Ix>>,
     apps: Map<Ix, App>,
@@ -390,9 +389,13 @@ impl Index {
         let id = self.names.intern(&f.id);
         let (net, org) = (self.names.intern(&f.network), self.names.intern(&f.org));
         let partner_type = self.names.intern(&f.partner_type);
-        self.units.insert((net, org), Unit { id, partner_type, active: f.active });
+        let i = org as usize;
+        if self.units.len() <= i {
+            self.units.resize_with(i + 1, SmallVec::new);
+        }
+        self.units[i].retain(|(n, _)| *n != net);
+        self.units[i].push((net, Unit { id, partner_type, active: f.active }));
         self.unit_keys.insert(id, (net, org));
-        add_once(self.networks_of.entry(org).or_default(), net);
         add_once(self.network_units.entry(net).or_default(), org);
     }
 
@@ -400,9 +403,8 @@ impl Index {
     pub fn remove_unit(&mut self, id: &str) {
         let Some(id) = self.names.get(id) else { return };
         let Some((net, org)) = self.unit_keys.remove(&id) else { return };
-        self.units.remove(&(net, org));
-        if let Some(list) = self.networks_of.get_mut(&org) {
-            list.retain(|n| *n != net);
+        if let Some(list) = self.units.get_mut(org as usize) {
+            list.retain(|(n, _)| *n != net);
         }
         if let Some(list) = self.network_units.get_mut(&net) {
             list.retain(|o| *o != org);
@@ -519,13 +521,16 @@ impl Index {
         Err(Missing::Group)
     }
 
+    fn unit_in(&self, org: Ix, net: Ix) -> Option<&Unit> {
+        self.units.get(org as usize)?.iter().find(|(n, _)| *n == net).map(|(_, u)| u)
+    }
+
     /// The member's active unit in one of the owner's networks that the app is published to.
     fn reaching_unit(&self, m: &Member, a: &App) -> Option<(&Unit, Ix)> {
-        for net in self.networks_of.get(&m.org)?.iter() {
-            if self.networks.get(net) != Some(&a.org) {
+        for (net, u) in self.units.get(m.org as usize)? {
+            if !u.active || self.networks.get(net) != Some(&a.org) {
                 continue;
             }
-            let Some(u) = self.units.get(&(*net, m.org)).filter(|u| u.active) else { continue };
             if a.publications.iter().any(|(pnet, audience)| pnet == net && self.audience_has(audience, u, m)) {
                 return Some((u, *net));
             }
@@ -579,7 +584,7 @@ impl Index {
         let mut orgs = vec![a.org];
         for (net, audience) in &a.publications {
             for org in self.network_units.get(net).into_iter().flatten() {
-                let Some(u) = self.units.get(&(*net, *org)) else { continue };
+                let Some(u) = self.unit_in(*org, *net) else { continue };
                 let named = match audience {
                     A::AllUnits | A::Departments(_) => true,
                     A::PartnerTypes(t) => t.contains(&u.partner_type),
