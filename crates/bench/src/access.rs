@@ -411,14 +411,6 @@ async fn run(db: &'static str, url: &str, svc: &Service, args: &Args) -> anyhow:
         black_box(index.apps_of(m, Right::Submit));
         workbench.push(t.elapsed().as_nanos() as u64);
     }
-    println!("lookup: who_can reaches {reach}; first page p50 {} max {}", ms(l50), ms(lmax));
-    rows.push(row(
-        &format!("lookup who_can, app reaching {reach}, page 50, p50 / max"),
-        format!("{} / {}", ms(l50), ms(lmax)),
-        "",
-        "",
-        "< 50 ms",
-    ));
     rows.push(row(
         "workbench apps_of (50 apps), p50 / p99",
         format!("{} / {}", us(pct(&mut workbench, 0.5)), us(pct(&mut workbench, 0.99))),
