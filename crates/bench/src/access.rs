@@ -3,7 +3,7 @@
 //! permission groups, seats for most members), beside `cedar-policy` deciding the same model on the
 //! same decisions. Prints figures, never asserts on time. In one run:
 //!
-//! 1. the index build from the database (`store::apps::facts` + `Index::build`): time and resident
+//! 1. the index build from the database (`store::apps::index`, as the server builds it): time and resident
 //!    memory, in a fresh child process (`--access-probe URL`) so the generator's heap does not count,
 //!    and once more in this process;
 //! 2. in-process decisions on a fixed sample: `Index::allows` (no reasons) and `Index::check` (with

@@ -353,6 +353,19 @@ impl Index {
         set(&mut self.members, id, Some(member), None);
     }
 
+    /// A seat of `member` in `pool` enabled or not: the journal's seat entries list whose seats
+    /// moved, so a batch of 100,000 needs no reading back. Unknown members are left alone.
+    pub fn put_seat(&mut self, member: &str, pool: &str, enabled: bool) {
+        let Some(id) = self.names.get(member) else { return };
+        let pool = self.names.intern(pool);
+        let Some(Some(m)) = self.members.get_mut(id as usize) else { return };
+        match (enabled, m.pools.contains(&pool)) {
+            (true, false) => m.pools.push(pool),
+            (false, true) => m.pools.retain(|p| *p != pool),
+            _ => {}
+        }
+    }
+
     pub fn remove_member(&mut self, id: &str) {
         let Some(id) = self.names.get(id) else { return };
         if let Some(org) = self.member(id).map(|m| m.org) {
@@ -393,8 +406,15 @@ impl Index {
         if self.units.len() <= i {
             self.units.resize_with(i + 1, SmallVec::new);
         }
+        // An organization is one unit per network: a new unit there displaces the old one.
+        for (_, old) in self.units[i].iter().filter(|(n, _)| *n == net) {
+            self.unit_keys.remove(&old.id);
+        }
         self.units[i].retain(|(n, _)| *n != net);
-        self.units[i].push((net, Unit { id, partner_type, active: f.active }));
+        // In network-id order, so a decision (and its reasons) never depends on the order units came in.
+        let names = &self.names;
+        let at = self.units[i].partition_point(|(n, _)| names.name(*n) < names.name(net));
+        self.units[i].insert(at, (net, Unit { id, partner_type, active: f.active }));
         self.unit_keys.insert(id, (net, org));
         add_once(self.network_units.entry(net).or_default(), org);
     }
@@ -404,9 +424,11 @@ impl Index {
         let Some(id) = self.names.get(id) else { return };
         let Some((net, org)) = self.unit_keys.remove(&id) else { return };
         if let Some(list) = self.units.get_mut(org as usize) {
-            list.retain(|(n, _)| *n != net);
+            list.retain(|(n, u)| !(*n == net && u.id == id));
         }
-        if let Some(list) = self.network_units.get_mut(&net) {
+        if self.unit_in(org, net).is_none()
+            && let Some(list) = self.network_units.get_mut(&net)
+        {
             list.retain(|o| *o != org);
         }
     }
@@ -488,11 +510,18 @@ impl Index {
             return Err(Missing::Active);
         }
         // Through the owner organization, or through a publication to one of the member's units.
-        let unit = if m.org == a.org {
+        // A partner can be a unit in several of the owner's networks: any unit that the app
+        // reaches and that a group names will do, whatever order the units came in.
+        let (unit, group) = if m.org == a.org {
             why.add(|| format!("member of {}, which owns the app", self.names.name(m.org)));
-            None
+            (None, self.granting(a, right, mi, m, None))
         } else {
-            let (u, net) = self.reaching_unit(m, a).ok_or(Missing::Publication)?;
+            let mut reaching = self.reaching_units(m, a);
+            let first = reaching.next().ok_or(Missing::Publication)?;
+            let granted = std::iter::once(first)
+                .chain(reaching)
+                .find_map(|(u, net)| self.granting(a, right, mi, m, Some(u)).map(|g| ((u, net), g)));
+            let ((u, net), group) = granted.map_or((first, None), |(un, g)| (un, Some(g)));
             why.add(|| {
                 format!(
                     "member of unit {} ({}) in network {}",
@@ -502,7 +531,7 @@ impl Index {
                 )
             });
             why.add(|| "the app is published to that unit's audience".to_owned());
-            Some(u)
+            (Some(u), group)
         };
         // Reading every submission is the owner's view; a partner's widest is its organization's.
         if right == Right::ViewAll && unit.is_some() {
@@ -512,30 +541,33 @@ impl Index {
             return Err(Missing::Seat);
         }
         why.add(|| format!("seat held in {}'s pool", self.names.name(a.org)));
-        for g in a.groups.iter().filter(|g| g.rights.contains(&right)) {
-            if g.principals.iter().any(|p| self.principal_has(p, mi, m, unit)) {
-                why.add(|| format!("permission group {} grants {}", self.names.name(g.name), right.as_str()));
-                return Ok(());
-            }
-        }
-        Err(Missing::Group)
+        let g = group.ok_or(Missing::Group)?;
+        why.add(|| format!("permission group {} grants {}", self.names.name(g.name), right.as_str()));
+        Ok(())
+    }
+
+    /// The first of the app's groups that grants `right` and names the member.
+    fn granting<'a>(&self, a: &'a App, right: Right, mi: Ix, m: &Member, unit: Option<&Unit>) -> Option<&'a Group> {
+        a.groups
+            .iter()
+            .filter(|g| g.rights.contains(&right))
+            .find(|g| g.principals.iter().any(|p| self.principal_has(p, mi, m, unit)))
     }
 
     fn unit_in(&self, org: Ix, net: Ix) -> Option<&Unit> {
         self.units.get(org as usize)?.iter().find(|(n, _)| *n == net).map(|(_, u)| u)
     }
 
-    /// The member's active unit in one of the owner's networks that the app is published to.
-    fn reaching_unit(&self, m: &Member, a: &App) -> Option<(&Unit, Ix)> {
-        for (net, u) in self.units.get(m.org as usize)? {
-            if !u.active || self.networks.get(net) != Some(&a.org) {
-                continue;
-            }
-            if a.publications.iter().any(|(pnet, audience)| pnet == net && self.audience_has(audience, u, m)) {
-                return Some((u, *net));
-            }
-        }
-        None
+    /// The member's active units in the owner's networks that the app is published to.
+    fn reaching_units<'s>(&'s self, m: &'s Member, a: &'s App) -> impl Iterator<Item = (&'s Unit, Ix)> + 's {
+        let units = self.units.get(m.org as usize).into_iter().flatten();
+        units
+            .filter(move |(net, u)| {
+                u.active
+                    && self.networks.get(net) == Some(&a.org)
+                    && a.publications.iter().any(|(pnet, audience)| pnet == net && self.audience_has(audience, u, m))
+            })
+            .map(|(net, u)| (u, *net))
     }
 
     /// Is `dep` the department `top` or below it?
@@ -580,8 +612,15 @@ impl Index {
 
     /// The organizations whose members `a` could reach: the owner and the units its
     /// publications name. Decisions then narrow their members down.
-    fn reached_orgs(&self, a: &App) -> Vec<Ix> {
+    fn reached_orgs(&self, a: &App, right: Right) -> Vec<Ix> {
+        // Nobody, when no group grants the right; only the owner's members read everything.
+        if !a.groups.iter().any(|g| g.rights.contains(&right)) {
+            return Vec::new();
+        }
         let mut orgs = vec![a.org];
+        if right == Right::ViewAll {
+            return orgs;
+        }
         for (net, audience) in &a.publications {
             for org in self.network_units.get(net).into_iter().flatten() {
                 let Some(u) = self.unit_in(*org, *net) else { continue };
@@ -605,12 +644,13 @@ impl Index {
     /// A page of the members who may exercise `right` on `app`, by id, after `after`.
     ///
     /// The reached organizations' member lists are already in id order: they are merged from the
-    /// cursor on and the walk stops when the page is full, so a page costs about `limit`
-    /// decisions however many people the app reaches.
+    /// cursor on and the walk stops when the page is full. Where most of the people reached are
+    /// allowed, a page costs about `limit` decisions however many the app reaches; where few
+    /// are (a group naming a handful), the walk reads on until it finds them.
     pub fn who_can(&self, app: &str, right: Right, after: Option<&str>, limit: usize) -> Vec<String> {
         let Some(a) = self.names.get(app).and_then(|ai| self.apps.get(&ai)) else { return Vec::new() };
         let lists: Vec<&[Ix]> =
-            self.reached_orgs(a).iter().filter_map(|o| self.org_members.get(o)).map(Vec::as_slice).collect();
+            self.reached_orgs(a, right).iter().filter_map(|o| self.org_members.get(o)).map(Vec::as_slice).collect();
         let mut heads = BinaryHeap::with_capacity(lists.len());
         for (k, list) in lists.iter().enumerate() {
             let at = after.map_or(0, |after| list.partition_point(|m| self.names.name(*m) <= after));
@@ -647,7 +687,7 @@ impl Index {
     }
 
     fn count(&self, a: &App, right: Right) -> usize {
-        let orgs = self.reached_orgs(a);
+        let orgs = self.reached_orgs(a, right);
         let members = orgs.iter().flat_map(|o| self.org_members.get(o).into_iter().flatten());
         members.filter(|mi| self.allowed(**mi, a, right)).count()
     }
@@ -855,13 +895,19 @@ mod tests {
     #[derive(Clone, Debug)]
     enum Step {
         Seat(usize, bool),
+        /// The same, told as a seat movement rather than a whole member.
+        SeatMove(usize, bool),
         Active(usize, bool),
         Department(usize, usize),
         Parent(usize, Option<usize>),
         UnitActive(usize, bool),
         UnitType(usize, usize),
         RemoveUnit(usize),
-        Audience(usize, Audience),
+        /// The unit of organization `o{u}` in network `n` is replaced by a new unit with a new
+        /// id, the new one put before the old one is removed.
+        Readd(usize, usize),
+        /// App, network (`n` or `n2`), audience.
+        Audience(usize, usize, Audience),
         Unpublish(usize),
         Group(usize, Vec<Right>, Principal),
         RemoveApp(usize),
@@ -897,13 +943,15 @@ mod tests {
         let rights = prop::sample::subsequence(Right::ALL.to_vec(), 1..3);
         prop_oneof![
             (0..12usize, any::<bool>()).prop_map(|(m, on)| Step::Seat(m, on)),
+            (0..12usize, any::<bool>()).prop_map(|(m, on)| Step::SeatMove(m, on)),
             (0..12usize, any::<bool>()).prop_map(|(m, on)| Step::Active(m, on)),
             (0..12usize, 0..DEPS).prop_map(|(m, d)| Step::Department(m, d)),
             (0..DEPS, prop::option::of(0..DEPS)).prop_map(|(d, p)| Step::Parent(d, p)),
             (0..3usize, any::<bool>()).prop_map(|(u, on)| Step::UnitActive(u, on)),
             (0..3usize, 0..2usize).prop_map(|(u, t)| Step::UnitType(u, t)),
             (0..3usize).prop_map(Step::RemoveUnit),
-            (0..2usize, audience_()).prop_map(|(a, au)| Step::Audience(a, au)),
+            (0..3usize, 0..1000usize).prop_map(|(u, k)| Step::Readd(u, k)),
+            (0..2usize, 0..2usize, audience_()).prop_map(|(a, n, au)| Step::Audience(a, n, au)),
             (0..2usize).prop_map(Step::Unpublish),
             (0..2usize, rights, principal()).prop_map(|(a, r, p)| Step::Group(a, r, p)),
             (0..2usize).prop_map(Step::RemoveApp),
@@ -924,8 +972,12 @@ mod tests {
                 })
                 .collect(),
             departments: (0..DEPS).map(|d| (format!("d{d}"), None)).collect(),
-            units: (0..3).map(|u| unit(&format!("u{u}"), &format!("o{u}"), TYPES[u % 2])).collect(),
-            networks: vec![(s("n"), s("o_back"))],
+            // o0 is a supplier in n and a distributor in n2.
+            units: (0..3)
+                .map(|u| unit(&format!("u{u}"), &format!("o{u}"), TYPES[u % 2]))
+                .chain([UnitFacts { network: s("n2"), ..unit("v0", "o0", "distributor") }])
+                .collect(),
+            networks: vec![(s("n"), s("o_back")), (s("n2"), s("o_back"))],
             apps: (0..2)
                 .map(|a| AppFacts {
                     id: format!("a{a}"),
@@ -945,10 +997,21 @@ mod tests {
         }
     }
 
+    /// The unit of organization `o{u}` in network `n`, whatever its id.
+    fn unit_in_n(f: &mut Facts, u: usize) -> Option<&mut UnitFacts> {
+        f.units.iter_mut().find(|x| x.org == format!("o{u}") && x.network == "n")
+    }
+
     /// Applies `step` to the facts and tells the live index.
     fn apply(f: &mut Facts, ix: &mut Index, step: &Step) {
         match step {
             Step::Seat(m, on) => change(f, ix, *m, |x| x.pools = if *on { vec![s("o_back")] } else { vec![] }),
+            Step::SeatMove(m, on) => {
+                if let Some(x) = f.members.iter_mut().find(|x| x.id == format!("m{m}")) {
+                    x.pools = if *on { vec![s("o_back")] } else { vec![] };
+                }
+                ix.put_seat(&format!("m{m}"), "o_back", *on);
+            }
             Step::Active(m, on) => change(f, ix, *m, |x| x.active = *on),
             Step::Department(m, d) => change(f, ix, *m, |x| x.departments = vec![format!("d{d}")]),
             Step::Org(m, o) => {
@@ -968,24 +1031,40 @@ mod tests {
                 ix.put_department(&f.departments[*d].0, p.as_deref());
             }
             Step::UnitActive(u, on) => {
-                if let Some(x) = f.units.iter_mut().find(|x| x.id == format!("u{u}")) {
+                if let Some(x) = unit_in_n(f, *u) {
                     x.active = *on;
                     ix.put_unit(x);
                 }
             }
             Step::UnitType(u, t) => {
-                if let Some(x) = f.units.iter_mut().find(|x| x.id == format!("u{u}")) {
+                if let Some(x) = unit_in_n(f, *u) {
                     x.partner_type = TYPES[*t].to_owned();
                     ix.put_unit(x);
                 }
             }
             Step::RemoveUnit(u) => {
-                f.units.retain(|x| x.id != format!("u{u}"));
-                ix.remove_unit(&format!("u{u}"));
+                if let Some(id) = unit_in_n(f, *u).map(|x| x.id.clone()) {
+                    f.units.retain(|x| x.id != id);
+                    ix.remove_unit(&id);
+                }
             }
-            Step::Audience(a, au) => {
+            Step::Readd(u, k) => {
+                let new_id = format!("r{k}");
+                if let Some(old) = unit_in_n(f, *u).cloned()
+                    && !f.units.iter().any(|x| x.id == new_id)
+                {
+                    let new = UnitFacts { id: new_id, ..old.clone() };
+                    f.units.retain(|x| x.id != old.id);
+                    f.units.push(new.clone());
+                    ix.put_unit(&new);
+                    ix.remove_unit(&old.id);
+                }
+            }
+            Step::Audience(a, n, au) => {
+                let net = if *n == 0 { s("n") } else { s("n2") };
                 if let Some(x) = f.apps.iter_mut().find(|x| x.id == format!("a{a}")) {
-                    x.publications = vec![(s("n"), au.clone())];
+                    x.publications.retain(|(p, _)| *p != net);
+                    x.publications.push((net, au.clone()));
                     ix.put_app(x);
                 }
             }

@@ -48,9 +48,13 @@ impl Default for Access {
 /// Past this many touched members a rebuild is quicker than reading them one by one.
 const REBUILD_ABOVE: usize = 20_000;
 
-/// What a run of journal entries touched, by the kind of id they name.
-fn touched(entries: &[Entry]) -> Touched {
+/// What a run of journal entries touched, by the kind of id they name, and the seats they
+/// moved: `(member, pool, enabled)` in journal order.
+type SeatMoves = Vec<(String, String, bool)>;
+
+fn touched(entries: &[Entry]) -> (Touched, SeatMoves) {
     let mut t = Touched::default();
+    let mut seats = SeatMoves::new();
     for e in entries {
         let list = match e.target.split_once('_').map(|(p, _)| p) {
             Some("mem") => Some(&mut t.members),
@@ -64,23 +68,33 @@ fn touched(entries: &[Entry]) -> Touched {
         if let Some(list) = list {
             list.push(e.target.clone());
         }
-        // Seat movements name every member whose seat moved.
-        if e.details.contains("\"members\"")
-            && let Ok(d) = serde_json::from_str::<serde_json::Value>(&e.details)
-            && let Some(members) = d.get("members").and_then(|m| m.as_array())
-        {
-            t.members.extend(members.iter().filter_map(|m| m.as_str()).map(str::to_owned));
+        let Some(members) = e
+            .details
+            .contains("\"members\"")
+            .then(|| serde_json::from_str::<serde_json::Value>(&e.details).ok())
+            .flatten()
+            .and_then(|d| d.get("members").and_then(|m| m.as_array()).cloned())
+        else {
+            continue;
+        };
+        let members = members.iter().filter_map(|m| m.as_str()).map(str::to_owned);
+        // A seat entry says whose seat in its organization's pool moved, and to what: it is put in
+        // as it stands, so a batch of 100,000 needs no reading back (nor a rebuild).
+        match (e.action.strip_prefix("seat."), &e.organization) {
+            (Some(to), Some(pool)) => seats.extend(members.map(|m| (m, pool.clone(), to == "enable"))),
+            _ => t.members.extend(members),
         }
     }
     for list in [&mut t.members, &mut t.departments, &mut t.units, &mut t.unit_orgs, &mut t.networks, &mut t.apps] {
         list.sort_unstable();
         list.dedup();
     }
-    t
+    (t, seats)
 }
 
-/// Puts what was read again into the index; a touched id that was not found is gone.
-fn apply(ix: &mut Index, t: &Touched, r: &Refreshed) {
+/// Puts what was read again into the index (a touched id that was not found is gone), then the
+/// run's seat movements in order.
+fn apply(ix: &mut Index, t: &Touched, r: &Refreshed, seats: &SeatMoves) {
     let found = |ids: &mut dyn Iterator<Item = &String>| ids.cloned().collect::<std::collections::HashSet<String>>();
     let members = found(&mut r.members.iter().map(|m| &m.id));
     r.members.iter().for_each(|m| ix.put_member(m));
@@ -97,6 +111,9 @@ fn apply(ix: &mut Index, t: &Touched, r: &Refreshed) {
     let apps = found(&mut r.apps.iter().map(|a| &a.id));
     r.apps.iter().for_each(|a| ix.put_app(a));
     t.apps.iter().filter(|a| !apps.contains(*a)).for_each(|a| ix.remove_app(a));
+    for (member, pool, enabled) in seats {
+        ix.put_seat(member, pool, *enabled);
+    }
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -170,16 +187,21 @@ impl Service {
         loop {
             let entries =
                 if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, 5000).await? };
-            let t = touched(&entries);
+            let (t, seats) = touched(&entries);
             if at < 0 || t.members.len() > REBUILD_ABOVE {
                 // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
                 let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+                // The build reads on connections of its own; a small pool must not wait on this one.
+                drop(c);
                 let index = store::index(&self.store).await?;
-                *self.access.index.write().map_err(|_| poisoned())? = index;
+                let old = std::mem::replace(&mut *self.access.index.write().map_err(|_| poisoned())?, index);
+                // Freed after the lock is released, so decisions do not wait for a million frees.
+                drop(old);
+                c = self.store.read().await?;
                 at = revision;
             } else if let Some(last) = entries.last() {
                 let fresh = store::refresh(&mut c, &t).await?;
-                apply(&mut *self.access.index.write().map_err(|_| poisoned())?, &t, &fresh);
+                apply(&mut *self.access.index.write().map_err(|_| poisoned())?, &t, &fresh, &seats);
                 at = last.revision;
             } else {
                 return Ok(at);
@@ -419,7 +441,7 @@ impl Service {
     ) -> Result<(usize, usize)> {
         self.managed_app(caller, app).await?;
         let ix = self.access_index(None).await?;
-        let now = ix.who_can(app.as_str(), Right::Submit, None, usize::MAX).len();
+        let now = ix.count_who_can(app.as_str(), Right::Submit);
         Ok((now, ix.preview(app.as_str(), network.as_str(), audience, Right::Submit)))
     }
 

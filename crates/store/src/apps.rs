@@ -114,21 +114,32 @@ const MEMBERS_FOLDED: &str = "SELECT org_id, string_agg(id || ' ' || ((CASE WHEN
      FROM members GROUP BY org_id";
 const MEMBERSHIPS_FOLDED: &str =
     "SELECT department_id, string_agg(member_id, ',') FROM member_departments GROUP BY department_id";
+/// All seats in one value: fine to some 20M seats, under both databases' 1 GB limit on a value.
 const SEATS_FOLDED: &str =
-    "SELECT '', string_agg(member_id || ' ' || pool_id, ',') FROM seats WHERE status = 'enabled'";
+    "SELECT CAST('' AS TEXT), string_agg(member_id || ' ' || pool_id, ',') FROM seats WHERE status = 'enabled'";
 
 type Folded = Vec<(String, Option<String>)>;
 
-/// Runs a folding query on a connection of its own, in a task of its own, so that the next
-/// step can take in what came before while the database folds the rest.
-fn fold(store: &Store, sql: &'static str) -> tokio::task::JoinHandle<Result<Folded>> {
-    let store = store.clone();
-    tokio::spawn(async move { Ok(sqlx::query_as(sql).fetch_all(&mut *store.read().await?).await?) })
+/// A folding query running on a connection of its own, in a task of its own, so that the
+/// loader can take in what came before while the database folds the rest. Dropped unawaited
+/// (an error earlier, or a caller that went away), it stops the query.
+struct Fold(tokio::task::JoinHandle<Result<Folded>>);
+
+impl Drop for Fold {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
-async fn joined(h: tokio::task::JoinHandle<Result<Folded>>) -> Result<Folded> {
-    match h.await {
+fn fold(store: &Store, sql: &'static str) -> Fold {
+    let store = store.clone();
+    Fold(tokio::spawn(async move { Ok(sqlx::query_as(sql).fetch_all(&mut *store.read().await?).await?) }))
+}
+
+async fn joined(mut f: Fold) -> Result<Folded> {
+    match (&mut f.0).await {
         Ok(folded) => folded,
+        // Only `Fold::drop` aborts the task, so a failed join is a panic inside it.
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
