@@ -29,10 +29,8 @@ use cedar_policy::{
     Request, RestrictedExpression,
 };
 use keiretsu_domain::access::{AppFacts, Audience, Facts, Index, MemberFacts, Principal, Right, UnitFacts};
-use keiretsu_domain::directory::Certification;
 use keiretsu_domain::ids::{AppId, DepartmentId, NetworkId, OrgId, UnitId};
 use keiretsu_service::apps::CheckQuery;
-use keiretsu_service::directory::NewOrg;
 use keiretsu_service::identity::NewToken;
 use keiretsu_service::license::LicenseChange;
 use keiretsu_service::{Backend, Caller, Service, Settings, SystemClock, random_id_bytes};
@@ -678,20 +676,9 @@ async fn run_probe(url: &str) -> anyhow::Result<Probe> {
 async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixture> {
     let sys = Caller::System;
     let backend = svc.store().backend();
-    // A connection of its own for the load, with a page cache that holds the indexes being filled.
-    let store = &Store::open(url, 1).await?;
-    if backend == Backend::Sqlite {
-        sqlx::query("PRAGMA cache_size = -1048576").execute(store.pool()).await?;
-    }
+    let store = &crate::load_store(url, backend).await?;
     let now = now_millis();
-    let new_org = NewOrg {
-        name: "Access Backbone".into(),
-        certification: Some(Certification::Certified),
-        admin_login: "bench.admin".into(),
-        admin_name: "Bench Admin".into(),
-        admin_password: Some("bench-password".into()),
-    };
-    let backbone = OrgId::parse(&svc.create_org(&sys, &new_org).await?.id)?;
+    let backbone = crate::certified_org(svc, "Access Backbone", "bench.admin").await?;
     let people = args.units * args.unit_members;
     let purchased = (people + BACKBONE_MEMBERS + 10_000) as i64;
     svc.set_license(&sys, &backbone, &LicenseChange { edition: "exclusive".into(), seats: Some(purchased) }).await?;

@@ -8,9 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keiretsu_domain::directory::Certification;
 use keiretsu_domain::ids::{DepartmentId, MemberId, NetworkId, OrgId, UnitId};
-use keiretsu_service::directory::{NewDepartment, NewOrg};
+use keiretsu_service::directory::NewDepartment;
 use keiretsu_service::identity::NewToken;
 use keiretsu_service::license::{AutoChange, LicenseChange, NewEntryRule, SeatSelection};
 use keiretsu_service::network::{NewManagedUnit, NewNetwork};
@@ -82,17 +81,6 @@ async fn people(svc: &Service, org: &str, prefix: &str, n: usize, departments: &
     Ok(())
 }
 
-async fn org(svc: &Service, name: &str, admin: &str) -> anyhow::Result<OrgId> {
-    let input = NewOrg {
-        name: name.into(),
-        certification: Some(Certification::Certified),
-        admin_login: admin.into(),
-        admin_name: format!("{name} admin"),
-        admin_password: Some("bench-password".into()),
-    };
-    Ok(OrgId::parse(&svc.create_org(&Caller::System, &input).await?.id)?)
-}
-
 async fn tree(svc: &Service, org: &OrgId, top: &str, subs: usize) -> anyhow::Result<(DepartmentId, Vec<String>)> {
     let sys = Caller::System;
     let top = svc.create_department(&sys, org, &NewDepartment { name: top.into(), parent_id: None }).await?;
@@ -133,7 +121,7 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
     let settings = Settings { argon2_memory_kib: 8 * 1024, argon2_iterations: 1, ..Settings::default() };
     let svc = Service::new(store, Arc::new(SystemClock), settings).await?;
     let sys = Caller::System;
-    let pool = org(&svc, "Pool Backbone", "pool.admin").await?;
+    let pool = crate::certified_org(&svc, "Pool Backbone", "pool.admin").await?;
     let seats = LicenseChange { edition: "exclusive".into(), seats: Some(accounts as i64 + 10_000) };
     svc.set_license(&sys, &pool, &seats).await?;
     let (top, leaves) = tree(&svc, &pool, "Everyone", 20).await?;
@@ -181,7 +169,7 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
 
     // 2. First visits: signing in (a token) with auto-authorization on, against the same in an
     // organization without a license.
-    let plain = org(&svc, "Unlicensed", "plain.admin").await?;
+    let plain = crate::certified_org(&svc, "Unlicensed", "plain.admin").await?;
     let (_, plain_leaves) = tree(&svc, &plain, "Staff", 1).await?;
     people(&svc, plain.as_str(), "u", VISITS, &plain_leaves).await?;
     let (_, visit_leaves) = tree(&svc, &pool, "Visitors", 1).await?;

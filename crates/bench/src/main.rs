@@ -145,6 +145,28 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
+/// A certified organization whose primary admin signs in as `admin`.
+async fn certified_org(svc: &Service, name: &str, admin: &str) -> anyhow::Result<OrgId> {
+    let input = NewOrg {
+        name: name.into(),
+        certification: Some(keiretsu_domain::directory::Certification::Certified),
+        admin_login: admin.into(),
+        admin_name: format!("{name} admin"),
+        admin_password: Some("bench-password".into()),
+    };
+    Ok(OrgId::parse(&svc.create_org(&Caller::System, &input).await?.id)?)
+}
+
+/// A connection of its own for a generator's load: on SQLite with a page cache that holds the
+/// indexes being filled (the service's connections keep their ordinary one for the queries).
+async fn load_store(url: &str, backend: Backend) -> anyhow::Result<Store> {
+    let store = Store::open(url, 1).await?;
+    if backend == Backend::Sqlite {
+        sqlx::query("PRAGMA cache_size = -1048576").execute(store.pool()).await?;
+    }
+    Ok(store)
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }

@@ -10,10 +10,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use keiretsu_domain::directory::Certification;
 use keiretsu_domain::identity::{Acting, Role};
 use keiretsu_domain::ids::{AccountId, ContactId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
-use keiretsu_service::directory::NewOrg;
 use keiretsu_service::network::PeopleQuery;
 use keiretsu_service::page::encode_cursor;
 use keiretsu_service::{Backend, Caller, Service, random_id_bytes};
@@ -162,23 +160,10 @@ pub(crate) fn person(
 }
 
 async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixture> {
-    let sys = Caller::System;
     let backend = svc.store().backend();
-    // A connection of its own for the load: on SQLite with a page cache that holds the indexes
-    // being filled (the service's connections keep their ordinary one for the queries).
-    let store = &Store::open(url, 1).await?;
-    if backend == Backend::Sqlite {
-        sqlx::query("PRAGMA cache_size = -1048576").execute(store.pool()).await?;
-    }
+    let store = &crate::load_store(url, backend).await?;
     let now = now_millis();
-    let new_org = NewOrg {
-        name: "Bench Backbone".into(),
-        certification: Some(Certification::Certified),
-        admin_login: "bench.admin".into(),
-        admin_name: "Bench Admin".into(),
-        admin_password: Some("bench-password".into()),
-    };
-    let backbone = OrgId::parse(&svc.create_org(&sys, &new_org).await?.id)?;
+    let backbone = crate::certified_org(svc, "Bench Backbone", "bench.admin").await?;
     let network = NetworkId::from_random(random_id_bytes());
 
     // The backbone: departments with heads, members, the network and its members.

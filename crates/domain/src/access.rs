@@ -299,16 +299,7 @@ fn set<T: Clone>(v: &mut Vec<T>, i: Ix, value: T, fill: T) {
 
 impl Index {
     pub fn build(facts: &Facts) -> Index {
-        let mut l = Loader::default();
-        for (d, p) in &facts.departments {
-            l.department(d, p.as_deref());
-        }
-        for (net, owner) in &facts.networks {
-            l.network(net, owner);
-        }
-        for u in &facts.units {
-            l.unit(u);
-        }
+        let mut l = Loader::new(facts);
         for m in &facts.members {
             for d in &m.departments {
                 l.membership(&m.id, d);
@@ -318,10 +309,7 @@ impl Index {
             }
             l.member(&m.id, &m.org, m.active, m.admin);
         }
-        for a in &facts.apps {
-            l.app(a);
-        }
-        l.finish()
+        l.finish(&facts.apps)
     }
 
     fn member_of(&mut self, f: &MemberFacts) -> (Ix, Member) {
@@ -719,16 +707,20 @@ pub struct Loader {
 }
 
 impl Loader {
-    pub fn department(&mut self, id: &str, parent: Option<&str>) {
-        self.ix.put_department(id, parent);
-    }
-
-    pub fn network(&mut self, id: &str, owner: &str) {
-        self.ix.put_network(id, owner);
-    }
-
-    pub fn unit(&mut self, f: &UnitFacts) {
-        self.ix.put_unit(f);
+    /// Starts from the departments, networks and units of `structure` (its members and apps are
+    /// not read here).
+    pub fn new(structure: &Facts) -> Loader {
+        let mut l = Loader::default();
+        for (d, p) in &structure.departments {
+            l.ix.put_department(d, p.as_deref());
+        }
+        for (net, owner) in &structure.networks {
+            l.ix.put_network(net, owner);
+        }
+        for u in &structure.units {
+            l.ix.put_unit(u);
+        }
+        l
     }
 
     pub fn membership(&mut self, member: &str, department: &str) {
@@ -750,11 +742,10 @@ impl Loader {
         set(&mut self.ix.members, id, Some(Member { org, active, admin, departments, pools }), None);
     }
 
-    pub fn app(&mut self, f: &AppFacts) {
-        self.ix.put_app(f);
-    }
-
-    pub fn finish(mut self) -> Index {
+    pub fn finish(mut self, apps: &[AppFacts]) -> Index {
+        for a in apps {
+            self.ix.put_app(a);
+        }
         // One sort per organization instead of an ordered insert per member.
         let names = &self.ix.names;
         for list in self.ix.org_members.values_mut() {

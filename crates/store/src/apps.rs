@@ -189,16 +189,7 @@ pub async fn index(store: &Store) -> Result<Index> {
     let (member_rows, seat_rows, membership_rows) =
         (fold(store, MEMBERS_FOLDED), fold(store, SEATS_FOLDED), fold(store, MEMBERSHIPS_FOLDED));
     let rest = structure(store).await?;
-    let mut l = Loader::default();
-    for (d, p) in &rest.departments {
-        l.department(d, p.as_deref());
-    }
-    for (net, owner) in &rest.networks {
-        l.network(net, owner);
-    }
-    for u in &rest.units {
-        l.unit(u);
-    }
+    let mut l = Loader::new(&rest);
     for (m, d) in memberships(&joined(membership_rows).await?) {
         l.membership(m, d);
     }
@@ -208,10 +199,7 @@ pub async fn index(store: &Store) -> Result<Index> {
     for (id, org, active, admin) in members(&joined(member_rows).await?) {
         l.member(id, org, active, admin);
     }
-    for a in &rest.apps {
-        l.app(a);
-    }
-    Ok(l.finish())
+    Ok(l.finish(&rest.apps))
 }
 
 /// Everything the access index reads, as owned facts (for tests and the benchmark's peer).
