@@ -13,6 +13,7 @@ pub mod ids;
 pub mod journal;
 pub mod license;
 pub mod network;
+pub mod people;
 pub mod time;
 
 pub use error::{DomainError, Rule};
