@@ -304,6 +304,90 @@ both! {
         assert!(inbox_kinds(&net.admin).await.contains(&"unit_left".to_owned()));
     }
 
+    async fn the_wide_address_book_follows_every_change(db) {
+        // The backbone's view (every unit) is answered by the people index: searched, paged
+        // with cursors, and changed by leaves, renames, units and network members, each read
+        // reflecting the write just made, also from a second server on the same database.
+        let s = TestServer::start(db).await;
+        let net = Net::create(&s).await;
+        let a = net.join(&s, "Kato Metals", "kato.admin", "supplier").await;
+        let b = net.join(&s, "Mori Plastics", "mori.admin", "distributor").await;
+        let mut ids = std::collections::HashMap::new();
+        for (p, prefix) in [(&a, "zhang.k"), (&b, "zhang.m")] {
+            for i in 0..4 {
+                let login = format!("{prefix}{i}");
+                ids.insert(login.clone(), s.member(&p.admin, &p.org, &login).await.0);
+            }
+        }
+        let (clerk, _) = s.member(&net.admin, &net.backbone_org, "zhang.clerk").await;
+        net.admin.post(&net.path("/members"), json!({"member_ids": [clerk]})).await;
+        let twin = Client { base: s.twin().await, ..net.admin.clone() };
+        // Every page of two, cursor after cursor, on either server.
+        let all = |c: Client, q: &'static str| {
+            let path = net.path("/people");
+            async move {
+                let (mut seen, mut cursor) = (vec![], None::<String>);
+                loop {
+                    let url = match &cursor {
+                        Some(k) => format!("{path}?q={q}&limit=2&cursor={k}"),
+                        None => format!("{path}?q={q}&limit=2"),
+                    };
+                    let (st, page) = c.get(&url).await;
+                    assert_eq!(st, StatusCode::OK, "{page}");
+                    seen.extend(names(&page));
+                    match page["next_cursor"].as_str() {
+                        Some(k) => cursor = Some(k.to_owned()),
+                        None => return seen,
+                    }
+                }
+            }
+        };
+        let mut want: Vec<String> = ids.keys().cloned().chain(["zhang.clerk".to_owned()]).collect();
+        want.sort();
+        assert_eq!(all(net.admin.clone(), "zhang").await, want);
+        assert_eq!(all(twin.clone(), "ZHANG.").await, want);
+        let (_, first) = net.admin.get(&net.path("/people?q=zhang.m1")).await;
+        assert_eq!(first["items"][0]["unit_id"], b.unit.as_str(), "{first}");
+        assert_eq!(first["items"][0]["partner_type"], "distributor", "{first}");
+
+        // A member leaves.
+        let gone = &ids["zhang.k1"];
+        let (st, _) = a.admin.post(&format!("/api/v1/organizations/{}/members/{gone}/leave", a.org), json!({})).await;
+        assert_eq!(st, StatusCode::OK);
+        want.retain(|n| n != "zhang.k1");
+        assert_eq!(all(net.admin.clone(), "zhang").await, want);
+        // A rename moves the member in the order and out of the term.
+        let renamed = &ids["zhang.k2"];
+        let (st, body) = a.admin.send(Method::PATCH, &format!("/api/v1/organizations/{}/members/{renamed}", a.org),
+            Some(json!({"name": "Aoki"}))).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        let (_, first) = net.admin.get(&net.path("/people?limit=1")).await;
+        assert_eq!(names(&first), vec!["Aoki"]);
+        // Still found by login: the search key keeps it.
+        assert_eq!(names(&net.admin.get(&net.path("/people?q=zhang.k2")).await.1), vec!["Aoki"]);
+        want = want.into_iter().map(|n| if n == "zhang.k2" { "Aoki".to_owned() } else { n }).collect();
+        want.sort();
+        assert_eq!(all(twin.clone(), "zhang").await, want);
+        // A removed unit's people leave the book at once.
+        let (st, _) = net.admin.send(Method::DELETE, &net.path(&format!("/units/{}", b.unit)), None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        want.retain(|n| !n.starts_with("zhang.m"));
+        assert_eq!(all(net.admin.clone(), "zhang").await, want);
+        assert_eq!(all(twin.clone(), "zhang").await, want);
+        // A network member taken out of the network is no longer in it.
+        let (st, _) = net.admin.send(Method::DELETE, &net.path(&format!("/members/{clerk}")), None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        want.retain(|n| n != "zhang.clerk");
+        assert_eq!(all(net.admin.clone(), "zhang").await, want);
+        // A blocked unit hides its people; unblocked, they are back.
+        let org = keiretsu_domain::ids::OrgId::parse(&a.org).unwrap();
+        use keiretsu_domain::directory::Certification;
+        s.svc.set_certification(&keiretsu_service::Caller::System, &org, Certification::Revoked).await.unwrap();
+        assert_eq!(all(net.admin.clone(), "zhang").await, Vec::<String>::new());
+        s.svc.set_certification(&keiretsu_service::Caller::System, &org, Certification::Certified).await.unwrap();
+        assert_eq!(all(twin.clone(), "zhang").await, want);
+    }
+
     async fn a_contact_who_leaves_is_succeeded_and_the_counterpart_told(db) {
         let s = TestServer::start(db).await;
         let net = Net::create(&s).await;

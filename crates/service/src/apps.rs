@@ -224,6 +224,9 @@ impl Service {
         if let Err(e) = self.advance_access().await {
             tracing::warn!(error = %e, "building the access index");
         }
+        if let Err(e) = self.advance_people().await {
+            tracing::warn!(error = %e, "building the people index");
+        }
         let mut follower = self.store.follower(Duration::from_secs(1)).await;
         let mut seen = 0;
         loop {
@@ -239,6 +242,9 @@ impl Service {
             }
             if let Err(e) = self.advance_access_if_built().await {
                 tracing::warn!(error = %e, "advancing the access index");
+            }
+            if let Err(e) = self.advance_people_if_built().await {
+                tracing::warn!(error = %e, "advancing the people index");
             }
         }
     }

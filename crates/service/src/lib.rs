@@ -13,6 +13,7 @@ pub mod license;
 pub mod network;
 pub mod notifications;
 pub mod page;
+pub mod people;
 
 use std::sync::Arc;
 
@@ -96,6 +97,7 @@ pub struct Service {
     pub(crate) settings: Settings,
     pub(crate) departure: Arc<departure::Reactions>,
     pub(crate) access: Arc<apps::Access>,
+    pub(crate) people: Arc<people::People>,
     pub(crate) tokens: Arc<identity::TokenCache>,
     /// A hash checked when a login is unknown, so unknown and known logins take the same time.
     pub(crate) decoy_hash: Arc<str>,
@@ -120,6 +122,7 @@ impl Service {
             settings,
             departure: Arc::new(departure::Reactions::builtin()),
             access: Arc::default(),
+            people: Arc::default(),
             tokens: Arc::default(),
             decoy_hash: decoy_hash.into(),
         })

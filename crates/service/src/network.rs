@@ -14,6 +14,7 @@ use keiretsu_domain::network::{
     self as rules, BUILTIN_TYPES, Candidate, DEFAULT_TIERS, InvitationState, InvitationStatus, Side, Tier, Viewer,
     Visibility,
 };
+use keiretsu_domain::people;
 use keiretsu_domain::time::{Millis, format_rfc3339};
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::directory as dir;
@@ -1730,7 +1731,36 @@ impl Service {
             }
         };
         let filter = PeopleFilter { scope, unit, departments, text, after, limit: limit + 1 };
-        let mut rows = store::people(&mut c, &seen.network.id, &filter).await?;
+        let wide = filter.unit.is_none() && filter.departments.is_none();
+        let mut rows = if wide {
+            // The index answers wide questions; a scope of few units stays with the SQL plan.
+            drop(c);
+            let hits = {
+                let guard = self.people_index().await?;
+                guard
+                    .get()
+                    .filter(|ix| {
+                        filter.scope.as_ref().is_none_or(|(ids, types)| {
+                            ix.scoped_units(&seen.network.id, ids, types) as i64 >= store::NARROW_UNITS
+                        })
+                    })
+                    .map(|ix| {
+                        ix.page(&people::Query {
+                            network: &seen.network.id,
+                            scope: filter.scope.as_ref().map(|(a, b)| (a.as_slice(), b.as_slice())),
+                            text: filter.text.as_deref(),
+                            after: filter.after.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                            limit: filter.limit as usize,
+                        })
+                    })
+            };
+            match hits {
+                Some(hits) => self.rows_of(&seen.network.id, hits).await?,
+                None => store::people(&mut *self.store.read().await?, &seen.network.id, &filter).await?,
+            }
+        } else {
+            store::people(&mut c, &seen.network.id, &filter).await?
+        };
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|p| encode_cursor(&[&p.name, &p.member_id]))
@@ -1738,6 +1768,24 @@ impl Service {
             None
         };
         Ok(Page { items: rows.into_iter().map(person_view).collect(), next_cursor })
+    }
+
+    /// The rows of the people the index chose, in its order; the unit is dropped where the
+    /// person is seen only as a network member.
+    async fn rows_of(&self, network: &str, hits: Vec<people::Hit>) -> Result<Vec<PersonRow>> {
+        let ids: Vec<String> = hits.iter().map(|h| h.member.clone()).collect();
+        let rows = store::people_by_ids(&mut *self.store.read().await?, network, &ids).await?;
+        let mut by_id: HashMap<String, PersonRow> = rows.into_iter().map(|r| (r.member_id.clone(), r)).collect();
+        Ok(hits
+            .into_iter()
+            .filter_map(|h| {
+                let mut r = by_id.remove(&h.member)?;
+                if h.unit.is_none() {
+                    (r.unit_id, r.partner_type, r.tier) = (None, None, None);
+                }
+                Some(r)
+            })
+            .collect())
     }
 
     /// A department and every department below it, in `org`; an error naming `department_id` otherwise.

@@ -3,6 +3,8 @@
 
 use sqlx::AnyConnection;
 
+use keiretsu_domain::people::{Facts as PeopleFacts, PersonFacts, UnitFacts};
+
 use crate::Result;
 use crate::directory::placeholders;
 
@@ -538,7 +540,7 @@ const PERSON_COLUMNS: &str = "m.id AS member_id, m.account_id, m.name, m.title, 
 /// Units in scope up to which the address book is read unit by unit (each unit's members come
 /// in name order from an index, and the few thousand people are sorted); above it, the book is
 /// read by walking all members in name order and keeping those of the network.
-const NARROW_UNITS: i64 = 50;
+pub const NARROW_UNITS: i64 = 50;
 
 /// The address book in name order: active members of the active units in scope, then the
 /// backbone's network members, merged.
@@ -747,4 +749,108 @@ pub async fn invitations_for(c: &mut AnyConnection, org: &str) -> Result<Vec<Inv
 pub async fn link_invitation(c: &mut AnyConnection, id: &str, unit: &str) -> Result<()> {
     sqlx::query("UPDATE invitations SET unit_id = $1 WHERE id = $2").bind(unit).bind(id).execute(c).await?;
     Ok(())
+}
+
+// ----- the people index -----
+
+/// `(id, org, name, search, status)`.
+type PersonFactsRow = (String, String, String, String, String);
+/// `(id, network, org, partner type, status)`.
+type UnitFactsRow = (String, String, String, String, String);
+
+fn person_facts((id, org, name, key, status): PersonFactsRow) -> PersonFacts {
+    PersonFacts { id, org, name, key, active: status == "active" }
+}
+
+fn unit_facts((id, network, org, partner_type, status): UnitFactsRow) -> (UnitFacts, bool) {
+    let removed = status == "removed";
+    (UnitFacts { id, network, org, partner_type, active: status == "active" }, removed)
+}
+
+const PERSON_FACTS: &str = "SELECT id, org_id, name, search, status FROM members";
+const UNIT_FACTS: &str = "SELECT id, network_id, org_id, partner_type, status FROM units";
+
+/// Everything the people index holds: active members, live units, network members.
+pub async fn people_facts(c: &mut AnyConnection) -> Result<PeopleFacts> {
+    let people: Vec<PersonFactsRow> =
+        sqlx::query_as(&format!("{PERSON_FACTS} WHERE status = 'active'")).fetch_all(&mut *c).await?;
+    let people = people.into_iter().map(person_facts).collect();
+    let units: Vec<UnitFactsRow> =
+        sqlx::query_as(&format!("{UNIT_FACTS} WHERE status <> 'removed'")).fetch_all(&mut *c).await?;
+    let units = units.into_iter().map(|u| unit_facts(u).0).collect();
+    let network_members =
+        sqlx::query_as("SELECT network_id, member_id FROM network_members").fetch_all(&mut *c).await?;
+    Ok(PeopleFacts { people, units, network_members })
+}
+
+/// What a run of journal entries changed, read again for the people index.
+#[derive(Debug, Default)]
+pub struct PeopleRefreshed {
+    /// The touched members found, whatever their status.
+    pub people: Vec<PersonFacts>,
+    /// `(member, networks)` for every touched member.
+    pub networks: Vec<(String, Vec<String>)>,
+    /// Touched units (by id or by organization) with whether they are removed.
+    pub units: Vec<(UnitFacts, bool)>,
+}
+
+pub async fn refresh_people(
+    c: &mut AnyConnection,
+    members: &[String],
+    units: &[String],
+    unit_orgs: &[String],
+) -> Result<PeopleRefreshed> {
+    let mut out = PeopleRefreshed::default();
+    let mut memberships: std::collections::HashMap<String, Vec<String>> =
+        members.iter().map(|m| (m.clone(), Vec::new())).collect();
+    for chunk in members.chunks(500) {
+        let rows: Vec<PersonFactsRow> = rows_in(c, &format!("{PERSON_FACTS} WHERE id IN"), chunk).await?;
+        out.people.extend(rows.into_iter().map(person_facts));
+        let rows: Vec<(String, String)> =
+            rows_in(c, "SELECT member_id, network_id FROM network_members WHERE member_id IN", chunk).await?;
+        for (m, n) in rows {
+            memberships.entry(m).or_default().push(n);
+        }
+    }
+    out.networks = memberships.into_iter().collect();
+    for (column, ids) in [("id", units), ("org_id", unit_orgs)] {
+        for chunk in ids.chunks(500) {
+            let rows: Vec<UnitFactsRow> = rows_in(c, &format!("{UNIT_FACTS} WHERE {column} IN"), chunk).await?;
+            out.units.extend(rows.into_iter().map(unit_facts));
+        }
+    }
+    Ok(out)
+}
+
+/// `head (ids...)`, run on the ids.
+async fn rows_in<T>(c: &mut AnyConnection, head: &str, ids: &[String]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let sql = format!("{head} ({})", placeholders(1, ids.len()));
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(c).await?)
+}
+
+/// The rows of a page the people index chose, in no particular order: each member with their
+/// organization's active unit in the network, if any.
+pub async fn people_by_ids(c: &mut AnyConnection, network: &str, ids: &[String]) -> Result<Vec<PersonRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM members m \
+         JOIN organizations o ON o.id = m.org_id \
+         LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active' \
+         WHERE m.id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql).bind(network);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(c).await?)
 }

@@ -1,0 +1,146 @@
+//! The people index's host: built from the database once, then advanced from the journal like
+//! the access index. A wide address-book read first brings it up to the journal's latest
+//! revision (one indexed read when nothing is new), so nobody reads a page older than a write
+//! that had committed when they asked, whichever server made it.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
+
+use keiretsu_domain::journal::Entry;
+use keiretsu_domain::people::Index;
+use keiretsu_store::network::{self as store, PeopleRefreshed};
+
+use crate::{Result, Service};
+
+/// The process's people index (`None` until first built) and the revision it reflects.
+pub struct People {
+    index: RwLock<Option<Index>>,
+    revision: AtomicI64,
+    /// One advance at a time: entries are applied in revision order.
+    advancing: tokio::sync::Mutex<()>,
+}
+
+impl Default for People {
+    fn default() -> Self {
+        People { index: RwLock::default(), revision: AtomicI64::new(-1), advancing: Default::default() }
+    }
+}
+
+/// Past this many touched members in one run, a rebuild is quicker than reading them one by one.
+const REBUILD_ABOVE: usize = 20_000;
+/// Past this many changed members kept beside the base, queries would scan too much of them.
+const DELTA_ABOVE: usize = 20_000;
+
+fn poisoned() -> crate::Error {
+    crate::Error::Internal("people index lock".into())
+}
+
+/// What a run of entries touched that the address book shows: `(members, units, unit orgs)`.
+fn touched(entries: &[Entry]) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut members, mut units, mut orgs) = (vec![], vec![], vec![]);
+    for e in entries {
+        match e.target.split_once('_').map(|(p, _)| p) {
+            Some("mem") => members.push(e.target.clone()),
+            Some("unt") => units.push(e.target.clone()),
+            Some("org") => orgs.push(e.target.clone()),
+            _ => {}
+        }
+        // Seat movements list many members but change nobody's place in the book.
+        if e.action.starts_with("seat.") || !(e.details.contains("\"member") || e.details.contains("\"unit\"")) {
+            continue;
+        }
+        let Ok(d) = serde_json::from_str::<serde_json::Value>(&e.details) else { continue };
+        // Network members come and go by entries on the network naming them.
+        if let Some(list) = d.get("members").and_then(|m| m.as_array()) {
+            members.extend(list.iter().filter_map(|m| m.as_str()).map(str::to_owned));
+        }
+        if let Some(m) = d.get("member").and_then(|m| m.as_str()) {
+            members.push(m.to_owned());
+        }
+        if let Some(u) = d.get("unit").and_then(|u| u.as_str()) {
+            units.push(u.to_owned());
+        }
+    }
+    for list in [&mut members, &mut units, &mut orgs] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    (members, units, orgs)
+}
+
+/// Puts what was read again into the index; a touched member not found is gone.
+fn apply(ix: &mut Index, members: &[String], r: &PeopleRefreshed) {
+    let found: std::collections::HashSet<&str> = r.people.iter().map(|p| p.id.as_str()).collect();
+    r.people.iter().for_each(|p| ix.put_person(p));
+    members.iter().filter(|m| !found.contains(m.as_str())).for_each(|m| ix.remove_person(m));
+    for (m, nets) in &r.networks {
+        ix.set_networks(m, nets);
+    }
+    for (u, removed) in &r.units {
+        if *removed { ix.remove_unit(&u.id) } else { ix.put_unit(u) }
+    }
+}
+
+impl Service {
+    /// Brings the people index up to the journal's latest revision, building it the first time
+    /// and again when a run touches many members or the changes beside the base pile up.
+    pub async fn advance_people(&self) -> Result<i64> {
+        let _one = self.people.advancing.lock().await;
+        let mut at = self.people.revision.load(Ordering::Acquire);
+        let mut c = self.store.read().await?;
+        loop {
+            let entries =
+                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, 5000).await? };
+            let (members, units, orgs) = touched(&entries);
+            let delta = self.people.index.read().map_err(|_| poisoned())?.as_ref().map_or(0, Index::delta_len);
+            if at < 0 || members.len() > REBUILD_ABOVE || delta > DELTA_ABOVE {
+                // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
+                let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
+                let facts = store::people_facts(&mut c).await?;
+                let index = tokio::task::spawn_blocking(move || Index::build(&facts))
+                    .await
+                    .map_err(|e| crate::Error::Internal(e.to_string()))?;
+                let old = self.people.index.write().map_err(|_| poisoned())?.replace(index);
+                // Freed after the lock is released, so readers do not wait for a million frees.
+                drop(old);
+                at = revision;
+            } else if let Some(last) = entries.last() {
+                let fresh = store::refresh_people(&mut c, &members, &units, &orgs).await?;
+                if let Some(ix) = self.people.index.write().map_err(|_| poisoned())?.as_mut() {
+                    apply(ix, &members, &fresh);
+                }
+                at = last.revision;
+            } else {
+                return Ok(at);
+            }
+            self.people.revision.store(at, Ordering::Release);
+        }
+    }
+
+    /// Follows other servers' writes once the index exists, so reads find little to apply.
+    pub(crate) async fn advance_people_if_built(&self) -> Result<()> {
+        if self.people.revision.load(Ordering::Acquire) >= 0 {
+            self.advance_people().await?;
+        }
+        Ok(())
+    }
+
+    /// The people index as of the journal's latest revision.
+    pub(crate) async fn people_index(&self) -> Result<PeopleGuard<'_>> {
+        self.advance_people().await?;
+        Ok(PeopleGuard(self.people.index.read().map_err(|_| poisoned())?))
+    }
+
+    /// Live people in the index and an estimate of its heap bytes (for the benchmark).
+    pub async fn people_index_size(&self) -> Result<(usize, usize)> {
+        Ok(self.people_index().await?.get().map_or((0, 0), Index::size))
+    }
+}
+
+pub(crate) struct PeopleGuard<'a>(RwLockReadGuard<'a, Option<Index>>);
+
+impl PeopleGuard<'_> {
+    pub(crate) fn get(&self) -> Option<&Index> {
+        self.0.as_ref()
+    }
+}
