@@ -195,6 +195,7 @@ async fn run(db: &'static str, url: &str, svc: &Service, args: &Args) -> anyhow:
     }
     let (mut allows_ns, allowed) = time_each(&decisions, |m, a| index.allows(m, a, Right::Submit));
     let (mut check_ns, checked) = time_each(&decisions, |m, a| index.check(m, a, Right::Submit).allowed);
+    let (mut words_ns, _) = time_each(&decisions, |m, a| index.check(m, a, Right::Submit).decision().allowed);
     anyhow::ensure!(allowed == checked, "allows said yes {allowed} times, check {checked}");
     let t = Instant::now();
     for (m, a) in &decisions {
@@ -258,6 +259,13 @@ async fn run(db: &'static str, url: &str, svc: &Service, args: &Args) -> anyhow:
     ));
     rows.push(row("decision p50, index check (reasons) / same Cedar", us(c50), us(e50), ratio(e50, c50), "< 0.5 us"));
     rows.push(row("decision p99, index check (reasons) / same Cedar", us(c99), us(e99), ratio(e99, c99), "< 2 us"));
+    rows.push(row(
+        "  check with the reasons put in words (as the API shows them), p50 / p99",
+        format!("{} / {}", us(pct(&mut words_ns, 0.5)), us(pct(&mut words_ns, 0.99))),
+        "",
+        "",
+        "",
+    ));
     rows.push(row(
         &format!(
             "decision p50 / p99, Cedar: all {} policies in one set (first {})",

@@ -417,7 +417,7 @@ impl Service {
             }
             _ => acting.member.clone(),
         };
-        let decision = ix.check(member.as_str(), app.as_str(), right);
+        let decision = ix.check(member.as_str(), app.as_str(), right).decision();
         // Another organization's app that does not reach the caller stays unknown to them.
         if member == acting.member && !decision.allowed && owner != acting.org {
             return Err(NOT_FOUND_APP.into());

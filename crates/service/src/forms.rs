@@ -323,8 +323,7 @@ impl Service {
         let (member, org, owner) = {
             let ix = self.access_index(None).await?;
             let reached = self.reach(&ix, caller, app)?;
-            let d = ix.check(reached.0.as_str(), app.as_str(), Right::Submit);
-            if !d.allowed {
+            if !ix.allows(reached.0.as_str(), app.as_str(), Right::Submit) {
                 return Err(DomainError::Forbidden(
                     "you may not submit this form: ask its admins (see the app's access check for why)",
                 )
