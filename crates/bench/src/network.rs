@@ -53,6 +53,8 @@ pub struct Results {
     pub db: &'static str,
     pub generate: Duration,
     pub people: usize,
+    /// The people index's build, size and resident memory.
+    pub index: String,
     pub kinds: Vec<Kind>,
 }
 
@@ -94,12 +96,48 @@ pub async fn bench(db: &'static str, url: &str, args: &Args) -> anyhow::Result<R
         let fx = generate(&svc, url, args).await?;
         let generate = start.elapsed();
         println!("generated in {:.1} s", generate.as_secs_f64());
+        let index = people_index(&svc).await?;
+        println!("{index}");
         let kinds = measure(&svc, &fx, args).await?;
-        Ok(Results { db, generate, people, kinds })
+        Ok(Results { db, generate, people, index, kinds })
     }
     .await;
     svc.store().close().await;
     result
+}
+
+/// Builds the people index as the server does at start (the wide questions read it), and says
+/// what it took and holds.
+async fn people_index(svc: &Service) -> anyhow::Result<String> {
+    let (rss_before, _) = mem();
+    let t = Instant::now();
+    svc.advance_people().await?;
+    let build = t.elapsed();
+    let (rss_after, hwm) = mem();
+    let (live, heap) = svc.people_index_size().await?;
+    Ok(format!(
+        "people index: built from the database in {:.2} s, {live} people, heap ~{} MiB; RSS {} MiB before, \
+         {} MiB after (+{} MiB), peak {} MiB",
+        build.as_secs_f64(),
+        heap >> 20,
+        rss_before >> 10,
+        rss_after >> 10,
+        rss_after.saturating_sub(rss_before) >> 10,
+        hwm >> 10
+    ))
+}
+
+/// `(VmRSS, VmHWM)` in KiB.
+fn mem() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 pub(crate) fn now_millis() -> i64 {
@@ -722,6 +760,7 @@ pub fn print_summary(args: &Args, postgres: bool, results: &[Results]) {
             r.people,
             r.generate.as_secs_f64()
         );
+        println!("{}", r.index);
         print_kinds(&r.kinds);
         let missed: Vec<&str> = r.kinds.iter().filter(|k| k.service.p99 >= k.target).map(|k| k.name).collect();
         if missed.is_empty() {
