@@ -196,7 +196,9 @@ pub async fn index(store: &Store) -> Result<Index> {
     for (m, p) in seats(&joined(seat_rows).await?) {
         l.seat(m, p);
     }
-    for (id, org, active, admin) in members(&joined(member_rows).await?) {
+    let member_rows = joined(member_rows).await?;
+    l.reserve(members(&member_rows).count());
+    for (id, org, active, admin) in members(&member_rows) {
         l.member(id, org, active, admin);
     }
     Ok(l.finish(&rest.apps))

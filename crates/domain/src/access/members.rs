@@ -155,7 +155,18 @@ impl Members {
     }
 
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(16);
+        self.resize((self.slots.len() * 2).max(16));
+    }
+
+    /// Room for `n` members without growing on the way.
+    pub fn reserve(&mut self, n: usize) {
+        let size = (n * 4 / 3 + 1).next_power_of_two().max(16);
+        if size > self.slots.len() {
+            self.resize(size);
+        }
+    }
+
+    fn resize(&mut self, size: usize) {
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
         for s in old.into_iter().filter(|s| s.key != EMPTY.key) {
             self.place(s);
