@@ -71,30 +71,66 @@ const SKIP: u32 = 64;
 /// Terms are indexed by n-grams of one to three characters.
 const GRAM: usize = 3;
 
-/// Strings to dense numbers and back.
+/// Strings to dense numbers and back, each string kept once: the table holds only numbers, found
+/// by the string's hash (a million member ids would otherwise be held twice).
 #[derive(Default)]
 struct Interner {
-    by: FxHashMap<Box<str>, Ix>,
+    by_hash: FxHashMap<u64, Ix>,
+    /// Strings whose hash an earlier one already holds.
+    clashes: FxHashMap<Box<str>, Ix>,
     names: Vec<Box<str>>,
+}
+
+fn hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    s.hash(&mut h);
+    h.finish()
 }
 
 impl Interner {
     fn intern(&mut self, s: &str) -> Ix {
-        if let Some(&i) = self.by.get(s) {
-            return i;
+        self.intern_hashed(s, hash(s))
+    }
+
+    fn intern_hashed(&mut self, s: &str, h: u64) -> Ix {
+        let found = self.get_hashed(s, h);
+        if found != NONE {
+            return found;
         }
         let i = self.names.len() as Ix;
         self.names.push(s.into());
-        self.by.insert(s.into(), i);
+        match self.by_hash.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.clashes.insert(s.into(), i);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+        }
         i
     }
 
     fn get(&self, s: &str) -> Ix {
-        self.by.get(s).copied().unwrap_or(NONE)
+        self.get_hashed(s, hash(s))
+    }
+
+    fn get_hashed(&self, s: &str, h: u64) -> Ix {
+        match self.by_hash.get(&h) {
+            Some(&i) if &*self.names[i as usize] == s => i,
+            Some(_) => self.clashes.get(s).copied().unwrap_or(NONE),
+            None => NONE,
+        }
     }
 
     fn name(&self, i: Ix) -> &str {
         &self.names[i as usize]
+    }
+
+    fn bytes(&self) -> usize {
+        self.names.iter().map(|s| s.len() + 16).sum::<usize>()
+            + self.by_hash.capacity() * 13
+            + self.clashes.keys().map(|s| s.len() + 24).sum::<usize>()
     }
 }
 
@@ -522,17 +558,18 @@ impl Index {
 
     /// Live people in the index, and an estimate of its heap in bytes.
     pub fn size(&self) -> (usize, usize) {
-        let strings = |i: &Interner| i.names.iter().map(|s| 2 * (s.len() + 16) + 16).sum::<usize>();
         let live = self.current.iter().filter(|c| **c != NONE).count();
-        let heap =
-            [&self.members, &self.orgs, &self.units, &self.networks, &self.types].map(strings).iter().sum::<usize>()
-                + self.records.iter().map(|r| r.text.len() + std::mem::size_of::<Record>()).sum::<usize>()
-                + self.dead.len()
-                + (self.current.len() + self.base.len() + self.delta.len()) * 4
-                + self.grams.values().map(|p| p.bytes() + 8).sum::<usize>()
-                + self.member_nets.len() * 32
-                + self.unit_at.len() * 16
-                + self.nets.values().map(|n| n.units.len() * 16).sum::<usize>();
+        let heap = [&self.members, &self.orgs, &self.units, &self.networks, &self.types]
+            .map(Interner::bytes)
+            .iter()
+            .sum::<usize>()
+            + self.records.iter().map(|r| r.text.len() + std::mem::size_of::<Record>()).sum::<usize>()
+            + self.dead.len()
+            + (self.current.len() + self.base.len() + self.delta.len()) * 4
+            + self.grams.values().map(|p| p.bytes() + 8).sum::<usize>()
+            + self.member_nets.len() * 32
+            + self.unit_at.len() * 16
+            + self.nets.values().map(|n| n.units.len() * 16).sum::<usize>();
         (live, heap)
     }
 }
@@ -581,6 +618,16 @@ mod tests {
             t = r + 1;
         }
         assert_eq!(got, ranks);
+    }
+
+    #[test]
+    fn strings_sharing_a_hash_keep_their_own_numbers() {
+        let mut i = Interner::default();
+        let (a, b) = (i.intern_hashed("mem_a", 7), i.intern_hashed("mem_b", 7));
+        assert_ne!(a, b);
+        assert_eq!((i.get_hashed("mem_a", 7), i.get_hashed("mem_b", 7), i.get_hashed("mem_c", 7)), (a, b, NONE));
+        assert_eq!((i.intern_hashed("mem_b", 7), i.name(b)), (b, "mem_b"));
+        assert_eq!(i.get("mem_a"), NONE, "found by its own hash only");
     }
 
     /// The world a test run builds from and changes.
