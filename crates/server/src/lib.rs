@@ -17,6 +17,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use keiretsu_service::Service;
 
 /// Largest JSON body the API reads; larger ones get 413.
@@ -31,16 +32,28 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
 }
 
+/// What every handler shares, behind one pointer: each layer and handler clones the state for
+/// each request, and one reference count costs less than one per part of the service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub svc: Service,
-    pub settings: Arc<ServerSettings>,
-    pub metrics: Arc<metrics::Metrics>,
+    pub settings: ServerSettings,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
     pub fn new(svc: Service, settings: ServerSettings) -> AppState {
-        AppState { svc, settings: Arc::new(settings), metrics: Arc::new(metrics::Metrics::default()) }
+        AppState(Arc::new(Shared { svc, settings, metrics: metrics::Metrics::default() }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
@@ -87,6 +100,7 @@ pub fn openapi_json() -> String {
 /// Ready when the database answers and every migration is applied.
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.svc.store().migrations_applied().await {
+        Ok(true) if !state.svc.indexes_built() => (StatusCode::SERVICE_UNAVAILABLE, "indexes building").into_response(),
         Ok(true) => "ready".into_response(),
         Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "text/plain")], "database unreachable")
@@ -102,6 +116,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let follower = tokio::spawn(state.svc.clone().follow_journal());
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Answers are written whole: without Nagle's algorithm a short one leaves at once.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     follower.abort();
     served

@@ -218,6 +218,12 @@ impl Service {
         Ok(())
     }
 
+    /// Whether the access and people indexes have been built: until then a request would wait
+    /// for a build of seconds, so the server does not call itself ready.
+    pub fn indexes_built(&self) -> bool {
+        *self.access.revision.borrow() >= 0 && self.people.revision.load(std::sync::atomic::Ordering::Acquire) >= 0
+    }
+
     /// Builds the index, then follows other servers' writes for as long as the server runs.
     pub async fn follow_journal(self) {
         // Built now rather than on the first request, which would otherwise wait for it.

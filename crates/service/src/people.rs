@@ -15,7 +15,7 @@ use crate::{Result, Service};
 /// The process's people index (`None` until first built) and the revision it reflects.
 pub struct People {
     index: RwLock<Option<Index>>,
-    revision: AtomicI64,
+    pub(crate) revision: AtomicI64,
     /// One advance at a time: entries are applied in revision order.
     advancing: tokio::sync::Mutex<()>,
 }
