@@ -1738,7 +1738,8 @@ impl Service {
             let hits = {
                 let guard = self.people_index().await?;
                 guard
-                    .get()
+                    .as_ref()
+                    .and_then(|g| g.get())
                     .filter(|ix| {
                         filter.scope.as_ref().is_none_or(|(ids, types)| {
                             ix.scoped_units(&seen.network.id, ids, types) as i64 >= store::NARROW_UNITS

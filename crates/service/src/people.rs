@@ -1,7 +1,8 @@
 //! The people index's host: built from the database once, then advanced from the journal like
 //! the access index. A wide address-book read first brings it up to the journal's latest
 //! revision (one indexed read when nothing is new), so nobody reads a page older than a write
-//! that had committed when they asked, whichever server made it.
+//! that had committed when they asked, whichever server made it. While a build holds it
+//! (seconds at a million people), wide reads go to the SQL plans rather than wait.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
@@ -30,6 +31,8 @@ impl Default for People {
 const REBUILD_ABOVE: usize = 20_000;
 /// Past this many changed members kept beside the base, queries would scan too much of them.
 const DELTA_ABOVE: usize = 20_000;
+/// How long a wide read waits for an advance under way; a build takes seconds at a million.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 fn poisoned() -> crate::Error {
     crate::Error::Internal("people index lock".into())
@@ -85,7 +88,11 @@ impl Service {
     /// Brings the people index up to the journal's latest revision, building it the first time
     /// and again when a run touches many members or the changes beside the base pile up.
     pub async fn advance_people(&self) -> Result<i64> {
-        let _one = self.people.advancing.lock().await;
+        let one = self.people.advancing.lock().await;
+        self.advance_people_locked(one).await
+    }
+
+    async fn advance_people_locked(&self, _one: tokio::sync::MutexGuard<'_, ()>) -> Result<i64> {
         let mut at = self.people.revision.load(Ordering::Acquire);
         let mut c = self.store.read().await?;
         loop {
@@ -125,15 +132,20 @@ impl Service {
         Ok(())
     }
 
-    /// The people index as of the journal's latest revision.
-    pub(crate) async fn people_index(&self) -> Result<PeopleGuard<'_>> {
-        self.advance_people().await?;
-        Ok(PeopleGuard(self.people.index.read().map_err(|_| poisoned())?))
+    /// The people index as of the journal's latest revision; `None` while a build holds it
+    /// longer than [`BUSY_WAIT`]: the SQL plans answer meanwhile, slower but as current.
+    pub(crate) async fn people_index(&self) -> Result<Option<PeopleGuard<'_>>> {
+        let Ok(one) = tokio::time::timeout(BUSY_WAIT, self.people.advancing.lock()).await else {
+            return Ok(None);
+        };
+        self.advance_people_locked(one).await?;
+        Ok(Some(PeopleGuard(self.people.index.read().map_err(|_| poisoned())?)))
     }
 
     /// Live people in the index and an estimate of its heap bytes (for the benchmark).
     pub async fn people_index_size(&self) -> Result<(usize, usize)> {
-        Ok(self.people_index().await?.get().map_or((0, 0), Index::size))
+        self.advance_people().await?;
+        Ok(self.people.index.read().map_err(|_| poisoned())?.as_ref().map_or((0, 0), Index::size))
     }
 }
 
