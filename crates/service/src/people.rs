@@ -135,6 +135,14 @@ impl Service {
     /// The people index as of the journal's latest revision; `None` while a build holds it
     /// longer than [`BUSY_WAIT`]: the SQL plans answer meanwhile, slower but as current.
     pub(crate) async fn people_index(&self) -> Result<Option<PeopleGuard<'_>>> {
+        // Most reads find nothing new: they need not queue behind each other for the advance.
+        let at = self.people.revision.load(Ordering::Acquire);
+        if at >= 0 {
+            let latest = keiretsu_store::journal::latest_revision(&mut *self.store.read().await?).await?;
+            if latest <= at {
+                return Ok(Some(PeopleGuard(self.people.index.read().map_err(|_| poisoned())?)));
+            }
+        }
         let Ok(one) = tokio::time::timeout(BUSY_WAIT, self.people.advancing.lock()).await else {
             return Ok(None);
         };
