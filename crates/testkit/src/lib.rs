@@ -138,8 +138,8 @@ impl TestServer {
         let state = AppState::new(svc.clone(), server);
         tokio::spawn(keiretsu_server::serve(listener, state, std::future::pending()));
         let server = TestServer { base, svc, clock, db };
-        // Wait for readiness, never a fixed sleep.
-        for _ in 0..200 {
+        // Wait for readiness (migrated, both indexes built), never a fixed sleep.
+        for _ in 0..1000 {
             if let Ok(r) = reqwest::get(format!("{}/readyz", server.base)).await
                 && r.status() == StatusCode::OK
             {
@@ -158,7 +158,8 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState::new(svc, ServerSettings::default());
         tokio::spawn(keiretsu_server::serve(listener, state, std::future::pending()));
-        for _ in 0..200 {
+        // Ready means migrated with both indexes built: up to ten seconds on a loaded machine.
+        for _ in 0..1000 {
             if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
                 && r.status() == StatusCode::OK
             {
