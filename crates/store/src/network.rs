@@ -551,6 +551,9 @@ pub const NARROW_UNITS: i64 = 50;
 /// - text of three characters or more: the trigram index first, then the matches sorted;
 /// - otherwise: members walked in name order (`members_status_name`), starting at the cursor,
 ///   each kept when its organization is an active unit in scope or it is a network member.
+///
+/// The service answers the wide questions (the last two plans) from its people index and
+/// [`people_by_ids`]; they run here while that index is being built.
 pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> Result<Vec<PersonRow>> {
     let sqlite = c.backend_name() == "SQLite";
     let pattern = f.text.as_ref().map(|t| format!("%{}%", t.replace(['%', '_'], "")));
