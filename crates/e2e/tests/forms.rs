@@ -138,6 +138,12 @@ async fn a_form_published_to_suppliers_is_filled_by_a_supplier_and_read_by_the_b
     assert!(rows[0].contains("Plant name") && rows[0].contains("Yes"), "{rows:?}");
     assert!(rows[1].contains("Monthly capacity") && rows[1].contains("Number"), "{rows:?}");
     attr_is(&b, "[data-testid=schema-version]", "data-version", "3").await;
+    b.fill("[data-testid=field-key]", "certificate").await;
+    b.fill("[data-testid=field-label]", "Quality certificate").await;
+    b.select("[data-testid=field-kind]", "attachment").await;
+    b.click("[data-testid=field-submit]").await;
+    b.texts_when("[data-testid=field-row]", 3).await;
+    attr_is(&b, "[data-testid=schema-version]", "data-version", "4").await;
     b.shot("[data-testid=field-table]", "forms-01-builder").await;
 
     // The publication is previewed (nothing changes), then made: one more person, the seated supplier.
@@ -169,6 +175,10 @@ async fn a_form_published_to_suppliers_is_filled_by_a_supplier_and_read_by_the_b
     b.wait("[data-testid=submission-empty]").await;
     b.fill("[data-testid=value-plant]", "Aoba Plant 3").await;
     b.fill("[data-testid=value-capacity]", "1200").await;
+    // The certificate is chosen in the form itself and goes up with it.
+    let certificate = std::env::temp_dir().join(format!("aoba-iso9001-{}.txt", std::process::id()));
+    std::fs::write(&certificate, "ISO 9001 certificate of Aoba Plant 3").unwrap();
+    b.wait("[data-testid=value-certificate-file]").await.send_keys(certificate.to_str().unwrap()).await.unwrap();
     b.click("[data-testid=submission-submit]").await;
     b.url_has("saved=1").await;
     let rows = b.texts_when("[data-testid=submission-row]", 1).await;
@@ -219,6 +229,19 @@ async fn a_form_published_to_suppliers_is_filled_by_a_supplier_and_read_by_the_b
     assert_eq!(b.text("[data-testid=submission-submitter]").await, "Zhou Min");
     assert_eq!(b.text("[data-testid=submission-value][data-key=plant]").await, "Aoba Plant 3");
     b.shot("[data-testid=submission-meta]", "forms-04-backbone-reads-submission").await;
+    // The certificate the supplier chose is attached, and the backbone downloads the same bytes.
+    let link = attr(&b, "[data-testid=submission-value][data-key=certificate] a", "href").await;
+    assert!(link.contains("/api/v1/attachments/att_"), "{link}");
+    let body = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done)",
+            vec![serde_json::json!(link)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(body.as_str().unwrap(), "ISO 9001 certificate of Aoba Plant 3");
+    let _ = std::fs::remove_file(&certificate);
 
     // The admins review (and may correct) what reaches them.
     b.fill("[data-testid=value-capacity]", "1300").await;

@@ -128,10 +128,47 @@ impl FromRequestParts<AppState> for ConsoleSession {
 }
 
 /// A console form whose `csrf` field matched the session's token; the handler gets the rest.
+/// A `multipart/form-data` form (one with file inputs) gives its files apart.
 pub struct Csrf<T> {
     pub session: SessionInfo,
     pub form: T,
+    pub files: Vec<Upload>,
     pub address: String,
+}
+
+/// A file chosen in a console form.
+pub struct Upload {
+    /// The form field's name.
+    pub field: String,
+    pub name: String,
+    pub content_type: String,
+    pub content: axum::body::Bytes,
+}
+
+/// The text fields and the chosen files of a `multipart/form-data` body. A file input left
+/// empty arrives as a part with no name and no bytes, and is dropped.
+async fn multipart(req: Request, state: &AppState) -> Result<(Vec<(String, String)>, Vec<Upload>), ApiError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(e.status(), "/problems/validation", "Invalid input", e.body_text())
+    };
+    let mut form = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::new(e.status(), "/problems/validation", "Invalid input", e.body_text()))?;
+    let (mut pairs, mut files) = (Vec::new(), Vec::new());
+    while let Some(part) = form.next_field().await.map_err(bad)? {
+        let field = part.name().unwrap_or_default().to_owned();
+        match part.file_name().map(str::to_owned) {
+            Some(name) => {
+                let content_type = part.content_type().unwrap_or("application/octet-stream").to_owned();
+                let content = part.bytes().await.map_err(bad)?;
+                if !name.is_empty() || !content.is_empty() {
+                    files.push(Upload { field, name, content_type, content });
+                }
+            }
+            None => pairs.push((field, part.text().await.map_err(bad)?)),
+        }
+    }
+    Ok((pairs, files))
 }
 
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
@@ -149,11 +186,20 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
         if parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
             return Err(csrf_error().into_response());
         }
-        let bytes = axum::body::Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let mut pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_error().into_response())?;
+        let is_multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let req = Request::from_parts(parts, body);
+        let (mut pairs, files) = if is_multipart {
+            multipart(req, state).await.map_err(IntoResponse::into_response)?
+        } else {
+            let bytes = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_error().into_response())?;
+            (pairs, Vec::new())
+        };
         let sent = pairs.iter().position(|(k, _)| k == "csrf").map(|i| pairs.remove(i).1);
         if sent.as_deref() != Some(session.csrf_token.as_str()) {
             return Err(csrf_error().into_response());
@@ -163,6 +209,6 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", e.to_string())
                 .into_response()
         })?;
-        Ok(Csrf { session, form, address })
+        Ok(Csrf { session, form, files, address })
     }
 }

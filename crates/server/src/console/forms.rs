@@ -4,14 +4,15 @@
 //! and unit, which its submitter or the app's editors may change.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use keiretsu_domain::error::{DomainError, Rule};
 use keiretsu_domain::form::{Amount, Bound, Field, FieldKind, FilterOp, Group, Schema};
 use keiretsu_domain::identity::Scope;
 use keiretsu_domain::ids::{AppId, SubmissionId};
 use keiretsu_service::apps::{AppView, CheckQuery};
-use keiretsu_service::forms::{SubmissionInput, SubmissionQuery, SubmissionView};
+use keiretsu_service::forms::{MAX_ATTACHMENT, SubmissionInput, SubmissionQuery, SubmissionView};
 use keiretsu_service::page::Page;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -32,11 +33,16 @@ const ACTIVE: &str = "workbench";
 const PAGE: i64 = 50;
 /// Field values shown as columns of the list; the rest are on the submission's page.
 const COLUMNS: usize = 3;
+/// A console form carries at most one attachment of the largest size with its fields.
+const UPLOAD_LIMIT: usize = MAX_ATTACHMENT + crate::BODY_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/console/workbench/{id}", get(form_page).post(submit))
-        .route("/console/submissions/{id}", get(submission_page).post(update))
+        .route("/console/workbench/{id}", get(form_page).post(submit).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route(
+            "/console/submissions/{id}",
+            get(submission_page).post(update).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
 }
 
 /// A field kind in the page's language.
@@ -194,7 +200,7 @@ fn field_input(lang: Lang, f: &Field, current: &[String], err: Option<&ApiError>
                                 a href={ "/api/v1/attachments/" (a) } { code { (a) } }
                             }
                         }
-                        p.hint data-testid="attach-through-api" { (t(lang, "forms.attach_api")) }
+                        input type="file" name=(name) aria-label=(f.label) data-testid={ (test) "-file" };
                         (value_error(err, &f.key))
                     }
                 }
@@ -377,7 +383,7 @@ async fn form_render(s: &AppState, ctx: Ctx, id: &str, q: ListQuery, f: Flash, f
         @if let Some(a) = &view { @if !a.description.is_empty() { p.muted { (a.description) } } }
         @if manages { p { a href={ "/console/apps/" (app) } data-testid="manage-app-link" { (t(lang, "forms.manage")) } } }
         @if may_submit {
-            form.stack.card method="post" action=(action) data-testid="submission-form" {
+            form.stack.card method="post" action=(action) enctype="multipart/form-data" data-testid="submission-form" {
                 (ctx.csrf())
                 (fields(lang, &schema, failed, "submit", None))
                 button type="submit" data-testid="submission-submit" { (t(lang, "forms.submit")) }
@@ -578,11 +584,39 @@ fn submission_table(lang: Lang, schema: &Schema, page: &Page<SubmissionView>, ac
     }
 }
 
+/// Uploads the files chosen in the form, each for its attachment field, and puts their ids among
+/// that field's values, as an API client does before it submits. When the submission then fails,
+/// the page comes back with them ticked, so nobody chooses the files again.
+async fn attach(
+    s: &AppState,
+    form: &Csrf<Pairs>,
+    app: &AppId,
+    schema: &Schema,
+    pairs: &mut Pairs,
+) -> Result<(), ApiError> {
+    for file in &form.files {
+        let field = schema
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Attachment && input_name(&f.key) == file.field)
+            .ok_or_else(|| DomainError::invalid(file.field.clone(), Rule::Custom("takes no file")))?;
+        let a = s
+            .svc
+            .upload_attachment(&form.session.caller, app, &file.name, &file.content_type, &file.content)
+            .await
+            .map_err(|e| ApiError::from(e).with_field(&field.key))?;
+        pairs.push((file.field.clone(), a.id));
+    }
+    Ok(())
+}
+
 async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let mut pairs = form.form.clone();
     let result = async {
         let app = app_id(&id)?;
         let schema = s.svc.schema(&form.session.caller, &app).await?.schema;
-        let input = SubmissionInput { values: values_of(&schema, &form.form) };
+        attach(&s, &form, &app, &schema, &mut pairs).await?;
+        let input = SubmissionInput { values: values_of(&schema, &pairs) };
         s.svc.submit(&form.session.caller, &app, &input).await?;
         Ok::<(), ApiError>(())
     }
@@ -591,7 +625,7 @@ async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pa
         Ok(()) => saved(&format!("/console/workbench/{id}")),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => {
-                let failed = Failed::new("submit", None, e, &form.form);
+                let failed = Failed::new("submit", None, e, &pairs);
                 form_render(&s, ctx, &id, ListQuery::default(), Flash::default(), Some(failed)).await
             }
             Err(r) => r,
@@ -690,7 +724,7 @@ async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: O
         }
         @if may_edit {
             h2 #edit { (t(lang, "submission.edit")) }
-            form.stack.card method="post" action={ "/console/submissions/" (sub.id) } data-testid="edit-form" {
+            form.stack.card method="post" action={ "/console/submissions/" (sub.id) } enctype="multipart/form-data" data-testid="edit-form" {
                 (ctx.csrf())
                 p.hint { (t(lang, "submission.edit_help")) }
                 (fields(lang, &schema, failed, "edit", Some(&sub)))
@@ -703,12 +737,15 @@ async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: O
 }
 
 async fn update(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let mut pairs = form.form.clone();
     let result = async {
         let sid = parse_id(SubmissionId::parse, &id, "submission")?;
         let caller = &form.session.caller;
         let sub = s.svc.submission(caller, &sid).await?;
-        let schema = s.svc.schema(caller, &AppId::from_trusted(sub.app_id)).await?.schema;
-        let input = SubmissionInput { values: values_of(&schema, &form.form) };
+        let app = AppId::from_trusted(sub.app_id);
+        let schema = s.svc.schema(caller, &app).await?.schema;
+        attach(&s, &form, &app, &schema, &mut pairs).await?;
+        let input = SubmissionInput { values: values_of(&schema, &pairs) };
         s.svc.update_submission(caller, &sid, &input).await?;
         Ok::<(), ApiError>(())
     }
@@ -717,7 +754,7 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pa
         Ok(()) => saved(&format!("/console/submissions/{id}")),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => {
-                submission_render(&s, ctx, &id, Flash::default(), Some(Failed::new("edit", None, e, &form.form))).await
+                submission_render(&s, ctx, &id, Flash::default(), Some(Failed::new("edit", None, e, &pairs))).await
             }
             Err(r) => r,
         },
