@@ -105,6 +105,90 @@ both! {
         assert!(names(&other_admin.get("/api/v1/apps").await.1).is_empty());
     }
 
+    async fn permission_groups_are_listed_and_removed_and_removal_ends_what_they_granted(db) {
+        let s = TestServer::start(db).await;
+        let (backbone, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+        let (member, member_client) = s.member(&admin, &backbone, "hoshino.staff").await;
+        let (st, _) = admin.post(&format!("/api/v1/organizations/{backbone}/seats/enable"), json!({"member_ids": [member]})).await;
+        assert_eq!(st, StatusCode::OK);
+        let (_, app) = admin.post("/api/v1/apps", json!({"name": "Quality audits"})).await;
+        let app = app["id"].as_str().unwrap().to_owned();
+        let groups = format!("/api/v1/apps/{app}/permission-groups");
+
+        // Two groups of its own besides the two every app starts with.
+        let auditors = json!({"rights": ["view_all"], "principals": [{"kind": "member", "id": member}]});
+        let (st, p) = admin.send(Method::PUT, &format!("{groups}/auditors"), Some(auditors.clone())).await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{p}");
+        let editors = json!({"rights": ["edit", "manage"], "principals": [{"kind": "admins"}, {"kind": "partner_type", "id": "supplier"}]});
+        let (st, p) = admin.send(Method::PUT, &format!("{groups}/editors"), Some(editors.clone())).await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{p}");
+        let (st, list) = admin.get(&groups).await;
+        assert_eq!(st, StatusCode::OK, "{list}");
+        let listed: Vec<&str> = list.as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+        assert_eq!(listed, ["auditors", "editors", "everyone", "reviewers"], "by name");
+        assert_eq!(list[0]["rights"], auditors["rights"]);
+        assert_eq!(list[0]["principals"], auditors["principals"]);
+        assert_eq!(list[1]["principals"], editors["principals"]);
+
+        // The member reads every submission through "auditors" alone, until it is removed.
+        let why = format!("/api/v1/apps/{app}/check?member_id={member}&right=view_all");
+        let (_, d) = admin.get(&why).await;
+        assert_eq!(d["allowed"], true, "{d}");
+        assert!(d["reasons"].to_string().contains("permission group auditors"), "{d}");
+        let res = reqwest::Client::new()
+            .delete(format!("{}{groups}/auditors", s.base))
+            .bearer_auth(admin.token.as_ref().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let revision: i64 = res.headers()["keiretsu-revision"].to_str().unwrap().parse().unwrap();
+        let (_, d) = admin.get(&format!("{why}&at_least={revision}")).await;
+        assert_eq!(d["allowed"], false, "{d}");
+        let (_, d) = member_client.get(&format!("/api/v1/apps/{app}/check?right=view_all&at_least={revision}")).await;
+        assert_eq!(d["allowed"], false, "the member's own question: {d}");
+        let (_, list) = admin.get(&groups).await;
+        let listed: Vec<&str> = list.as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+        assert_eq!(listed, ["editors", "everyone", "reviewers"]);
+        let (_, j) = admin.get("/api/v1/journal?action=app.permission_group.remove").await;
+        let entries = j["items"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{j}");
+        assert_eq!(entries[0]["target"], app.as_str());
+        assert!(entries[0].to_string().contains("auditors"), "the entry names the group: {j}");
+
+        // Saving under an existing name replaces the group.
+        let (st, _) = admin.send(Method::PUT, &format!("{groups}/editors"), Some(json!({"rights": ["edit"], "principals": [{"kind": "admins"}]}))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let (_, list) = admin.get(&groups).await;
+        assert_eq!(list[0]["rights"], json!(["edit"]));
+        assert_eq!(list[0]["principals"], json!([{"kind": "admins"}]));
+
+        // Bad input names the field: an unknown group, a malformed name, a group naming nobody or a bad id.
+        let (st, p) = admin.send(Method::DELETE, &format!("{groups}/auditors"), None).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::NOT_FOUND, Some("group")), "{p}");
+        assert!(p["detail"].as_str().unwrap().contains("permission group"), "{p}");
+        let (st, p) = admin.send(Method::DELETE, &format!("{groups}/Bad%20Name"), None).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("group")), "{p}");
+        let (st, p) = admin.send(Method::PUT, &format!("{groups}/nobody"), Some(json!({"rights": ["submit"], "principals": []}))).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("principals")), "{p}");
+        let (st, p) = admin.send(Method::PUT, &format!("{groups}/typo"),
+            Some(json!({"rights": ["submit"], "principals": [{"kind": "everyone"}, {"kind": "member", "id": "hoshino.staff"}]}))).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("principals[1].id")), "{p}");
+
+        // Another organization's admin does not learn the app exists; a plain member may not manage it.
+        let (_, rival) = s.backbone("Rival", "rival.admin").await;
+        let (st, p) = rival.get(&groups).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{p}");
+        let (st, p) = rival.send(Method::DELETE, &format!("{groups}/editors"), None).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{p}");
+        let (st, p) = member_client.get(&groups).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{p}");
+        let (st, p) = member_client.send(Method::DELETE, &format!("{groups}/editors"), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{p}");
+        let (_, list) = admin.get(&groups).await;
+        assert_eq!(list.as_array().unwrap().len(), 3, "nothing was removed by them: {list}");
+    }
+
     async fn writes_return_their_revision_and_reads_honour_it(db) {
         let s = TestServer::start(db).await;
         let (_, admin) = s.backbone("Hoshino", "hoshino.admin").await;

@@ -407,6 +407,20 @@ const CASES: &[Case] = &[
         body: none,
     },
     Case {
+        method: "get",
+        path: "/api/v1/apps/{app_id}/permission-groups",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/apps/{app_id}/permission-groups/{group}",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
         method: "put",
         path: "/api/v1/apps/{app_id}/permission-groups/{group}",
         same: Same::Forbidden,

@@ -146,6 +146,35 @@ pub struct GroupInput {
     pub principals: Vec<Principal>,
 }
 
+/// One permission group of an app: what its people may do, and who they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct GroupView {
+    pub name: String,
+    pub rights: Vec<Right>,
+    pub principals: Vec<Principal>,
+}
+
+/// A group must name someone, and each principal's id must be one of its kind: a group that
+/// names nobody, or a typo, would grant nothing without saying so.
+fn check_principals(principals: &[Principal]) -> Result<()> {
+    if principals.is_empty() {
+        return Err(DomainError::invalid("principals", Rule::Required).into());
+    }
+    for (i, p) in principals.iter().enumerate() {
+        let checked = match p {
+            Principal::Everyone | Principal::Admins => Ok(()),
+            Principal::Member(id) => MemberId::parse(id).map(drop),
+            Principal::Department(id) => keiretsu_domain::ids::DepartmentId::parse(id).map(drop),
+            Principal::Unit(id) => keiretsu_domain::ids::UnitId::parse(id).map(drop),
+            Principal::PartnerType(key) => keiretsu_domain::network::type_key("id", key).map(drop),
+        };
+        if let Err(DomainError::Invalid { rule, .. }) = checked {
+            return Err(DomainError::invalid(format!("principals[{i}].id"), rule).into());
+        }
+    }
+    Ok(())
+}
+
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publication {
@@ -335,12 +364,35 @@ impl Service {
         if input.rights.is_empty() {
             return Err(DomainError::invalid("rights", Rule::Required).into());
         }
+        check_principals(&input.principals)?;
         let mut tx = self.store.write().await?;
         store::put_group(&mut tx, &a.id, &group, &input.rights, &input.principals).await?;
         let change = Change::new(permit.actor(), Some(&a.org_id), "app.permission_group", &a.id)
             .with("group", &group)
             .with("rights", &input.rights)
             .with("principals", &input.principals);
+        self.commit(tx, &[change]).await?;
+        Ok(())
+    }
+
+    /// The app's permission groups, by name.
+    pub async fn permission_groups(&self, caller: &Caller, app: &AppId) -> Result<Vec<GroupView>> {
+        let (a, _) = self.managed_app(caller, app).await?;
+        let rows = store::groups(&mut *self.store.read().await?, &a.id).await?;
+        Ok(rows.into_iter().map(|(name, rights, principals)| GroupView { name, rights, principals }).collect())
+    }
+
+    /// Removes a permission group: whatever it alone granted ends at once.
+    pub async fn remove_permission_group(&self, caller: &Caller, app: &AppId, group: &str) -> Result<()> {
+        let (a, permit) = self.managed_app(caller, app).await?;
+        let group = keiretsu_domain::network::type_key("group", group)?;
+        let mut tx = self.store.write().await?;
+        if store::delete_group(&mut tx, &a.id, &group).await? == 0 {
+            return Err(DomainError::NotFound { what: "permission group" }.into());
+        }
+        // The entry names the app, so the access index reads its groups again.
+        let change =
+            Change::new(permit.actor(), Some(&a.org_id), "app.permission_group.remove", &a.id).with("group", &group);
         self.commit(tx, &[change]).await?;
         Ok(())
     }

@@ -71,6 +71,36 @@ pub async fn put_group(
     Ok(())
 }
 
+/// An app's permission groups, by name: `(name, rights, principals)`.
+pub async fn groups(c: &mut AnyConnection, app: &str) -> Result<Vec<(String, Vec<Right>, Vec<Principal>)>> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT name, rights, principals FROM permission_groups WHERE app_id = $1 ORDER BY name")
+            .bind(app)
+            .fetch_all(c)
+            .await?;
+    // Rows are written from these same types; an unreadable one shows as granting nothing, as the index reads it.
+    Ok(rows
+        .into_iter()
+        .map(|(name, rights, principals)| {
+            (
+                name,
+                serde_json::from_str(&rights).unwrap_or_default(),
+                serde_json::from_str(&principals).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// Removes a permission group; how many rows went (0 or 1).
+pub async fn delete_group(c: &mut AnyConnection, app: &str, name: &str) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM permission_groups WHERE app_id = $1 AND name = $2")
+        .bind(app)
+        .bind(name)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
 pub async fn put_publication(
     c: &mut AnyConnection,
     app: &str,

@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use keiretsu_domain::DomainError;
 use keiretsu_domain::access::Decision;
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId};
-use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication, WhoQuery};
+use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, GroupView, NewApp, Publication, WhoQuery};
 use keiretsu_service::page::Page;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +19,8 @@ use crate::error::{ApiError, ApiResult, Problem};
 
 pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_apps, create_app))
-        .routes(routes!(put_group))
+        .routes(routes!(list_groups))
+        .routes(routes!(put_group, remove_group))
         .routes(routes!(publish, unpublish))
         .routes(routes!(check))
         .routes(routes!(who_can))
@@ -59,6 +61,33 @@ async fn put_group(
     ApiJson(body): ApiJson<GroupInput>,
 ) -> ApiResult<StatusCode> {
     s.svc.put_permission_group(&auth.caller, &app(&a)?, &g, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// App admins: the app's permission groups, by name, with their rights and the people they name.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/permission-groups", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path)),
+    responses((status = 200, body = Vec<GroupView>), (status = "4XX", body = Problem)))]
+async fn list_groups(State(s): State<AppState>, auth: Auth, Path(a): Path<String>) -> ApiResult<Json<Vec<GroupView>>> {
+    Ok(Json(s.svc.permission_groups(&auth.caller, &app(&a)?).await?))
+}
+
+/// App admins: remove a permission group; what it alone granted ends at once.
+#[utoipa::path(delete, path = "/api/v1/apps/{app_id}/permission-groups/{group}", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path), ("group" = String, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn remove_group(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((a, g)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.svc.remove_permission_group(&auth.caller, &app(&a)?, &g).await.map_err(|e| match e {
+        // The app was found: the missing one is the group in the path.
+        keiretsu_service::Error::Domain(DomainError::NotFound { what: "permission group" }) => {
+            ApiError::from(e).with_field("group")
+        }
+        other => other.into(),
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
