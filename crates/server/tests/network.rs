@@ -388,6 +388,57 @@ both! {
         assert_eq!(all(twin.clone(), "zhang").await, want);
     }
 
+    async fn a_partner_seeing_many_units_pages_through_them(db) {
+        // A supplier's member under `same_type` sees 50 supplier units and more: a wide scope the
+        // people index answers; below 50 units the SQL plan does, with the same pages.
+        let s = TestServer::start(db).await;
+        let net = Net::create(&s).await;
+        net.admin.send(Method::PATCH, &net.path(""), Some(json!({"visibility": "same_type"}))).await;
+        let mut units = vec![];
+        for (i, ty) in (0..51).map(|i| (i, if i < 50 { "supplier" } else { "distributor" })) {
+            let unit = json!({"name": format!("Unit {i:02}"), "partner_type": ty, "tier": "b"});
+            let (st, u) = net.admin.post(&net.path("/units"), unit).await;
+            assert_eq!(st, StatusCode::CREATED, "{u}");
+            let org = u["organization_id"].as_str().unwrap().to_owned();
+            let (st, m) = net.admin.post(&format!("/api/v1/organizations/{org}/members"),
+                json!({"name": format!("Person {i:02}"), "login": format!("person.{i:02}")})).await;
+            assert_eq!(st, StatusCode::CREATED, "{m}");
+            units.push((u["id"].as_str().unwrap().to_owned(), org));
+        }
+        let (_, viewer) = s.member(&net.admin, &units[0].1, "viewer.00").await;
+        let all = |c: Client| {
+            let path = net.path("/people");
+            async move {
+                let (mut seen, mut cursor) = (vec![], None::<String>);
+                loop {
+                    let url = match &cursor {
+                        Some(k) => format!("{path}?q=person&limit=7&cursor={k}"),
+                        None => format!("{path}?q=person&limit=7"),
+                    };
+                    let (st, page) = c.get(&url).await;
+                    assert_eq!(st, StatusCode::OK, "{page}");
+                    seen.extend(names(&page));
+                    match page["next_cursor"].as_str() {
+                        Some(k) => cursor = Some(k.to_owned()),
+                        None => return seen,
+                    }
+                }
+            }
+        };
+        let mut want: Vec<String> = (0..50).map(|i| format!("Person {i:02}")).collect();
+        assert_eq!(all(viewer.clone()).await, want);
+        let mut everyone = want.clone();
+        everyone.push("Person 50".into());
+        assert_eq!(all(net.admin.clone()).await, everyone, "the backbone sees the distributor too");
+        // Removed units leave at once, on either side of the plans' 50-unit line.
+        for gone in [7, 8, 9] {
+            let (st, _) = net.admin.send(Method::DELETE, &net.path(&format!("/units/{}", units[gone].0)), None).await;
+            assert_eq!(st, StatusCode::NO_CONTENT);
+            want.retain(|n| *n != format!("Person {gone:02}"));
+            assert_eq!(all(viewer.clone()).await, want);
+        }
+    }
+
     async fn a_contact_who_leaves_is_succeeded_and_the_counterpart_told(db) {
         let s = TestServer::start(db).await;
         let net = Net::create(&s).await;
