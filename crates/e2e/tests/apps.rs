@@ -1,7 +1,8 @@
 //! Apps in a real headless Chromium: the backbone's admin creates an app in the console and
 //! publishes it to the suppliers of its network; a seated supplier member finds it on the
 //! workbench, a seated distributor member does not; and the admin's access explorer says the
-//! supplier may use it, and why. Screenshots land in target/e2e-artifacts/.
+//! supplier may use it, and why; then adds a permission group for suppliers, sees it in the
+//! table in words, and removes it. Screenshots land in target/e2e-artifacts/.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -171,5 +172,31 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     assert_eq!(b.text("[data-testid=access-decision]").await, "Denied");
     assert!(b.text("[data-testid=access-reasons]").await.contains("missing"));
     b.screenshot("apps-05-access-denied").await;
+
+    // Permission groups: the table lists the two every app starts with.
+    let names = b.texts_when("[data-testid=group-row-name]", 2).await;
+    assert_eq!(names, ["everyone", "reviewers"]);
+    // A group that names nobody is refused beside the principals.
+    b.fill("[data-testid=group-name]", "supplier_reviewers").await;
+    b.click("[data-testid=group-everyone]").await;
+    b.click("[data-testid=group-submit]").await;
+    b.wait("[data-testid=field-error-principals]").await;
+    // Suppliers read their unit's submissions: one right, one partner type.
+    b.fill("[data-testid=group-name]", "supplier_reviewers").await;
+    for right in ["submit", "view_own", "view_unit"] {
+        b.click(&format!("[data-testid=group-right-{right}]")).await;
+    }
+    b.select("[data-testid=group-types]", "supplier").await;
+    b.click("[data-testid=group-submit]").await;
+    let row = "[data-testid=group-row][data-group=supplier_reviewers]";
+    b.wait(row).await;
+    assert_eq!(b.text(&format!("{row} [data-testid=group-row-rights]")).await, "Read their unit's submissions");
+    assert_eq!(b.text(&format!("{row} [data-testid=group-row-principals]")).await, "Partner type: Supplier");
+    assert_eq!(b.texts_when("[data-testid=group-row]", 3).await.len(), 3);
+    b.shot(row, "apps-06-group-added").await;
+    // Removed, it is gone from the table; the others stay.
+    b.click(&format!("{row} [data-testid=group-remove]")).await;
+    b.gone(row).await;
+    assert_eq!(b.texts_when("[data-testid=group-row-name]", 2).await, ["everyone", "reviewers"]);
     b.close().await;
 }

@@ -1,8 +1,8 @@
 //! The console's apps pages: every member's workbench (the apps they may use now) and, for app
 //! admins, the organization's apps; one app with its form builder (each change a new schema
-//! version), its publication to a network audience with a preview of who would see it, the
-//! "everyone" permission group, how many people can use it now and who they are, and an access
-//! explorer that says why a member may or may not use it.
+//! version), its publication to a network audience with a preview of who would see it, its
+//! permission groups (listed in words, added, replaced by name and removed), how many people can
+//! use it now and who they are, and an access explorer that says why a member may or may not use it.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -11,16 +11,19 @@ use axum::routing::{get, post};
 use keiretsu_domain::access::{Audience, Principal, Right};
 use keiretsu_domain::form::{Bound, Field, FieldKind, FieldRules, KEY_MAX, LABEL_MAX, Schema};
 use keiretsu_domain::identity::Scope;
-use keiretsu_domain::ids::{AppId, NetworkId};
+use keiretsu_domain::ids::{AppId, MemberId, NetworkId};
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, NewApp, Publication, WhoQuery};
+use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, GroupView, NewApp, Publication, WhoQuery};
+use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{NetworkView, PartnerTypeView, UnitView};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::forms::kind_text;
 use super::network::type_text;
-use super::pages::{Failed, Pairs, all, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all};
+use super::pages::{
+    Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all,
+};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
@@ -42,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/apps/{id}/fields/remove", post(remove_field))
         .route("/console/apps/{id}/unpublish", post(unpublish))
         .route("/console/apps/{id}/group", post(put_group))
+        .route("/console/apps/{id}/group/remove", post(remove_group))
 }
 
 // ----- shared bits -----
@@ -245,10 +249,11 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
         let count =
             s.svc.audience_preview(caller, &id, &NetworkId::from_trusted(String::new()), &Audience::AllUnits).await?.0;
         let schema = s.svc.schema(caller, &id).await?;
-        Ok::<_, ApiError>((id, a, count, schema, reach(s, &ctx).await?))
+        let groups = s.svc.permission_groups(caller, &id).await?;
+        Ok::<_, ApiError>((id, a, count, schema, groups, reach(s, &ctx).await?))
     }
     .await;
-    let (id, a, count, schema, r) = match found {
+    let (id, a, count, schema, groups, r) = match found {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -263,6 +268,9 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
     };
     let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
     let datalist = member_datalist(s, &ctx, &org).await;
+    // The backbone's own departments, for groups and for naming them in the table.
+    let deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+    let member_names = member_names(s, &ctx, &org, &groups).await;
     // "Who can use it": a page of member ids, in id order.
     let who_page = s
         .svc
@@ -288,9 +296,17 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
     let picked_network = chosen("network_id", "");
     let kind = typed(failed, "field", None, "kind", "text");
     let field_typed = |key: &str| typed(failed, "field", None, key, "");
-    let who = typed(failed, "group", None, "who", "everyone");
-    let who_type = typed(failed, "group", None, "partner_type", "");
-    let who_unit = typed(failed, "group", None, "unit_id", "");
+    // The group editor: a fresh form proposes the "everyone" group as every app starts with it.
+    let group_failed = group_err.is_some();
+    let group_all = |key: &str| typed_all(failed, "group", None, key);
+    let group_name = typed(failed, "group", None, "group", "everyone");
+    let group_rights = if group_failed { group_all("right") } else { vec!["submit".to_owned(), "view_own".to_owned()] };
+    let group_everyone = !group_failed || !group_all("everyone").is_empty();
+    let group_admins = !group_all("admins").is_empty();
+    let (group_types, group_units, group_deps) =
+        (group_all("partner_type"), group_all("unit_id"), group_all("department_id"));
+    let group_members = typed(failed, "group", None, "member_ids", "");
+    let words = Words { lang, reach: &r, deps: &deps, members: &member_names };
     let action = format!("/console/apps/{}", a.id);
     let body = html! {
         h2 data-testid="app-title" { (a.name) }
@@ -419,22 +435,76 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
         }
 
         h2 #group { (t(lang, "apps.group_title")) }
+        p.muted { (t(lang, "apps.group_help")) }
+        table data-testid="group-table" {
+            thead { tr {
+                th { (t(lang, "apps.group_name")) } th { (t(lang, "apps.group_rights")) } th { (t(lang, "apps.group_who")) } th {}
+            } }
+            tbody {
+                @for g in &groups {
+                    tr data-testid="group-row" data-group=(g.name) {
+                        td data-testid="group-row-name" { code { (g.name) } }
+                        td data-testid="group-row-rights" {
+                            (g.rights.iter().map(|r| right_text(lang, *r)).collect::<Vec<_>>().join(", "))
+                        }
+                        td data-testid="group-row-principals" {
+                            (g.principals.iter().map(|p| words.principal(p)).collect::<Vec<_>>().join("; "))
+                        }
+                        td {
+                            form.inline method="post" action={ (action) "/group/remove" } {
+                                (ctx.csrf())
+                                input type="hidden" name="group" value=(g.name);
+                                button.secondary.small type="submit" data-testid="group-remove" { (t(lang, "apps.group_remove")) }
+                            }
+                            @if let Some(e) = err_of(failed, "group-remove", Some(&g.name)) { span.field-error role="alert" { (error_text(e)) } }
+                        }
+                    }
+                }
+                @if groups.is_empty() { tr { td.muted colspan="4" data-testid="group-empty" { (t(lang, "apps.groups_none")) } } }
+            }
+        }
+        h3 { (t(lang, "apps.group_edit")) }
         form.stack.card method="post" action={ (action) "/group" } data-testid="group-form" {
             (ctx.csrf())
-            p.muted { (t(lang, "apps.group_help")) }
-            label.check { input type="radio" name="who" value="everyone" checked[who == "everyone"] data-testid="group-everyone"; (t(lang, "apps.group_everyone")) }
-            label.check { input type="radio" name="who" value="partner_type" checked[who == "partner_type"] data-testid="group-partner_type"; (t(lang, "apps.group_partner_type")) }
-            select name="partner_type" aria-label=(t(lang, "apps.group_partner_type")) data-testid="group-type" {
-                @for pt in &r.types { option value=(pt.key) selected[who_type == pt.key] { (type_text(lang, &pt.key)) } }
+            p.hint { (t(lang, "apps.group_edit_help")) }
+            label for="g-name" { (t(lang, "apps.group_name")) }
+            input #g-name name="group" required maxlength="32" value=(group_name) data-testid="group-name";
+            (field_error(group_err, "group"))
+            fieldset {
+                legend { (t(lang, "apps.group_rights")) }
+                @for right in Right::ALL {
+                    label.check {
+                        input type="checkbox" name="right" value=(right.as_str()) checked[group_rights.iter().any(|x| x == right.as_str())] data-testid={ "group-right-" (right.as_str()) };
+                        (right_text(lang, *right))
+                    }
+                }
+                (field_error(group_err, "rights"))
             }
-            label.check { input type="radio" name="who" value="unit" checked[who == "unit"] data-testid="group-unit"; (t(lang, "apps.group_unit")) }
-            select name="unit_id" aria-label=(t(lang, "apps.group_unit")) data-testid="group-unit-select" {
-                @for (u, network) in &r.units { option value=(u.id) selected[who_unit == u.id] { (unit_label(u, network, lang)) } }
+            fieldset {
+                legend { (t(lang, "apps.group_principals")) }
+                label.check { input type="checkbox" name="everyone" value="1" checked[group_everyone] data-testid="group-everyone"; (t(lang, "apps.group_everyone")) }
+                label.check { input type="checkbox" name="admins" value="1" checked[group_admins] data-testid="group-admins"; (t(lang, "apps.group_admins")) }
+                p.hint { (t(lang, "apps.group_multi_hint")) }
+                label for="g-types" { (t(lang, "apps.group_partner_types")) }
+                select #g-types name="partner_type" multiple data-testid="group-types" {
+                    @for pt in &r.types { option value=(pt.key) selected[group_types.contains(&pt.key)] { (type_text(lang, &pt.key)) } }
+                }
+                label for="g-units" { (t(lang, "apps.group_units")) }
+                select #g-units name="unit_id" multiple data-testid="group-units" {
+                    @for (u, network) in &r.units { option value=(u.id) selected[group_units.contains(&u.id)] { (unit_label(u, network, lang)) } }
+                }
+                label for="g-departments" { (t(lang, "apps.group_departments")) }
+                select #g-departments name="department_id" multiple data-testid="group-departments" {
+                    (dept_options(&deps, &|d| group_deps.iter().any(|x| x == d), &Default::default()))
+                }
+                label for="g-members" { (t(lang, "apps.group_members")) }
+                input #g-members name="member_ids" list="member-ids" placeholder="mem_…, mem_…" value=(group_members) data-testid="group-members";
+                (field_error(group_err, "member_ids"))
+                (field_error(group_err, "principals"))
             }
-            (field_error(group_err, "principals"))
             button type="submit" data-testid="group-submit" { (t(lang, "common.save")) }
-            @if let Some(e) = group_err.filter(|e| e.0.field.as_deref() != Some("principals")) {
-                span.field-error role="alert" { (error_text(e)) }
+            @if let Some(e) = group_err.filter(|e| !matches!(e.0.field.as_deref(), Some("group" | "rights" | "member_ids" | "principals"))) {
+                span.field-error role="alert" data-testid="group-form-error" { (error_text(e)) }
             }
         }
 
@@ -542,28 +612,143 @@ async fn unpublish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
     }
 }
 
-fn principal_of(p: &Pairs) -> Result<Principal, ApiError> {
-    let required = || ApiError::from(DomainError::invalid("principals", Rule::Required));
-    match one(p, "who").as_deref() {
-        Some("everyone") => Ok(Principal::Everyone),
-        Some("partner_type") => nonblank(one(p, "partner_type")).map(Principal::PartnerType).ok_or_else(required),
-        Some("unit") => nonblank(one(p, "unit_id")).map(Principal::Unit).ok_or_else(required),
-        _ => Err(required()),
+/// A right in the page's language.
+fn right_text(lang: Lang, r: Right) -> &'static str {
+    match r {
+        Right::Submit => t(lang, "right.submit"),
+        Right::ViewOwn => t(lang, "right.view_own"),
+        Right::ViewUnit => t(lang, "right.view_unit"),
+        Right::ViewOrg => t(lang, "right.view_org"),
+        Right::ViewAll => t(lang, "right.view_all"),
+        Right::Edit => t(lang, "right.edit"),
+        Right::Manage => t(lang, "right.manage"),
     }
 }
 
+/// The names the page can give a group's principals; anything it does not know shows as its id.
+struct Words<'a> {
+    lang: Lang,
+    reach: &'a Reach,
+    deps: &'a [DepartmentView],
+    /// `(member id, name)` of the organization's own members the groups name.
+    members: &'a [(String, String)],
+}
+
+impl Words<'_> {
+    fn principal(&self, p: &Principal) -> String {
+        let lang = self.lang;
+        let named = |key: &'static str, name: String| tf(lang, key, &[("name", &name)]);
+        match p {
+            Principal::Everyone => t(lang, "apps.group_everyone").to_owned(),
+            Principal::Admins => t(lang, "apps.group_admins").to_owned(),
+            Principal::PartnerType(k) => named("apps.principal_partner_type", type_text(lang, k)),
+            Principal::Unit(id) => {
+                let unit = self.reach.units.iter().find(|(u, _)| &u.id == id);
+                named("apps.principal_unit", unit.map_or_else(|| id.clone(), |(u, n)| unit_label(u, n, lang)))
+            }
+            Principal::Department(id) => {
+                let dep = self.deps.iter().find(|d| &d.id == id);
+                named("apps.principal_department", dep.map_or_else(|| id.clone(), |d| d.name.clone()))
+            }
+            Principal::Member(id) => {
+                let member = self.members.iter().find(|(m, _)| m == id);
+                named("apps.principal_member", member.map_or_else(|| id.clone(), |(_, n)| n.clone()))
+            }
+        }
+    }
+}
+
+/// The names of the organization's own members that the groups name (a partner's stay ids).
+async fn member_names(
+    s: &AppState,
+    ctx: &Ctx,
+    org: &keiretsu_domain::ids::OrgId,
+    groups: &[GroupView],
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for g in groups {
+        for p in &g.principals {
+            let Principal::Member(id) = p else { continue };
+            if out.iter().any(|(m, _)| m == id) {
+                continue;
+            }
+            let Ok(mid) = MemberId::parse(id) else { continue };
+            if let Ok(m) = s.svc.member(&ctx.session.caller, org, &mid).await {
+                out.push((m.id, m.name));
+            }
+        }
+    }
+    out
+}
+
+/// The group editor's choices as principals; at least one is needed.
+fn principals_of(p: &Pairs) -> Result<Vec<Principal>, ApiError> {
+    let mut out = Vec::new();
+    if one(p, "everyone").is_some() {
+        out.push(Principal::Everyone);
+    }
+    if one(p, "admins").is_some() {
+        out.push(Principal::Admins);
+    }
+    let picked = |key: &str| all(p, key).into_iter().filter(|v| !v.trim().is_empty());
+    out.extend(picked("partner_type").map(Principal::PartnerType));
+    out.extend(picked("unit_id").map(Principal::Unit));
+    out.extend(picked("department_id").map(Principal::Department));
+    // Members are typed: ids separated by commas (or spaces), each checked here so the error
+    // lands beside the input rather than on the list as a whole.
+    let typed = one(p, "member_ids").unwrap_or_default();
+    for raw in typed.split([',', ' ', '\n']).map(str::trim).filter(|m| !m.is_empty()) {
+        let id = MemberId::parse(raw).map_err(|e| ApiError::from(e).with_field("member_ids"))?;
+        out.push(Principal::Member(id.to_string()));
+    }
+    if out.is_empty() {
+        return Err(DomainError::invalid("principals", Rule::Required).into());
+    }
+    Ok(out)
+}
+
+fn rights_of(p: &Pairs) -> Result<Vec<Right>, ApiError> {
+    let rights = all(p, "right").iter().map(|r| Right::parse("rights", r)).collect::<Result<Vec<_>, _>>()?;
+    if rights.is_empty() {
+        return Err(DomainError::invalid("rights", Rule::Required).into());
+    }
+    Ok(rights)
+}
+
+/// Saves the group under its name: a new one, or the one of that name replaced.
 async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
     let result = async {
         let app = app_id(&id)?;
-        let input =
-            GroupInput { rights: vec![Right::Submit, Right::ViewOwn], principals: vec![principal_of(&form.form)?] };
-        s.svc.put_permission_group(&form.session.caller, &app, "everyone", &input).await?;
+        let group = one(p, "group").unwrap_or_default();
+        let input = GroupInput { rights: rights_of(p)?, principals: principals_of(p)? };
+        s.svc.put_permission_group(&form.session.caller, &app, &group, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
         Err(e) => again(&s, &form, &id, "group", e).await,
+    }
+}
+
+async fn remove_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let group = one(&form.form, "group").unwrap_or_default();
+    let result = async {
+        let app = app_id(&id)?;
+        s.svc.remove_permission_group(&form.session.caller, &app, &group).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/apps/{id}")),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => {
+                let failed = Failed::new("group-remove", Some(&group), e, &form.form);
+                app_page(&s, ctx, &id, Flash::default(), Some(failed), Shown::default()).await
+            }
+            Err(r) => r,
+        },
     }
 }
 
