@@ -181,6 +181,11 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     b.click("[data-testid=group-everyone]").await;
     b.click("[data-testid=group-submit]").await;
     b.wait("[data-testid=field-error-principals]").await;
+    // A member typed by login rather than id is refused beside the members input.
+    b.fill("[data-testid=group-members]", "zhou.min").await;
+    b.click("[data-testid=group-submit]").await;
+    b.wait("[data-testid=field-error-member_ids]").await;
+    b.fill("[data-testid=group-members]", "").await;
     // Suppliers read their unit's submissions: one right, one partner type.
     b.fill("[data-testid=group-name]", "supplier_reviewers").await;
     for right in ["submit", "view_own", "view_unit"] {
