@@ -185,7 +185,8 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     b.fill("[data-testid=group-members]", "zhou.min").await;
     b.click("[data-testid=group-submit]").await;
     b.wait("[data-testid=field-error-member_ids]").await;
-    b.fill("[data-testid=group-members]", "").await;
+    let ito = member(&s, &backbone, "Ito Aya", "ito.aya").await;
+    b.fill("[data-testid=group-members]", &ito).await;
     // Suppliers read their unit's submissions: one right, one partner type.
     b.fill("[data-testid=group-name]", "supplier_reviewers").await;
     for right in ["submit", "view_own", "view_unit"] {
@@ -196,7 +197,11 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     let row = "[data-testid=group-row][data-group=supplier_reviewers]";
     b.wait(row).await;
     assert_eq!(b.text(&format!("{row} [data-testid=group-row-rights]")).await, "Read their unit's submissions");
-    assert_eq!(b.text(&format!("{row} [data-testid=group-row-principals]")).await, "Partner type: Supplier");
+    // Named in words: the partner type, and the backbone's own member by name.
+    assert_eq!(
+        b.text(&format!("{row} [data-testid=group-row-principals]")).await,
+        "Partner type: Supplier; Member: Ito Aya"
+    );
     assert_eq!(b.texts_when("[data-testid=group-row]", 3).await.len(), 3);
     b.shot(row, "apps-06-group-added").await;
     // Removed, it is gone from the table; the others stay.

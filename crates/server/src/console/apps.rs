@@ -658,6 +658,10 @@ impl Words<'_> {
     }
 }
 
+/// How many named members the page looks up one by one; past that, ids (a group of hundreds of
+/// people is better named by department).
+const NAMED_MEMBERS: usize = 100;
+
 /// The names of the organization's own members that the groups name (a partner's stay ids).
 async fn member_names(
     s: &AppState,
@@ -665,17 +669,18 @@ async fn member_names(
     org: &keiretsu_domain::ids::OrgId,
     groups: &[GroupView],
 ) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for g in groups {
-        for p in &g.principals {
-            let Principal::Member(id) = p else { continue };
-            if out.iter().any(|(m, _)| m == id) {
-                continue;
-            }
-            let Ok(mid) = MemberId::parse(id) else { continue };
-            if let Ok(m) = s.svc.member(&ctx.session.caller, org, &mid).await {
-                out.push((m.id, m.name));
-            }
+    let mut ids: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| &g.principals)
+        .filter_map(|p| if let Principal::Member(id) = p { Some(id.as_str()) } else { None })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    for id in ids.into_iter().take(NAMED_MEMBERS) {
+        let Ok(mid) = MemberId::parse(id) else { continue };
+        if let Ok(m) = s.svc.member(&ctx.session.caller, org, &mid).await {
+            out.push((m.id, m.name));
         }
     }
     out
