@@ -449,6 +449,13 @@ async fn run(db: &'static str, url: &str, svc: &Service, args: &Args) -> anyhow:
         "",
     ));
     rows.push(row(
+        "  inside the server (its metrics), mean: check / healthz",
+        format!("{} / {}", us(http.inside.0), us(http.inside.1)),
+        "",
+        "",
+        "",
+    ));
+    rows.push(row(
         "  in process: Service::check_access, p50 / p99",
         format!("{} / {}", us(http.service.0), us(http.service.1)),
         "",
@@ -1265,6 +1272,8 @@ fn cedar(facts: &Facts, index: &Index, decisions: &[(&str, &str)]) -> anyhow::Re
 
 struct Http {
     requests: usize,
+    /// Mean time inside the server (its metrics) for the check and for `/healthz`, ns.
+    inside: (u64, u64),
     check: (u64, u64),
     health: (u64, u64),
     token: (u64, u64),
@@ -1344,9 +1353,24 @@ async fn http(
         .zip(decisions.iter())
         .filter(|(got, (m, a))| **got != Some(index.allows(m, a, Right::Submit)))
         .count();
+    // The server's own count of time spent answering each route, from its metrics: what the
+    // router, middleware, extractors and handler cost, apart from the network and scheduling.
+    let metrics = reqwest::get(format!("{base}/metrics")).await?.text().await?;
+    let inside = |route: &str| -> f64 {
+        let sum = |metric: &str| -> f64 {
+            metrics
+                .lines()
+                .filter(|l| l.starts_with(metric) && l.contains(&format!("route=\"{route}\"")))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        sum("keiretsu_http_request_seconds_total") * 1e9 / sum("keiretsu_http_requests_total").max(1.0)
+    };
+    let inside = (inside("/api/v1/apps/{app_id}/check") as u64, inside("/healthz") as u64);
     let _ = stop.send(());
     server.await??;
     Ok(Http {
+        inside,
         requests: paths.len(),
         check: p50_p99(check_ns),
         health: p50_p99(health_ns),
