@@ -29,6 +29,7 @@ pub enum Right {
     /// Read every submission: the owner's view, never granted to a partner.
     ViewAll,
     Edit,
+    /// Change the app's form and groups: the owner's, never granted to a partner.
     Manage,
 }
 
@@ -41,6 +42,14 @@ text_enum!(Right {
     Edit = "edit",
     Manage = "manage",
 });
+
+impl Right {
+    /// Reading every submission and managing the app (its form and groups) stay with the owner's
+    /// members: a group can never hand them to a partner, admins of a unit included.
+    pub fn owner_only(self) -> bool {
+        matches!(self, Right::ViewAll | Right::Manage)
+    }
+}
 
 /// Who a permission group names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -270,7 +279,7 @@ pub enum Missing<'a> {
     Known,
     Active { member: &'a str },
     Publication { app: &'a str, org: &'a str },
-    Owner { owner: &'a str },
+    Owner { owner: &'a str, right: Right },
     Seat { owner: &'a str },
     Group { right: Right, member: &'a str },
 }
@@ -289,7 +298,9 @@ impl std::fmt::Display for Reason<'_> {
                 Missing::Known => f.write_str("missing: a known member and app"),
                 Missing::Active { member } => write!(f, "missing: {member} as an active member"),
                 Missing::Publication { app, org } => write!(f, "missing: a publication of {app} to a unit of {org}"),
-                Missing::Owner { owner } => write!(f, "missing: membership of {owner}: view_all is the owner's view"),
+                Missing::Owner { owner, right } => {
+                    write!(f, "missing: membership of {owner}: {} is the owner's alone", right.as_str())
+                }
                 Missing::Seat { owner } => write!(f, "missing: a seat in {owner}'s pool"),
                 Missing::Group { right, member } => {
                     write!(f, "missing: a permission group granting {} that names {member}", right.as_str())
@@ -541,7 +552,7 @@ impl Index {
             Gap::Known => Missing::Known,
             Gap::Active => Missing::Active { member },
             Gap::Publication => Missing::Publication { app, org },
-            Gap::Owner => Missing::Owner { owner },
+            Gap::Owner => Missing::Owner { owner, right },
             Gap::Seat => Missing::Seat { owner },
             Gap::Group => Missing::Group { right, member },
         }));
@@ -573,8 +584,8 @@ impl Index {
             why.add(|| Reason::Published);
             (Some(u), group)
         };
-        // Reading every submission is the owner's view; a partner's widest is its organization's.
-        if right == Right::ViewAll && unit.is_some() {
+        // A partner's widest view is its organization's, and it never manages the app.
+        if right.owner_only() && unit.is_some() {
             return Err(Gap::Owner);
         }
         if !m.pools.contains(&a.org) {
@@ -653,12 +664,12 @@ impl Index {
     /// The organizations whose members `a` could reach: the owner and the units its
     /// publications name. Decisions then narrow their members down.
     fn reached_orgs(&self, a: &App, right: Right) -> Vec<Ix> {
-        // Nobody, when no group grants the right; only the owner's members read everything.
+        // Nobody, when no group grants the right; only the owner's members for an owner-only right.
         if !a.groups.iter().any(|g| g.rights.contains(&right)) {
             return Vec::new();
         }
         let mut orgs = vec![a.org];
-        if right == Right::ViewAll {
+        if right.owner_only() {
             return orgs;
         }
         for (net, audience) in &a.publications {
@@ -879,6 +890,39 @@ mod tests {
                 publications: vec![(s("n"), Audience::PartnerTypes(vec![s("supplier")]))],
             }],
         }
+    }
+
+    #[test]
+    fn managing_the_app_never_reaches_a_partner_not_even_its_admins() {
+        let mut f = facts();
+        for m in &mut f.members {
+            m.admin = true;
+        }
+        let manage = vec![Right::Manage, Right::ViewAll];
+        f.apps[0].groups.push((s("g_admins"), manage, vec![Principal::Admins, Principal::Everyone]));
+        let ix = Index::build(&f);
+        assert!(ix.allows("m_back", "app", Right::Manage), "the owner's admin manages");
+        let d = ix.check("m_sup", "app", Right::Manage).decision();
+        assert!(!d.allowed, "a supplier's admin reached by the app does not: {d:?}");
+        assert!(d.reasons.last().unwrap().contains("manage is the owner's alone"), "{d:?}");
+        assert_eq!(ix.who_can("app", Right::Manage, None, 10), vec!["m_back"]);
+        assert_eq!(ix.count_who_can("app", Right::ViewAll), 1);
+    }
+
+    #[test]
+    fn ids_too_long_to_keep_inline_work_like_short_ones() {
+        let long = "m_".to_owned() + &"x".repeat(40);
+        let mut f = facts();
+        f.members.push(member(&long, "o_sup", &["d_sup"], &["o_back"]));
+        f.members.push(member("", "o_sup", &[], &["o_back"]));
+        let mut ix = Index::build(&f);
+        assert!(ix.allows(&long, "app", Right::Submit));
+        assert!(ix.allows("", "app", Right::Submit), "an empty id is kept by number, not lost");
+        ix.put_seat(&long, "o_back", false);
+        assert!(!ix.allows(&long, "app", Right::Submit), "seat released");
+        ix.remove_member(&long);
+        assert!(!ix.check(&long, "app", Right::Submit).allowed);
+        assert!(ix.allows("m_sup", "app", Right::Submit), "others untouched");
     }
 
     #[test]

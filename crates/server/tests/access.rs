@@ -308,8 +308,8 @@ impl Fixture {
                 Audience::Units(units) => units.contains(u),
                 Audience::Departments(deps) => deps.iter().any(|d| self.in_subtree(p, d)),
             };
-            if !reached || right == Right::ViewAll {
-                // Reading every submission is the owner's view only.
+            if !reached || matches!(right, Right::ViewAll | Right::Manage) {
+                // Reading every submission and managing the app are the owner's alone.
                 return false;
             }
         }

@@ -275,10 +275,12 @@ impl Service {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "reading the journal's revision"),
             }
-            if let Err(e) = self.advance_access_if_built().await {
+            // Building too, when the build at start failed: `/readyz` waits for both indexes,
+            // so a replica whose database was away for a moment must not stay unready.
+            if let Err(e) = self.advance_access().await {
                 tracing::warn!(error = %e, "advancing the access index");
             }
-            if let Err(e) = self.advance_people_if_built().await {
+            if let Err(e) = self.advance_people().await {
                 tracing::warn!(error = %e, "advancing the people index");
             }
         }

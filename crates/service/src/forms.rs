@@ -535,7 +535,7 @@ impl Service {
         Ok(form::aggregate(&schema, values.iter(), q.by.as_deref(), q.of.as_deref())?)
     }
 
-    /// A member who may submit uploads a file for an attachment field.
+    /// A member who may submit, or edit submissions, uploads a file for an attachment field.
     pub async fn upload_attachment(
         &self,
         caller: &Caller,
@@ -547,8 +547,10 @@ impl Service {
         let (member, owner) = {
             let ix = self.access_index(None).await?;
             let (member, _, owner) = self.reach(&ix, caller, app)?;
-            if !ix.allows(member.as_str(), app.as_str(), Right::Submit) {
-                return Err(DomainError::Forbidden("you may not submit this form").into());
+            // Files go with a submission being made or corrected: either right will do.
+            let writes = [Right::Submit, Right::Edit].iter().any(|r| ix.allows(member.as_str(), app.as_str(), *r));
+            if !writes {
+                return Err(DomainError::Forbidden("you may not submit or edit this form's submissions").into());
             }
             (member, owner)
         };

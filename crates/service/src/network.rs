@@ -1732,7 +1732,8 @@ impl Service {
         };
         let filter = PeopleFilter { scope, unit, departments, text, after, limit: limit + 1 };
         let wide = filter.unit.is_none() && filter.departments.is_none();
-        let mut rows = if wide {
+        // `more`: the index found a person past the page, even if one of the page left meanwhile.
+        let (mut rows, more) = if wide {
             // The index answers wide questions; a scope of few units stays with the SQL plan.
             drop(c);
             let hits = {
@@ -1756,13 +1757,13 @@ impl Service {
                     })
             };
             match hits {
-                Some(hits) => self.rows_of(&seen.network.id, hits).await?,
-                None => store::people(&mut *self.store.read().await?, &seen.network.id, &filter).await?,
+                Some(hits) => self.rows_of(&seen.network.id, hits, limit as usize).await?,
+                None => (store::people(&mut *self.store.read().await?, &seen.network.id, &filter).await?, false),
             }
         } else {
-            store::people(&mut c, &seen.network.id, &filter).await?
+            (store::people(&mut c, &seen.network.id, &filter).await?, false)
         };
-        let next_cursor = if rows.len() as i64 > limit {
+        let next_cursor = if more || rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|p| encode_cursor(&[&p.name, &p.member_id]))
         } else {
@@ -1771,13 +1772,16 @@ impl Service {
         Ok(Page { items: rows.into_iter().map(person_view).collect(), next_cursor })
     }
 
-    /// The rows of the people the index chose, in its order; the unit is dropped where the
-    /// person is seen only as a network member.
-    async fn rows_of(&self, network: &str, hits: Vec<people::Hit>) -> Result<Vec<PersonRow>> {
+    /// The rows of the page's people the index chose, in its order, and whether it found more;
+    /// the unit is dropped where the person is seen only as a network member. Someone who left
+    /// since the index answered is left out.
+    async fn rows_of(&self, network: &str, mut hits: Vec<people::Hit>, limit: usize) -> Result<(Vec<PersonRow>, bool)> {
+        let more = hits.len() > limit;
+        hits.truncate(limit);
         let ids: Vec<String> = hits.iter().map(|h| h.member.clone()).collect();
         let rows = store::people_by_ids(&mut *self.store.read().await?, network, &ids).await?;
         let mut by_id: HashMap<String, PersonRow> = rows.into_iter().map(|r| (r.member_id.clone(), r)).collect();
-        Ok(hits
+        let rows = hits
             .into_iter()
             .filter_map(|h| {
                 let mut r = by_id.remove(&h.member)?;
@@ -1786,7 +1790,8 @@ impl Service {
                 }
                 Some(r)
             })
-            .collect())
+            .collect();
+        Ok((rows, more))
     }
 
     /// A department and every department below it, in `org`; an error naming `department_id` otherwise.

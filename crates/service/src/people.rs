@@ -124,14 +124,6 @@ impl Service {
         }
     }
 
-    /// Follows other servers' writes once the index exists, so reads find little to apply.
-    pub(crate) async fn advance_people_if_built(&self) -> Result<()> {
-        if self.people.revision.load(Ordering::Acquire) >= 0 {
-            self.advance_people().await?;
-        }
-        Ok(())
-    }
-
     /// The people index as of the journal's latest revision; `None` while a build holds it
     /// longer than [`BUSY_WAIT`]: the SQL plans answer meanwhile, slower but as current.
     pub(crate) async fn people_index(&self) -> Result<Option<PeopleGuard<'_>>> {

@@ -838,7 +838,7 @@ where
     Ok(q.fetch_all(c).await?)
 }
 
-/// The rows of a page the people index chose, in no particular order: each member with their
+/// The rows of a page the people index chose, in no particular order, for those still active: each member with their
 /// organization's active unit in the network, if any.
 pub async fn people_by_ids(c: &mut AnyConnection, network: &str, ids: &[String]) -> Result<Vec<PersonRow>> {
     if ids.is_empty() {
@@ -848,7 +848,7 @@ pub async fn people_by_ids(c: &mut AnyConnection, network: &str, ids: &[String])
         "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM members m \
          JOIN organizations o ON o.id = m.org_id \
          LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active' \
-         WHERE m.id IN ({})",
+         WHERE m.status = 'active' AND m.id IN ({})",
         placeholders(2, ids.len())
     );
     let mut q = sqlx::query_as(&sql).bind(network);
