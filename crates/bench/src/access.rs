@@ -544,7 +544,7 @@ fn pct(samples: &mut [u64], q: f64) -> u64 {
 }
 
 /// `(VmRSS, VmHWM)` in KiB.
-fn mem() -> (u64, u64) {
+pub(crate) fn mem() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status

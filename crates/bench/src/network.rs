@@ -21,6 +21,7 @@ use keiretsu_store::network::{self as net, NetworkRow, PartnerTypeRow};
 use keiretsu_store::{Store, insert_json};
 use serde_json::{Value, json};
 
+use crate::access::mem;
 use crate::{GIVEN, SURNAMES, Stats, cores};
 
 /// What the issue asks for: search p99 under 20 ms, a departure with handover under 10 ms.
@@ -125,19 +126,6 @@ async fn people_index(svc: &Service) -> anyhow::Result<String> {
         rss_after.saturating_sub(rss_before) >> 10,
         hwm >> 10
     ))
-}
-
-/// `(VmRSS, VmHWM)` in KiB.
-fn mem() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 pub(crate) fn now_millis() -> i64 {

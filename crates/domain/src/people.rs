@@ -26,15 +26,8 @@ pub struct PersonFacts {
     pub active: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UnitFacts {
-    pub id: String,
-    pub network: String,
-    pub org: String,
-    pub partner_type: String,
-    /// Only active units show their people; blocked and removed ones hide them.
-    pub active: bool,
-}
+/// A unit as both indexes take it; only active units show their people.
+pub use crate::access::UnitFacts;
 
 #[derive(Clone, Debug, Default)]
 pub struct Facts {

@@ -12,6 +12,24 @@ async fn revision(s: &TestServer) -> i64 {
     s.svc.latest_revision().await.unwrap()
 }
 
+/// The names on every page of `url`, following each page's cursor to the end.
+async fn every_page(c: &Client, url: &str) -> Vec<String> {
+    let (mut seen, mut cursor) = (vec![], None::<String>);
+    loop {
+        let page_url = match &cursor {
+            Some(k) => format!("{url}&cursor={k}"),
+            None => url.to_owned(),
+        };
+        let (st, page) = c.get(&page_url).await;
+        assert_eq!(st, StatusCode::OK, "{page}");
+        seen.extend(names(&page));
+        match page["next_cursor"].as_str() {
+            Some(k) => cursor = Some(k.to_owned()),
+            None => return seen,
+        }
+    }
+}
+
 fn names(page: &Value) -> Vec<String> {
     page["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
 }
@@ -324,23 +342,8 @@ both! {
         let twin = Client { base: s.twin().await, ..net.admin.clone() };
         // Every page of two, cursor after cursor, on either server.
         let all = |c: Client, q: &'static str| {
-            let path = net.path("/people");
-            async move {
-                let (mut seen, mut cursor) = (vec![], None::<String>);
-                loop {
-                    let url = match &cursor {
-                        Some(k) => format!("{path}?q={q}&limit=2&cursor={k}"),
-                        None => format!("{path}?q={q}&limit=2"),
-                    };
-                    let (st, page) = c.get(&url).await;
-                    assert_eq!(st, StatusCode::OK, "{page}");
-                    seen.extend(names(&page));
-                    match page["next_cursor"].as_str() {
-                        Some(k) => cursor = Some(k.to_owned()),
-                        None => return seen,
-                    }
-                }
-            }
+            let url = format!("{}?q={q}&limit=2", net.path("/people"));
+            async move { every_page(&c, &url).await }
         };
         let mut want: Vec<String> = ids.keys().cloned().chain(["zhang.clerk".to_owned()]).collect();
         want.sort();
@@ -407,23 +410,8 @@ both! {
         }
         let (_, viewer) = s.member(&net.admin, &units[0].1, "viewer.00").await;
         let all = |c: Client| {
-            let path = net.path("/people");
-            async move {
-                let (mut seen, mut cursor) = (vec![], None::<String>);
-                loop {
-                    let url = match &cursor {
-                        Some(k) => format!("{path}?q=person&limit=7&cursor={k}"),
-                        None => format!("{path}?q=person&limit=7"),
-                    };
-                    let (st, page) = c.get(&url).await;
-                    assert_eq!(st, StatusCode::OK, "{page}");
-                    seen.extend(names(&page));
-                    match page["next_cursor"].as_str() {
-                        Some(k) => cursor = Some(k.to_owned()),
-                        None => return seen,
-                    }
-                }
-            }
+            let url = format!("{}?q=person&limit=7", net.path("/people"));
+            async move { every_page(&c, &url).await }
         };
         let mut want: Vec<String> = (0..50).map(|i| format!("Person {i:02}")).collect();
         assert_eq!(all(viewer.clone()).await, want);
