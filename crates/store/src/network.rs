@@ -838,8 +838,8 @@ where
     Ok(q.fetch_all(c).await?)
 }
 
-/// The rows of a page the people index chose, in no particular order, for those still active: each member with their
-/// organization's active unit in the network, if any.
+/// The rows of a page the people index chose, in no particular order, for those still active:
+/// each member with their organization's active unit in the network, if any.
 pub async fn people_by_ids(c: &mut AnyConnection, network: &str, ids: &[String]) -> Result<Vec<PersonRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
