@@ -10,7 +10,7 @@
 //!
 //! Changes never touch the base: a changed member's base record is marked dead and their new
 //! record joins a small delta kept in the same order, merged at query time. The owner rebuilds
-//! when the delta grows past [`Index::delta_len`]'s limit of its choosing.
+//! when the records made since the build ([`Index::delta_len`]) pass a limit of its choosing.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
@@ -354,9 +354,10 @@ impl Index {
         (rec.name(), self.members.name(rec.member))
     }
 
-    /// Records added since the build: the owner rebuilds past a limit of its choosing.
+    /// Records made since the build, live or dead: the owner rebuilds past a limit of its
+    /// choosing, so the same people changing again and again cannot grow the index for ever.
     pub fn delta_len(&self) -> usize {
-        self.delta.len()
+        self.records.len() - self.base_len
     }
 
     pub fn put_person(&mut self, p: &PersonFacts) {
@@ -843,6 +844,24 @@ mod tests {
             ix.set_networks(m, &n);
         }
         ix
+    }
+
+    #[test]
+    fn churn_of_one_person_counts_toward_a_rebuild() {
+        let person = |name: &str, active: bool| PersonFacts {
+            id: "mem1".into(),
+            org: "o".into(),
+            name: name.into(),
+            key: name.to_lowercase(),
+            active,
+        };
+        let mut ix = Index::build(&Facts { people: vec![person("Ann", true)], ..Facts::default() });
+        assert_eq!(ix.delta_len(), 0);
+        for i in 0..10 {
+            ix.put_person(&person(&format!("Ann {i}"), true));
+        }
+        ix.put_person(&person("Ann 9", false));
+        assert_eq!(ix.delta_len(), 10, "every record made counts, though none is live");
     }
 
     #[test]

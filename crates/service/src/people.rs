@@ -29,7 +29,8 @@ impl Default for People {
 
 /// Past this many touched members in one run, a rebuild is quicker than reading them one by one.
 const REBUILD_ABOVE: usize = 20_000;
-/// Past this many changed members kept beside the base, queries would scan too much of them.
+/// Past this many records made since the build (live in the delta, or dead), queries would scan
+/// too many and memory would grow with churn.
 const DELTA_ABOVE: usize = 20_000;
 /// How long a wide read waits for an advance under way; a build takes seconds at a million.
 const BUSY_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
