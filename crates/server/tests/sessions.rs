@@ -82,6 +82,29 @@ both! {
                 .unwrap();
             assert_eq!(res.status(), StatusCode::FORBIDDEN);
         }
+        // A multipart form (a form with a file) without the token, with a wrong one, or cut short:
+        // refused before any file is kept.
+        let part = |csrf: Option<&str>| {
+            let token = csrf.map_or(String::new(), |t| {
+                format!("--XB\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
+            });
+            format!(
+                "{token}--XB\r\nContent-Disposition: form-data; name=\"v_doc\"; filename=\"a.txt\"\r\n\
+                 Content-Type: text/plain\r\n\r\nforged file\r\n--XB--\r\n"
+            )
+        };
+        let cut = "--XB\r\nContent-Disposition: form-da".to_owned();
+        for (body, want) in [(part(None), 403), (part(Some("guess")), 403), (cut, 400)] {
+            let res = client()
+                .post(format!("{}/console/workbench/app_x", s.base))
+                .header(COOKIE, &session)
+                .header("content-type", "multipart/form-data; boundary=XB")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), want);
+        }
         // Sign-out needs it too.
         let res = client().post(format!("{}/logout", s.base)).header(COOKIE, &session).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN);

@@ -572,11 +572,20 @@ fn network_of(p: &Pairs) -> Result<NetworkId, ApiError> {
 }
 
 /// A form on the app's page failed: the page again, with the message beside it.
-async fn again(s: &AppState, form: &Csrf<Pairs>, id: &str, which: &'static str, e: ApiError) -> Response {
+/// The app page again after a failed form, with what was typed and the error beside `which`
+/// (and, for a form on a row, beside that row).
+async fn again(
+    s: &AppState,
+    form: &Csrf<Pairs>,
+    id: &str,
+    which: &'static str,
+    row: Option<&str>,
+    e: ApiError,
+) -> Response {
     match ctx_of(s, form).await {
         Ok(ctx) => {
-            app_page(s, ctx, id, Flash::default(), Some(Failed::new(which, None, e, &form.form)), Shown::default())
-                .await
+            let failed = Failed::new(which, row, e, &form.form);
+            app_page(s, ctx, id, Flash::default(), Some(failed), Shown::default()).await
         }
         Err(r) => r,
     }
@@ -594,7 +603,7 @@ async fn publish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<P
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
-        Err(e) => again(&s, &form, &id, "publish", e).await,
+        Err(e) => again(&s, &form, &id, "publish", None, e).await,
     }
 }
 
@@ -608,7 +617,7 @@ async fn unpublish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
-        Err(e) => again(&s, &form, &id, "publish", e).await,
+        Err(e) => again(&s, &form, &id, "publish", None, e).await,
     }
 }
 
@@ -733,7 +742,7 @@ async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
-        Err(e) => again(&s, &form, &id, "group", e).await,
+        Err(e) => again(&s, &form, &id, "group", None, e).await,
     }
 }
 
@@ -747,13 +756,7 @@ async fn remove_group(State(s): State<AppState>, Path(id): Path<String>, form: C
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
-        Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => {
-                let failed = Failed::new("group-remove", Some(&group), e, &form.form);
-                app_page(&s, ctx, &id, Flash::default(), Some(failed), Shown::default()).await
-            }
-            Err(r) => r,
-        },
+        Err(e) => again(&s, &form, &id, "group-remove", Some(&group), e).await,
     }
 }
 
@@ -777,7 +780,7 @@ async fn preview(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<P
             }
             Err(r) => r,
         },
-        Err(e) => again(&s, &form, &id, "publish", e).await,
+        Err(e) => again(&s, &form, &id, "publish", None, e).await,
     }
 }
 
@@ -854,7 +857,7 @@ async fn add_field(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
-        Err(e) => again(&s, &form, &id, "field", e).await,
+        Err(e) => again(&s, &form, &id, "field", None, e).await,
     }
 }
 
@@ -874,12 +877,6 @@ async fn remove_field(State(s): State<AppState>, Path(id): Path<String>, form: C
     .await;
     match result {
         Ok(()) => saved(&format!("/console/apps/{id}")),
-        Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => {
-                let failed = Failed::new("remove", Some(&key), e, &form.form);
-                app_page(&s, ctx, &id, Flash::default(), Some(failed), Shown::default()).await
-            }
-            Err(r) => r,
-        },
+        Err(e) => again(&s, &form, &id, "remove", Some(&key), e).await,
     }
 }
