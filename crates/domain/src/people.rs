@@ -11,6 +11,10 @@
 //! Changes never touch the base: a changed member's base record is marked dead and their new
 //! record joins a small delta kept in the same order, merged at query time. The owner rebuilds
 //! when the records made since the build ([`Index::delta_len`]) pass a limit of its choosing.
+//!
+//! A unit that brings only some departments of its organization shows only the members it
+//! brings: a set per such unit, put by the owner after the unit ([`Index::set_brought`]) and
+//! checked with the viewer's sight.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
@@ -35,6 +39,9 @@ pub struct Facts {
     pub units: Vec<UnitFacts>,
     /// `(network, member)`: the backbone's network members.
     pub network_members: Vec<(String, String)>,
+    /// `(unit, member)`: for each unit that brings only some departments, the active members
+    /// of those departments and below; the unit shows no one else.
+    pub brought: Vec<(String, String)>,
 }
 
 /// A wide address-book question.
@@ -289,6 +296,9 @@ pub struct Index {
     /// Where each active unit sits: `(network, org)`.
     unit_at: FxHashMap<Ix, (Ix, Ix)>,
     member_nets: FxHashMap<Ix, SmallVec<[Ix; 2]>>,
+    /// By unit that brings only some departments: the members it brings. A unit not here
+    /// brings its whole organization.
+    brought: FxHashMap<Ix, FxHashSet<Ix>>,
 }
 
 /// The resolved sight of one question.
@@ -330,6 +340,12 @@ impl Index {
         ix.base = base;
         for u in &f.units {
             ix.put_unit(u);
+        }
+        // Units bringing departments start with nobody; rows for any other unit are ignored.
+        for (u, m) in &f.brought {
+            if let Some(b) = ix.brought.get_mut(&ix.units.get(u)) {
+                b.insert(ix.members.intern(m));
+            }
         }
         let mut by_member: FxHashMap<&str, Vec<String>> = FxHashMap::default();
         for (n, m) in &f.network_members {
@@ -405,10 +421,16 @@ impl Index {
         }
     }
 
-    /// A unit as it now stands; a removed unit is put as not active.
+    /// A unit as it now stands; a removed unit is put as not active. A unit bringing
+    /// departments keeps the members last given by [`Index::set_brought`] (nobody at first).
     pub fn put_unit(&mut self, u: &UnitFacts) {
         let unit = self.units.intern(&u.id);
         self.unplace(unit);
+        if u.departments.is_some() {
+            self.brought.entry(unit).or_default();
+        } else {
+            self.brought.remove(&unit);
+        }
         if !u.active {
             return;
         }
@@ -428,6 +450,22 @@ impl Index {
     pub fn remove_unit(&mut self, id: &str) {
         let unit = self.units.get(id);
         self.unplace(unit);
+        self.brought.remove(&unit);
+    }
+
+    /// The members a unit brings as they now stand: `None` when it brings its whole
+    /// organization, otherwise the active members of its departments and those below.
+    pub fn set_brought(&mut self, unit: &str, members: Option<&[String]>) {
+        let unit = self.units.intern(unit);
+        match members {
+            None => {
+                self.brought.remove(&unit);
+            }
+            Some(list) => {
+                let set = list.iter().map(|m| self.members.intern(m)).collect();
+                self.brought.insert(unit, set);
+            }
+        }
     }
 
     fn unplace(&mut self, unit: Ix) {
@@ -473,6 +511,7 @@ impl Index {
     fn sees(&self, s: &Sight, rec: &Record) -> Option<Option<Ix>> {
         if let Some(&(unit, ty)) = s.net.and_then(|n| n.units.get(&rec.org))
             && s.scope.as_ref().is_none_or(|(ids, types)| ids.contains(&unit) || types.contains(&ty))
+            && self.brought.get(&unit).is_none_or(|b| b.contains(&rec.member))
         {
             return Some(Some(unit));
         }
@@ -563,6 +602,7 @@ impl Index {
             + self.grams.values().map(|p| p.bytes() + 8).sum::<usize>()
             + self.member_nets.len() * 32
             + self.unit_at.len() * 16
+            + self.brought.values().map(|b| b.capacity() * 5 + 48).sum::<usize>()
             + self.nets.values().map(|n| n.units.len() * 16).sum::<usize>();
         (live, heap)
     }
@@ -628,8 +668,14 @@ mod tests {
     #[derive(Clone, Debug)]
     enum Step {
         Person(usize, String, String, usize, bool),
-        Unit(usize, usize, usize, usize, bool),
+        /// `(unit, network, org, type, active, brings)`: `brings` is `None` for the whole
+        /// organization; `Some(None)` brings departments but gives no new members (the unit
+        /// keeps those it had); `Some(Some(mask))` brings the org's members whose bit is set.
+        Unit(usize, usize, usize, usize, bool, Option<Option<u16>>),
         RemoveUnit(usize),
+        /// The members a unit brings changed (a department moved, a member's departments
+        /// changed): applied only to a unit that brings departments.
+        Brought(usize, u16),
         Networks(usize, Vec<usize>),
     }
 
@@ -641,11 +687,31 @@ mod tests {
         prop_oneof![
             4 => (0..14usize, word(), "[abc]{0,3}", 0..5usize, prop::bool::weighted(0.85))
                 .prop_map(|(m, n, k, o, a)| Step::Person(m, n, k, o, a)),
-            2 => (0..6usize, 0..2usize, 0..5usize, 0..2usize, prop::bool::weighted(0.8))
-                .prop_map(|(u, n, o, t, a)| Step::Unit(u, n, o, t, a)),
+            2 => (0..6usize, 0..2usize, 0..5usize, 0..2usize, prop::bool::weighted(0.8), brings())
+                .prop_map(|(u, n, o, t, a, b)| Step::Unit(u, n, o, t, a, b)),
             1 => (0..6usize).prop_map(Step::RemoveUnit),
+            1 => (0..6usize, any::<u16>()).prop_map(|(u, m)| Step::Brought(u, m)),
             1 => (0..14usize, prop::collection::vec(0..2usize, 0..2)).prop_map(|(m, n)| Step::Networks(m, n)),
         ]
+    }
+
+    fn brings() -> impl Strategy<Value = Option<Option<u16>>> {
+        prop_oneof![2 => Just(None), 1 => Just(Some(None)), 2 => any::<u16>().prop_map(|m| Some(Some(m)))]
+    }
+
+    /// The org's members whose bit is set in the mask: a random subset of them.
+    fn subset(f: &Facts, org: &str, mask: u16) -> Vec<String> {
+        let mut ids: Vec<String> = f.people.iter().filter(|p| p.org == org).map(|p| p.id.clone()).collect();
+        ids.sort();
+        ids.into_iter().enumerate().filter(|(i, _)| mask & (1 << (i % 16)) != 0).map(|(_, id)| id).collect()
+    }
+
+    /// The unit's brought members replaced in the facts and the index.
+    fn bring(f: &mut Facts, ix: &mut Index, unit: &str, org: &str, mask: u16) {
+        let list = subset(f, org, mask);
+        f.brought.retain(|(u, _)| u != unit);
+        f.brought.extend(list.iter().map(|m| (unit.to_owned(), m.clone())));
+        ix.set_brought(unit, Some(&list));
     }
 
     fn apply(f: &mut Facts, ix: &mut Index, st: &Step) {
@@ -662,13 +728,14 @@ mod tests {
                 f.people.push(p.clone());
                 ix.put_person(&p);
             }
-            Step::Unit(u, n, o, t, active) => {
+            Step::Unit(u, n, o, t, active, brings) => {
                 let u = UnitFacts {
                     id: format!("u{u}"),
                     network: format!("n{n}"),
                     org: format!("o{o}"),
                     partner_type: format!("t{t}"),
                     active,
+                    departments: brings.map(|_| vec!["dep".into()]),
                 };
                 // An organization has one live unit per network, as the database's index keeps it.
                 let clash = f.units.iter().any(|x| x.id != u.id && x.network == u.network && x.org == u.org);
@@ -678,11 +745,26 @@ mod tests {
                 f.units.retain(|x| x.id != u.id);
                 f.units.push(u.clone());
                 ix.put_unit(&u);
+                match brings {
+                    // Only units bringing departments have rows; put_unit forgot the old set.
+                    None => f.brought.retain(|(x, _)| *x != u.id),
+                    Some(None) => {}
+                    Some(Some(mask)) => bring(f, ix, &u.id, &u.org, mask),
+                }
             }
             Step::RemoveUnit(u) => {
                 let id = format!("u{u}");
                 f.units.retain(|x| x.id != id);
+                f.brought.retain(|(x, _)| *x != id);
                 ix.remove_unit(&id);
+            }
+            Step::Brought(u, mask) => {
+                let id = format!("u{u}");
+                let Some(org) = f.units.iter().find(|x| x.id == id && x.departments.is_some()).map(|x| x.org.clone())
+                else {
+                    return;
+                };
+                bring(f, ix, &id, &org, mask);
             }
             Step::Networks(m, nets) => {
                 let id = format!("m{m}");
@@ -710,6 +792,7 @@ mod tests {
                     && u.network == q.network
                     && u.org == p.org
                     && q.scope.is_none_or(|(ids, types)| ids.contains(&u.id) || types.contains(&u.partner_type))
+                    && (u.departments.is_none() || f.brought.iter().any(|(x, m)| *x == u.id && *m == p.id))
             });
             let member = f.network_members.iter().any(|(n, m)| n == q.network && *m == p.id);
             if unit.is_some() || member {
@@ -797,10 +880,11 @@ mod tests {
                 m % 9 != 4,
             ));
         }
-        steps.push(Step::Unit(0, 0, 0, 0, true));
-        steps.push(Step::Unit(1, 0, 1, 1, true));
-        steps.push(Step::Unit(2, 1, 2, 0, true));
-        steps.push(Step::Unit(3, 0, 3, 1, false));
+        steps.push(Step::Unit(0, 0, 0, 0, true, None));
+        steps.push(Step::Unit(1, 0, 1, 1, true, Some(Some(0b0101))));
+        steps.push(Step::Unit(2, 1, 2, 0, true, None));
+        steps.push(Step::Unit(3, 0, 3, 1, false, Some(Some(0b0011))));
+        steps.push(Step::Unit(4, 1, 4, 1, true, Some(None)));
         steps.push(Step::Networks(4, vec![0]));
         (Facts::default(), steps)
     }
@@ -835,6 +919,10 @@ mod tests {
         }
         for u in &f.units {
             ix.put_unit(u);
+            if u.departments.is_some() {
+                let list: Vec<String> = f.brought.iter().filter(|(x, _)| *x == u.id).map(|(_, m)| m.clone()).collect();
+                ix.set_brought(&u.id, Some(&list));
+            }
         }
         let mut by: FxHashMap<&str, Vec<String>> = FxHashMap::default();
         for (n, m) in &f.network_members {
@@ -844,6 +932,53 @@ mod tests {
             ix.set_networks(m, &n);
         }
         ix
+    }
+
+    #[test]
+    fn a_unit_bringing_departments_shows_only_those_it_brings() {
+        let person = |id: &str, org: &str| PersonFacts {
+            id: id.into(),
+            org: org.into(),
+            name: id.to_uppercase(),
+            key: id.into(),
+            active: true,
+        };
+        let unit = |id: &str, org: &str, departments: Option<Vec<String>>| UnitFacts {
+            id: id.into(),
+            network: "n".into(),
+            org: org.into(),
+            partner_type: "t".into(),
+            active: true,
+            departments,
+        };
+        let f = Facts {
+            people: vec![person("a", "o"), person("b", "o"), person("c", "p")],
+            units: vec![unit("u", "o", Some(vec!["dep".into()])), unit("v", "p", None)],
+            brought: vec![("u".into(), "a".into()), ("v".into(), "c".into())],
+            ..Facts::default()
+        };
+        let seen = |ix: &Index| -> Vec<(String, Option<String>)> {
+            let q = Query { network: "n", scope: None, text: None, after: None, limit: 10 };
+            ix.page(&q).into_iter().map(|h| (h.member, h.unit)).collect()
+        };
+        let hit = |m: &str, u: &str| (m.to_owned(), Some(u.to_owned()));
+        let mut ix = Index::build(&f);
+        assert_eq!(seen(&ix), [hit("a", "u"), hit("c", "v")], "b is not brought; v brings its whole org");
+        ix.set_brought("u", None);
+        assert_eq!(seen(&ix), [hit("a", "u"), hit("b", "u"), hit("c", "v")]);
+        ix.set_brought("u", Some(&[]));
+        assert_eq!(seen(&ix), [hit("c", "v")], "no department left: nobody of o");
+        ix.set_brought("u", Some(&["b".into()]));
+        ix.put_unit(&unit("u", "o", Some(vec!["dep".into()])));
+        assert_eq!(seen(&ix), [hit("b", "u"), hit("c", "v")], "put_unit keeps what set_brought gave");
+        ix.remove_unit("u");
+        ix.put_unit(&unit("u", "o", Some(vec!["dep".into()])));
+        assert_eq!(seen(&ix), [hit("c", "v")], "a removed unit's set goes with it");
+        ix.put_unit(&unit("u", "o", None));
+        assert_eq!(seen(&ix).len(), 3, "the whole organization again");
+        ix.set_networks("b", &["n".into()]);
+        ix.put_unit(&unit("u", "o", Some(vec!["dep".into()])));
+        assert_eq!(seen(&ix), [("b".to_owned(), None), hit("c", "v")], "not brought, but a network member");
     }
 
     #[test]
@@ -883,6 +1018,7 @@ mod tests {
             org: "o".into(),
             partner_type: "t".into(),
             active: true,
+            departments: None,
         });
         let ix = Index::build(&f);
         let q = Query { network: "n", scope: None, text: Some("wang"), after: None, limit: 3 };

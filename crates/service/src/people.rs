@@ -40,9 +40,12 @@ fn poisoned() -> crate::Error {
 }
 
 /// What a run of entries touched that the address book shows: `(members, units, unit orgs)`.
+/// Every entry's organization is among the unit orgs: a department moved or a member's
+/// departments changed there changes whom that organization's units bring.
 fn touched(entries: &[Entry]) -> (Vec<String>, Vec<String>, Vec<String>) {
     let (mut members, mut units, mut orgs) = (vec![], vec![], vec![]);
     for e in entries {
+        orgs.extend(e.organization.iter().cloned());
         match e.target.split_once('_').map(|(p, _)| p) {
             Some("mem") => members.push(e.target.clone()),
             Some("unt") => units.push(e.target.clone()),
@@ -80,8 +83,17 @@ fn apply(ix: &mut Index, members: &[String], r: &PeopleRefreshed) {
     for (m, nets) in &r.networks {
         ix.set_networks(m, nets);
     }
+    let brought: std::collections::HashMap<&str, &[String]> =
+        r.brought.iter().map(|(u, ms)| (u.as_str(), ms.as_slice())).collect();
     for (u, removed) in &r.units {
-        if *removed { ix.remove_unit(&u.id) } else { ix.put_unit(u) }
+        if *removed {
+            ix.remove_unit(&u.id);
+            continue;
+        }
+        ix.put_unit(u);
+        // A unit bringing departments with none of its people read brings nobody.
+        let members = u.departments.as_ref().map(|_| brought.get(u.id.as_str()).copied().unwrap_or_default());
+        ix.set_brought(&u.id, members);
     }
 }
 
