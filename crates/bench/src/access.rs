@@ -1136,6 +1136,25 @@ impl<'a> Slicer<'a> {
         })
     }
 
+    /// Does `u` bring `m` into its network: its whole organization, or a department `m` is in
+    /// or below?
+    fn brings(&self, u: &UnitFacts, m: &MemberFacts) -> bool {
+        let within = |dep: &str, top: &str| {
+            let mut cur = dep;
+            for _ in 0..64 {
+                if cur == top {
+                    return true;
+                }
+                match self.parents.get(cur) {
+                    Some(p) => cur = p,
+                    None => return false,
+                }
+            }
+            false
+        };
+        u.departments.as_ref().is_none_or(|tops| tops.iter().any(|t| m.departments.iter().any(|d| within(d, t))))
+    }
+
     /// The request and its entities: the user (parents: departments and unit), the department
     /// chain, the unit (parent: partner type), the network, the app.
     fn slice(&self, member: &str, app: &str) -> anyhow::Result<(Request, Entities)> {
@@ -1169,11 +1188,13 @@ impl<'a> Slicer<'a> {
             ("org", entity_ref(&t.org, &m.org)),
             ("seats", RestrictedExpression::new_set(m.pools.iter().map(|p| entity_ref(&t.org, p)))),
         ];
-        // The member's unit: the one in a network of the app's organization if there is one.
-        let units = self.units.get(m.org.as_str());
-        let unit = units.and_then(|us| {
-            us.iter().find(|u| self.owners.get(u.network.as_str()) == Some(&a.org.as_str())).or_else(|| us.first())
-        });
+        // The member's unit: the one in a network of the app's organization if there is one, of
+        // those that bring the member in (all of the organization, or the member's departments).
+        let units = self.units.get(m.org.as_str()).map_or(&[][..], Vec::as_slice);
+        let brought = || units.iter().filter(|u| self.brings(u, m));
+        let unit = brought()
+            .find(|u| self.owners.get(u.network.as_str()) == Some(&a.org.as_str()))
+            .or_else(|| brought().next());
         if let Some(u) = unit {
             attrs.push(("unit", entity_ref(&t.unit, &u.id)));
             parents.push(uid(&t.unit, &u.id));
