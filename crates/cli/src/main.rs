@@ -81,7 +81,8 @@ enum ImportWhat {
         #[arg(long)]
         skip_bad: bool,
     },
-    /// Invite partner organizations to a network. CSV columns: partner_name,partner_type,tier[,organization_id].
+    /// Invite partner organizations to a network. CSV columns: partner_name,partner_type,tier, and
+    /// optionally organization_id and departments (names to bring in, separated by `;`).
     /// Prints each invitation's code; bad rows are reported and skipped.
     Invitations {
         #[command(flatten)]

@@ -95,6 +95,99 @@ pub fn tags(field: &str, input: &[String]) -> Result<Vec<String>, DomainError> {
     Ok(out)
 }
 
+/// Departments an invitation proposes to bring in, by name (the backbone cannot see the
+/// partner's tree): up to 20 distinct names of at most 120 characters, in the order given.
+pub fn department_names(field: &str, input: &[String]) -> Result<Vec<String>, DomainError> {
+    if input.len() > 20 {
+        return Err(DomainError::invalid(field, Rule::Count { min: 0, max: 20 }));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, n) in input.iter().enumerate() {
+        let n = name(&format!("{field}[{i}]"), n, 120)?;
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// One department of the accepting organization's tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeDepartment {
+    pub id: String,
+    pub parent: Option<String>,
+    pub name: String,
+}
+
+/// The departments a unit brings into its network: `None` for the whole organization.
+///
+/// `picked` (ids from the partner's own tree) wins when given: empty means the whole
+/// organization. Otherwise the invitation's `named` departments are looked up by name (none
+/// named: the whole organization). A department below another chosen one adds nobody and is
+/// dropped, so the choice is kept as its outermost departments, in tree order.
+pub fn departments_to_bring(
+    tree: &[TreeDepartment],
+    named: &[String],
+    picked: Option<&[String]>,
+) -> Result<Option<Vec<String>>, DomainError> {
+    let chosen: Vec<&str> = match picked {
+        Some([]) => return Ok(None),
+        Some(ids) => {
+            if ids.len() > 100 {
+                return Err(DomainError::invalid("department_ids", Rule::Count { min: 0, max: 100 }));
+            }
+            for (i, id) in ids.iter().enumerate() {
+                if !tree.iter().any(|d| d.id == *id) {
+                    return Err(DomainError::invalid(
+                        format!("department_ids[{i}]"),
+                        Rule::Custom("is not a department of your organization"),
+                    ));
+                }
+            }
+            ids.iter().map(String::as_str).collect()
+        }
+        None if named.is_empty() => return Ok(None),
+        None => {
+            let mut ids = Vec::new();
+            for (i, n) in named.iter().enumerate() {
+                let mut found = tree.iter().filter(|d| d.name.eq_ignore_ascii_case(n));
+                match (found.next(), found.next()) {
+                    (Some(d), None) => ids.push(d.id.as_str()),
+                    (None, _) => {
+                        return Err(DomainError::invalid(
+                            format!("departments[{i}]"),
+                            Rule::Custom("names no department of your organization: pick the departments by id"),
+                        ));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(DomainError::invalid(
+                            format!("departments[{i}]"),
+                            Rule::Custom("names more than one department of your organization: pick by id"),
+                        ));
+                    }
+                }
+            }
+            ids
+        }
+    };
+    let parent = |id: &str| tree.iter().find(|d| d.id == id).and_then(|d| d.parent.as_deref());
+    // Is `id` strictly below a chosen department? The walk is bounded in case of a cycle.
+    let below_chosen = |id: &str| {
+        let mut cur = parent(id);
+        for _ in 0..=tree.len() {
+            match cur {
+                Some(p) if chosen.contains(&p) => return true,
+                Some(p) => cur = parent(p),
+                None => return false,
+            }
+        }
+        false
+    };
+    let out: Vec<String> =
+        tree.iter().filter(|d| chosen.contains(&d.id.as_str()) && !below_chosen(&d.id)).map(|d| d.id.clone()).collect();
+    Ok(Some(out))
+}
+
 /// A calendar date `YYYY-MM-DD`, checked for a real day.
 pub fn date(field: &str, text: &str) -> Result<String, DomainError> {
     let bad = || DomainError::invalid(field, Rule::Format("a date like 2026-12-31"));
@@ -305,6 +398,78 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    fn tree() -> Vec<TreeDepartment> {
+        // root > sales > (north, south); root > finance
+        [
+            ("root", None, "Acme"),
+            ("sales", Some("root"), "Sales"),
+            ("north", Some("sales"), "North"),
+            ("south", Some("sales"), "South"),
+            ("finance", Some("root"), "Finance"),
+        ]
+        .into_iter()
+        .map(|(id, p, n)| TreeDepartment { id: id.into(), parent: p.map(Into::into), name: n.into() })
+        .collect()
+    }
+
+    fn v(xs: &[&str]) -> Vec<String> {
+        xs.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn departments_to_bring_are_picked_by_id_or_matched_by_name() {
+        let t = tree();
+        // Nothing named and nothing picked, or an empty pick: the whole organization.
+        assert_eq!(departments_to_bring(&t, &[], None), Ok(None));
+        assert_eq!(departments_to_bring(&t, &v(&["Sales"]), Some(&[])), Ok(None));
+        // Names match without regard to case; a pick wins over the names.
+        assert_eq!(departments_to_bring(&t, &v(&["sales", "FINANCE"]), None), Ok(Some(v(&["sales", "finance"]))));
+        assert_eq!(departments_to_bring(&t, &v(&["Sales"]), Some(&v(&["north"]))), Ok(Some(v(&["north"]))));
+        // A department below another chosen one is dropped.
+        assert_eq!(departments_to_bring(&t, &[], Some(&v(&["north", "sales"]))), Ok(Some(v(&["sales"]))));
+        assert_eq!(departments_to_bring(&t, &[], Some(&v(&["south", "north"]))), Ok(Some(v(&["north", "south"]))));
+    }
+
+    #[test]
+    fn departments_to_bring_name_the_field_at_fault() {
+        let t = tree();
+        let field = |r: Result<Option<Vec<String>>, DomainError>| match r {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        };
+        assert_eq!(field(departments_to_bring(&t, &v(&["Sales", "Legal"]), None)), "departments[1]");
+        assert_eq!(field(departments_to_bring(&t, &[], Some(&v(&["sales", "elsewhere"])))), "department_ids[1]");
+        let twice = [t.clone(), vec![TreeDepartment { id: "s2".into(), parent: None, name: "SALES".into() }]].concat();
+        assert_eq!(field(departments_to_bring(&twice, &v(&["Sales"]), None)), "departments[0]");
+        assert_eq!(field(department_names("departments", &v(&["ok", " "])).map(Some)), "departments[1]");
+        assert_eq!(department_names("departments", &v(&["Sales", "Sales", " North "])), Ok(v(&["Sales", "North"])));
+    }
+
+    proptest! {
+        /// Whatever is picked, what is kept brings the same people: every picked department is
+        /// a kept one or below one, and no kept department is below another.
+        #[test]
+        fn the_outermost_departments_cover_the_pick(pick in proptest::collection::vec(0usize..5, 1..6)) {
+            let t = tree();
+            let ids: Vec<String> = pick.iter().map(|i| t[*i].id.clone()).collect();
+            let kept = departments_to_bring(&t, &[], Some(&ids)).unwrap().unwrap();
+            let parent = |id: &str| t.iter().find(|d| d.id == id).and_then(|d| d.parent.clone());
+            let within = |mut id: String, top: &str| loop {
+                if id == top { return true; }
+                match parent(&id) { Some(p) => id = p, None => return false }
+            };
+            for id in &ids {
+                prop_assert!(kept.iter().any(|k| within(id.clone(), k)));
+            }
+            for a in &kept {
+                for b in &kept {
+                    prop_assert!(a == b || !within(a.clone(), b));
+                }
+                prop_assert!(ids.contains(a));
+            }
+        }
+    }
 
     fn cand(m: &str, active: bool) -> Candidate {
         Candidate { member: m.into(), active }

@@ -72,9 +72,10 @@ async fn join(
         partner_type: partner_type.into(),
         tier: "a".into(),
         expires_in_hours: None,
+        departments: vec![],
     };
     let inv = s.svc.invite(backbone, network, &invitation).await.unwrap();
-    let answer = InvitationAnswer { code: Some(inv.code.unwrap()), invitation_id: None };
+    let answer = InvitationAnswer { code: Some(inv.code.unwrap()), invitation_id: None, department_ids: None };
     let unit = s.svc.accept_invitation(&caller(s, partner_admin).await, &answer).await.unwrap();
     UnitId::parse(&unit.id).unwrap()
 }

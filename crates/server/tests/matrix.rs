@@ -235,6 +235,13 @@ const CASES: &[Case] = &[
         body: none,
     },
     Case {
+        method: "put",
+        path: "/api/v1/networks/{network_id}/units/{unit_id}/departments",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |ids| Some(json!({"department_ids": [ids.department]})),
+    },
+    Case {
         method: "post",
         path: "/api/v1/networks/{network_id}/units/{unit_id}/contacts",
         same: Same::NotFound,

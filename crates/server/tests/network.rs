@@ -564,7 +564,7 @@ both! {
         let s = TestServer::start(db).await;
         let net = Net::create(&s).await;
         let (target, target_admin) = s.certified_org("Target Co", "target.admin").await;
-        let csv = format!("partner_name,partner_type,tier,organization_id\nAlpha,supplier,a,\nBeta,pirate,a,\n,supplier,b,\nGamma,distributor,c,{target}\nDelta,supplier,a,org_bad\n");
+        let csv = format!("partner_name,partner_type,tier,organization_id,departments\nAlpha,supplier,a,,Sales; Finance\nBeta,pirate,a,\n,supplier,b,\nGamma,distributor,c,{target}\nDelta,supplier,a,org_bad\n");
         let res = reqwest::Client::new().post(format!("{}{}", s.base, net.path("/invitations/import")))
             .bearer_auth(net.admin.token.as_ref().unwrap()).header("content-type", "text/csv").body(csv).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
@@ -572,6 +572,8 @@ both! {
         let created: Vec<_> = report["created"].as_array().unwrap().iter().map(|c| c["partner_name"].as_str().unwrap()).collect();
         assert_eq!(created, vec!["Alpha", "Gamma"], "{report}");
         assert!(report["created"][0]["code"].is_string());
+        assert_eq!(report["created"][0]["departments"], json!(["Sales", "Finance"]));
+        assert_eq!(report["created"][1]["departments"], json!([]));
         let errors: Vec<_> = report["errors"].as_array().unwrap().iter().map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap().to_owned())).collect();
         assert_eq!(errors, vec![(3, "partner_type".to_owned()), (4, "partner_name".to_owned()), (6, "organization_id".to_owned())]);
         let (_, list) = net.admin.get(&net.path("/invitations")).await;
@@ -649,7 +651,7 @@ both! {
         summary.sort();
         assert_eq!(summary, vec![
             ("Kato Metal Works".to_owned(), "supplier".to_owned(), 51),
-            ("Mori Plastics".to_owned(), "supplier".to_owned(), 51),
+            ("Mori Plastics".to_owned(), "supplier".to_owned(), 26),
             ("Sato Retail Group".to_owned(), "distributor".to_owned(), 51),
         ]);
         let (_, unit) = admin.get(&format!("/api/v1/networks/{net}/units/{}", units[0]["id"].as_str().unwrap())).await;

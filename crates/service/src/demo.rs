@@ -29,6 +29,10 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
 ];
 
 /// The demo's partners: name, admin login, login prefix, partner type and tier.
+/// Mori brings only these departments into the network: its production and logistics people
+/// stay out of the backbone's sight.
+const BROUGHT: [&str; 2] = ["Sales", "Finance"];
+
 const PARTNERS: &[(&str, &str, &str, &str, &str)] = &[
     ("Kato Metal Works", "kato.admin", "kato", "supplier", "strategic"),
     ("Mori Plastics", "mori.admin", "mori", "supplier", "a"),
@@ -284,11 +288,12 @@ impl Service {
                         partner_type: (*partner_type).into(),
                         tier: (*tier).into(),
                         expires_in_hours: None,
+                        departments: if *prefix == "mori" { BROUGHT.map(Into::into).to_vec() } else { vec![] },
                     },
                 )
                 .await?;
             let partner_admin = self.acting_as(&partner, admin_login).await?;
-            let answer = InvitationAnswer { code: invitation.code, invitation_id: None };
+            let answer = InvitationAnswer { code: invitation.code, invitation_id: None, department_ids: None };
             let unit = self.accept_invitation(&partner_admin, &answer).await?;
             let unit_id = UnitId::from_trusted(unit.id.clone());
             // A finance contact with a backup on the partner's side.
@@ -319,6 +324,7 @@ impl Service {
             partner_type: "service_provider".into(),
             tier: "b".into(),
             expires_in_hours: None,
+            departments: vec!["Logistics".into()],
         };
         self.invite(&admin, &network, &pending).await?;
         // Two form apps, each published to its partner type, with submissions from partner staff.

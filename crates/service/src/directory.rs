@@ -356,6 +356,8 @@ impl Service {
             created_at: self.now(),
         };
         store::insert_department(&mut tx, &row).await?;
+        // A new department below one a network unit brings in is brought in too.
+        keiretsu_store::network::refresh_unit_departments(&mut tx, org.as_str()).await?;
         let change = Change::new(permit.actor(), Some(org.as_str()), "department.create", &row.id)
             .with("name", &row.name)
             .with("parent_id", &row.parent_id);
@@ -400,6 +402,10 @@ impl Service {
             change = change.with("parent_id", [&current.parent_id, &parent]);
         }
         store::update_department(&mut tx, permit.org(), id.as_str(), &name, parent.as_deref()).await?;
+        if parent != current.parent_id {
+            // Moved into or out of what a network unit brings in.
+            keiretsu_store::network::refresh_unit_departments(&mut tx, org.as_str()).await?;
+        }
         self.commit(tx, &[change]).await?;
         Ok(())
     }
@@ -419,6 +425,7 @@ impl Service {
         if members > 0 {
             return Err(DomainError::conflict("department_id", Rule::NotEmpty("members")).into());
         }
+        keiretsu_store::network::forget_department(&mut tx, id.as_str()).await?;
         store::delete_department(&mut tx, permit.org(), id.as_str()).await?;
         self.commit(
             tx,

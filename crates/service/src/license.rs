@@ -371,6 +371,40 @@ pub(crate) async fn apply_entry_rules(
 }
 
 /// A department and all below it, by id.
+/// Whose seats a list or selection is about: an organization's members, or a unit's, which may
+/// bring only some departments into the network.
+struct People {
+    org: String,
+    unit: Option<String>,
+    /// The departments a unit brings, those below its chosen ones included; `None`: all.
+    brought: Option<HashSet<String>>,
+}
+
+impl People {
+    /// `department` must be one of the organization's that these people include.
+    async fn check_department(&self, c: &mut AnyConnection, department: &str) -> Result<()> {
+        let ours = dir::department(c, &OrgId::from_trusted(self.org.clone()), department).await?.is_some()
+            && self.brought.as_ref().is_none_or(|b| b.contains(department));
+        if !ours {
+            let rule = if self.unit.is_some() {
+                "is not a department the unit brings into the network"
+            } else {
+                "is not a department of that organization"
+            };
+            return Err(DomainError::invalid("department_id", Rule::Custom(rule)).into());
+        }
+        Ok(())
+    }
+
+    /// Departments narrowed to those these people include.
+    fn narrow(&self, departments: Vec<String>) -> Vec<String> {
+        match &self.brought {
+            None => departments,
+            Some(b) => departments.into_iter().filter(|d| b.contains(d)).collect(),
+        }
+    }
+}
+
 async fn subtree_of(c: &mut AnyConnection, org: &str, department: &str) -> Result<Vec<String>> {
     let all = dir::departments(c, &OrgId::from_trusted(org.to_owned())).await?;
     let parents = all
@@ -410,6 +444,37 @@ pub(crate) async fn release_unit(
     let backend = c.backend();
     let held = store::seats_of_org(c, pool, unit_org).await?;
     Ok(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?.into_iter().collect())
+}
+
+/// A unit now brings fewer people into its network: those left out give back the seats they
+/// held in the backbone's pool, and entry rules on departments it no longer brings are dropped.
+pub(crate) async fn unit_narrowed(
+    c: &mut Tx,
+    pool: &str,
+    unit: &str,
+    unit_org: &str,
+    left_out: &[String],
+    actor: &str,
+    now: Millis,
+) -> Result<Vec<Change>> {
+    let brought = net::unit_departments_of(c, unit).await?;
+    let narrowed = !brought.is_empty();
+    let mut changes = Vec::new();
+    for rule in store::entry_rules(c, pool).await? {
+        if narrowed && rule.unit_id == unit && !brought.contains_key(&rule.department_id) {
+            store::delete_entry_rule(c, pool, &rule.department_id).await?;
+            changes.push(Change::new(actor, Some(pool), "seat.entry_rule_removed", &rule.department_id));
+        }
+    }
+    if left_out.is_empty() {
+        return Ok(changes);
+    }
+    let backend = c.backend();
+    let out: HashSet<&String> = left_out.iter().collect();
+    let held: Vec<_> =
+        store::seats_of_org(c, pool, unit_org).await?.into_iter().filter(|s| out.contains(&s.0)).collect();
+    changes.extend(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?);
+    Ok(changes)
 }
 
 fn license_view(org: &str, edition: Edition, pool: &PoolRow, usage: Vec<UsageView>) -> LicenseView {
@@ -547,11 +612,11 @@ impl Service {
         self.license(caller, org).await
     }
 
-    /// The organization whose people a selection or list is about: the pool's own, or a unit of
-    /// one of the pool organization's networks.
-    async fn people_org(&self, c: &mut AnyConnection, pool: &OrgId, unit: Option<&str>) -> Result<String> {
+    /// The people a selection or list is about: the pool organization's own, or a unit's, of one
+    /// of the pool organization's networks.
+    async fn people_of(&self, c: &mut AnyConnection, pool: &OrgId, unit: Option<&str>) -> Result<People> {
         let Some(unit) = unit.filter(|u| !u.is_empty()) else {
-            return Ok(pool.to_string());
+            return Ok(People { org: pool.to_string(), unit: None, brought: None });
         };
         let unit = UnitId::parse(unit)?;
         let u = net::unit_by_id(c, unit.as_str()).await?.filter(|u| u.status == "active");
@@ -570,7 +635,11 @@ impl Service {
             )
             .into());
         }
-        Ok(u.org_id)
+        let brought = match u.brings.as_str() {
+            "departments" => Some(net::unit_departments_of(c, &u.id).await?.into_keys().collect()),
+            _ => None,
+        };
+        Ok(People { org: u.org_id, unit: Some(u.id), brought })
     }
 
     /// The authorization list: an organization's (or a unit's) active members with their standing.
@@ -592,25 +661,19 @@ impl Service {
         };
         let mut c = self.store.read().await?;
         store::pool(&mut c, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
-        let people = self.people_org(&mut c, permit.org(), q.unit_id.as_deref()).await?;
+        let who = self.people_of(&mut c, permit.org(), q.unit_id.as_deref()).await?;
+        let people = who.org.clone();
         let departments = match q.department_id.as_deref().filter(|d| !d.is_empty()) {
             Some(d) => {
                 let d = DepartmentId::parse(d)?;
-                let all = dir::departments(&mut c, &OrgId::from_trusted(people.clone())).await?;
-                if !all.iter().any(|x| x.id == d.as_str()) {
-                    return Err(DomainError::invalid(
-                        "department_id",
-                        Rule::Custom("is not a department of that organization"),
-                    )
-                    .into());
-                }
-                Some(if q.include_sub_departments.unwrap_or(true) {
+                who.check_department(&mut c, d.as_str()).await?;
+                Some(who.narrow(if q.include_sub_departments.unwrap_or(true) {
                     subtree_of(&mut c, &people, d.as_str()).await?
                 } else {
                     vec![d.to_string()]
-                })
+                }))
             }
-            None => None,
+            None => who.brought.as_ref().map(|b| b.iter().cloned().collect()),
         };
         let filter =
             ListFilter { text, departments, status: status.map(|s| s.as_str().to_owned()), after, limit: limit + 1 };
@@ -647,26 +710,23 @@ impl Service {
         pool: &OrgId,
         sel: &SeatSelection,
     ) -> Result<(String, Vec<String>)> {
-        let people = self.people_org(c, pool, sel.unit_id.as_ref().map(|u| u.as_str())).await?;
+        let who = self.people_of(c, pool, sel.unit_id.as_ref().map(|u| u.as_str())).await?;
+        let people = who.org.clone();
         let backend = self.store.backend();
         match (&sel.department_id, sel.member_ids.is_empty()) {
             (Some(d), true) => {
-                let all = dir::departments(c, &OrgId::from_trusted(people.clone())).await?;
-                if !all.iter().any(|x| x.id == d.as_str()) {
-                    return Err(DomainError::invalid(
-                        "department_id",
-                        Rule::Custom("is not a department of that organization"),
-                    )
-                    .into());
-                }
-                let deps = subtree_of(c, &people, d.as_str()).await?;
+                who.check_department(c, d.as_str()).await?;
+                let deps = who.narrow(subtree_of(c, &people, d.as_str()).await?);
                 Ok((people.clone(), store::active_members_in(c, backend, &people, &deps).await?))
             }
             (None, false) => {
                 if sel.member_ids.len() > 10_000 {
                     return Err(DomainError::invalid("member_ids", Rule::Range { min: 1, max: 10_000 }).into());
                 }
-                let found = store::active_among(c, backend, &people, &sel.member_ids).await?;
+                let mut found = store::active_among(c, backend, &people, &sel.member_ids).await?;
+                if let (Some(unit), Some(_)) = (&who.unit, &who.brought) {
+                    found = net::brought_of(c, unit, &found).await?;
+                }
                 if found.len() != sel.member_ids.iter().collect::<HashSet<_>>().len() {
                     return Err(DomainError::invalid(
                         "member_ids",
@@ -729,16 +789,10 @@ impl Service {
         department: &DepartmentId,
     ) -> Result<SeatsChanged> {
         let org = permit.org().as_str();
-        let people = self.people_org(&mut tx, permit.org(), unit.map(|u| u.as_str())).await?;
-        let people_id = OrgId::from_trusted(people.clone());
-        if dir::department(&mut tx, &people_id, department.as_str()).await?.is_none() {
-            return Err(DomainError::invalid(
-                "department_id",
-                Rule::Custom("is not a department of that organization"),
-            )
-            .into());
-        }
-        let deps = subtree_of(&mut tx, &people, department.as_str()).await?;
+        let who = self.people_of(&mut tx, permit.org(), unit.map(|u| u.as_str())).await?;
+        let people = who.org.clone();
+        who.check_department(&mut tx, department.as_str()).await?;
+        let deps = who.narrow(subtree_of(&mut tx, &people, department.as_str()).await?);
         let now = self.now();
         let reason = SeatReason::Manual;
         let backend = self.store.backend();
@@ -793,11 +847,9 @@ impl Service {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut tx = self.store.write().await?;
         store::pool(&mut tx, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
-        let people = self.people_org(&mut tx, permit.org(), Some(input.unit_id.as_str())).await?;
-        let all = dir::departments(&mut tx, &OrgId::from_trusted(people.clone())).await?;
-        if !all.iter().any(|d| d.id == input.department_id.as_str()) {
-            return Err(DomainError::invalid("department_id", Rule::Custom("is not a department of that unit")).into());
-        }
+        let who = self.people_of(&mut tx, permit.org(), Some(input.unit_id.as_str())).await?;
+        let people = who.org.clone();
+        who.check_department(&mut tx, input.department_id.as_str()).await?;
         let now = self.now();
         let rule = EntryRuleRow {
             pool_id: org.to_string(),
@@ -806,7 +858,7 @@ impl Service {
             created_at: now,
         };
         store::insert_entry_rule(&mut tx, &rule).await.map_err(|e| crate::unique_to_field(e, "department_id"))?;
-        let deps = subtree_of(&mut tx, &people, input.department_id.as_str()).await?;
+        let deps = who.narrow(subtree_of(&mut tx, &people, input.department_id.as_str()).await?);
         let backend = self.store.backend();
         let members: Vec<(String, String)> = store::active_members_in(&mut tx, backend, &people, &deps)
             .await?

@@ -11,8 +11,8 @@ use keiretsu_domain::identity::{Caller, NOT_ALLOWED, NOT_SIGNED_IN, Need, Scope}
 use keiretsu_domain::ids::{ContactId, DepartmentId, InvitationId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::journal::{Change, Entry};
 use keiretsu_domain::network::{
-    self as rules, BUILTIN_TYPES, Candidate, DEFAULT_TIERS, InvitationState, InvitationStatus, Side, Tier, Viewer,
-    Visibility,
+    self as rules, BUILTIN_TYPES, Candidate, DEFAULT_TIERS, InvitationState, InvitationStatus, Side, Tier,
+    TreeDepartment, Viewer, Visibility,
 };
 use keiretsu_domain::people;
 use keiretsu_domain::time::{Millis, format_rfc3339};
@@ -106,8 +106,29 @@ pub struct UnitView {
     pub status: String,
     pub blocked_reason: Option<String>,
     pub joined_at: String,
+    /// Active people the unit brings into the network.
     pub member_count: i64,
     pub contacts: Vec<ContactView>,
+    /// `organization`: all its members; `departments`: those of `departments` and below them.
+    pub brings: String,
+    /// The departments it brings in (not those below them); empty when it brings its whole
+    /// organization.
+    pub departments: Vec<BroughtDepartment>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct BroughtDepartment {
+    pub id: String,
+    pub name: String,
+}
+
+/// Which of its departments a unit brings into the network.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitDepartmentsInput {
+    /// Departments of the unit's own organization; their sub-departments, present and future,
+    /// come too. Empty: the whole organization.
+    pub department_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -146,6 +167,8 @@ pub struct InvitationView {
     pub expires_at: String,
     pub answered_at: Option<String>,
     pub unit_id: Option<String>,
+    /// The partner's departments proposed to bring in, by name; empty: the whole organization.
+    pub departments: Vec<String>,
     /// The code, shown once: when the invitation is created or resent.
     pub code: Option<String>,
     /// The console page where a partner admin answers it, with the code.
@@ -162,6 +185,10 @@ pub struct NewInvitation {
     pub tier: String,
     /// 1 to 2160 hours (90 days); 336 (14 days) by default.
     pub expires_in_hours: Option<i64>,
+    /// The partner's departments to bring in, by name (up to 20); the accepting admin matches
+    /// them to their tree or picks others. Empty: the whole organization.
+    #[serde(default)]
+    pub departments: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -183,6 +210,8 @@ pub struct InvitationPreview {
     pub status: InvitationStatus,
     pub expired: bool,
     pub expires_at: String,
+    /// The departments proposed to bring in, by name.
+    pub departments: Vec<String>,
 }
 
 /// An answer names the invitation by its code, or by id when it was sent to the caller's organization.
@@ -191,6 +220,10 @@ pub struct InvitationPreview {
 pub struct InvitationAnswer {
     pub code: Option<String>,
     pub invitation_id: Option<InvitationId>,
+    /// On accepting: the departments of your organization to bring in (and those below them).
+    /// Absent: the departments the invitation names, matched by name, or the whole organization
+    /// when it names none. Empty: the whole organization.
+    pub department_ids: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -312,8 +345,10 @@ fn contact_view(k: ContactRow) -> ContactView {
     }
 }
 
-fn unit_view(u: UnitRow, member_count: i64, contacts: Vec<ContactRow>) -> UnitView {
+fn unit_view(u: UnitRow, member_count: i64, contacts: Vec<ContactRow>, tops: Vec<(String, String)>) -> UnitView {
     UnitView {
+        departments: tops.into_iter().map(|(id, name)| BroughtDepartment { id, name }).collect(),
+        brings: u.brings.clone(),
         tags: serde_json::from_str(&u.tags).unwrap_or_default(),
         managed: u.managed != 0,
         joined_at: format_rfc3339(u.joined_at),
@@ -349,6 +384,7 @@ fn invitation_view(i: InvitationRow, now: Millis, code: Option<String>) -> Invit
         expires_at: format_rfc3339(i.expires_at),
         answered_at: i.answered_at.map(format_rfc3339),
         unit_id: i.unit_id,
+        departments: serde_json::from_str(&i.departments).unwrap_or_default(),
     }
 }
 
@@ -414,6 +450,24 @@ async fn check_type_tier(c: &mut AnyConnection, network: &str, key: &str, tier: 
         .ok_or_else(|| DomainError::invalid("partner_type", Rule::Custom("is not a partner type of this network")))?;
     if !tiers_of(&t).iter().any(|x| x.name == tier) {
         return Err(DomainError::invalid("tier", Rule::Custom("is not a tier of this partner type")).into());
+    }
+    Ok(())
+}
+
+/// An organization's department tree, as the rules for departments to bring in take it.
+async fn tree(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<TreeDepartment>> {
+    Ok(dir::departments(c, org)
+        .await?
+        .into_iter()
+        .map(|d| TreeDepartment { id: d.id, parent: d.parent_id, name: d.name })
+        .collect())
+}
+
+/// A partner-side contact or backup must be one of the people the unit brings in.
+async fn brought_member(c: &mut AnyConnection, unit: &str, org: &str, id: &str, field: &str) -> Result<()> {
+    active_member_of(c, org, id, field).await?;
+    if store::brought_of(c, unit, &[id.to_owned()]).await?.is_empty() {
+        return Err(DomainError::invalid(field, Rule::Custom("is not in the departments the unit brings in")).into());
     }
     Ok(())
 }
@@ -618,8 +672,8 @@ pub(crate) async fn certification_changed(
 /// One row of a bulk invitation file, with its line number.
 type LineInvitation = (u64, NewInvitation);
 
-/// Parses a bulk invitation file: header `partner_name,partner_type,tier` with an optional
-/// `organization_id` column.
+/// Parses a bulk invitation file: header `partner_name,partner_type,tier` with optional
+/// `organization_id` and `departments` (names to bring in, separated by `;`) columns.
 fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let header: Vec<String> = reader
@@ -637,6 +691,7 @@ fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)>
         .into());
     };
     let org = col("organization_id");
+    let deps = col("departments");
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -667,6 +722,14 @@ fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)>
                 partner_type: get(pt),
                 tier: get(ti),
                 expires_in_hours: None,
+                departments: deps
+                    .map(get)
+                    .unwrap_or_default()
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             },
         ));
     }
@@ -698,6 +761,12 @@ impl Service {
         }
         match store::unit_of_org(c, &network.id, acting.org.as_str()).await? {
             Some(u) if u.status == "active" => {
+                // The organization's partner admins answer for the unit; its other members are in
+                // the network only when the unit brings them.
+                let member = acting.member.to_string();
+                if !admin && store::brought_of(c, &u.id, std::slice::from_ref(&member)).await?.is_empty() {
+                    return Err(NOT_FOUND_NETWORK.into());
+                }
                 Ok(Seen { network, viewer: Viewer::Unit { unit: u.id, partner_type: u.partner_type, admin } })
             }
             Some(_) => Err(UNIT_BLOCKED.into()),
@@ -873,7 +942,8 @@ impl Service {
         for u in store::units(&mut c, &seen.network.id).await? {
             if seen.sees_unit(&u) {
                 let n = counts.get(&u.id).copied().unwrap_or(0);
-                out.push(unit_view(u, n, Vec::new()));
+                let tops = if u.brings == "departments" { store::unit_tops(&mut c, &u.id).await? } else { Vec::new() };
+                out.push(unit_view(u, n, Vec::new(), tops));
             }
         }
         Ok(out)
@@ -886,9 +956,10 @@ impl Service {
         if u.status == "removed" || !seen.sees_unit(&u) {
             return Err(NOT_FOUND_UNIT.into());
         }
-        let n = dir::count_members(&mut c, &OrgId::from_trusted(u.org_id.clone())).await?;
+        let n = store::unit_member_count(&mut c, &u.id).await?;
         let contacts = store::contacts_of_unit(&mut c, &u.id).await?;
-        Ok(unit_view(u, n, contacts))
+        let tops = store::unit_tops(&mut c, &u.id).await?;
+        Ok(unit_view(u, n, contacts, tops))
     }
 
     /// A unit the backbone keeps itself: a new organization, run by the backbone's partner
@@ -938,6 +1009,7 @@ impl Service {
             blocked_reason: None,
             joined_at: now,
             removed_at: None,
+            brings: "organization".into(),
         };
         store::insert_unit(&mut tx, &u).await?;
         let mut contacts = Vec::new();
@@ -952,7 +1024,7 @@ impl Service {
             .with("partner_type", &u.partner_type)
             .with("tier", &u.tier)];
         self.commit(tx, &changes).await?;
-        Ok(unit_view(u, 0, contacts))
+        Ok(unit_view(u, 0, contacts, Vec::new()))
     }
 
     async fn owner_contact(&self, c: &mut AnyConnection, unit: &str, member: &str, now: Millis) -> Result<ContactRow> {
@@ -1008,6 +1080,57 @@ impl Service {
         }
         store::update_unit(&mut tx, &u).await?;
         self.commit(tx, &[change]).await?;
+        self.unit(caller, id, unit).await
+    }
+
+    /// The unit's own admins choose which departments it brings into the network; the backbone
+    /// chooses for a unit it keeps. The backbone cannot widen what a linked partner shares.
+    /// Partner contacts must stay among the people brought in, and the seats of people left out
+    /// go back to the backbone's pool.
+    pub async fn set_unit_departments(
+        &self,
+        caller: &Caller,
+        id: &NetworkId,
+        unit: &UnitId,
+        input: &UnitDepartmentsInput,
+    ) -> Result<UnitView> {
+        let mut tx = self.store.write().await?;
+        let seen = self.look(&mut tx, caller, id).await?;
+        let u = store::unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
+        if u.status == "removed" || !seen.sees_unit(&u) {
+            return Err(NOT_FOUND_UNIT.into());
+        }
+        match &seen.viewer {
+            Viewer::Unit { unit: mine, admin: true, .. } if *mine == u.id => {}
+            Viewer::Backbone { admin: true } if u.managed != 0 => {}
+            _ => return Err(NOT_ALLOWED.into()),
+        }
+        let org = OrgId::from_trusted(u.org_id.clone());
+        let tops = rules::departments_to_bring(&tree(&mut tx, &org).await?, &[], Some(&input.department_ids))?;
+        let before = store::brought_members(&mut tx, &u.id).await?;
+        store::set_unit_departments(&mut tx, &u.id, tops.as_deref()).await?;
+        let after: HashSet<String> = store::brought_members(&mut tx, &u.id).await?.into_iter().collect();
+        let left_out: Vec<String> = before.into_iter().filter(|m| !after.contains(m)).collect();
+        for k in store::contacts_of_unit(&mut tx, &u.id).await? {
+            if k.side == "partner" && left_out.contains(&k.member_id) {
+                return Err(DomainError::conflict(
+                    "department_ids",
+                    Rule::Custom("leaves out one of the unit's contacts: name another contact first"),
+                )
+                .into());
+            }
+        }
+        let actor = caller.actor();
+        let mut changes = vec![
+            Change::new(&actor, Some(&seen.network.org_id), "unit.departments", &u.id)
+                .with("network", &seen.network.id)
+                .with("organization", &u.org_id)
+                .with("departments", &tops),
+        ];
+        let now = self.now();
+        let pool = &seen.network.org_id;
+        changes.extend(crate::license::unit_narrowed(&mut tx, pool, &u.id, &u.org_id, &left_out, &actor, now).await?);
+        self.commit(tx, &changes).await?;
         self.unit(caller, id, unit).await
     }
 
@@ -1140,6 +1263,7 @@ impl Service {
         seen.backbone_admin()?;
         let partner = name("partner_name", &input.partner_name, 120)?;
         let hours = rules::invitation_hours("expires_in_hours", input.expires_in_hours)?;
+        let departments = rules::department_names("departments", &input.departments)?;
         check_type_tier(tx, &seen.network.id, &input.partner_type, &input.tier).await?;
         if let Some(target) = &input.organization_id {
             if target.as_str() == seen.network.org_id {
@@ -1175,6 +1299,7 @@ impl Service {
             answered_at: None,
             answered_by_org: None,
             unit_id: None,
+            departments: serde_json::to_string(&departments).unwrap_or_else(|_| "[]".into()),
         };
         store::insert_invitation(tx, &row).await.map_err(|e| {
             if e.unique_violation().is_some() {
@@ -1196,6 +1321,7 @@ impl Service {
             .with("organization", &row.target_org)
             .with("partner_type", &row.partner_type)
             .with("tier", &row.tier)
+            .with("departments", &departments)
             .with("expires_at", row.expires_at);
         Ok((invitation_view(row, now, Some(code)), change))
     }
@@ -1334,6 +1460,7 @@ impl Service {
             partner_type: r.partner_type,
             tier: r.tier,
             expires_at: format_rfc3339(r.expires_at),
+            departments: serde_json::from_str(&r.departments).unwrap_or_default(),
         })
     }
 
@@ -1411,14 +1538,26 @@ impl Service {
             blocked_reason: None,
             joined_at: now,
             removed_at: None,
+            brings: "organization".into(),
         };
+        let named: Vec<String> = serde_json::from_str(&inv.departments).unwrap_or_default();
+        let tops = rules::departments_to_bring(&tree(&mut tx, &org).await?, &named, answer.department_ids.as_deref())?;
         // Conditional on the invitation still being pending: of two racing accepts, one wins.
         if store::answer_invitation(&mut tx, &inv.id, "accepted", Some(org.as_str()), None, now).await? == 0 {
             return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")).into());
         }
         store::insert_unit(&mut tx, &u).await.map_err(|e| unique_to_field(e, "organization"))?;
         store::link_invitation(&mut tx, &inv.id, &u.id).await?;
-        if let Some(acting) = caller.acting() {
+        if tops.is_some() {
+            store::set_unit_departments(&mut tx, &u.id, tops.as_deref()).await?;
+        }
+        // The accepting admin is the unit's first contact when the unit brings them in; otherwise
+        // they name one from the people it brings.
+        let acting = match caller.acting() {
+            Some(a) if !store::brought_of(&mut tx, &u.id, &[a.member.to_string()]).await?.is_empty() => Some(a),
+            _ => None,
+        };
+        if let Some(acting) = acting {
             let k = ContactRow {
                 id: ContactId::from_random(random_id_bytes()).to_string(),
                 unit_id: u.id.clone(),
@@ -1458,12 +1597,15 @@ impl Service {
             Change::new(&actor, Some(&partner.id), "unit.join", &u.id)
                 .with("network", &network.id)
                 .with("partner_type", &u.partner_type)
-                .with("tier", &u.tier),
+                .with("tier", &u.tier)
+                .with("departments", &tops),
         ];
         let contacts = store::contacts_of_unit(&mut tx, &u.id).await?;
+        let n = store::unit_member_count(&mut tx, &u.id).await?;
+        let tops = store::unit_tops(&mut tx, &u.id).await?;
+        let u = UnitRow { brings: if tops.is_empty() { u.brings } else { "departments".into() }, ..u };
         self.commit(tx, &changes).await?;
-        let n = dir::count_members(&mut *self.store.read().await?, &org).await?;
-        Ok(unit_view(u, n, contacts))
+        Ok(unit_view(u, n, contacts, tops))
     }
 
     pub async fn decline_invitation(&self, caller: &Caller, answer: &InvitationAnswer) -> Result<()> {
@@ -1521,14 +1663,18 @@ impl Service {
             }
         };
         let role = rules::contact_role("role", &input.role)?;
-        active_member_of(&mut tx, &org, input.member_id.as_str(), "member_id").await?;
+        let check = async |c: &mut AnyConnection, id: &str, field: &str| match input.side {
+            Side::Backbone => active_member_of(c, &org, id, field).await.map(drop),
+            Side::Partner => brought_member(c, &u.id, &u.org_id, id, field).await,
+        };
+        check(&mut tx, input.member_id.as_str(), "member_id").await?;
         if let Some(b) = &input.backup_id {
             if b == &input.member_id {
                 return Err(
                     DomainError::invalid("backup_id", Rule::Custom("must be someone other than the contact")).into()
                 );
             }
-            active_member_of(&mut tx, &org, b.as_str(), "backup_id").await?;
+            check(&mut tx, b.as_str(), "backup_id").await?;
         }
         let k = ContactRow {
             id: ContactId::from_random(random_id_bytes()).to_string(),
@@ -1577,8 +1723,15 @@ impl Service {
             ),
             None => k.backup_id.clone(),
         };
+        let check = async |c: &mut AnyConnection, id: &str, field: &str| {
+            if k.side == Side::Partner.as_str() {
+                brought_member(c, &k.unit_id, &k.org_id, id, field).await
+            } else {
+                active_member_of(c, &k.org_id, id, field).await.map(drop)
+            }
+        };
         if member != k.member_id {
-            active_member_of(&mut tx, &k.org_id, &member, "member_id").await?;
+            check(&mut tx, &member, "member_id").await?;
         }
         if let Some(b) = &backup {
             if *b == member {
@@ -1586,7 +1739,7 @@ impl Service {
                     DomainError::invalid("backup_id", Rule::Custom("must be someone other than the contact")).into()
                 );
             }
-            active_member_of(&mut tx, &k.org_id, b, "backup_id").await?;
+            check(&mut tx, b, "backup_id").await?;
         }
         store::update_contact(&mut tx, &k.id, &member, &role, backup.as_deref())
             .await
@@ -1821,10 +1974,24 @@ impl Service {
             if u.status != "active" || !seen.sees_unit(&u) {
                 return Err(NOT_FOUND_UNIT.into());
             }
-            OrgId::from_trusted(u.org_id)
+            let brought = store::unit_departments_of(&mut c, &u.id).await?;
+            (OrgId::from_trusted(u.org_id), (u.brings == "departments").then_some(brought))
         };
+        let (org, brought) = org;
         // The network's rules allowed the read above; the directory lists the tree.
-        self.departments(&Caller::System, &org).await
+        let all = self.departments(&Caller::System, &org).await?;
+        let Some(brought) = brought else { return Ok(all) };
+        // Only the departments brought in, the chosen ones shown as roots.
+        Ok(all
+            .into_iter()
+            .filter_map(|mut d| {
+                let top = *brought.get(&d.id)?;
+                if top {
+                    d.parent_id = None;
+                }
+                Some(d)
+            })
+            .collect())
     }
 
     pub async fn person(&self, caller: &Caller, id: &NetworkId, member: &MemberId) -> Result<PersonDetail> {

@@ -202,12 +202,11 @@ fn members(rows: &Folded) -> impl Iterator<Item = (&str, &str, bool, bool)> {
 /// The rest of the facts: departments, units, networks and apps.
 async fn structure(store: &Store) -> Result<Facts> {
     let mut c = store.read().await?;
-    let units: Vec<UnitRow> =
-        sqlx::query_as("SELECT id, network_id, org_id, partner_type, status FROM units").fetch_all(&mut *c).await?;
+    let units = crate::network::unit_facts(&mut c, None, &[]).await?;
     Ok(Facts {
         members: Vec::new(),
         departments: sqlx::query_as("SELECT id, parent_id FROM departments").fetch_all(&mut *c).await?,
-        units: units.into_iter().filter(|u| u.4 != "removed").map(unit_facts).collect(),
+        units: units.into_iter().filter(|u| !u.1).map(|u| u.0).collect(),
         networks: sqlx::query_as("SELECT id, org_id FROM networks").fetch_all(&mut *c).await?,
         apps: app_facts(&mut c, None).await?,
     })
@@ -271,12 +270,6 @@ const MEMBERS: &str = "SELECT m.id, m.org_id, m.status, m.role, \
 
 type MemberRow = (String, String, String, String, Option<String>, Option<String>);
 
-type UnitRow = (String, String, String, String, String);
-
-fn unit_facts((id, network, org, partner_type, status): UnitRow) -> UnitFacts {
-    UnitFacts { id, network, org, partner_type, active: status == "active" }
-}
-
 fn member_facts((id, org, status, role, departments, pools): MemberRow) -> MemberFacts {
     let list = |v: Option<String>| v.map_or_else(Vec::new, |v| v.split(',').map(str::to_owned).collect());
     MemberFacts {
@@ -336,20 +329,13 @@ pub struct Refreshed {
 
 pub async fn refresh(c: &mut AnyConnection, t: &Touched) -> Result<Refreshed> {
     let members: Vec<MemberRow> = rows_in(c, &format!("{MEMBERS} WHERE m.id IN (?)"), &t.members).await?;
-    let unit_sql = "SELECT id, network_id, org_id, partner_type, status FROM units WHERE";
-    let mut units: Vec<UnitRow> = rows_in(c, &format!("{unit_sql} id IN (?)"), &t.units).await?;
-    units.extend(rows_in(c, &format!("{unit_sql} org_id IN (?)"), &t.unit_orgs).await?);
-    units.extend(rows_in(c, &format!("{unit_sql} network_id IN (?)"), &t.networks).await?);
+    let mut units = crate::network::unit_facts(c, Some("id"), &t.units).await?;
+    units.extend(crate::network::unit_facts(c, Some("org_id"), &t.unit_orgs).await?);
+    units.extend(crate::network::unit_facts(c, Some("network_id"), &t.networks).await?);
     Ok(Refreshed {
         members: members.into_iter().map(member_facts).collect(),
         departments: rows_in(c, "SELECT id, parent_id FROM departments WHERE id IN (?)", &t.departments).await?,
-        units: units
-            .into_iter()
-            .map(|u| {
-                let removed = u.4 == "removed";
-                (unit_facts(u), removed)
-            })
-            .collect(),
+        units,
         networks: rows_in(c, "SELECT id, org_id FROM networks WHERE id IN (?)", &t.networks).await?,
         apps: if t.apps.is_empty() { Vec::new() } else { app_facts(c, Some(&t.apps)).await? },
     })

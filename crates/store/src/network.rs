@@ -151,17 +151,24 @@ pub struct UnitRow {
     pub blocked_reason: Option<String>,
     pub joined_at: i64,
     pub removed_at: Option<i64>,
+    /// `organization` (all its people) or `departments` (those of `unit_departments`).
+    pub brings: String,
 }
 
 const UNIT_COLUMNS: &str = "SELECT u.id, u.network_id, u.org_id, o.name AS org_name, u.partner_type, u.tier, u.tags, \
-    u.contract_start, u.contract_end, u.managed, u.status, u.blocked_reason, u.joined_at, u.removed_at \
+    u.contract_start, u.contract_end, u.managed, u.status, u.blocked_reason, u.joined_at, u.removed_at, u.brings \
     FROM units u JOIN organizations o ON o.id = u.org_id";
+
+/// SQL: member `m` is one of unit `u`'s people, given `m.org_id = u.org_id`. Two index probes
+/// when the unit brings departments, none when it brings its whole organization.
+pub(crate) const BROUGHT: &str = "(u.brings = 'organization' OR EXISTS (SELECT 1 FROM member_departments md \
+    JOIN unit_departments ud ON ud.department_id = md.department_id WHERE md.member_id = m.id AND ud.unit_id = u.id))";
 
 pub async fn insert_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
     sqlx::query(&format!(
         "INSERT INTO units (id, network_id, org_id, partner_type, tier, tags, contract_start, contract_end, managed, \
-         status, blocked_reason, joined_at, removed_at) VALUES ({})",
-        placeholders(1, 13)
+         status, blocked_reason, joined_at, removed_at, brings) VALUES ({})",
+        placeholders(1, 14)
     ))
     .bind(&u.id)
     .bind(&u.network_id)
@@ -176,6 +183,7 @@ pub async fn insert_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
     .bind(&u.blocked_reason)
     .bind(u.joined_at)
     .bind(u.removed_at)
+    .bind(&u.brings)
     .execute(c)
     .await?;
     Ok(())
@@ -241,15 +249,131 @@ pub async fn units(c: &mut AnyConnection, network: &str) -> Result<Vec<UnitRow>>
     .await?)
 }
 
-/// Active members per live unit of a network.
+/// Active people per live unit of a network.
 pub async fn unit_member_counts(c: &mut AnyConnection, network: &str) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         "SELECT u.id, COUNT(m.id) FROM units u LEFT JOIN members m ON m.org_id = u.org_id AND m.status = 'active' \
-         WHERE u.network_id = $1 AND u.status <> 'removed' GROUP BY u.id",
-    )
+         AND {BROUGHT} WHERE u.network_id = $1 AND u.status <> 'removed' GROUP BY u.id"
+    ))
     .bind(network)
     .fetch_all(c)
     .await?)
+}
+
+/// Active people of one unit.
+pub async fn unit_member_count(c: &mut AnyConnection, unit: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM units u JOIN members m ON m.org_id = u.org_id AND m.status = 'active' AND {BROUGHT} \
+         WHERE u.id = $1"
+    ))
+    .bind(unit)
+    .fetch_one(c)
+    .await?)
+}
+
+/// Every active member a unit brings into its network.
+pub async fn brought_members(c: &mut AnyConnection, unit: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT m.id FROM units u JOIN members m ON m.org_id = u.org_id AND m.status = 'active' AND {BROUGHT} \
+         WHERE u.id = $1"
+    ))
+    .bind(unit)
+    .fetch_all(c)
+    .await?)
+}
+
+/// Of `members` (of the unit's organization), those the unit brings into its network.
+pub async fn brought_of(c: &mut AnyConnection, unit: &str, members: &[String]) -> Result<Vec<String>> {
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT m.id FROM units u JOIN members m ON m.org_id = u.org_id WHERE u.id = $1 AND {BROUGHT} \
+         AND m.id IN ({})",
+        placeholders(2, members.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(unit);
+    for m in members {
+        q = q.bind(m);
+    }
+    Ok(q.fetch_all(c).await?)
+}
+
+// ----- departments to bring in -----
+
+/// The departments a unit chose to bring in (not those below them), by name.
+pub async fn unit_tops(c: &mut AnyConnection, unit: &str) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.name FROM unit_departments ud JOIN departments d ON d.id = ud.department_id \
+         WHERE ud.unit_id = $1 AND ud.top = 1 ORDER BY d.name, d.id",
+    )
+    .bind(unit)
+    .fetch_all(c)
+    .await?)
+}
+
+/// Every department a unit brings, with whether it is one it chose (rather than below one).
+pub async fn unit_departments_of(c: &mut AnyConnection, unit: &str) -> Result<std::collections::HashMap<String, bool>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT department_id, top FROM unit_departments WHERE unit_id = $1")
+        .bind(unit)
+        .fetch_all(c)
+        .await?;
+    Ok(rows.into_iter().map(|(d, top)| (d, top == 1)).collect())
+}
+
+/// Sets what a unit brings: `None` its whole organization, otherwise these departments (which
+/// the caller checked belong to it) and those below them.
+pub async fn set_unit_departments(c: &mut AnyConnection, unit: &str, tops: Option<&[String]>) -> Result<()> {
+    sqlx::query("DELETE FROM unit_departments WHERE unit_id = $1").bind(unit).execute(&mut *c).await?;
+    sqlx::query("UPDATE units SET brings = $1 WHERE id = $2")
+        .bind(if tops.is_some() { "departments" } else { "organization" })
+        .bind(unit)
+        .execute(&mut *c)
+        .await?;
+    for d in tops.unwrap_or_default() {
+        sqlx::query("INSERT INTO unit_departments (unit_id, department_id, top) VALUES ($1, $2, 1)")
+            .bind(unit)
+            .bind(d)
+            .execute(&mut *c)
+            .await?;
+    }
+    expand_unit_departments(c, "u.id", unit).await
+}
+
+/// Writes again the departments below the chosen ones, for the units of an organization whose
+/// tree changed. Cheap when none of its units brings departments.
+pub async fn refresh_unit_departments(c: &mut AnyConnection, org: &str) -> Result<()> {
+    expand_unit_departments(c, "u.org_id", org).await
+}
+
+/// Drops a department from every unit's choice, before it is deleted.
+pub async fn forget_department(c: &mut AnyConnection, department: &str) -> Result<()> {
+    sqlx::query("DELETE FROM unit_departments WHERE department_id = $1").bind(department).execute(c).await?;
+    Ok(())
+}
+
+async fn expand_unit_departments(c: &mut AnyConnection, column: &str, value: &str) -> Result<()> {
+    sqlx::query(&format!(
+        "DELETE FROM unit_departments WHERE top = 0 AND unit_id IN \
+         (SELECT u.id FROM units u WHERE {column} = $1 AND u.brings = 'departments')"
+    ))
+    .bind(value)
+    .execute(&mut *c)
+    .await?;
+    // Chosen departments never nest (the service keeps the outermost), so each department
+    // below them is reached once per unit.
+    sqlx::query(&format!(
+        "WITH RECURSIVE below (unit_id, department_id) AS ( \
+           SELECT ud.unit_id, d.id FROM unit_departments ud JOIN units u ON u.id = ud.unit_id \
+           JOIN departments d ON d.parent_id = ud.department_id \
+           WHERE {column} = $1 AND u.brings = 'departments' AND ud.top = 1 \
+           UNION SELECT b.unit_id, d.id FROM below b JOIN departments d ON d.parent_id = b.department_id) \
+         INSERT INTO unit_departments (unit_id, department_id, top) SELECT unit_id, department_id, 0 FROM below"
+    ))
+    .bind(value)
+    .execute(c)
+    .await?;
+    Ok(())
 }
 
 // ----- the backbone's network members -----
@@ -307,13 +431,15 @@ pub struct InvitationRow {
     pub answered_at: Option<i64>,
     pub answered_by_org: Option<String>,
     pub unit_id: Option<String>,
+    /// JSON array of the department names proposed to bring in.
+    pub departments: String,
 }
 
 const INVITATION_COLUMNS: &str = "id, network_id, code_hash, partner_name, target_org, partner_type, tier, status, \
-    created_by, created_at, expires_at, answered_at, answered_by_org, unit_id";
+    created_by, created_at, expires_at, answered_at, answered_by_org, unit_id, departments";
 
 pub async fn insert_invitation(c: &mut AnyConnection, i: &InvitationRow) -> Result<()> {
-    sqlx::query(&format!("INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ({})", placeholders(1, 14)))
+    sqlx::query(&format!("INSERT INTO invitations ({INVITATION_COLUMNS}) VALUES ({})", placeholders(1, 15)))
         .bind(&i.id)
         .bind(&i.network_id)
         .bind(&i.code_hash)
@@ -328,6 +454,7 @@ pub async fn insert_invitation(c: &mut AnyConnection, i: &InvitationRow) -> Resu
         .bind(i.answered_at)
         .bind(&i.answered_by_org)
         .bind(&i.unit_id)
+        .bind(&i.departments)
         .execute(c)
         .await?;
     Ok(())
@@ -577,7 +704,7 @@ pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> R
         binds.push(v.to_owned());
         format!("${}", binds.len())
     };
-    let mut unit_on = "u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active'".to_owned();
+    let mut unit_on = format!("u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active' AND {BROUGHT}");
     if let Some((ids, types)) = &f.scope {
         let ids_sql =
             if ids.is_empty() { "NULL".to_owned() } else { ids.iter().map(|v| p(v)).collect::<Vec<_>>().join(", ") };
@@ -653,7 +780,7 @@ async fn people_by_unit(
     let mut units = format!(
         "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM units u \
          JOIN members m ON m.org_id = u.org_id JOIN organizations o ON o.id = u.org_id \
-         WHERE u.network_id = $1 AND u.status = 'active' AND m.status = 'active'"
+         WHERE u.network_id = $1 AND u.status = 'active' AND m.status = 'active' AND {BROUGHT}"
     );
     let mut backbone = format!(
         "SELECT {PERSON_COLUMNS}, NULL AS unit_id, NULL AS partner_type, NULL AS tier FROM network_members nm \
@@ -721,7 +848,7 @@ pub async fn person(c: &mut AnyConnection, network: &str, member: &str) -> Resul
     Ok(sqlx::query_as(&format!(
         "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM members m \
          JOIN organizations o ON o.id = m.org_id \
-         LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status <> 'removed' \
+         LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status <> 'removed' AND {BROUGHT} \
          WHERE m.id = $2 AND (u.id IS NOT NULL OR m.id IN (SELECT member_id FROM network_members WHERE network_id = $3))"
     ))
     .bind(network)
@@ -758,32 +885,84 @@ pub async fn link_invitation(c: &mut AnyConnection, id: &str, unit: &str) -> Res
 
 /// `(id, org, name, search, status)`.
 type PersonFactsRow = (String, String, String, String, String);
-/// `(id, network, org, partner type, status)`.
-type UnitFactsRow = (String, String, String, String, String);
+/// `(id, network, org, partner type, status, brings)`.
+type UnitFactsRow = (String, String, String, String, String, String);
 
 fn person_facts((id, org, name, key, status): PersonFactsRow) -> PersonFacts {
     PersonFacts { id, org, name, key, active: status == "active" }
 }
 
-fn unit_facts((id, network, org, partner_type, status): UnitFactsRow) -> (UnitFacts, bool) {
-    let removed = status == "removed";
-    (UnitFacts { id, network, org, partner_type, active: status == "active" }, removed)
+const PERSON_FACTS: &str = "SELECT id, org_id, name, search, status FROM members";
+
+/// Units as both indexes take them, with whether each is removed: every unit when `column` is
+/// `None`, otherwise those whose `column` is one of `ids`.
+pub async fn unit_facts(c: &mut AnyConnection, column: Option<&str>, ids: &[String]) -> Result<Vec<(UnitFacts, bool)>> {
+    const UNITS: &str = "SELECT id, network_id, org_id, partner_type, status, brings FROM units";
+    const TOPS: &str = "SELECT unit_id, department_id FROM unit_departments WHERE top = 1";
+    let rows: Vec<UnitFactsRow> = match column {
+        None => sqlx::query_as(UNITS).fetch_all(&mut *c).await?,
+        Some(column) => {
+            let mut rows = Vec::new();
+            for chunk in ids.chunks(500) {
+                rows.extend(rows_in(c, &format!("{UNITS} WHERE {column} IN"), chunk).await?);
+            }
+            rows
+        }
+    };
+    let scoped: Vec<String> = rows.iter().filter(|r| r.5 == "departments").map(|r| r.0.clone()).collect();
+    let mut tops: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    let tops_rows: Vec<(String, String)> = match column {
+        None => sqlx::query_as(TOPS).fetch_all(&mut *c).await?,
+        Some(_) => {
+            let mut out = Vec::new();
+            for chunk in scoped.chunks(500) {
+                out.extend(rows_in(c, &format!("{TOPS} AND unit_id IN"), chunk).await?);
+            }
+            out
+        }
+    };
+    for (u, d) in tops_rows {
+        tops.entry(u).or_default().push(d);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, network, org, partner_type, status, brings)| {
+            let departments = (brings == "departments").then(|| tops.remove(&id).unwrap_or_default());
+            let removed = status == "removed";
+            (UnitFacts { active: status == "active", id, network, org, partner_type, departments }, removed)
+        })
+        .collect())
 }
 
-const PERSON_FACTS: &str = "SELECT id, org_id, name, search, status FROM members";
-const UNIT_FACTS: &str = "SELECT id, network_id, org_id, partner_type, status FROM units";
+/// `(unit, member)`: the active people of units that bring departments, all of them or those
+/// of `units`.
+async fn brought(c: &mut AnyConnection, units: Option<&[String]>) -> Result<Vec<(String, String)>> {
+    const SQL: &str = "SELECT DISTINCT ud.unit_id, md.member_id FROM unit_departments ud \
+        JOIN units u ON u.id = ud.unit_id JOIN member_departments md ON md.department_id = ud.department_id \
+        JOIN members m ON m.id = md.member_id \
+        WHERE u.brings = 'departments' AND u.status <> 'removed' AND m.status = 'active'";
+    match units {
+        None => Ok(sqlx::query_as(SQL).fetch_all(c).await?),
+        Some(units) => {
+            let mut out = Vec::new();
+            for chunk in units.chunks(500) {
+                out.extend(rows_in(c, &format!("{SQL} AND ud.unit_id IN"), chunk).await?);
+            }
+            Ok(out)
+        }
+    }
+}
 
 /// Everything the people index holds: active members, live units, network members.
 pub async fn people_facts(c: &mut AnyConnection) -> Result<PeopleFacts> {
     let people: Vec<PersonFactsRow> =
         sqlx::query_as(&format!("{PERSON_FACTS} WHERE status = 'active'")).fetch_all(&mut *c).await?;
     let people = people.into_iter().map(person_facts).collect();
-    let units: Vec<UnitFactsRow> =
-        sqlx::query_as(&format!("{UNIT_FACTS} WHERE status <> 'removed'")).fetch_all(&mut *c).await?;
-    let units = units.into_iter().map(|u| unit_facts(u).0).collect();
+    let units = unit_facts(c, None, &[]).await?.into_iter().filter(|u| !u.1).map(|u| u.0).collect();
     let network_members =
         sqlx::query_as("SELECT network_id, member_id FROM network_members").fetch_all(&mut *c).await?;
-    Ok(PeopleFacts { people, units, network_members })
+    let brought = brought(c, None).await?;
+    Ok(PeopleFacts { people, units, network_members, brought })
 }
 
 /// What a run of journal entries changed, read again for the people index.
@@ -795,6 +974,8 @@ pub struct PeopleRefreshed {
     pub networks: Vec<(String, Vec<String>)>,
     /// Touched units (by id or by organization) with whether they are removed.
     pub units: Vec<(UnitFacts, bool)>,
+    /// For each of `units` that brings departments, all its active people.
+    pub brought: Vec<(String, Vec<String>)>,
 }
 
 pub async fn refresh_people(
@@ -816,12 +997,16 @@ pub async fn refresh_people(
         }
     }
     out.networks = memberships.into_iter().collect();
-    for (column, ids) in [("id", units), ("org_id", unit_orgs)] {
-        for chunk in ids.chunks(500) {
-            let rows: Vec<UnitFactsRow> = rows_in(c, &format!("{UNIT_FACTS} WHERE {column} IN"), chunk).await?;
-            out.units.extend(rows.into_iter().map(unit_facts));
-        }
+    out.units = unit_facts(c, Some("id"), units).await?;
+    out.units.extend(unit_facts(c, Some("org_id"), unit_orgs).await?);
+    let scoped: Vec<String> =
+        out.units.iter().filter(|(u, _)| u.departments.is_some()).map(|(u, _)| u.id.clone()).collect();
+    let mut by_unit: std::collections::HashMap<String, Vec<String>> =
+        scoped.iter().map(|u| (u.clone(), Vec::new())).collect();
+    for (u, m) in brought(c, Some(&scoped)).await? {
+        by_unit.entry(u).or_default().push(m);
     }
+    out.brought = by_unit.into_iter().collect();
     Ok(out)
 }
 
@@ -847,7 +1032,7 @@ pub async fn people_by_ids(c: &mut AnyConnection, network: &str, ids: &[String])
     let sql = format!(
         "SELECT {PERSON_COLUMNS}, u.id AS unit_id, u.partner_type, u.tier FROM members m \
          JOIN organizations o ON o.id = m.org_id \
-         LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active' \
+         LEFT JOIN units u ON u.org_id = m.org_id AND u.network_id = $1 AND u.status = 'active' AND {BROUGHT} \
          WHERE m.status = 'active' AND m.id IN ({})",
         placeholders(2, ids.len())
     );

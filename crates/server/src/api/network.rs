@@ -9,7 +9,8 @@ use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{
     ContactPatch, ContactView, InvitationAnswer, InvitationImport, InvitationPreview, InvitationView,
     NetworkMembersAdded, NetworkMembersInput, NetworkPatch, NetworkView, NewContact, NewInvitation, NewManagedUnit,
-    NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonDetail, PersonView, UnitPatch, UnitView,
+    NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonDetail, PersonView, UnitDepartmentsInput,
+    UnitPatch, UnitView,
 };
 use keiretsu_service::page::Page;
 use serde::Deserialize;
@@ -31,7 +32,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(put_partner_type))
         .routes(routes!(list_units, create_managed_unit))
         .routes(routes!(get_unit, update_unit, remove_unit))
-        .routes(routes!(unit_departments))
+        .routes(routes!(unit_departments, set_unit_departments))
         .routes(routes!(add_contact))
         .routes(routes!(update_contact, remove_contact))
         .routes(routes!(add_network_members))
@@ -193,6 +194,23 @@ async fn unit_departments(
     Path((n, u)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
     Ok(Json(s.svc.unit_departments(&auth.caller, &network(&n)?, &unit(&u)?).await?))
+}
+
+/// The departments the unit brings into the network (and those below them, present and future);
+/// an empty list brings the whole organization. Set by the unit's own partner admins, or by the
+/// backbone for a unit it keeps. People left out give back their partner seats; a partner
+/// contact may not be left out.
+#[utoipa::path(put, path = "/api/v1/networks/{network_id}/units/{unit_id}/departments", tag = "network",
+    security(("bearer" = [])), params(("network_id" = String, Path), ("unit_id" = String, Path)),
+    request_body = UnitDepartmentsInput,
+    responses((status = 200, body = UnitView), (status = "4XX", body = Problem)))]
+async fn set_unit_departments(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((n, u)): Path<(String, String)>,
+    ApiJson(body): ApiJson<UnitDepartmentsInput>,
+) -> ApiResult<Json<UnitView>> {
+    Ok(Json(s.svc.set_unit_departments(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
 }
 
 /// Add a contact: backbone side by the backbone's partner admins, partner side also by the unit's.

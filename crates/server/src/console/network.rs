@@ -738,6 +738,7 @@ async fn invite(State(s): State<AppState>, Path(id): Path<String>, headers: Head
             partner_type: one(p, "partner_type").unwrap_or_default(),
             tier: one(p, "tier").unwrap_or_default(),
             expires_in_hours: parse_hours(one(p, "expires_in_hours"))?,
+            departments: vec![],
         };
         Ok::<InvitationView, ApiError>(s.svc.invite(&form.session.caller, &network_id(&id)?, &input).await?)
     }
@@ -1371,7 +1372,7 @@ async fn answer_page(s: &AppState, ctx: Ctx, code: String, err: Option<ApiError>
     if ctx.org().is_none() {
         return no_org(&ctx, ACTIVE, title);
     }
-    let input = InvitationAnswer { code: Some(code.clone()), invitation_id: None };
+    let input = InvitationAnswer { code: Some(code.clone()), invitation_id: None, department_ids: None };
     let preview = s.svc.preview_invitation(&ctx.session.caller, &input).await.map_err(ApiError::from);
     let code_form = html! {
         form.inline.card method="get" action="/console/invitations/answer" data-testid="answer-code-form" {
@@ -1418,7 +1419,7 @@ fn answer_of(p: &Pairs) -> Result<InvitationAnswer, ApiError> {
         Some(i) => Some(parse_id(InvitationId::parse, i.trim(), "invitation")?),
         None => None,
     };
-    Ok(InvitationAnswer { code: nonblank(one(p, "code")), invitation_id })
+    Ok(InvitationAnswer { code: nonblank(one(p, "code")), invitation_id, department_ids: None })
 }
 
 /// An answer failed: the page it was given on, with the service's reason.
