@@ -270,4 +270,49 @@ both! {
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("department_id")), "{p}");
         assert_eq!(w.revision().await, before);
     }
+
+    async fn the_access_index_follows_what_a_unit_brings(db) {
+        let w = World::new(db).await;
+        let inv = w.invite(json!(["Sales"])).await;
+        let (st, unit) = w.partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{unit}");
+        let u = id(&unit);
+        let fields = json!([{"key": "note", "label": "Note", "kind": "text"}]);
+        let (st, app) = w.admin.post("/api/v1/apps", json!({"name": "Supplier onboarding", "fields": fields})).await;
+        assert_eq!(st, StatusCode::CREATED, "{app}");
+        let app = id(&app);
+        let (st, p) = w.admin.send(Method::PUT, &format!("/api/v1/apps/{app}/publications/{}", w.net),
+            Some(json!({"audience": {"kind": "partner_types", "ids": ["supplier"]}}))).await;
+        assert!(st.is_success(), "{p}");
+        let (st, p) = w.admin.send(Method::PUT, &format!("/api/v1/apps/{app}/permission-groups/suppliers"),
+            Some(json!({"rights": ["submit"], "principals": [{"kind": "partner_type", "id": "supplier"}]}))).await;
+        assert!(st.is_success(), "{p}");
+        let seats = format!("/api/v1/organizations/{}/seats/enable", w.backbone);
+        let (st, p) = w.admin.post(&seats, json!({"unit_id": u, "member_ids": [w.seller]})).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let check = async |member: &str| {
+            let at = w.revision().await;
+            let (st, d) = w.admin.get(&format!("/api/v1/apps/{app}/check?member_id={member}&right=submit&at_least={at}")).await;
+            assert_eq!(st, StatusCode::OK, "{d}");
+            d
+        };
+        assert_eq!(check(&w.seller).await["allowed"], true);
+
+        // Production moved below Sales: the maker is brought in, gets a seat, and may submit.
+        let dep = format!("/api/v1/organizations/{}/departments/{}", w.partner, w.production);
+        let (st, body) = w.partner_admin.send(Method::PATCH, &dep, Some(json!({"parent_id": w.sales}))).await;
+        assert!(st.is_success(), "{body}");
+        let (st, p) = w.admin.post(&seats, json!({"unit_id": u, "member_ids": [w.maker]})).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        assert_eq!(check(&w.maker).await["allowed"], true);
+        // Moved out again, the maker keeps the seat but the unit no longer brings them.
+        let (_, deps) = w.partner_admin.get(&format!("/api/v1/organizations/{}/departments", w.partner)).await;
+        let root = deps.as_array().unwrap().iter().find(|d| d["parent_id"].is_null()).map(id).unwrap();
+        let (st, body) = w.partner_admin.send(Method::PATCH, &dep, Some(json!({"parent_id": root}))).await;
+        assert!(st.is_success(), "{body}");
+        let d = check(&w.maker).await;
+        assert_eq!(d["allowed"], false, "{d}");
+        assert!(d.to_string().contains("department"), "the denial names the departments: {d}");
+        assert_eq!(check(&w.seller).await["allowed"], true);
+    }
 }
