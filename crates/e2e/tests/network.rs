@@ -1,18 +1,19 @@
 //! The partner network in a real headless Chromium: a backbone admin creates a network and
 //! invites a supplier; the supplier's admin opens the link and accepts; the backbone finds the
 //! supplier in the address book, names a partner contact with a backup and removes it, and the
-//! backbone's owner contact reads the handover in the inbox. Screenshots land in
-//! target/e2e-artifacts/.
+//! backbone's owner contact reads the handover in the inbox. A partner brings only the
+//! departments the backbone proposed, ticked for its admin on the answer page, and adds one
+//! later on its unit page. Screenshots land in target/e2e-artifacts/.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
 use fantoccini::Locator;
-use keiretsu_domain::ids::OrgId;
+use keiretsu_domain::ids::{DepartmentId, OrgId};
 use keiretsu_e2e::{Browser, PASSWORD, certified_org};
 use keiretsu_service::Caller;
-use keiretsu_service::directory::NewMember;
+use keiretsu_service::directory::{NewDepartment, NewMember};
 use keiretsu_testkit::{Db, TestServer};
 
 async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String {
@@ -172,5 +173,156 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     let zh = b.text("[data-testid=notification][data-kind=contact_handover]").await;
     assert!(zh.contains("交接给 Wu Lei"), "{zh}");
     b.screenshot("network-10-chinese").await;
+    b.close().await;
+}
+
+async fn department(s: &TestServer, org: &OrgId, name: &str, parent: Option<&DepartmentId>) -> DepartmentId {
+    let input = NewDepartment { name: name.into(), parent_id: parent.cloned() };
+    DepartmentId::parse(&s.svc.create_department(&Caller::System, org, &input).await.unwrap().id).unwrap()
+}
+
+async fn member_in(s: &TestServer, org: &OrgId, name: &str, login: &str, dep: &DepartmentId) -> String {
+    let input = NewMember {
+        name: name.into(),
+        login: login.into(),
+        title: Some("Engineer".into()),
+        department_ids: vec![dep.clone()],
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+}
+
+/// The checkbox of the department named `name` (not those of the departments below it).
+fn check_of(name: &str) -> String {
+    format!("[data-testid=department-check][data-name='{name}'] > label > input")
+}
+
+async fn ticked(b: &Browser, name: &str) -> bool {
+    b.wait(&check_of(name)).await.is_selected().await.unwrap()
+}
+
+/// The names in the address book's rows for `url`, once there are `n` of them.
+async fn book(b: &Browser, url: &str, n: usize) -> String {
+    b.goto(url).await;
+    b.wait("[data-testid=people-table]").await;
+    if n == 0 {
+        b.wait("[data-testid=people-empty]").await;
+        return String::new();
+    }
+    b.texts_when("[data-testid=people-row]", n).await.join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_brings_the_proposed_departments_and_later_adds_one() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let backbone = certified_org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
+    s.license(backbone.as_str(), "exclusive", Some(100)).await;
+    // The partner: root > Sales > North, root > Production; its admin is in the root department.
+    let partner = certified_org(&s, "Kato Metals", "kato.aki", "Kato Aki").await;
+    let sales = department(&s, &partner, "Sales", None).await;
+    let north = department(&s, &partner, "North", Some(&sales)).await;
+    let production = department(&s, &partner, "Production", None).await;
+    let seller = member_in(&s, &partner, "Mori Sales", "mori.sales", &sales).await;
+    member_in(&s, &partner, "Iwata North", "iwata.north", &north).await;
+    let maker = member_in(&s, &partner, "Ueda Maker", "ueda.maker", &production).await;
+    let b = Browser::start().await;
+
+    // The backbone admin creates a network and invites the partner, naming its Sales department.
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-networks]").await;
+    b.click("[data-testid=nav-networks]").await;
+    b.fill("[data-testid=network-name]", "Hoshino Sales Network").await;
+    b.click("[data-testid=network-submit]").await;
+    b.wait_text("[data-testid=page-title]", "Hoshino Sales Network").await;
+    let network = b.client.current_url().await.unwrap().as_str().split('?').next().unwrap().to_owned();
+    b.fill("[data-testid=invite-partner-name]", "Kato Metals").await;
+    b.fill("[data-testid=invite-organization]", partner.as_str()).await;
+    b.fill("[data-testid=invite-departments]", " Sales , ").await;
+    b.click("[data-testid=invite-submit]").await;
+    let link = b.text("[data-testid=invitation-link]").await;
+    let rows = b.texts_when("[data-testid=invitation-row]", 1).await;
+    assert!(rows[0].contains("Kato Metals"), "{rows:?}");
+    assert_eq!(b.text("[data-testid=invitation-departments]").await, "Sales");
+    b.shot("[data-testid=invitation-table]", "departments-01-invited").await;
+    b.sign_out().await;
+
+    // The partner's admin opens the link: Sales is proposed and ticked, nothing else is.
+    b.sign_in(&s.base, "kato.aki", "[data-testid=nav-networks]").await;
+    b.goto(&link).await;
+    assert_eq!(b.text("[data-testid=preview-departments]").await, "Sales");
+    assert!(b.text("[data-testid=departments-help]").await.contains("tick none to bring the whole organization"));
+    b.gone("[data-testid=departments-unmatched]").await;
+    assert!(ticked(&b, "Sales").await, "the proposed Sales is ticked");
+    assert!(!ticked(&b, "Production").await);
+    assert!(!ticked(&b, "North").await, "below Sales, it comes with it without a tick");
+    assert!(!ticked(&b, "Kato Metals").await, "the root is not ticked");
+    b.shot("[data-testid=accept-form]", "departments-02-answer").await;
+    b.click("[data-testid=invitation-accept]").await;
+    b.wait_text("[data-testid=page-title]", "Hoshino Sales Network").await;
+    assert_eq!(b.text("[data-testid=notice]").await, "Saved.");
+    b.sign_out().await;
+
+    // The backbone sees a unit that brings Sales only: its people are Sales's and North's.
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-networks]").await;
+    b.goto(&network).await;
+    b.click("[data-testid=unit-link]").await;
+    b.wait("[data-testid=unit-profile]").await;
+    let unit = b.client.current_url().await.unwrap().as_str().split('?').next().unwrap().to_owned();
+    let unit_id = unit.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(b.text("[data-testid=unit-brings]").await, "Sales");
+    assert_eq!(b.text("[data-testid=unit-member-count]").await, "2");
+    // A linked partner chooses for itself: the backbone has no form for it.
+    b.gone("[data-testid=unit-departments-form]").await;
+    b.shot("[data-testid=unit-profile]", "departments-03-unit-backbone").await;
+    let people = format!("{network}/people?unit_id={unit_id}");
+    let names = book(&b, &people, 2).await;
+    assert!(names.contains("Mori Sales") && names.contains("Iwata North"), "{names}");
+    assert!(!names.contains("Ueda Maker") && !names.contains("Kato Aki"), "{names}");
+    assert_eq!(book(&b, &format!("{network}/people?q=Ueda"), 0).await, "");
+    b.goto(&format!("{network}/people/{maker}")).await;
+    b.wait("[data-testid=error]").await;
+    b.gone("[data-testid=person-detail]").await;
+    b.screenshot("departments-04-address-book").await;
+    b.sign_out().await;
+
+    // The partner's admin names a Sales contact, then on the unit page tries to bring Production
+    // instead of Sales: refused beside the checkboxes, as the contact would be left out.
+    b.sign_in(&s.base, "kato.aki", "[data-testid=nav-networks]").await;
+    b.goto(&unit).await;
+    b.wait("[data-testid=unit-departments-form]").await;
+    assert_eq!(b.text("[data-testid=unit-brings]").await, "Sales");
+    assert!(ticked(&b, "Sales").await && !ticked(&b, "Production").await);
+    b.fill("[data-testid=contact-member-partner]", &seller).await;
+    b.click("[data-testid=contact-submit-partner]").await;
+    b.wait(&format!("[data-testid=contact-row][data-member-id='{seller}']")).await;
+    b.click(&check_of("Sales")).await;
+    b.click(&check_of("Production")).await;
+    b.click("[data-testid=unit-departments-submit]").await;
+    assert!(b.text("[data-testid=field-error-department_ids]").await.contains("contact"));
+    // The page comes back with the choice as it was typed, and nothing changed.
+    assert!(!ticked(&b, "Sales").await && ticked(&b, "Production").await);
+    assert_eq!(b.text("[data-testid=unit-brings]").await, "Sales");
+    b.shot("[data-testid=unit-departments-form]", "departments-05-refused").await;
+
+    // Sales and Production together: saved.
+    b.click(&check_of("Sales")).await;
+    b.click("[data-testid=unit-departments-submit]").await;
+    assert_eq!(b.text("[data-testid=notice]").await, "Saved.");
+    b.gone("[data-testid=field-error-department_ids]").await;
+    assert_eq!(
+        b.texts_when("[data-testid=unit-brings] [data-testid=brings-department]", 2).await,
+        ["Production", "Sales"]
+    );
+    assert!(ticked(&b, "Sales").await && ticked(&b, "Production").await);
+    b.shot("[data-testid=unit-departments-form]", "departments-06-saved").await;
+    b.sign_out().await;
+
+    // The backbone now finds the Production member too.
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-networks]").await;
+    let names = book(&b, &people, 3).await;
+    assert!(names.contains("Ueda Maker") && names.contains("Mori Sales"), "{names}");
+    assert!(!names.contains("Kato Aki"), "{names}");
+    b.goto(&unit).await;
+    assert_eq!(b.text("[data-testid=unit-member-count]").await, "3");
     b.close().await;
 }

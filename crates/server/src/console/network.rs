@@ -3,7 +3,7 @@
 //! its contacts; the network address book and a person's page; and, for a partner admin, the
 //! invitations sent to their organization.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -15,16 +15,18 @@ use keiretsu_domain::ids::{ContactId, DepartmentId, InvitationId, MemberId, Netw
 use keiretsu_domain::network::{BUILTIN_TYPES, CONTACT_ROLES, Side, Tier, Visibility};
 use keiretsu_domain::time::format_rfc3339;
 use keiretsu_domain::{DomainError, Rule};
+use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{
     InvitationAnswer, InvitationPreview, InvitationView, NetworkMembersInput, NetworkPatch, NetworkView, NewContact,
-    NewInvitation, NewManagedUnit, NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonView, UnitPatch,
-    UnitView,
+    NewInvitation, NewManagedUnit, NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonView,
+    UnitDepartmentsInput, UnitPatch, UnitView,
 };
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::pages::{
     Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, status_text, typed,
+    typed_all,
 };
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
@@ -49,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/networks/{id}/members/{member}/remove", post(remove_member))
         .route("/console/networks/{id}/units/{unit}", get(unit))
         .route("/console/networks/{id}/units/{unit}/edit", post(edit_unit))
+        .route("/console/networks/{id}/units/{unit}/departments", post(set_unit_departments))
         .route("/console/networks/{id}/units/{unit}/remove", post(remove_unit))
         .route("/console/networks/{id}/units/{unit}/contacts", post(add_contact))
         .route("/console/networks/{id}/units/{unit}/contacts/{contact}/remove", post(remove_contact))
@@ -193,6 +196,62 @@ fn all_tiers(types: &[PartnerTypeView]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Department names typed into one input, separated by commas (either width) or lines.
+fn parse_names(text: &str) -> Vec<String> {
+    text.split([',', '\u{ff0c}', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+/// The departments a unit or an invitation brings in, by name; none: the whole organization.
+fn brings_text(lang: Lang, names: &[String]) -> Markup {
+    html! {
+        @if names.is_empty() {
+            span.muted data-testid="brings-organization" { (t(lang, "units.whole_organization")) }
+        } @else {
+            @for n in names { span.badge data-testid="brings-department" { (n) } " " }
+        }
+    }
+}
+
+/// An organization's departments as a tree of checkboxes named `department_ids`, each ticked
+/// when `ticked` says so; a department below another sits indented under it.
+fn department_checks(deps: &[DepartmentView], ticked: &dyn Fn(&DepartmentView) -> bool) -> Markup {
+    let known: HashSet<&str> = deps.iter().map(|d| d.id.as_str()).collect();
+    let mut kids: HashMap<Option<&str>, Vec<&DepartmentView>> = HashMap::new();
+    for d in deps {
+        // A department whose parent is not listed is shown as a root rather than lost.
+        let parent = d.parent_id.as_deref().filter(|p| known.contains(p));
+        kids.entry(parent).or_default().push(d);
+    }
+    fn level(
+        kids: &HashMap<Option<&str>, Vec<&DepartmentView>>,
+        parent: Option<&str>,
+        depth: usize,
+        ticked: &dyn Fn(&DepartmentView) -> bool,
+    ) -> Markup {
+        html! {
+            @if let Some(list) = kids.get(&parent).filter(|_| depth <= 64) {
+                ul {
+                    @for d in list {
+                        li data-testid="department-check" data-department-id=(d.id) data-name=(d.name) data-depth=(depth) {
+                            label.check {
+                                input type="checkbox" name="department_ids" value=(d.id) checked[ticked(d)] data-testid="department-check-input";
+                                span { (d.name) }
+                            }
+                            (level(kids, Some(&d.id), depth + 1, ticked))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    html! { div.tree data-testid="department-checks" { (level(&kids, None, 0, ticked)) } }
+}
+
+/// The ticked department ids of a posted form.
+fn ticked_ids(p: &Pairs) -> Vec<String> {
+    all(p, "department_ids").into_iter().map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()
 }
 
 /// The link as a partner admin opens it: this server's address and the page's path.
@@ -475,12 +534,17 @@ async fn network_page(
                 label.field { span { (t(lang, "invitations.hours")) }
                     input name="expires_in_hours" type="number" min="1" max="2160" value=(typed(failed, "invite", None, "expires_in_hours", "336")) data-testid="invite-hours";
                     (field_error(e, "expires_in_hours")) }
+                label.field { span { (t(lang, "invitations.departments")) }
+                    input name="departments" maxlength="2500" value=(typed(failed, "invite", None, "departments", "")) placeholder=(t(lang, "invitations.departments_placeholder")) data-testid="invite-departments";
+                    span.hint { (t(lang, "invitations.departments_hint")) }
+                    (field_error(e, "departments")) }
                 button type="submit" data-testid="invite-submit" { (t(lang, "invitations.create")) }
             }
             table data-testid="invitation-table" {
                 thead { tr {
                     th { (t(lang, "units.partner_name")) } th { (t(lang, "units.type")) } th { (t(lang, "units.tier")) }
-                    th { (t(lang, "field.status")) } th { (t(lang, "invitations.expires")) } th {}
+                    th { (t(lang, "invitations.departments")) } th { (t(lang, "field.status")) }
+                    th { (t(lang, "invitations.expires")) } th {}
                 } }
                 tbody {
                     @for i in &invitations {
@@ -489,6 +553,7 @@ async fn network_page(
                             td { (i.partner_name) @if let Some(o) = &i.organization_id { br; code.muted { (o) } } }
                             td { (type_name(lang, &i.partner_type, &types)) }
                             td { (i.tier) }
+                            td data-testid="invitation-departments" { (brings_text(lang, &i.departments)) }
                             td { span.badge data-testid="invitation-status" { (invitation_status_text(lang, i)) } }
                             td.nowrap { (i.expires_at) }
                             td {
@@ -507,7 +572,7 @@ async fn network_page(
                             }
                         }
                     }
-                    @if invitations.is_empty() { tr { td.muted colspan="6" { (t(lang, "common.none")) } } }
+                    @if invitations.is_empty() { tr { td.muted colspan="7" { (t(lang, "common.none")) } } }
                 }
             }
         }
@@ -738,11 +803,12 @@ async fn invite(State(s): State<AppState>, Path(id): Path<String>, headers: Head
             partner_type: one(p, "partner_type").unwrap_or_default(),
             tier: one(p, "tier").unwrap_or_default(),
             expires_in_hours: parse_hours(one(p, "expires_in_hours"))?,
-            departments: vec![],
+            departments: parse_names(&one(p, "departments").unwrap_or_default()),
         };
         Ok::<InvitationView, ApiError>(s.svc.invite(&form.session.caller, &network_id(&id)?, &input).await?)
     }
-    .await;
+    .await
+    .map_err(|e| list_field(e, "departments"));
     created_result(&s, &id, &headers, &form, "invite", None, r).await
 }
 
@@ -904,6 +970,14 @@ async fn unit_page(s: &AppState, ctx: Ctx, id: &str, unit: &str, f: Flash, faile
         (true, Some(org)) => member_datalist(s, &ctx, &org).await,
         _ => html! {},
     };
+    // Who may choose the departments the unit brings: its own partner admins, or the backbone
+    // for a unit it keeps; they pick from the unit organization's whole tree.
+    // Without the tree there is no form: an empty choice would bring the whole organization.
+    let may_bring = own_admin || (admin && u.managed);
+    let org_deps = match OrgId::parse(&u.organization_id) {
+        Ok(o) if may_bring => s.svc.departments(caller, &o).await.ok(),
+        _ => None,
+    };
     let failed = failed.as_ref();
     let base = format!("/console/networks/{}", net.id);
     let here = format!("{base}/units/{}", u.id);
@@ -954,7 +1028,15 @@ async fn unit_page(s: &AppState, ctx: Ctx, id: &str, unit: &str, f: Flash, faile
                 (unit_status_text(lang, &u.status))
                 @if let Some(r) = &u.blocked_reason { " (" (r) ")" }
             }
-            dt { (t(lang, "units.members")) } dd { (u.member_count) }
+            dt { (t(lang, "units.members")) } dd data-testid="unit-member-count" { (u.member_count) }
+            dt { (t(lang, "units.brings")) } dd data-testid="unit-brings" data-brings=(u.brings) {
+                @if u.brings == "departments" {
+                    @for d in &u.departments { span.badge data-testid="brings-department" data-department-id=(d.id) { (d.name) } " " }
+                    @if u.departments.is_empty() { "—" }
+                } @else {
+                    span data-testid="brings-organization" { (t(lang, "units.whole_organization")) }
+                }
+            }
             dt { (t(lang, "units.joined")) } dd { (u.joined_at) }
         }
         p { a href={ (base) "/people?unit_id=" (u.id) } data-testid="unit-people-link" { (t(lang, "people.title")) } }
@@ -985,6 +1067,22 @@ async fn unit_page(s: &AppState, ctx: Ctx, id: &str, unit: &str, f: Flash, faile
                     (field_error(e_edit, "contract"))
                     button type="submit" data-testid="unit-edit-submit" { (t(lang, "common.save")) }
                 }
+            }
+        }
+        @if let Some(org_deps) = &org_deps {
+            @let e = err_of(failed, "departments", None);
+            @let chosen: Vec<String> = match e {
+                Some(_) => typed_all(failed, "departments", None, "department_ids"),
+                None => u.departments.iter().map(|d| d.id.clone()).collect(),
+            };
+            h2 #departments { (t(lang, "units.departments_title")) }
+            form.stack.card method="post" action={ (here) "/departments" } data-testid="unit-departments-form" {
+                (ctx.csrf())
+                p.hint { (t(lang, "units.departments_help")) }
+                (department_checks(org_deps, &|d| chosen.contains(&d.id)))
+                (field_error(e, "department_ids"))
+                p.hint { (t(lang, "units.departments_left_out")) }
+                button type="submit" data-testid="unit-departments-submit" { (t(lang, "units.departments_save")) }
             }
         }
         h2 { (t(lang, "contacts.title")) }
@@ -1075,6 +1173,21 @@ async fn edit_unit(State(s): State<AppState>, Path((id, unit)): Path<(String, St
     .await
     .map_err(|e| list_field(e, "tags"));
     unit_result(&s, (&id, &unit), &form, "edit", None, r).await
+}
+
+async fn set_unit_departments(
+    State(s): State<AppState>,
+    Path((id, unit)): Path<(String, String)>,
+    form: Csrf<Pairs>,
+) -> Response {
+    let input = UnitDepartmentsInput { department_ids: ticked_ids(&form.form) };
+    let r = async {
+        s.svc.set_unit_departments(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await
+    .map_err(|e| list_field(e, "department_ids"));
+    unit_result(&s, (&id, &unit), &form, "departments", None, r).await
 }
 
 async fn remove_unit(
@@ -1295,6 +1408,7 @@ fn preview_fields(lang: Lang, p: &InvitationPreview) -> Markup {
         dt { (t(lang, "units.type")) } dd data-testid="preview-type" { (type_text(lang, &p.partner_type)) }
         dt { (t(lang, "units.tier")) } dd data-testid="preview-tier" { (p.tier) }
         dt { (t(lang, "invitations.expires")) } dd data-testid="preview-expires" { (p.expires_at) }
+        dt { (t(lang, "invitations.departments")) } dd data-testid="preview-departments" { (brings_text(lang, &p.departments)) }
     }
 }
 
@@ -1353,7 +1467,12 @@ struct AnswerQuery {
 }
 
 async fn answer(State(s): State<AppState>, ctx: Ctx, Query(q): Query<AnswerQuery>) -> Response {
-    answer_page(&s, ctx, q.code.unwrap_or_default(), None).await
+    answer_page(&s, ctx, q.code.unwrap_or_default(), None, None).await
+}
+
+/// Two department names alike but for case.
+fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
 }
 
 /// Why an invitation can no longer be answered, said before anyone presses a button.
@@ -1366,12 +1485,20 @@ fn closed_reason(lang: Lang, p: &InvitationPreview) -> Option<&'static str> {
     }
 }
 
-async fn answer_page(s: &AppState, ctx: Ctx, code: String, err: Option<ApiError>) -> Response {
+/// The invitation behind a code, with the departments of the caller's organization to bring in:
+/// those the backbone proposed are ticked at first (`ticked` keeps a failed answer's choice).
+async fn answer_page(
+    s: &AppState,
+    ctx: Ctx,
+    code: String,
+    err: Option<ApiError>,
+    ticked: Option<Vec<String>>,
+) -> Response {
     let lang = ctx.lang;
     let title = t(lang, "invitations.answer_title");
-    if ctx.org().is_none() {
+    let Some(org) = ctx.org() else {
         return no_org(&ctx, ACTIVE, title);
-    }
+    };
     let input = InvitationAnswer { code: Some(code.clone()), invitation_id: None, department_ids: None };
     let preview = s.svc.preview_invitation(&ctx.session.caller, &input).await.map_err(ApiError::from);
     let code_form = html! {
@@ -1385,6 +1512,23 @@ async fn answer_page(s: &AppState, ctx: Ctx, code: String, err: Option<ApiError>
         Err(e) => (code_form, Some(err.unwrap_or(e))),
         Ok(p) => {
             let closed = closed_reason(lang, &p);
+            // Without the tree the answer names no departments, and the invitation's are matched
+            // by name: an empty choice would bring the whole organization.
+            let tree = match closed {
+                None => s.svc.departments(&ctx.session.caller, &org).await.ok(),
+                Some(_) => None,
+            };
+            let proposed = |d: &DepartmentView| p.departments.iter().any(|n| same_name(n, &d.name));
+            let tick = |d: &DepartmentView| match &ticked {
+                Some(ids) => ids.contains(&d.id),
+                None => proposed(d),
+            };
+            let unmatched: Vec<&str> = p
+                .departments
+                .iter()
+                .filter(|n| !tree.iter().flatten().any(|d| same_name(n, &d.name)))
+                .map(String::as_str)
+                .collect();
             let body = html! {
                 div.card data-testid="invitation-preview" data-status=(p.status.as_str()) data-expired=(p.expired) {
                     p { (tf(lang, "invitations.preview_intro", &[("backbone", &p.backbone_name), ("network", &p.network_name)])) }
@@ -1392,10 +1536,27 @@ async fn answer_page(s: &AppState, ctx: Ctx, code: String, err: Option<ApiError>
                     @if let Some(reason) = closed {
                         div.error role="alert" data-testid="invitation-closed" { (reason) }
                     } @else {
-                        form.inline method="post" action="/console/invitations/accept" {
+                        form.stack method="post" action="/console/invitations/accept" data-testid="accept-form" {
                             (ctx.csrf())
                             input type="hidden" name="code" value=(code);
-                            button type="submit" data-testid="invitation-accept" { (t(lang, "invitations.accept")) }
+                            @if let Some(deps) = &tree {
+                                input type="hidden" name="pick" value="1";
+                                fieldset {
+                                    legend { (t(lang, "invitations.pick_departments")) }
+                                    p.hint data-testid="departments-help" { (t(lang, "units.departments_help")) }
+                                    @if !p.departments.is_empty() && unmatched.is_empty() {
+                                        p.hint { (t(lang, "invitations.departments_ticked")) }
+                                    }
+                                    @if !unmatched.is_empty() {
+                                        p.field-error role="alert" data-testid="departments-unmatched" {
+                                            (tf(lang, "invitations.departments_unmatched", &[("names", &unmatched.join(", "))]))
+                                        }
+                                    }
+                                    (department_checks(deps, &tick))
+                                    (field_error(err.as_ref(), "department_ids"))
+                                }
+                            }
+                            div { button type="submit" data-testid="invitation-accept" { (t(lang, "invitations.accept")) } }
                         }
                         form.inline method="post" action="/console/invitations/decline" {
                             (ctx.csrf())
@@ -1414,12 +1575,15 @@ async fn answer_page(s: &AppState, ctx: Ctx, code: String, err: Option<ApiError>
     }
 }
 
+/// An answer from a form: the departments ticked on the answer page (none ticked: the whole
+/// organization); from the list of received invitations, those the invitation names.
 fn answer_of(p: &Pairs) -> Result<InvitationAnswer, ApiError> {
     let invitation_id = match nonblank(one(p, "invitation_id")) {
         Some(i) => Some(parse_id(InvitationId::parse, i.trim(), "invitation")?),
         None => None,
     };
-    Ok(InvitationAnswer { code: nonblank(one(p, "code")), invitation_id, department_ids: None })
+    let department_ids = one(p, "pick").map(|_| ticked_ids(p));
+    Ok(InvitationAnswer { code: nonblank(one(p, "code")), invitation_id, department_ids })
 }
 
 /// An answer failed: the page it was given on, with the service's reason.
@@ -1429,7 +1593,10 @@ async fn answer_failed(s: &AppState, form: &Csrf<Pairs>, e: ApiError) -> Respons
         Err(r) => return r,
     };
     match nonblank(one(&form.form, "code")) {
-        Some(code) => answer_page(s, ctx, code, Some(e)).await,
+        Some(code) => {
+            let ticked = one(&form.form, "pick").map(|_| ticked_ids(&form.form));
+            answer_page(s, ctx, code, Some(e), ticked).await
+        }
         None => {
             let at = one(&form.form, "invitation_id");
             received_page(s, ctx, Flash::default(), Some(Failed::new("answer", at.as_deref(), e, &form.form))).await
@@ -1442,7 +1609,8 @@ async fn accept(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
         let answer = answer_of(&form.form)?;
         Ok::<UnitView, ApiError>(s.svc.accept_invitation(&form.session.caller, &answer).await?)
     }
-    .await;
+    .await
+    .map_err(|e| list_field(e, "department_ids"));
     match r {
         Ok(u) => saved(&format!("/console/networks/{}", u.network_id)),
         Err(e) => answer_failed(&s, &form, e).await,
