@@ -275,6 +275,7 @@ async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixtu
     let mut last = Instant::now();
     for batch in (0..args.units).collect::<Vec<_>>().chunks(UNITS_PER_BATCH) {
         let (mut orgs, mut departments, mut heads, mut units, mut contacts) = (vec![], vec![], vec![], vec![], vec![]);
+        let mut brought = vec![];
         let (mut accounts, mut members) = (vec![], vec![]);
         for &i in batch {
             let org = new_id(OrgId::PREFIX);
@@ -283,6 +284,13 @@ async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixtu
             let ty = TYPES[i % TYPES.len()];
             orgs.push(json!([org, format!("{} {i:05} Co", ty.replace('_', " ")), "certified", null, now]));
             departments.push(json!([dep, org, null, "Sales", now]));
+            // One unit in ten brings only Sales into the network: the last quarter of its people
+            // work in Production and stay out of the book.
+            let production = (i % BRINGS_EVERY == BRINGS_EVERY - 3).then(|| new_id(DepartmentId::PREFIX));
+            if let Some(p) = &production {
+                departments.push(json!([p, org, null, "Production", now]));
+                brought.push(json!([unit, dep, 1]));
+            }
             // One unit in a hundred is blocked and one in two hundred removed: not in the book.
             let status = match i % 200 {
                 13 => "removed",
@@ -320,12 +328,14 @@ async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixtu
                     m.status = "active".into();
                     m.left_at = None;
                 }
-                if g % spread_every == spread_every / 2 && m.status == "active" && status == "active" {
+                let left_out = production.is_some() && k >= args.unit_members * 3 / 4;
+                if g % spread_every == spread_every / 2 && m.status == "active" && status == "active" && !left_out {
                     fx.spread.push((m.name.clone(), m.id.clone()));
                     fx.logins.push(m.login.clone());
                 }
                 accounts.push(a);
-                members.push((m, vec![dep.clone()]));
+                let in_dep = if left_out { production.clone().unwrap_or_default() } else { dep.clone() };
+                members.push((m, vec![in_dep]));
             }
             let id = |k: usize| members[first + k].0.id.clone();
             heads.push(json!([dep, id(0)]));
@@ -347,12 +357,16 @@ async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixtu
         insert_json(&mut tx, backend, "department_heads", &[Text("department_id"), Text("member_id")], &heads).await?;
         insert_json(&mut tx, backend, "units", &UNIT_COLS, &units).await?;
         insert_json(&mut tx, backend, "contacts", &CONTACT_COLS, &contacts).await?;
+        insert_json(&mut tx, backend, "unit_departments", &UNIT_DEPARTMENT_COLS, &brought).await?;
         tx.commit().await?;
         if last.elapsed() > Duration::from_secs(10) {
             last = Instant::now();
             println!("  {} of {} units", batch[batch.len() - 1] + 1, args.units);
         }
     }
+    sqlx::query("UPDATE units SET brings = 'departments' WHERE id IN (SELECT unit_id FROM unit_departments)")
+        .execute(store.pool())
+        .await?;
     if backend == Backend::Postgres {
         // What autovacuum would have done by the time anyone searches.
         sqlx::query("ANALYZE").execute(store.pool()).await?;
@@ -365,6 +379,9 @@ pub(crate) const ORG_COLS: [keiretsu_store::Col; 5] =
     [Text("id"), Text("name"), Text("certification"), Text("edition"), BigInt("created_at")];
 pub(crate) const DEPARTMENT_COLS: [keiretsu_store::Col; 5] =
     [Text("id"), Text("org_id"), Text("parent_id"), Text("name"), BigInt("created_at")];
+const UNIT_DEPARTMENT_COLS: [keiretsu_store::Col; 3] = [Text("unit_id"), Text("department_id"), BigInt("top")];
+/// Every tenth unit brings only some of its departments into the network.
+const BRINGS_EVERY: usize = 10;
 pub(crate) const UNIT_COLS: [keiretsu_store::Col; 13] = [
     Text("id"),
     Text("network_id"),
@@ -412,8 +429,12 @@ impl Peer {
             binds.push(v);
             format!("${}", binds.len())
         };
+        // A unit bringing departments shows the members of those it brings (the fixture's are
+        // flat: no department below another).
         let mut units = "SELECT m.id AS member_id, m.name FROM units u JOIN members m ON m.org_id = u.org_id \
-            WHERE u.network_id = $1 AND u.status = 'active' AND m.status = 'active'"
+            WHERE u.network_id = $1 AND u.status = 'active' AND m.status = 'active' AND (u.brings = 'organization' \
+            OR m.id IN (SELECT md.member_id FROM member_departments md JOIN unit_departments ud \
+            ON ud.department_id = md.department_id AND ud.unit_id = u.id))"
             .to_owned();
         let mut backbone =
             "SELECT m.id AS member_id, m.name FROM network_members nm JOIN members m ON m.id = nm.member_id \
