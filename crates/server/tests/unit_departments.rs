@@ -315,4 +315,40 @@ both! {
         assert!(d.to_string().contains("department"), "the denial names the departments: {d}");
         assert_eq!(check(&w.seller).await["allowed"], true);
     }
+
+    async fn a_partner_contact_passes_only_to_someone_brought_in(db) {
+        let w = World::new(db).await;
+        let inv = w.invite(json!(["Sales"])).await;
+        let (st, unit) = w.partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{unit}");
+        let u = id(&unit);
+        // North's head works in Production, which the unit leaves out.
+        let heads = format!("/api/v1/organizations/{}/departments/{}/heads", w.partner, w.north);
+        let (st, p) = w.partner_admin.send(Method::PUT, &heads, Some(json!({"member_ids": [w.maker]}))).await;
+        assert!(st.is_success(), "{p}");
+        let contacts = w.path(&format!("/units/{u}/contacts"));
+        let (st, k) = w.partner_admin.post(&contacts, json!({"side": "partner", "member_id": w.northerner, "role": "business"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{k}");
+        let (st, p) = w.partner_admin.post(&format!("/api/v1/organizations/{}/members/{}/leave", w.partner, w.northerner), json!({})).await;
+        assert!(st.is_success(), "{p}");
+        let (_, unit) = w.admin.get(&w.path(&format!("/units/{u}"))).await;
+        let holders: Vec<&str> = unit["contacts"].as_array().unwrap().iter()
+            .filter(|c| c["side"] == "partner").map(|c| c["member_id"].as_str().unwrap()).collect();
+        assert!(!holders.contains(&w.maker.as_str()), "the post went to someone left out: {unit}");
+        // Once Production is brought in, the head may take a post over.
+        let deps = w.path(&format!("/units/{u}/departments"));
+        let (st, p) = w.partner_admin.send(Method::PUT, &deps, Some(json!({"department_ids": [w.sales, w.production]}))).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let (st, k) = w.partner_admin.post(&contacts, json!({"side": "partner", "member_id": w.seller, "role": "finance"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{k}");
+        let sales_heads = format!("/api/v1/organizations/{}/departments/{}/heads", w.partner, w.sales);
+        let (st, p) = w.partner_admin.send(Method::PUT, &sales_heads, Some(json!({"member_ids": [w.maker]}))).await;
+        assert!(st.is_success(), "{p}");
+        let (st, p) = w.partner_admin.post(&format!("/api/v1/organizations/{}/members/{}/leave", w.partner, w.seller), json!({})).await;
+        assert!(st.is_success(), "{p}");
+        let (_, unit) = w.admin.get(&w.path(&format!("/units/{u}"))).await;
+        let holders: Vec<&str> = unit["contacts"].as_array().unwrap().iter()
+            .filter(|c| c["side"] == "partner").map(|c| c["member_id"].as_str().unwrap()).collect();
+        assert!(holders.contains(&w.maker.as_str()), "{unit}");
+    }
 }

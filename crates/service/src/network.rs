@@ -599,15 +599,23 @@ async fn hand_over(
 /// Who takes over `contact` now that its holder is going.
 async fn find_successor(c: &mut AnyConnection, contact: &ContactRow) -> Result<Option<dir::MemberRow>> {
     let org = OrgId::from_trusted(contact.org_id.clone());
-    let backup = match &contact.backup_id {
+    let mut backup = match &contact.backup_id {
         Some(b) => dir::member(c, &org, b).await?.map(|m| Candidate { active: m.status == "active", member: m.id }),
         None => None,
     };
-    let heads: Vec<Candidate> = store::heads_over(c, &contact.member_id)
+    let mut heads: Vec<Candidate> = store::heads_over(c, &contact.member_id)
         .await?
         .into_iter()
         .map(|(member, status)| Candidate { member, active: status == "active" })
         .collect();
+    if contact.side == Side::Partner.as_str() {
+        // A partner-side post goes only to someone the unit brings into the network.
+        let ids: Vec<String> = backup.iter().chain(&heads).map(|k| k.member.clone()).collect();
+        let brought: HashSet<String> = store::brought_of(c, &contact.unit_id, &ids).await?.into_iter().collect();
+        for k in backup.iter_mut().chain(heads.iter_mut()) {
+            k.active &= brought.contains(&k.member);
+        }
+    }
     match rules::successor(&contact.member_id, backup.as_ref(), &heads) {
         Some(id) => Ok(dir::member(c, &org, &id).await?),
         None => Ok(None),
