@@ -160,8 +160,7 @@ both! {
         let (st, body) = w.partner_admin.send(Method::PATCH, &dep, Some(json!({"parent_id": root}))).await;
         assert!(st.is_success(), "{body}");
         assert!(!book(&w.admin, &w.net, "q=kato").await.contains(&"kato.maker".to_owned()));
-        // A department that was chosen and is deleted brings nobody; the unit never falls back to
-        // the whole organization.
+        // A department with people cannot be deleted from under the unit.
         let (st, _) = w.partner_admin.send(Method::DELETE,
             &format!("/api/v1/organizations/{}/departments/{south}", w.partner), None).await;
         assert_eq!(st, StatusCode::CONFLICT, "South still has a member");
@@ -259,6 +258,8 @@ both! {
         let listed: Vec<(&str, &str)> = list["items"].as_array().unwrap().iter()
             .map(|r| (r["name"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
         assert_eq!(listed, [("kato.north", "never"), ("kato.seller", "enabled")], "{list}");
+        let (_, license) = w.admin.get(&format!("/api/v1/organizations/{}/license", w.backbone)).await;
+        assert_eq!(license["counts"]["assigned"], 1, "the maker's seat went back to the pool: {license}");
         // Nobody outside what the unit brings can be seated, one by one or by department.
         let before = w.revision().await;
         let (st, p) = w.admin.post(&format!("{seats}/enable"), json!({"unit_id": u, "member_ids": [w.maker]})).await;
@@ -305,7 +306,7 @@ both! {
         let (st, p) = w.admin.post(&seats, json!({"unit_id": u, "member_ids": [w.maker]})).await;
         assert_eq!(st, StatusCode::OK, "{p}");
         assert_eq!(check(&w.maker).await["allowed"], true);
-        // Moved out again, the maker keeps the seat but the unit no longer brings them.
+        // Moved out again, the unit no longer brings them (and their seat goes back).
         let (_, deps) = w.partner_admin.get(&format!("/api/v1/organizations/{}/departments", w.partner)).await;
         let root = deps.as_array().unwrap().iter().find(|d| d["parent_id"].is_null()).map(id).unwrap();
         let (st, body) = w.partner_admin.send(Method::PATCH, &dep, Some(json!({"parent_id": root}))).await;
@@ -350,5 +351,72 @@ both! {
         let holders: Vec<&str> = unit["contacts"].as_array().unwrap().iter()
             .filter(|c| c["side"] == "partner").map(|c| c["member_id"].as_str().unwrap()).collect();
         assert!(holders.contains(&w.maker.as_str()), "{unit}");
+    }
+
+    async fn changes_to_the_tree_settle_what_a_unit_brings(db) {
+        let w = World::new(db).await;
+        let inv = w.invite(json!(["Sales", "Production"])).await;
+        let (st, unit) = w.partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{unit}");
+        let u = id(&unit);
+        // A chosen department moved below another chosen one: both still count, nobody twice.
+        let production = format!("/api/v1/organizations/{}/departments/{}", w.partner, w.production);
+        let (st, body) = w.partner_admin.send(Method::PATCH, &production, Some(json!({"parent_id": w.north}))).await;
+        assert!(st.is_success(), "{body}");
+        assert_eq!(book(&w.admin, &w.net, &format!("unit_id={u}")).await, ["kato.maker", "kato.north", "kato.seller"]);
+        // The person page lists only the departments the unit brings.
+        let other = department(&w.partner_admin, &w.partner, "Board", None).await;
+        let transfer = |m: &str| format!("/api/v1/organizations/{}/members/{m}/transfer", w.partner);
+        let (st, body) = w.partner_admin.post(&transfer(&w.seller), json!({"department_ids": [w.sales, other]})).await;
+        assert!(st.is_success(), "{body}");
+        let (_, person) = w.admin.get(&w.path(&format!("/people/{}", w.seller))).await;
+        assert_eq!(person["departments"], json!(["Sales"]), "{person}");
+
+        // A contact moved out of what the unit brings, by either path, is refused: nothing changes.
+        let contacts = w.path(&format!("/units/{u}/contacts"));
+        let (st, k) = w.partner_admin.post(&contacts,
+            json!({"side": "partner", "member_id": w.seller, "role": "business", "backup_id": w.northerner})).await;
+        assert_eq!(st, StatusCode::CREATED, "{k}");
+        let before = w.revision().await;
+        let (st, p) = w.partner_admin.post(&transfer(&w.seller), json!({"department_ids": [other]})).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::CONFLICT, Some("department_ids")), "{p}");
+        let (_, deps) = w.partner_admin.get(&format!("/api/v1/organizations/{}/departments", w.partner)).await;
+        let root = deps.as_array().unwrap().iter().find(|d| d["parent_id"].is_null()).map(id).unwrap();
+        let north = format!("/api/v1/organizations/{}/departments/{}", w.partner, w.north);
+        let (st, p) = w.partner_admin.send(Method::PATCH, &north, Some(json!({"parent_id": other}))).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::CONFLICT, Some("parent_id")), "the backup would be left out: {p}");
+        assert_eq!(w.revision().await, before);
+        // Someone else moved out gives back their partner seat.
+        let seats = format!("/api/v1/organizations/{}/seats/enable", w.backbone);
+        let (st, p) = w.admin.post(&seats, json!({"unit_id": u, "member_ids": [w.maker]})).await;
+        assert_eq!(st, StatusCode::OK, "{p}");
+        let (st, body) = w.partner_admin.post(&transfer(&w.maker), json!({"department_ids": [root]})).await;
+        assert!(st.is_success(), "{body}");
+        let (_, license) = w.admin.get(&format!("/api/v1/organizations/{}/license", w.backbone)).await;
+        assert_eq!(license["counts"]["assigned"], 0, "{license}");
+        assert!(!book(&w.admin, &w.net, &format!("unit_id={u}")).await.contains(&"kato.maker".to_owned()));
+    }
+
+    async fn only_the_units_own_admins_choose(db) {
+        let w = World::new(db).await;
+        let inv = w.invite(json!(["Sales"])).await;
+        let (st, unit) = w.partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{unit}");
+        let deps = w.path(&format!("/units/{}/departments", id(&unit)));
+        // Another unit's admin, and a plain member the unit brings in.
+        let (other_org, other_admin) = w.s.certified_org("Sato Retail", "sato.admin").await;
+        let body = json!({"partner_name": "Sato", "organization_id": other_org, "partner_type": "distributor", "tier": "a"});
+        let (_, inv) = w.admin.post(&w.path("/invitations"), body).await;
+        let (st, _) = other_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED);
+        let seller = w.client("kato.seller").await;
+        let before = w.revision().await;
+        let (st, _) = other_admin.send(Method::PUT, &deps, Some(json!({"department_ids": []}))).await;
+        assert!(st == StatusCode::NOT_FOUND || st == StatusCode::FORBIDDEN, "{st}");
+        let (st, _) = seller.send(Method::PUT, &deps, Some(json!({"department_ids": []}))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+        assert_eq!(w.revision().await, before);
+        let (_, unit) = w.admin.get(&deps.replace("/departments", "")).await;
+        assert_eq!(unit["brings"], "departments", "{unit}");
     }
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::departure::Departure;
 use crate::identity::hash_password;
 use crate::license;
+use crate::network::Brought;
 use crate::page::{Page, clamp, decode_cursor, encode_cursor};
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
@@ -401,12 +402,15 @@ impl Service {
         if parent != current.parent_id {
             change = change.with("parent_id", [&current.parent_id, &parent]);
         }
+        let brought = Brought::in_org(&mut tx, org.as_str(), None).await?;
         store::update_department(&mut tx, permit.org(), id.as_str(), &name, parent.as_deref()).await?;
+        let mut changes = vec![change];
         if parent != current.parent_id {
             // Moved into or out of what a network unit brings in.
             keiretsu_store::network::refresh_unit_departments(&mut tx, org.as_str()).await?;
+            changes.extend(brought.settle(&mut tx, "parent_id", permit.actor(), self.now()).await?);
         }
-        self.commit(tx, &[change]).await?;
+        self.commit(tx, &changes).await?;
         Ok(())
     }
 
@@ -631,12 +635,15 @@ impl Service {
         let before: Vec<String> =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         let after = self.check_departments(&mut tx, &permit, &to.department_ids).await?;
+        let brought = Brought::in_org(&mut tx, org.as_str(), Some(vec![m.id.clone()])).await?;
         store::set_member_departments(&mut tx, &m.id, &after).await?;
         let mut changes = vec![
             Change::new(permit.actor(), Some(org.as_str()), "member.transfer", id.as_str())
                 .with("from", &before)
                 .with("to", &after),
         ];
+        // Moved out of what a network unit brings in.
+        changes.extend(brought.settle(&mut tx, "department_ids", permit.actor(), self.now()).await?);
         let moved = std::slice::from_ref(&m.id);
         changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), moved, permit.actor(), self.now()).await?);
         self.commit(tx, &changes).await?;

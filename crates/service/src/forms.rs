@@ -339,7 +339,11 @@ impl Service {
         }
         let values = schema.check_values(&input.values)?;
         self.check_refs(&mut c, caller, &owner, &schema, &values, (&member, &org)).await?;
-        let unit = if org == owner { None } else { store::unit_of(&mut c, org.as_str(), owner.as_str()).await? };
+        let unit = if org == owner {
+            None
+        } else {
+            store::unit_of(&mut c, member.as_str(), org.as_str(), owner.as_str()).await?
+        };
         let departments = self.departments_of(&mut c, &member).await?;
         drop(c);
         let now = self.now();

@@ -370,7 +370,6 @@ pub(crate) async fn apply_entry_rules(
     Ok(changes)
 }
 
-/// A department and all below it, by id.
 /// Whose seats a list or selection is about: an organization's members, or a unit's, which may
 /// bring only some departments into the network.
 struct People {
@@ -405,6 +404,7 @@ impl People {
     }
 }
 
+/// A department and all below it, by id.
 async fn subtree_of(c: &mut AnyConnection, org: &str, department: &str) -> Result<Vec<String>> {
     let all = dir::departments(c, &OrgId::from_trusted(org.to_owned())).await?;
     let parents = all
@@ -447,32 +447,42 @@ pub(crate) async fn release_unit(
 }
 
 /// A unit now brings fewer people into its network: those left out give back the seats they
-/// held in the backbone's pool, and entry rules on departments it no longer brings are dropped.
+/// held in the backbone's pool (unless another of the organization's units on that pool still
+/// brings them), and entry rules on departments it no longer brings are dropped.
 pub(crate) async fn unit_narrowed(
     c: &mut Tx,
     pool: &str,
-    unit: &str,
-    unit_org: &str,
+    unit: &net::UnitRow,
     left_out: &[String],
     actor: &str,
     now: Millis,
 ) -> Result<Vec<Change>> {
-    let brought = net::unit_departments_of(c, unit).await?;
-    let narrowed = !brought.is_empty();
     let mut changes = Vec::new();
-    for rule in store::entry_rules(c, pool).await? {
-        if narrowed && rule.unit_id == unit && !brought.contains_key(&rule.department_id) {
-            store::delete_entry_rule(c, pool, &rule.department_id).await?;
-            changes.push(Change::new(actor, Some(pool), "seat.entry_rule_removed", &rule.department_id));
+    if unit.brings == "departments" {
+        let brought = net::unit_departments_of(c, &unit.id).await?;
+        for rule in store::entry_rules(c, pool).await? {
+            if rule.unit_id == unit.id && !brought.contains_key(&rule.department_id) {
+                store::delete_entry_rule(c, pool, &rule.department_id).await?;
+                changes.push(Change::new(actor, Some(pool), "seat.entry_rule_removed", &rule.department_id));
+            }
         }
     }
-    if left_out.is_empty() {
+    let mut out: HashSet<String> = left_out.iter().cloned().collect();
+    for other in net::live_units_of_org(c, &unit.org_id).await? {
+        let on_pool = net::network(c, &other.network_id).await?.is_some_and(|n| n.org_id == pool);
+        if other.id != unit.id && on_pool && !out.is_empty() {
+            let still: Vec<String> = out.iter().cloned().collect();
+            for m in net::brought_of(c, &other.id, &still).await? {
+                out.remove(&m);
+            }
+        }
+    }
+    if out.is_empty() {
         return Ok(changes);
     }
     let backend = c.backend();
-    let out: HashSet<&String> = left_out.iter().collect();
     let held: Vec<_> =
-        store::seats_of_org(c, pool, unit_org).await?.into_iter().filter(|s| out.contains(&s.0)).collect();
+        store::seats_of_org(c, pool, &unit.org_id).await?.into_iter().filter(|s| out.contains(&s.0)).collect();
     changes.extend(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?);
     Ok(changes)
 }

@@ -454,6 +454,68 @@ async fn check_type_tier(c: &mut AnyConnection, network: &str, key: &str, tier: 
     Ok(())
 }
 
+/// Whom units bring into their networks, taken before a change that may leave some out (a new
+/// choice of departments, a department moved, a member moved), to settle it after.
+pub(crate) struct Brought {
+    units: Vec<(UnitRow, Vec<String>)>,
+    /// Only these members can be affected (one moved member), rather than anyone.
+    only: Option<Vec<String>>,
+}
+
+impl Brought {
+    pub(crate) async fn of(c: &mut AnyConnection, units: Vec<UnitRow>, only: Option<Vec<String>>) -> Result<Brought> {
+        let mut b = Brought { units: Vec::new(), only };
+        for u in units {
+            let people = b.people(c, &u.id).await?;
+            b.units.push((u, people));
+        }
+        Ok(b)
+    }
+
+    /// The live units of `org` that bring only some departments: the only ones a change to its
+    /// tree or its members' departments can narrow.
+    pub(crate) async fn in_org(c: &mut AnyConnection, org: &str, only: Option<Vec<String>>) -> Result<Brought> {
+        let units = store::live_units_of_org(c, org).await?.into_iter().filter(|u| u.brings == "departments").collect();
+        Brought::of(c, units, only).await
+    }
+
+    async fn people(&self, c: &mut AnyConnection, unit: &str) -> Result<Vec<String>> {
+        Ok(match &self.only {
+            Some(members) => store::brought_of(c, unit, members).await?,
+            None => store::brought_members(c, unit).await?,
+        })
+    }
+
+    /// After the change: a partner contact or backup left out refuses it (naming `field`), as a
+    /// unit never loses a contact silently; anyone else left out gives back their partner seat,
+    /// and entry rules on departments no longer brought go.
+    pub(crate) async fn settle(self, tx: &mut Tx, field: &str, actor: &str, now: Millis) -> Result<Vec<Change>> {
+        let mut changes = Vec::new();
+        for (u, before) in &self.units {
+            // As the unit now stands: its choice may have just changed.
+            let u = store::unit_by_id(tx, &u.id).await?.unwrap_or_else(|| u.clone());
+            let after: HashSet<String> = self.people(tx, &u.id).await?.into_iter().collect();
+            let left_out: Vec<String> = before.iter().filter(|m| !after.contains(*m)).cloned().collect();
+            let out: HashSet<&String> = left_out.iter().collect();
+            let contacts = store::contacts_of_unit(tx, &u.id).await?;
+            let holds =
+                |k: &ContactRow| out.contains(&k.member_id) || k.backup_id.as_ref().is_some_and(|b| out.contains(b));
+            if contacts.iter().any(|k| k.side == Side::Partner.as_str() && holds(k)) {
+                return Err(DomainError::conflict(
+                    field,
+                    Rule::Custom(
+                        "would leave a contact (or backup) of a network unit out of the network: name another first",
+                    ),
+                )
+                .into());
+            }
+            let pool = store::network(tx, &u.network_id).await?.ok_or(NOT_FOUND_NETWORK)?.org_id;
+            changes.extend(crate::license::unit_narrowed(tx, &pool, &u, &left_out, actor, now).await?);
+        }
+        Ok(changes)
+    }
+}
+
 /// An organization's department tree, as the rules for departments to bring in take it.
 async fn tree(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<TreeDepartment>> {
     Ok(dir::departments(c, org)
@@ -1115,19 +1177,8 @@ impl Service {
         }
         let org = OrgId::from_trusted(u.org_id.clone());
         let tops = rules::departments_to_bring(&tree(&mut tx, &org).await?, &[], Some(&input.department_ids))?;
-        let before = store::brought_members(&mut tx, &u.id).await?;
+        let before = Brought::of(&mut tx, vec![u.clone()], None).await?;
         store::set_unit_departments(&mut tx, &u.id, tops.as_deref()).await?;
-        let after: HashSet<String> = store::brought_members(&mut tx, &u.id).await?.into_iter().collect();
-        let left_out: Vec<String> = before.into_iter().filter(|m| !after.contains(m)).collect();
-        for k in store::contacts_of_unit(&mut tx, &u.id).await? {
-            if k.side == "partner" && left_out.contains(&k.member_id) {
-                return Err(DomainError::conflict(
-                    "department_ids",
-                    Rule::Custom("leaves out one of the unit's contacts: name another contact first"),
-                )
-                .into());
-            }
-        }
         let actor = caller.actor();
         let mut changes = vec![
             Change::new(&actor, Some(&seen.network.org_id), "unit.departments", &u.id)
@@ -1135,9 +1186,7 @@ impl Service {
                 .with("organization", &u.org_id)
                 .with("departments", &tops),
         ];
-        let now = self.now();
-        let pool = &seen.network.org_id;
-        changes.extend(crate::license::unit_narrowed(&mut tx, pool, &u.id, &u.org_id, &left_out, &actor, now).await?);
+        changes.extend(before.settle(&mut tx, "department_ids", &actor, self.now()).await?);
         self.commit(tx, &changes).await?;
         self.unit(caller, id, unit).await
     }
@@ -2025,11 +2074,18 @@ impl Service {
             }
             _ => Vec::new(),
         };
-        let dep_ids: Vec<String> = dir::departments_of(&mut c, std::slice::from_ref(&p.member_id))
+        let mut dep_ids: Vec<String> = dir::departments_of(&mut c, std::slice::from_ref(&p.member_id))
             .await?
             .into_iter()
             .map(|(_, d)| d)
             .collect();
+        // Only the departments the unit brings: the others are not the network's to see.
+        if let Some(u) = &p.unit_id
+            && store::unit_by_id(&mut c, u).await?.is_some_and(|u| u.brings == "departments")
+        {
+            let brought = store::unit_departments_of(&mut c, u).await?;
+            dep_ids.retain(|d| brought.contains_key(d));
+        }
         let all = dir::departments(&mut c, &OrgId::from_trusted(p.org_id.clone())).await?;
         let departments = all.into_iter().filter(|d| dep_ids.contains(&d.id)).map(|d| d.name).collect();
         Ok(PersonDetail { person: person_view(p), departments, backbone_contacts })

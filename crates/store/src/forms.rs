@@ -202,12 +202,15 @@ pub async fn attach(c: &mut AnyConnection, ids: &[String], app: &str, member: &s
     Ok(n)
 }
 
-/// The active unit through which `org` reaches an app of `owner` (the first, if several).
-pub async fn unit_of(c: &mut AnyConnection, org: &str, owner: &str) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT u.id FROM units u JOIN networks n ON n.id = u.network_id \
-         WHERE u.org_id = $1 AND n.org_id = $2 AND u.status = 'active' ORDER BY u.id LIMIT 1",
-    )
+/// The active unit through which `member` of `org` reaches an app of `owner`: one that brings
+/// them into a network of the owner's (the first, if several).
+pub async fn unit_of(c: &mut AnyConnection, member: &str, org: &str, owner: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT u.id FROM units u JOIN networks n ON n.id = u.network_id JOIN members m ON m.id = $1 \
+         WHERE u.org_id = $2 AND n.org_id = $3 AND u.status = 'active' AND {} ORDER BY u.id LIMIT 1",
+        crate::network::BROUGHT
+    ))
+    .bind(member)
     .bind(org)
     .bind(owner)
     .fetch_optional(c)

@@ -360,15 +360,17 @@ async fn expand_unit_departments(c: &mut AnyConnection, column: &str, value: &st
     .bind(value)
     .execute(&mut *c)
     .await?;
-    // Chosen departments never nest (the service keeps the outermost), so each department
-    // below them is reached once per unit.
+    // The service keeps only the outermost of the chosen departments, but a later move can put
+    // one below another: it stays a chosen one, and is not written twice.
     sqlx::query(&format!(
         "WITH RECURSIVE below (unit_id, department_id) AS ( \
            SELECT ud.unit_id, d.id FROM unit_departments ud JOIN units u ON u.id = ud.unit_id \
            JOIN departments d ON d.parent_id = ud.department_id \
            WHERE {column} = $1 AND u.brings = 'departments' AND ud.top = 1 \
            UNION SELECT b.unit_id, d.id FROM below b JOIN departments d ON d.parent_id = b.department_id) \
-         INSERT INTO unit_departments (unit_id, department_id, top) SELECT unit_id, department_id, 0 FROM below"
+         INSERT INTO unit_departments (unit_id, department_id, top) SELECT unit_id, department_id, 0 FROM below \
+         WHERE NOT EXISTS (SELECT 1 FROM unit_departments x \
+         WHERE x.unit_id = below.unit_id AND x.department_id = below.department_id)"
     ))
     .bind(value)
     .execute(c)
