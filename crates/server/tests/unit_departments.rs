@@ -327,6 +327,10 @@ both! {
         let heads = format!("/api/v1/organizations/{}/departments/{}/heads", w.partner, w.north);
         let (st, p) = w.partner_admin.send(Method::PUT, &heads, Some(json!({"member_ids": [w.maker]}))).await;
         assert!(st.is_success(), "{p}");
+        // The unit's tree does not name a head it leaves out.
+        let (_, tree) = w.admin.get(&w.path(&format!("/units/{u}/departments"))).await;
+        let north = tree.as_array().unwrap().iter().find(|d| d["name"] == "North").unwrap();
+        assert_eq!(north["head_ids"], json!([]), "{tree}");
         let contacts = w.path(&format!("/units/{u}/contacts"));
         let (st, k) = w.partner_admin.post(&contacts, json!({"side": "partner", "member_id": w.northerner, "role": "business"})).await;
         assert_eq!(st, StatusCode::CREATED, "{k}");
@@ -351,6 +355,10 @@ both! {
         let holders: Vec<&str> = unit["contacts"].as_array().unwrap().iter()
             .filter(|c| c["side"] == "partner").map(|c| c["member_id"].as_str().unwrap()).collect();
         assert!(holders.contains(&w.maker.as_str()), "{unit}");
+        // North's head is the maker, now brought in: the unit's tree names them as head.
+        let (_, tree) = w.admin.get(&w.path(&format!("/units/{u}/departments"))).await;
+        let north = tree.as_array().unwrap().iter().find(|d| d["name"] == "North").unwrap();
+        assert_eq!(north["head_ids"], json!([w.maker]), "{tree}");
     }
 
     async fn changes_to_the_tree_settle_what_a_unit_brings(db) {

@@ -2024,28 +2024,33 @@ impl Service {
         id: &NetworkId,
         unit: &UnitId,
     ) -> Result<Vec<DepartmentView>> {
-        let org = {
+        let u = {
             let mut c = self.store.read().await?;
             let seen = self.look(&mut c, caller, id).await?;
             let u = store::unit(&mut c, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
             if u.status != "active" || !seen.sees_unit(&u) {
                 return Err(NOT_FOUND_UNIT.into());
             }
-            let brought = store::unit_departments_of(&mut c, &u.id).await?;
-            (OrgId::from_trusted(u.org_id), (u.brings == "departments").then_some(brought))
+            u
         };
-        let (org, brought) = org;
         // The network's rules allowed the read above; the directory lists the tree.
-        let all = self.departments(&Caller::System, &org).await?;
-        let Some(brought) = brought else { return Ok(all) };
-        // Only the departments brought in, the chosen ones shown as roots.
+        let all = self.departments(&Caller::System, &OrgId::from_trusted(u.org_id.clone())).await?;
+        if u.brings != "departments" {
+            return Ok(all);
+        }
+        // Only the departments brought in, the chosen ones shown as roots, and only heads the
+        // unit brings.
+        let mut c = self.store.read().await?;
+        let brought = store::unit_departments_of(&mut c, &u.id).await?;
+        let heads: Vec<String> = all.iter().flat_map(|d| d.head_ids.iter().cloned()).collect();
+        let heads: HashSet<String> = store::brought_of(&mut c, &u.id, &heads).await?.into_iter().collect();
         Ok(all
             .into_iter()
             .filter_map(|mut d| {
-                let top = *brought.get(&d.id)?;
-                if top {
+                if *brought.get(&d.id)? {
                     d.parent_id = None;
                 }
+                d.head_ids.retain(|h| heads.contains(h));
                 Some(d)
             })
             .collect())
