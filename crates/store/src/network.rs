@@ -736,17 +736,26 @@ pub async fn people(c: &mut AnyConnection, network: &str, f: &PeopleFilter) -> R
     if let Some((name, id)) = &f.after {
         let (a, b) = (p(name), p(id));
         // `>=` bounds the walk so it starts at the cursor; the rest is the exact cursor.
-        sql += &format!(" AND m.name >= {a} AND (m.name > {a} OR (m.name = {a} AND m.id > {b}))");
+        sql += &format!(
+            " AND m.name{c} >= {a} AND (m.name{c} > {a} OR (m.name = {a} AND m.id > {b}))",
+            c = collate(sqlite)
+        );
     }
     // PostgreSQL would walk the name index for a sparse term too; an order the index cannot
     // give (the same order) makes it take the trigram index and sort the few matches.
     let order = if sparse && !sqlite { "(m.name || '')" } else { "m.name" };
-    sql += &format!(" ORDER BY {order}, m.id LIMIT ${}", binds.len() + 1);
+    sql += &format!(" ORDER BY {order}{}, m.id LIMIT ${}", collate(sqlite), binds.len() + 1);
     let mut q = sqlx::query_as(&sql);
     for b in &binds {
         q = q.bind(b);
     }
     Ok(q.bind(f.limit).fetch_all(c).await?)
+}
+
+/// Names sort in byte order on both databases, as the people index sorts them, so a page from
+/// one and the next from the other agree whatever the server's locale.
+fn collate(sqlite: bool) -> &'static str {
+    if sqlite { "" } else { " COLLATE \"C\"" }
 }
 
 /// How many active units of the network are in scope, counted up to [`NARROW_UNITS`].
@@ -774,6 +783,7 @@ async fn people_by_unit(
     f: &PeopleFilter,
     pattern: Option<&str>,
 ) -> Result<Vec<PersonRow>> {
+    let sqlite = c.backend_name() == "SQLite";
     let mut n = 1;
     let mut p = || {
         n += 1;
@@ -833,11 +843,16 @@ async fn people_by_unit(
         let (a, b, d) = (p(), p(), p());
         let (a2, b2, d2) = (p(), p(), p());
         // In each half, so each walks its index from the cursor on.
-        units += &format!(" AND (m.name > {a} OR (m.name = {b} AND m.id > {d}))");
-        backbone += &format!(" AND (m.name > {a2} OR (m.name = {b2} AND m.id > {d2}))");
+        let c = collate(sqlite);
+        units += &format!(" AND (m.name{c} > {a} OR (m.name = {b} AND m.id > {d}))");
+        backbone += &format!(" AND (m.name{c} > {a2} OR (m.name = {b2} AND m.id > {d2}))");
         binds.extend([name.clone(), name.clone(), id.clone(), name.clone(), name.clone(), id.clone()]);
     }
-    let sql = format!("SELECT * FROM ({units} UNION ALL {backbone}) AS people ORDER BY name, member_id LIMIT {}", p());
+    let sql = format!(
+        "SELECT * FROM ({units} UNION ALL {backbone}) AS people ORDER BY name{}, member_id LIMIT {}",
+        collate(sqlite),
+        p()
+    );
     let mut q = sqlx::query_as(&sql).bind(network);
     for b in &binds {
         q = q.bind(b);
