@@ -120,6 +120,15 @@ both! {
         assert_eq!(ids(&p), vec![z0.clone()]);
         let (_, p) = admin.get(&format!("{members}?status=active&q=zhang")).await;
         assert_eq!(p["items"].as_array().unwrap().len(), 6);
+        // The one who left is still found; a rename is found by the new name, not the old.
+        let (_, p) = admin.get(&format!("{members}?status=left&q=z0@acme")).await;
+        assert_eq!(ids(&p), vec![z0.clone()]);
+        let (_, p) = admin.get(&format!("{members}?q=zhang%202")).await;
+        let z2 = p["items"][0]["id"].as_str().unwrap().to_owned();
+        let (st, b) = admin.send(Method::PATCH, &format!("{members}/{z2}"), Some(json!({"name": "Okabe Ryo"}))).await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        assert_eq!(ids(&admin.get(&format!("{members}?q=okabe%20ryo")).await.1), vec![z2.clone()]);
+        assert_eq!(ids(&admin.get(&format!("{members}?q=zhang%202")).await.1), Vec::<String>::new());
         // Bad filters name the field; page sizes are clamped.
         let (st, p) = admin.get(&format!("{members}?status=gone")).await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
