@@ -9,14 +9,33 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use keiretsu_domain::directory::Certification;
-use keiretsu_domain::ids::OrgId;
+use keiretsu_domain::ids::{DepartmentId, OrgId};
 use keiretsu_service::Caller;
-use keiretsu_service::directory::NewOrg;
+use keiretsu_service::directory::{NewDepartment, NewMember, NewOrg};
 use keiretsu_testkit::TestServer;
 
 /// A chromedriver process and a browser session on it; both end when this is dropped.
 /// The password of every account the browser tests create.
 pub const PASSWORD: &str = "keiretsu-e2e-pass";
+
+/// A department of `org`, below `parent` (or the root).
+pub async fn department(s: &TestServer, org: &OrgId, name: &str, parent: Option<&DepartmentId>) -> DepartmentId {
+    let input = NewDepartment { name: name.into(), parent_id: parent.cloned() };
+    DepartmentId::parse(&s.svc.create_department(&Caller::System, org, &input).await.unwrap().id).unwrap()
+}
+
+/// A member of `org` in `dep` who signs in as `login` (password [`PASSWORD`]); their id.
+pub async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str, dep: &DepartmentId) -> String {
+    let input = NewMember {
+        name: name.into(),
+        login: login.into(),
+        title: Some("Engineer".into()),
+        department_ids: vec![dep.clone()],
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+}
 
 /// A certified organization with a primary admin `login` (password [`PASSWORD`]).
 pub async fn certified_org(s: &TestServer, name: &str, login: &str, admin_name: &str) -> OrgId {

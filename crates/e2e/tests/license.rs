@@ -9,10 +9,10 @@
 
 use fantoccini::Locator;
 use keiretsu_domain::directory::Certification;
-use keiretsu_domain::ids::{DepartmentId, OrgId};
-use keiretsu_e2e::{Browser, PASSWORD};
+use keiretsu_domain::ids::OrgId;
+use keiretsu_e2e::{Browser, PASSWORD, department, member};
 use keiretsu_service::Caller;
-use keiretsu_service::directory::{NewDepartment, NewMember, NewOrg};
+use keiretsu_service::directory::NewOrg;
 use keiretsu_service::license::SeatSelection;
 use keiretsu_testkit::{Db, TestServer};
 
@@ -49,23 +49,6 @@ async fn licensed_org(s: &TestServer, seats: i64) -> OrgId {
     let org = OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap();
     s.license(org.as_str(), "standard", Some(seats)).await;
     org
-}
-
-async fn department(s: &TestServer, org: &OrgId, name: &str, parent: Option<&DepartmentId>) -> DepartmentId {
-    let input = NewDepartment { name: name.into(), parent_id: parent.cloned() };
-    DepartmentId::parse(&s.svc.create_department(&Caller::System, org, &input).await.unwrap().id).unwrap()
-}
-
-async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str, dep: &DepartmentId) -> String {
-    let input = NewMember {
-        name: name.into(),
-        login: login.into(),
-        title: Some("Engineer".into()),
-        department_ids: vec![dep.clone()],
-        password: Some(PASSWORD.into()),
-        ..Default::default()
-    };
-    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
 }
 
 async fn authorize(s: &TestServer, org: &OrgId, members: &[String]) {

@@ -10,10 +10,10 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use keiretsu_domain::ids::{DepartmentId, OrgId};
-use keiretsu_e2e::{Browser, PASSWORD, certified_org};
+use keiretsu_domain::ids::OrgId;
+use keiretsu_e2e::{Browser, PASSWORD, certified_org, department, member as member_in};
 use keiretsu_service::Caller;
-use keiretsu_service::directory::{NewDepartment, NewMember};
+use keiretsu_service::directory::NewMember;
 use keiretsu_testkit::{Db, TestServer};
 
 async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String {
@@ -174,23 +174,6 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     assert!(zh.contains("交接给 Wu Lei"), "{zh}");
     b.screenshot("network-10-chinese").await;
     b.close().await;
-}
-
-async fn department(s: &TestServer, org: &OrgId, name: &str, parent: Option<&DepartmentId>) -> DepartmentId {
-    let input = NewDepartment { name: name.into(), parent_id: parent.cloned() };
-    DepartmentId::parse(&s.svc.create_department(&Caller::System, org, &input).await.unwrap().id).unwrap()
-}
-
-async fn member_in(s: &TestServer, org: &OrgId, name: &str, login: &str, dep: &DepartmentId) -> String {
-    let input = NewMember {
-        name: name.into(),
-        login: login.into(),
-        title: Some("Engineer".into()),
-        department_ids: vec![dep.clone()],
-        password: Some(PASSWORD.into()),
-        ..Default::default()
-    };
-    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
 }
 
 /// The checkbox of the department named `name` (not those of the departments below it).
