@@ -227,6 +227,9 @@ both! {
         let mut expected = [w.sales.as_str(), w.production.as_str()];
         expected.sort();
         assert_eq!(journaled, expected, "{j}");
+        // The partner's own journal shows its admin's choice too.
+        let (_, j) = w.partner_admin.get(&format!("/api/v1/journal?action=unit.departments&target={u}")).await;
+        assert_eq!(j["items"].as_array().unwrap().len(), 1, "{j}");
         // An empty list brings the whole organization, the admin too.
         let (st, unit) = w.partner_admin.send(Method::PUT, &deps, Some(json!({"department_ids": []}))).await;
         assert_eq!((st, &unit["brings"]), (StatusCode::OK, &json!("organization")), "{unit}");

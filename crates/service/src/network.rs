@@ -1180,12 +1180,17 @@ impl Service {
         let before = Brought::of(&mut tx, vec![u.clone()], None).await?;
         store::set_unit_departments(&mut tx, &u.id, tops.as_deref()).await?;
         let actor = caller.actor();
-        let mut changes = vec![
-            Change::new(&actor, Some(&seen.network.org_id), "unit.departments", &u.id)
-                .with("network", &seen.network.id)
-                .with("organization", &u.org_id)
-                .with("departments", &tops),
-        ];
+        // In both organizations' journals: the backbone's network changed, and the partner shares
+        // other people with it.
+        let mut changes: Vec<Change> = [&seen.network.org_id, &u.org_id]
+            .into_iter()
+            .map(|org| {
+                Change::new(&actor, Some(org), "unit.departments", &u.id)
+                    .with("network", &seen.network.id)
+                    .with("organization", &u.org_id)
+                    .with("departments", &tops)
+            })
+            .collect();
         changes.extend(before.settle(&mut tx, "department_ids", &actor, self.now()).await?);
         self.commit(tx, &changes).await?;
         self.unit(caller, id, unit).await
