@@ -1665,7 +1665,7 @@ impl Service {
         let contacts = store::contacts_of_unit(&mut tx, &u.id).await?;
         let n = store::unit_member_count(&mut tx, &u.id).await?;
         let tops = store::unit_tops(&mut tx, &u.id).await?;
-        let u = UnitRow { brings: if tops.is_empty() { u.brings } else { "departments".into() }, ..u };
+        let u = store::unit_by_id(&mut tx, &u.id).await?.unwrap_or(u);
         self.commit(tx, &changes).await?;
         Ok(unit_view(u, n, contacts, tops))
     }
