@@ -316,7 +316,8 @@ both! {
         assert!(st.is_success(), "{body}");
         let d = check(&w.maker).await;
         assert_eq!(d["allowed"], false, "{d}");
-        assert!(d.to_string().contains("department"), "the denial names the departments: {d}");
+        let why = format!("missing: membership of a department that unit {u} brings into network {}", w.net);
+        assert_eq!(d["reasons"].as_array().unwrap().last(), Some(&json!(why)), "{d}");
         assert_eq!(check(&w.seller).await["allowed"], true);
     }
 
