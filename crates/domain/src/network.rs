@@ -130,6 +130,8 @@ pub fn departments_to_bring(
     named: &[String],
     picked: Option<&[String]>,
 ) -> Result<Option<Vec<String>>, DomainError> {
+    let parents: std::collections::HashMap<&str, Option<&str>> =
+        tree.iter().map(|d| (d.id.as_str(), d.parent.as_deref())).collect();
     let chosen: Vec<&str> = match picked {
         Some([]) => return Ok(None),
         Some(ids) => {
@@ -137,7 +139,7 @@ pub fn departments_to_bring(
                 return Err(DomainError::invalid("department_ids", Rule::Count { min: 0, max: 100 }));
             }
             for (i, id) in ids.iter().enumerate() {
-                if !tree.iter().any(|d| d.id == *id) {
+                if !parents.contains_key(id.as_str()) {
                     return Err(DomainError::invalid(
                         format!("department_ids[{i}]"),
                         Rule::Custom("is not a department of your organization"),
@@ -170,7 +172,7 @@ pub fn departments_to_bring(
             ids
         }
     };
-    let parent = |id: &str| tree.iter().find(|d| d.id == id).and_then(|d| d.parent.as_deref());
+    let parent = |id: &str| parents.get(id).copied().flatten();
     // Is `id` strictly below a chosen department? The walk is bounded in case of a cycle.
     let below_chosen = |id: &str| {
         let mut cur = parent(id);

@@ -431,4 +431,42 @@ both! {
         let (_, unit) = w.admin.get(&deps.replace("/departments", "")).await;
         assert_eq!(unit["brings"], "departments", "{unit}");
     }
+
+    async fn bad_choices_are_refused_and_change_nothing(db) {
+        let w = World::new(db).await;
+        // An invitation naming too many departments, or a name too long, is not created.
+        let before = w.revision().await;
+        let too_many: Vec<String> = (0..21).map(|i| format!("Dept {i}")).collect();
+        for (names, field) in [(json!(too_many), "departments"), (json!(["Sales", "x".repeat(121)]), "departments[1]")] {
+            let body = json!({"partner_name": "Kato", "organization_id": w.partner, "partner_type": "supplier",
+                "tier": "a", "departments": names});
+            let (st, p) = w.admin.post(&w.path("/invitations"), body).await;
+            assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{p}");
+        }
+        assert_eq!(w.revision().await, before);
+
+        let inv = w.invite(json!(["Sales"])).await;
+        let (st, unit) = w.partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{unit}");
+        let deps = w.path(&format!("/units/{}/departments", id(&unit)));
+        // Another organization's department, an id that is no department, too many ids, or a
+        // body that is not the input: refused, naming the field, and nothing changes.
+        let (_, other) = w.admin.get(&format!("/api/v1/organizations/{}/departments", w.backbone)).await;
+        let foreign = id(&other[0]);
+        let before = w.revision().await;
+        let many: Vec<String> = (0..101).map(|_| w.north.clone()).collect();
+        for (body, field) in [
+            (json!({"department_ids": [w.north, foreign]}), "department_ids[1]"),
+            (json!({"department_ids": ["dep_nothere"]}), "department_ids[0]"),
+            (json!({"department_ids": many}), "department_ids"),
+        ] {
+            let (st, p) = w.partner_admin.send(Method::PUT, &deps, Some(body)).await;
+            assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{p}");
+        }
+        let (st, _) = w.partner_admin.send(Method::PUT, &deps, Some(json!({"departments": ["Sales"]}))).await;
+        assert!(st.is_client_error(), "an unknown field is refused");
+        assert_eq!(w.revision().await, before);
+        let (_, unit) = w.admin.get(&deps.replace("/departments", "")).await;
+        assert_eq!(unit["departments"], json!([{"id": w.sales, "name": "Sales"}]), "{unit}");
+    }
 }

@@ -402,11 +402,12 @@ impl Service {
         if parent != current.parent_id {
             change = change.with("parent_id", [&current.parent_id, &parent]);
         }
-        let brought = Brought::in_org(&mut tx, org.as_str(), None).await?;
+        // A move may take people into or out of what a network unit brings in; a rename cannot.
+        let moved = parent != current.parent_id;
+        let brought = if moved { Some(Brought::in_org(&mut tx, org.as_str(), None).await?) } else { None };
         store::update_department(&mut tx, permit.org(), id.as_str(), &name, parent.as_deref()).await?;
         let mut changes = vec![change];
-        if parent != current.parent_id {
-            // Moved into or out of what a network unit brings in.
+        if let Some(brought) = brought {
             keiretsu_store::network::refresh_unit_departments(&mut tx, org.as_str()).await?;
             changes.extend(brought.settle(&mut tx, "parent_id", permit.actor(), self.now()).await?);
         }

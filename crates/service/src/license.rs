@@ -469,8 +469,10 @@ pub(crate) async fn unit_narrowed(
     }
     let mut out: HashSet<String> = left_out.iter().cloned().collect();
     for other in net::live_units_of_org(c, &unit.org_id).await? {
-        let on_pool = net::network(c, &other.network_id).await?.is_some_and(|n| n.org_id == pool);
-        if other.id != unit.id && on_pool && !out.is_empty() {
+        if other.id == unit.id || out.is_empty() {
+            continue;
+        }
+        if net::network(c, &other.network_id).await?.is_some_and(|n| n.org_id == pool) {
             let still: Vec<String> = out.iter().cloned().collect();
             for m in net::brought_of(c, &other.id, &still).await? {
                 out.remove(&m);

@@ -433,6 +433,14 @@ impl Seen {
         }
     }
 
+    /// A live unit of this network the viewer sees; not found otherwise.
+    async fn unit(&self, c: &mut AnyConnection, unit: &UnitId) -> Result<UnitRow> {
+        match store::unit(c, &self.network.id, unit.as_str()).await? {
+            Some(u) if u.status != "removed" && self.sees_unit(&u) => Ok(u),
+            _ => Err(NOT_FOUND_UNIT.into()),
+        }
+    }
+
     fn sees_unit(&self, u: &UnitRow) -> bool {
         let backbone = self.viewer.is_backbone();
         (backbone || u.status == "active") && self.viewer.unit_scope(self.visibility()).sees(&u.id, &u.partner_type)
@@ -525,10 +533,11 @@ async fn tree(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<TreeDepartment>>
         .collect())
 }
 
-/// A partner-side contact or backup must be one of the people the unit brings in.
-async fn brought_member(c: &mut AnyConnection, unit: &str, org: &str, id: &str, field: &str) -> Result<()> {
+/// A contact's holder or backup: an active member of its side's organization and, on the
+/// partner's side, one of the people the unit brings in; an error naming `field` otherwise.
+async fn contact_member(c: &mut AnyConnection, side: Side, unit: &str, org: &str, id: &str, field: &str) -> Result<()> {
     active_member_of(c, org, id, field).await?;
-    if store::brought_of(c, unit, &[id.to_owned()]).await?.is_empty() {
+    if side == Side::Partner && !store::brings(c, unit, id).await? {
         return Err(DomainError::invalid(field, Rule::Custom("is not in the departments the unit brings in")).into());
     }
     Ok(())
@@ -833,8 +842,7 @@ impl Service {
             Some(u) if u.status == "active" => {
                 // The organization's partner admins answer for the unit; its other members are in
                 // the network only when the unit brings them.
-                let member = acting.member.to_string();
-                if !admin && store::brought_of(c, &u.id, std::slice::from_ref(&member)).await?.is_empty() {
+                if !admin && !store::brings(c, &u.id, acting.member.as_str()).await? {
                     return Err(NOT_FOUND_NETWORK.into());
                 }
                 Ok(Seen { network, viewer: Viewer::Unit { unit: u.id, partner_type: u.partner_type, admin } })
@@ -1022,10 +1030,7 @@ impl Service {
     pub async fn unit(&self, caller: &Caller, id: &NetworkId, unit: &UnitId) -> Result<UnitView> {
         let mut c = self.store.read().await?;
         let seen = self.look(&mut c, caller, id).await?;
-        let u = store::unit(&mut c, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-        if u.status == "removed" || !seen.sees_unit(&u) {
-            return Err(NOT_FOUND_UNIT.into());
-        }
+        let u = seen.unit(&mut c, unit).await?;
         let n = store::unit_member_count(&mut c, &u.id).await?;
         let contacts = store::contacts_of_unit(&mut c, &u.id).await?;
         let tops = store::unit_tops(&mut c, &u.id).await?;
@@ -1166,10 +1171,7 @@ impl Service {
     ) -> Result<UnitView> {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
-        let u = store::unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-        if u.status == "removed" || !seen.sees_unit(&u) {
-            return Err(NOT_FOUND_UNIT.into());
-        }
+        let u = seen.unit(&mut tx, unit).await?;
         match &seen.viewer {
             Viewer::Unit { unit: mine, admin: true, .. } if *mine == u.id => {}
             Viewer::Backbone { admin: true } if u.managed != 0 => {}
@@ -1616,7 +1618,7 @@ impl Service {
         // The accepting admin is the unit's first contact when the unit brings them in; otherwise
         // they name one from the people it brings.
         let acting = match caller.acting() {
-            Some(a) if !store::brought_of(&mut tx, &u.id, &[a.member.to_string()]).await?.is_empty() => Some(a),
+            Some(a) if store::brings(&mut tx, &u.id, a.member.as_str()).await? => Some(a),
             _ => None,
         };
         if let Some(acting) = acting {
@@ -1710,10 +1712,7 @@ impl Service {
     ) -> Result<ContactView> {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
-        let u = store::unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-        if u.status == "removed" || !seen.sees_unit(&u) {
-            return Err(NOT_FOUND_UNIT.into());
-        }
+        let u = seen.unit(&mut tx, unit).await?;
         let org = match input.side {
             Side::Backbone => {
                 seen.backbone_admin()?;
@@ -1725,9 +1724,8 @@ impl Service {
             }
         };
         let role = rules::contact_role("role", &input.role)?;
-        let check = async |c: &mut AnyConnection, id: &str, field: &str| match input.side {
-            Side::Backbone => active_member_of(c, &org, id, field).await.map(drop),
-            Side::Partner => brought_member(c, &u.id, &u.org_id, id, field).await,
+        let check = async |c: &mut AnyConnection, id: &str, field: &str| {
+            contact_member(c, input.side, &u.id, &org, id, field).await
         };
         check(&mut tx, input.member_id.as_str(), "member_id").await?;
         if let Some(b) = &input.backup_id {
@@ -1785,12 +1783,9 @@ impl Service {
             ),
             None => k.backup_id.clone(),
         };
+        let side = Side::parse("side", &k.side)?;
         let check = async |c: &mut AnyConnection, id: &str, field: &str| {
-            if k.side == Side::Partner.as_str() {
-                brought_member(c, &k.unit_id, &k.org_id, id, field).await
-            } else {
-                active_member_of(c, &k.org_id, id, field).await.map(drop)
-            }
+            contact_member(c, side, &k.unit_id, &k.org_id, id, field).await
         };
         if member != k.member_id {
             check(&mut tx, &member, "member_id").await?;
@@ -1864,10 +1859,7 @@ impl Service {
         contact: &ContactId,
     ) -> Result<(Seen, ContactRow)> {
         let seen = self.look(tx, caller, id).await?;
-        let u = store::unit(tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-        if u.status == "removed" || !seen.sees_unit(&u) {
-            return Err(NOT_FOUND_UNIT.into());
-        }
+        let u = seen.unit(tx, unit).await?;
         let k = store::contact(tx, &u.id, contact.as_str()).await?.ok_or(NOT_FOUND_CONTACT)?;
         match Side::parse("side", &k.side)? {
             Side::Backbone => seen.backbone_admin()?,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use keiretsu_domain::access::{AppFacts, Audience, Facts, Index, Loader, MemberFacts, Principal, Right, UnitFacts};
 use sqlx::AnyConnection;
 
-use crate::{Result, Store};
+use crate::{Result, Store, rows_in};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AppRow {
@@ -283,27 +283,6 @@ fn member_facts((id, org, status, role, departments, pools): MemberRow) -> Membe
 }
 
 /// `($1, $2, ...)` for an IN list of `n` values.
-fn in_list(n: usize) -> String {
-    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-    format!("({})", marks.join(", "))
-}
-
-async fn rows_in<T>(c: &mut AnyConnection, sql: &str, ids: &[String]) -> Result<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let q = sql.replace("(?)", &in_list(chunk.len()));
-        let mut query = sqlx::query_as::<_, T>(&q);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        out.extend(query.fetch_all(&mut *c).await?);
-    }
-    Ok(out)
-}
-
 /// The objects a run of journal entries touched, to be read again and put in the index.
 #[derive(Clone, Debug, Default)]
 pub struct Touched {

@@ -275,6 +275,24 @@ pub async fn insert_json(
     Ok(())
 }
 
+/// Runs `sql`, whose `(?)` is an IN list, on `ids`, 500 at a time (under both databases' limits
+/// on bound values); no query when there are none.
+pub(crate) async fn rows_in<T>(c: &mut AnyConnection, sql: &str, ids: &[String]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let q = sql.replace("(?)", &format!("({})", directory::placeholders(1, chunk.len())));
+        let mut query = sqlx::query_as::<_, T>(&q);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        out.extend(query.fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
 /// `0`/`1` integers are how both databases carry booleans through `Any`.
 pub fn flag(b: bool) -> i64 {
     i64::from(b)

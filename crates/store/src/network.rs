@@ -5,8 +5,8 @@ use sqlx::AnyConnection;
 
 use keiretsu_domain::people::{Facts as PeopleFacts, PersonFacts, UnitFacts};
 
-use crate::Result;
 use crate::directory::placeholders;
+use crate::{Result, rows_in};
 
 // ----- organizations' network settings -----
 
@@ -280,6 +280,11 @@ pub async fn brought_members(c: &mut AnyConnection, unit: &str) -> Result<Vec<St
     .bind(unit)
     .fetch_all(c)
     .await?)
+}
+
+/// Whether a unit brings `member` (of its organization) into its network.
+pub async fn brings(c: &mut AnyConnection, unit: &str, member: &str) -> Result<bool> {
+    Ok(!brought_of(c, unit, &[member.to_owned()]).await?.is_empty())
 }
 
 /// Of `members` (of the unit's organization), those the unit brings into its network.
@@ -916,28 +921,16 @@ const PERSON_FACTS: &str = "SELECT id, org_id, name, search, status FROM members
 pub async fn unit_facts(c: &mut AnyConnection, column: Option<&str>, ids: &[String]) -> Result<Vec<(UnitFacts, bool)>> {
     const UNITS: &str = "SELECT id, network_id, org_id, partner_type, status, brings FROM units";
     const TOPS: &str = "SELECT unit_id, department_id FROM unit_departments WHERE top = 1";
-    let rows: Vec<UnitFactsRow> = match column {
-        None => sqlx::query_as(UNITS).fetch_all(&mut *c).await?,
+    let (rows, tops_rows): (Vec<UnitFactsRow>, Vec<(String, String)>) = match column {
+        None => (sqlx::query_as(UNITS).fetch_all(&mut *c).await?, sqlx::query_as(TOPS).fetch_all(&mut *c).await?),
         Some(column) => {
-            let mut rows = Vec::new();
-            for chunk in ids.chunks(500) {
-                rows.extend(rows_in(c, &format!("{UNITS} WHERE {column} IN"), chunk).await?);
-            }
-            rows
+            let rows: Vec<UnitFactsRow> = rows_in(c, &format!("{UNITS} WHERE {column} IN (?)"), ids).await?;
+            let scoped: Vec<String> = rows.iter().filter(|r| r.5 == "departments").map(|r| r.0.clone()).collect();
+            let tops = rows_in(c, &format!("{TOPS} AND unit_id IN (?)"), &scoped).await?;
+            (rows, tops)
         }
     };
-    let scoped: Vec<String> = rows.iter().filter(|r| r.5 == "departments").map(|r| r.0.clone()).collect();
     let mut tops: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-    let tops_rows: Vec<(String, String)> = match column {
-        None => sqlx::query_as(TOPS).fetch_all(&mut *c).await?,
-        Some(_) => {
-            let mut out = Vec::new();
-            for chunk in scoped.chunks(500) {
-                out.extend(rows_in(c, &format!("{TOPS} AND unit_id IN"), chunk).await?);
-            }
-            out
-        }
-    };
     for (u, d) in tops_rows {
         tops.entry(u).or_default().push(d);
     }
@@ -960,13 +953,7 @@ async fn brought(c: &mut AnyConnection, units: Option<&[String]>) -> Result<Vec<
         WHERE u.brings = 'departments' AND u.status <> 'removed' AND m.status = 'active'";
     match units {
         None => Ok(sqlx::query_as(SQL).fetch_all(c).await?),
-        Some(units) => {
-            let mut out = Vec::new();
-            for chunk in units.chunks(500) {
-                out.extend(rows_in(c, &format!("{SQL} AND ud.unit_id IN"), chunk).await?);
-            }
-            Ok(out)
-        }
+        Some(units) => rows_in(c, &format!("{SQL} AND ud.unit_id IN (?)"), units).await,
     }
 }
 
@@ -1004,14 +991,12 @@ pub async fn refresh_people(
     let mut out = PeopleRefreshed::default();
     let mut memberships: std::collections::HashMap<String, Vec<String>> =
         members.iter().map(|m| (m.clone(), Vec::new())).collect();
-    for chunk in members.chunks(500) {
-        let rows: Vec<PersonFactsRow> = rows_in(c, &format!("{PERSON_FACTS} WHERE id IN"), chunk).await?;
-        out.people.extend(rows.into_iter().map(person_facts));
-        let rows: Vec<(String, String)> =
-            rows_in(c, "SELECT member_id, network_id FROM network_members WHERE member_id IN", chunk).await?;
-        for (m, n) in rows {
-            memberships.entry(m).or_default().push(n);
-        }
+    let rows: Vec<PersonFactsRow> = rows_in(c, &format!("{PERSON_FACTS} WHERE id IN (?)"), members).await?;
+    out.people = rows.into_iter().map(person_facts).collect();
+    let rows: Vec<(String, String)> =
+        rows_in(c, "SELECT member_id, network_id FROM network_members WHERE member_id IN (?)", members).await?;
+    for (m, n) in rows {
+        memberships.entry(m).or_default().push(n);
     }
     out.networks = memberships.into_iter().collect();
     out.units = unit_facts(c, Some("id"), units).await?;
@@ -1025,19 +1010,6 @@ pub async fn refresh_people(
     }
     out.brought = by_unit.into_iter().collect();
     Ok(out)
-}
-
-/// `head (ids...)`, run on the ids.
-async fn rows_in<T>(c: &mut AnyConnection, head: &str, ids: &[String]) -> Result<Vec<T>>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    let sql = format!("{head} ({})", placeholders(1, ids.len()));
-    let mut q = sqlx::query_as(&sql);
-    for id in ids {
-        q = q.bind(id);
-    }
-    Ok(q.fetch_all(c).await?)
 }
 
 /// The rows of a page the people index chose, in no particular order, for those still active:
