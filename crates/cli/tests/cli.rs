@@ -1,5 +1,5 @@
 //! The `keiretsu` binary itself: import with a report, token creation, and `verify` catching
-//! an edit made behind the server's back.
+//! an edit made behind the server's back, to the journal or to a seat count.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -85,7 +85,16 @@ async fn import_token_and_verify_through_the_binary() {
     assert_eq!(out.lines().count(), 1, "{out}");
 
     let (ok, out, _) = keiretsu(&db, &["verify"]);
-    assert!(ok && out.contains("journal intact"), "{out}");
+    assert!(ok && out.contains("journal intact") && out.contains("seat pools intact"), "{out}");
+    // A seat count moved behind the server's back is named with its organization.
+    let bump = |d: i64| {
+        sqlx::query("UPDATE seat_pools SET assigned = assigned + $1 WHERE org_id = $2").bind(d).bind(org.id.clone())
+    };
+    bump(1).execute(svc.store().pool()).await.unwrap();
+    let (ok, _, err) = keiretsu(&db, &["verify"]);
+    assert!(!ok);
+    assert!(err.contains(&format!("seat pool of Cli Org ({})", org.id)) && err.contains("are enabled"), "{err}");
+    bump(-1).execute(svc.store().pool()).await.unwrap();
     sqlx::query("UPDATE journal SET actor = 'acc_mallory' WHERE revision = 3")
         .execute(svc.store().pool())
         .await

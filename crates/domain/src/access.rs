@@ -554,6 +554,25 @@ impl Index {
         self.member_by_id(member).is_some_and(|m| self.decide(&m, a, right, &mut ()).is_ok())
     }
 
+    /// May an admin of `owner` learn of `member` at all: one of the owner's own members, or an
+    /// active member whom a unit of one of the owner's networks brings in. Anyone else is, to
+    /// that admin, exactly an id that does not exist.
+    pub fn sees(&self, owner: &str, member: &str) -> bool {
+        let (Some(owner), Some(m)) = (self.names.get(owner), self.member_by_id(member)) else {
+            return false;
+        };
+        if m.org == owner {
+            return true;
+        }
+        m.active
+            && self
+                .units
+                .get(m.org as usize)
+                .into_iter()
+                .flatten()
+                .any(|(net, u)| self.networks.get(net) == Some(&owner) && self.brings(u, &m))
+    }
+
     /// May `member` exercise `right` on `app`, and why.
     pub fn check<'a>(&'a self, member: &'a str, app: &'a str, right: Right) -> Verdict<'a> {
         let mut reasons = SmallVec::new();

@@ -40,20 +40,75 @@ text_enum!(MemberStatus {
 /// A required, trimmed, single-line name of at most `max` characters.
 pub fn name(field: &str, text: &str, max: usize) -> Result<String, DomainError> {
     let text = text.trim();
-    if text.is_empty() {
+    // A name nobody can see (zero-width and direction marks alone) is as empty as none.
+    if text.chars().all(|c| c.is_whitespace() || invisible(c)) {
         return Err(DomainError::invalid(field, Rule::Required));
     }
     optional_text(field, text, max).map(|t| t.unwrap_or_default())
 }
 
-/// An optional single-line text; blank becomes `None`.
+/// Characters that take no room on screen: zero-width spaces and joiners, direction marks,
+/// embeddings, overrides and isolates, the word joiner and invisible operators, the byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}')
+}
+
+/// What [`name`] accepts, as an ECMA-262 pattern for the API's document: whitespace around
+/// (trimmed), no control character inside, and at least one character that shows on screen.
+pub const NAME_PATTERN: &str = concat!(
+    "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*",
+    "[^\\u0000-\\u001F\\u007F-\\u009F]*",
+    "[^\\u0000-\\u0020\\u007F-\\u00A0\\u00AD\\u034F\\u061C\\u115F\\u1160\\u1680\\u17B4\\u17B5\\u180E",
+    "\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u2064\\u2066-\\u206F\\u3000\\u3164\\uFEFF\\uFFA0]",
+    "[^\\u0000-\\u001F\\u007F-\\u009F]*",
+    "[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$",
+);
+
+/// The API document's schema of a name of at most `max` characters (see [`NAME_PATTERN`]);
+/// `null` too when the name may be left out of a change.
+pub fn name_schema(max: usize, nullable: bool) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let kind = if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::new(Type::String) };
+    ObjectBuilder::new().schema_type(kind).pattern(Some(NAME_PATTERN)).min_length(Some(1)).max_length(Some(max)).build()
+}
+
+/// Schemas of names by their longest, for `#[schema(schema_with = ...)]`.
+pub mod name_schemas {
+    use utoipa::openapi::schema::Object;
+
+    pub fn n60() -> Object {
+        super::name_schema(60, false)
+    }
+    pub fn n80() -> Object {
+        super::name_schema(80, false)
+    }
+    pub fn n100() -> Object {
+        super::name_schema(super::NAME_MAX, false)
+    }
+    pub fn n120() -> Object {
+        super::name_schema(120, false)
+    }
+    pub fn n200() -> Object {
+        super::name_schema(200, false)
+    }
+    pub fn optional_n80() -> Object {
+        super::name_schema(80, true)
+    }
+    pub fn optional_n100() -> Object {
+        super::name_schema(super::NAME_MAX, true)
+    }
+}
+
+/// An optional single-line text of at most `max` characters as sent; blank becomes `None`.
 pub fn optional_text(field: &str, text: &str, max: usize) -> Result<Option<String>, DomainError> {
+    if text.chars().count() > max {
+        return Err(DomainError::invalid(field, Rule::TooLong(max)));
+    }
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
-    }
-    if text.chars().count() > max {
-        return Err(DomainError::invalid(field, Rule::TooLong(max)));
     }
     if text.chars().any(char::is_control) {
         return Err(DomainError::invalid(field, Rule::NoControlCharacters));
@@ -296,6 +351,26 @@ mod tests {
 
     fn dep(n: u8) -> DepartmentId {
         DepartmentId::from_random([n; RANDOM_LEN])
+    }
+
+    proptest! {
+        /// The document's pattern and length say exactly what the rule accepts.
+        #[test]
+        fn the_name_pattern_is_the_name_rule(text in "[ \\t\\n\\u{7}\\u{85}\\u{a0}\\u{200b}\\u{202e}\\u{3000}\\u{feff}a加]{0,12}") {
+            let pattern = regex::Regex::new(NAME_PATTERN).unwrap();
+            let by_schema = pattern.is_match(&text) && text.chars().count() <= 10;
+            prop_assert_eq!(name("name", &text, 10).is_ok(), by_schema, "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn a_name_of_invisible_characters_is_no_name() {
+        for blank in ["\u{200B}", "\u{202E}\u{200D}", " \u{FEFF} \u{2066}\u{2069} ", "\u{3164}"] {
+            assert_eq!(name("name", blank, 60), Err(DomainError::invalid("name", Rule::Required)), "{blank:?}");
+        }
+        // Marks inside a visible name are the name's own business (Arabic and Hebrew use them).
+        assert_eq!(name("name", "Kato\u{200D}Metal", 60).as_deref(), Ok("Kato\u{200D}Metal"));
+        assert_eq!(name("name", "加藤", 60).as_deref(), Ok("加藤"));
     }
 
     #[test]

@@ -15,11 +15,11 @@ pub fn encode_random(bytes: [u8; RANDOM_LEN]) -> String {
 }
 
 macro_rules! typed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal) => {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal, $pattern:literal) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String, example = json!(concat!($prefix, "23456789abcdefgh")))]
+        #[schema(value_type = String, pattern = $pattern, example = json!(concat!($prefix, "23456789abcdefgh")))]
         pub struct $name(String);
 
         impl $name {
@@ -77,43 +77,43 @@ macro_rules! typed_id {
 
 typed_id!(
     /// An organization (tenant).
-    OrgId, "org_", "organization_id");
+    OrgId, "org_", "organization_id", "^org_[a-z0-9_]{1,64}$");
 typed_id!(
     /// A department in an organization's tree.
-    DepartmentId, "dep_", "department_id");
+    DepartmentId, "dep_", "department_id", "^dep_[a-z0-9_]{1,64}$");
 typed_id!(
     /// A person's login, shared by all of their memberships.
-    AccountId, "acc_", "account_id");
+    AccountId, "acc_", "account_id", "^acc_[a-z0-9_]{1,64}$");
 typed_id!(
     /// An account's membership of one organization.
-    MemberId, "mem_", "member_id");
+    MemberId, "mem_", "member_id", "^mem_[a-z0-9_]{1,64}$");
 typed_id!(
     /// An API token.
-    TokenId, "tok_", "token_id");
+    TokenId, "tok_", "token_id", "^tok_[a-z0-9_]{1,64}$");
 typed_id!(
     /// An in-app notification.
-    NotificationId, "ntf_", "notification_id");
+    NotificationId, "ntf_", "notification_id", "^ntf_[a-z0-9_]{1,64}$");
 typed_id!(
     /// A backbone organization's network of partners.
-    NetworkId, "net_", "network_id");
+    NetworkId, "net_", "network_id", "^net_[a-z0-9_]{1,64}$");
 typed_id!(
     /// One partner organization inside a network.
-    UnitId, "unt_", "unit_id");
+    UnitId, "unt_", "unit_id", "^unt_[a-z0-9_]{1,64}$");
 typed_id!(
     /// An invitation for a partner to join a network.
-    InvitationId, "inv_", "invitation_id");
+    InvitationId, "inv_", "invitation_id", "^inv_[a-z0-9_]{1,64}$");
 typed_id!(
     /// A contact (docking person) on one side of a partnership.
-    ContactId, "con_", "contact_id");
+    ContactId, "con_", "contact_id", "^con_[a-z0-9_]{1,64}$");
 typed_id!(
     /// An app an organization publishes to its members and partners.
-    AppId, "app_", "app_id");
+    AppId, "app_", "app_id", "^app_[a-z0-9_]{1,64}$");
 typed_id!(
     /// One filled-in form of an app.
-    SubmissionId, "sub_", "submission_id");
+    SubmissionId, "sub_", "submission_id", "^sub_[a-z0-9_]{1,64}$");
 typed_id!(
     /// A file uploaded for a form's attachment field.
-    AttachmentId, "att_", "attachment_id");
+    AttachmentId, "att_", "attachment_id", "^att_[a-z0-9_]{1,64}$");
 
 #[cfg(test)]
 mod tests {

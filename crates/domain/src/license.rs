@@ -12,6 +12,7 @@ use crate::error::{DomainError, Rule};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Edition {
     pub key: String,
+    #[schema(schema_with = crate::directory::name_schemas::n60)]
     pub name: String,
     /// False for unlimited editions: no seat count applies.
     pub seat_limited: bool,
@@ -148,6 +149,18 @@ pub fn purchased_seats(field: &str, seats: i64, assigned: i64) -> Result<i64, Do
     Ok(seats)
 }
 
+/// What is wrong with a pool that counts `assigned` seats while `enabled` seat rows exist, if
+/// anything: the count must equal the rows and never exceed the purchase.
+pub fn pool_problem(purchased: Option<i64>, assigned: i64, enabled: i64) -> Option<String> {
+    if assigned != enabled {
+        return Some(format!("counts {assigned} assigned seats but {enabled} are enabled"));
+    }
+    match purchased {
+        Some(p) if enabled > p => Some(format!("has {enabled} enabled seats for {p} purchased")),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -160,6 +173,14 @@ mod tests {
         let c = counts(Some(3000), 2000 + 200);
         assert_eq!(c, Counts { purchased: Some(3000), assigned: 2200, unassigned: Some(800) });
         assert_eq!(counts(None, 5).unassigned, None, "unlimited editions show no number");
+    }
+
+    #[test]
+    fn a_pool_holds_when_its_count_is_its_rows_within_the_purchase() {
+        assert_eq!(pool_problem(Some(5), 5, 5), None);
+        assert_eq!(pool_problem(None, 7, 7), None, "unlimited");
+        assert!(pool_problem(Some(5), 4, 5).is_some_and(|p| p.contains("4 assigned") && p.contains("5 are enabled")));
+        assert!(pool_problem(Some(5), 6, 6).is_some_and(|p| p.contains("6 enabled seats for 5 purchased")));
     }
 
     #[test]

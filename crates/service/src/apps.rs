@@ -21,7 +21,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::notifications::notify;
-use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
 fn poisoned() -> crate::Error {
@@ -29,6 +29,7 @@ fn poisoned() -> crate::Error {
 }
 
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
+const NOT_FOUND_MEMBER: DomainError = DomainError::NotFound { what: "member" };
 
 /// The process's access index and the journal revision it reflects.
 pub struct Access {
@@ -131,6 +132,7 @@ fn app_view(a: AppRow) -> AppView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApp {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n80)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -186,8 +188,13 @@ pub struct Publication {
 #[into_params(parameter_in = Query)]
 pub struct WhoQuery {
     /// `submit` by default.
+    #[param(pattern = "^(submit|view_own|view_unit|view_org|view_all|edit|manage)$")]
     pub right: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
     pub cursor: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
     pub at_least: Option<i64>,
@@ -199,8 +206,10 @@ pub struct WhoQuery {
 pub struct CheckQuery {
     /// Whose access; the caller's own membership by default. Asking about someone else needs
     /// the apps scope in the app's organization.
+    #[param(pattern = "^mem_[a-z0-9_]{1,64}$")]
     pub member_id: Option<String>,
     /// `submit` (default), `view_own`, `view_unit`, `view_org`, `view_all`, `edit` or `manage`.
+    #[param(pattern = "^(submit|view_own|view_unit|view_org|view_all|edit|manage)$")]
     pub right: Option<String>,
     /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
     pub at_least: Option<i64>,
@@ -456,7 +465,8 @@ impl Service {
     }
 
     /// Why may (or may not) a member use an app. Anyone may ask about themselves; the app's
-    /// organization's app admins may ask about anyone.
+    /// organization's app admins may ask about anyone they can see (their own members and those
+    /// their networks' units bring in); anyone else is answered as an unknown id.
     pub async fn check_access(&self, caller: &Caller, app: &AppId, q: &CheckQuery) -> Result<Decision> {
         let right = Right::parse("right", q.right.as_deref().unwrap_or("submit"))?;
         let acting = match caller {
@@ -473,6 +483,9 @@ impl Service {
                     DomainError::NotFound { .. } => NOT_FOUND_APP,
                     other => other,
                 })?;
+                if !ix.sees(owner.as_str(), m.as_str()) {
+                    return Err(NOT_FOUND_MEMBER.into());
+                }
                 m
             }
             _ => acting.member.clone(),
@@ -489,11 +502,17 @@ impl Service {
     pub async fn who_can(&self, caller: &Caller, app: &AppId, q: &WhoQuery) -> Result<Page<String>> {
         let right = Right::parse("right", q.right.as_deref().unwrap_or("submit"))?;
         let after = q.cursor.as_deref().map(|c| decode_cursor(c, 1)).transpose()?.map(|mut p| p.remove(0));
-        let limit = clamp(q.limit) as usize;
+        let limit = page_limit(q.limit)? as usize;
         self.managed_app(caller, app).await?;
         let items = self.access_index(q.at_least).await?.who_can(app.as_str(), right, after.as_deref(), limit);
         let next_cursor = (items.len() == limit).then(|| items.last().map(|m| encode_cursor(&[m]))).flatten();
         Ok(Page { items, next_cursor })
+    }
+
+    /// How many members may submit to the app now.
+    pub async fn reach_count(&self, caller: &Caller, app: &AppId) -> Result<usize> {
+        self.managed_app(caller, app).await?;
+        Ok(self.access_index(None).await?.count_who_can(app.as_str(), Right::Submit))
     }
 
     /// How many members may exercise `right` on the app now, and how many would if it were
@@ -505,7 +524,14 @@ impl Service {
         network: &NetworkId,
         audience: &Audience,
     ) -> Result<(usize, usize)> {
-        self.managed_app(caller, app).await?;
+        let (a, _) = self.managed_app(caller, app).await?;
+        // Only the app's organization's own networks: another's is unknown here, as in publishing.
+        net::network(&mut *self.store.read().await?, network.as_str())
+            .await?
+            .filter(|n| n.org_id == a.org_id)
+            .ok_or_else(|| {
+                DomainError::invalid("network_id", Rule::Custom("is not a network of the app's organization"))
+            })?;
         let ix = self.access_index(None).await?;
         let now = ix.count_who_can(app.as_str(), Right::Submit);
         Ok((now, ix.preview(app.as_str(), network.as_str(), audience, Right::Submit)))
@@ -516,6 +542,9 @@ impl Service {
         let permit = caller.permit_own(Need::Manage(Scope::Apps))?;
         let ids: Vec<String> = {
             let ix = self.access_index(at_least).await?;
+            if !ix.sees(permit.org().as_str(), member.as_str()) {
+                return Err(NOT_FOUND_MEMBER.into());
+            }
             let ids = ix.apps_of(member.as_str(), Right::Submit);
             ids.into_iter().filter(|a| ix.app_org(a) == Some(permit.org().as_str())).collect()
         };

@@ -49,8 +49,10 @@ impl Reactions {
             Box::new(ReleaseHeadships),
             Box::new(ReassignReports),
             Box::new(TellSupervisor),
-            Box::new(crate::license::ReleaseSeats),
+            // Before the seats: the handover locks units, which come before seat pools in the
+            // lock order (a unit's change of departments locks its unit, then the pool).
             Box::new(crate::network::ContactHandover),
+            Box::new(crate::license::ReleaseSeats),
         ])
     }
 

@@ -16,7 +16,7 @@ use crate::departure::Departure;
 use crate::identity::hash_password;
 use crate::license;
 use crate::network::Brought;
-use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -44,10 +44,12 @@ impl From<OrgRow> for OrgView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub name: String,
     pub certification: Option<Certification>,
     /// The first primary admin: an existing login is linked, a new one is created.
     pub admin_login: String,
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub admin_name: String,
     /// Required when the admin login is new.
     pub admin_password: Option<String>,
@@ -73,6 +75,7 @@ pub struct DepartmentView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub name: String,
     /// Defaults to the root department.
     pub parent_id: Option<DepartmentId>,
@@ -81,6 +84,7 @@ pub struct NewDepartment {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentPatch {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::optional_n100)]
     pub name: Option<String>,
     /// Moves the department (with everything below it) under another one.
     pub parent_id: Option<DepartmentId>,
@@ -132,6 +136,7 @@ fn member_view(m: MemberRow, department_ids: Vec<String>) -> MemberView {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub name: String,
     /// An existing login is linked (one account, several organizations); a new one is created.
     pub login: String,
@@ -150,6 +155,7 @@ pub struct NewMember {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::optional_n100)]
     pub name: Option<String>,
     pub title: Option<String>,
     pub employee_no: Option<String>,
@@ -179,9 +185,13 @@ pub struct MemberQuery {
     /// With `department_id`: include every department below it.
     pub include_sub_departments: Option<bool>,
     /// `active` or `left`.
+    #[param(pattern = "^(active|left)$")]
     pub status: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -582,7 +592,7 @@ impl Service {
     ) -> Result<MemberView> {
         let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
-        let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
+        let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         let mut change = Change::new(permit.actor(), Some(org.as_str()), "member.update", id.as_str());
         if let Some(n) = &patch.name {
             let n = rules::name("name", n, rules::NAME_MAX)?;
@@ -632,7 +642,7 @@ impl Service {
             return Err(DomainError::invalid("department_ids", Rule::Required).into());
         }
         let mut tx = self.store.write().await?;
-        let m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
+        let m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         let before: Vec<String> =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         let after = self.check_departments(&mut tx, &permit, &to.department_ids).await?;
@@ -655,7 +665,7 @@ impl Service {
     pub async fn leave(&self, caller: &Caller, org: &OrgId, id: &MemberId) -> Result<MemberView> {
         let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
-        let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
+        let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         if m.status == "left" {
             return Err(DomainError::conflict("member_id", Rule::Custom("has already left")).into());
         }
@@ -684,7 +694,7 @@ impl Service {
     pub async fn rejoin(&self, caller: &Caller, org: &OrgId, id: &MemberId) -> Result<MemberView> {
         let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
-        let mut m = store::member(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
+        let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         if m.status == "active" {
             return Err(DomainError::conflict("member_id", Rule::Custom("is already active")).into());
         }
@@ -742,7 +752,7 @@ impl Service {
     /// Search and filter, ordered by name then id; the cursor continues after the last one shown.
     pub async fn members(&self, caller: &Caller, org: &OrgId, q: &MemberQuery) -> Result<Page<MemberView>> {
         let permit = self.permit(caller, org, Need::Read).await?;
-        let limit = clamp(q.limit);
+        let limit = page_limit(q.limit)?;
         let mut c = self.store.read().await?;
         let departments = match &q.department_id {
             Some(d) => {

@@ -16,7 +16,7 @@ use keiretsu_store::forms::{self as store, AttachmentRow, Narrow, SubmissionItem
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service, random_id_bytes};
 
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
@@ -83,7 +83,11 @@ pub struct SubmissionQuery {
     /// Submitted from this time on (`2026-11-24` or RFC 3339).
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
     pub cursor: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Totals only: the field to group by.
     pub by: Option<String>,
@@ -481,7 +485,7 @@ impl Service {
     /// A page of the app's submissions the caller may read: the backbone sees all of them with
     /// the submitter's organization and unit, a partner only its own scope.
     pub async fn submissions(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<Page<SubmissionView>> {
-        let limit = clamp(q.limit) as usize;
+        let limit = page_limit(q.limit)? as usize;
         let after = q.cursor.as_deref().map(|c| decode_cursor(c, 2)).transpose()?;
         let (_, rows) = self.matching(caller, app, q).await?;
         let start = match &after {

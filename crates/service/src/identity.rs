@@ -57,7 +57,8 @@ pub struct NewSession {
 pub struct TokenView {
     pub id: String,
     pub name: String,
-    pub organization_id: String,
+    /// Absent for the platform operator's tokens, which serve only the operator's routes.
+    pub organization_id: Option<String>,
     pub created_at: String,
     pub expires_at: String,
     pub revoked: bool,
@@ -90,8 +91,10 @@ pub struct CreatedToken {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub name: String,
     /// Days until the token expires: 1 to 365, default 90.
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -190,18 +193,32 @@ impl Service {
         Ok(generated)
     }
 
-    /// Counts a sign-in attempt against the login and the address *before* checking the password,
-    /// so that however many attempts race, no more than the limit are ever checked.
-    async fn throttle(&self, login: &str, address: &str) -> Result<()> {
+    /// Counts a sign-in attempt *before* the password is checked, so that however many attempts
+    /// race, no more than the limits are ever checked: against the (login, address) pair, the
+    /// login and the address. Returns the keys counted, to forgive on success.
+    async fn throttle(&self, login: &str, address: &str) -> Result<[String; 3]> {
         let s = &self.settings;
         let now = self.now();
+        let keys = [format!("pair:{login}\n{address}"), format!("login:{login}"), format!("addr:{address}")];
         let mut c = self.store.read().await?;
-        let by_account = store::record_failure(&mut c, &format!("login:{login}"), now, s.throttle_window_ms).await?;
-        let by_address = store::record_failure(&mut c, &format!("addr:{address}"), now, s.throttle_window_ms).await?;
-        if by_account > s.throttle_account || by_address > s.throttle_address {
+        let mut counts = [0; 3];
+        for (n, key) in counts.iter_mut().zip(&keys) {
+            *n = store::record_failure(&mut c, key, now, s.throttle_window_ms).await?;
+        }
+        let [pair, by_login, by_address] = counts;
+        if pair > s.throttle_pair || by_address > 4 * s.throttle_address {
+            // Refused unchecked: this attempt guessed nothing, so it does not count.
+            for key in &keys {
+                store::forgive_failure(&mut c, key).await?;
+            }
             return Err(Error::Throttled { retry_after_s: s.throttle_window_ms / 1000 });
         }
-        Ok(())
+        drop(c);
+        let over = (by_login - s.throttle_login).max(by_address - s.throttle_address);
+        if over > 0 {
+            tokio::time::sleep(throttle_delay(over)).await;
+        }
+        Ok(keys)
     }
 
     /// Checks a login and password; the same work is done for unknown logins.
@@ -210,14 +227,19 @@ impl Service {
         if password.chars().count() > keiretsu_domain::identity::PASSWORD_MAX {
             return Err(Error::BadCredentials);
         }
-        self.throttle(&login, address).await?;
+        let counted = self.throttle(&login, address).await?;
         let account = dir_store::account_by_login(&mut *self.store.read().await?, &login).await?;
         let hash = account.as_ref().and_then(|a| a.password_hash.clone());
         let ok = verify_password(hash.as_deref().unwrap_or(&self.decoy_hash), password).await?;
         match account {
             Some(a) if ok && hash.is_some() && a.disabled == 0 => {
-                // A success forgives this login's failures; the address keeps its count.
-                store::clear_failures(&mut *self.store.read().await?, &format!("login:{login}")).await?;
+                // A success never counts, and clears the pair's failures: the person at that
+                // address knows the password.
+                let mut c = self.store.read().await?;
+                store::clear_failures(&mut c, &counted[0]).await?;
+                for key in &counted[1..] {
+                    store::forgive_failure(&mut c, key).await?;
+                }
                 Ok(a)
             }
             _ => Err(Error::BadCredentials),
@@ -301,9 +323,15 @@ impl Service {
         if t.revoked_at.is_some() || t.expires_at <= now {
             return Ok(None);
         }
-        let caller = self.caller_for(&mut c, &t.account_id, Some(&t.org_id)).await?;
-        // A token acts in exactly one organization: without that membership it is worthless.
-        if caller.as_ref().and_then(Caller::acting).is_none() {
+        let caller = self.caller_for(&mut c, &t.account_id, t.org_id.as_deref()).await?;
+        // A token acts in exactly one organization, and is worthless without that membership;
+        // or it is an operator's, and worthless once the account is no longer the operator.
+        let works = match (&t.org_id, &caller) {
+            (Some(_), Some(c)) => c.acting().is_some(),
+            (None, Some(Caller::Account { operator, .. })) => *operator,
+            _ => false,
+        };
+        if !works {
             return Ok(None);
         }
         if t.last_used_at.is_none_or(|at| now - at > 60_000) {
@@ -439,9 +467,10 @@ impl Service {
         Ok(())
     }
 
-    /// Creates a token for the caller, scoped to the organization the caller acts in.
+    /// Creates a token for the caller, scoped to the organization the caller acts in; the
+    /// platform operator, acting in none, gets a token for the operator's routes only.
     pub async fn create_token(&self, caller: &Caller, input: &NewToken) -> Result<CreatedToken> {
-        let acting = caller.acting().ok_or(DomainError::NotFound { what: "organization" })?;
+        let acting = token_scope(caller)?;
         let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
         let name = directory::name("name", &input.name, 100)?;
         let days = input.expires_in_days.unwrap_or(self.settings.token_ttl_ms / 86_400_000);
@@ -454,7 +483,7 @@ impl Service {
             id: TokenId::from_random(random_id_bytes()).to_string(),
             secret_hash: secret_hash(&secret),
             account_id: account.to_string(),
-            org_id: acting.org.to_string(),
+            org_id: acting.map(|a| a.org.to_string()),
             name,
             created_at: now,
             expires_at: now + days * 86_400_000,
@@ -464,11 +493,13 @@ impl Service {
         let mut tx = self.store.write().await?;
         store::insert_token(&mut tx, &row).await?;
         let mut changes = vec![
-            Change::new(account.as_str(), Some(acting.org.as_str()), "token.create", &row.id)
+            Change::new(account.as_str(), row.org_id.as_deref(), "token.create", &row.id)
                 .with("name", &row.name)
                 .with("expires_at", row.expires_at),
         ];
-        changes.extend(crate::license::visit(&mut tx, acting.org.as_str(), acting.member.as_str(), now).await?);
+        if let Some(acting) = acting {
+            changes.extend(crate::license::visit(&mut tx, acting.org.as_str(), acting.member.as_str(), now).await?);
+        }
         self.commit(tx, &changes).await?;
         Ok(CreatedToken { token: row.into(), secret })
     }
@@ -489,19 +520,24 @@ impl Service {
             Some(org) => orgs.iter().find(|(id, _, _)| id == org.as_str()),
             None => orgs.first(),
         }
-        .ok_or(DomainError::invalid(
-            "organization_id",
-            Rule::Custom("is not an organization this account belongs to"),
-        ))?;
-        let caller = self.caller_for(&mut c, &account.id, Some(&chosen.0)).await?.ok_or(Error::BadCredentials)?;
+        .map(|(id, _, _)| id.as_str());
+        // The operator, a member nowhere, signs in to act in no organization.
+        if chosen.is_none() && !(org.is_none() && account.operator == 1) {
+            return Err(DomainError::invalid(
+                "organization_id",
+                Rule::Custom("is not an organization this account belongs to"),
+            )
+            .into());
+        }
+        let caller = self.caller_for(&mut c, &account.id, chosen).await?.ok_or(Error::BadCredentials)?;
         drop(c);
         self.create_token(&caller, input).await
     }
 
     pub async fn tokens(&self, caller: &Caller) -> Result<Vec<TokenView>> {
-        let acting = caller.acting().ok_or(DomainError::NotFound { what: "organization" })?;
+        let org = token_scope(caller)?.map(|a| a.org.as_str());
         let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
-        let rows = store::tokens_of(&mut *self.store.read().await?, account.as_str(), acting.org.as_str()).await?;
+        let rows = store::tokens_of(&mut *self.store.read().await?, account.as_str(), org).await?;
         Ok(rows.into_iter().map(TokenView::from).collect())
     }
 
@@ -541,5 +577,21 @@ impl Service {
         self.caller_for(&mut c, &account.id, chosen.as_deref())
             .await?
             .ok_or(DomainError::NotFound { what: "account" }.into())
+    }
+}
+
+/// How long an attempt waits when its login or address is `over` failures past its loose limit:
+/// a quarter second, doubling, at most four seconds.
+fn throttle_delay(over: i64) -> std::time::Duration {
+    std::time::Duration::from_millis(250u64 << (over.clamp(1, 5) - 1))
+}
+
+/// Where a caller's tokens act: the organization the caller acts in, or none for the platform
+/// operator acting in none.
+fn token_scope(caller: &Caller) -> Result<Option<&keiretsu_domain::identity::Acting>> {
+    match caller {
+        Caller::Anonymous => Err(keiretsu_domain::identity::NOT_SIGNED_IN.into()),
+        Caller::Account { acting: None, operator: true, .. } => Ok(None),
+        _ => Ok(Some(caller.acting().ok_or(DomainError::NotFound { what: "organization" })?)),
     }
 }

@@ -7,7 +7,7 @@ use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::journal::{self as store, Query};
 use serde::Deserialize;
 
-use crate::page::{Page, clamp};
+use crate::page::{Page, page_limit};
 use crate::{Result, Service};
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -22,7 +22,11 @@ pub struct JournalQuery {
     /// An action (`member.join`) or a family of them (`member`).
     pub action: Option<String>,
     pub target: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
     pub cursor: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -64,7 +68,7 @@ impl Service {
             action: text("action", &q.action)?,
             target: text("target", &q.target)?,
             before,
-            limit: clamp(q.limit),
+            limit: page_limit(q.limit)?,
         })
     }
 

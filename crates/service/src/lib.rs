@@ -64,9 +64,14 @@ pub struct Settings {
     pub session_idle_ms: Millis,
     pub session_absolute_ms: Millis,
     pub token_ttl_ms: Millis,
-    /// Failed sign-ins allowed per login and window.
-    pub throttle_account: i64,
-    /// Failed sign-ins allowed per client address and window.
+    /// Failed sign-ins allowed per login from one client address in a window; past them that
+    /// pair waits for the window to end. The tight limit: it stops guessing, and only there.
+    pub throttle_pair: i64,
+    /// Failed sign-ins per login (from any address) in a window after which each attempt on it
+    /// is slowed, by a delay that doubles, never locked: nobody can lock a person out.
+    pub throttle_login: i64,
+    /// Failed sign-ins per client address (any logins) in a window after which its attempts are
+    /// slowed; at four times this it waits for the window to end.
     pub throttle_address: i64,
     pub throttle_window_ms: Millis,
     /// Argon2id memory in KiB and iterations.
@@ -80,7 +85,8 @@ impl Default for Settings {
             session_idle_ms: 30 * 60_000,
             session_absolute_ms: 12 * 3_600_000,
             token_ttl_ms: 90 * 86_400_000,
-            throttle_account: 5,
+            throttle_pair: 5,
+            throttle_login: 10,
             throttle_address: 50,
             throttle_window_ms: 15 * 60_000,
             argon2_memory_kib: 19 * 1024,

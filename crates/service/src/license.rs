@@ -2,7 +2,9 @@
 //! auto-authorization on first visits, partner seats with entry rules, and usage warnings.
 //!
 //! Every seat movement goes through [`move_seats`] (or [`release`]), which keeps the pool's
-//! count in the same transaction, warns on crossings and returns the journal entry.
+//! count in the same transaction, warns on crossings and returns the journal entry. Each takes
+//! the pool's row lock (`store::lock_pool`) before it reads a seat, so two servers on one
+//! PostgreSQL serialize on the pool exactly as SQLite's single writer does.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +22,7 @@ use serde_json::json;
 
 use crate::departure::{BoxFuture, Departure, Reaction};
 use crate::notifications::notify;
-use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service};
 
 const NO_LICENSE: DomainError = DomainError::NotFound { what: "license" };
@@ -78,8 +80,13 @@ pub struct SeatQuery {
     /// With `department_id`: include every department below it.
     pub include_sub_departments: Option<bool>,
     /// `enabled`, `frozen`, `unauthorized` (visited, never authorized) or `never`.
+    #[param(pattern = "^(enabled|frozen|unauthorized|never)?$")]
     pub status: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
     pub cursor: Option<String>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -145,10 +152,16 @@ async fn move_seats(
     actor: &str,
     now: Millis,
 ) -> Result<(Vec<String>, Option<Change>)> {
+    store::lock_pool(c, backend, pool).await?.ok_or(NO_LICENSE)?;
+    // Read under the lock: who may still hold a seat, and where each one stands now.
     let ids: Vec<String> = members.iter().map(|(m, _)| m.clone()).collect();
-    let current: HashMap<String, String> = store::statuses(c, backend, pool, &ids).await?.into_iter().collect();
-    let mut moving: Vec<&(String, String)> =
-        members.iter().filter(|(m, _)| current.get(m).map(String::as_str) != Some(to.as_str())).collect();
+    let seatable: HashSet<String> = store::seatable(c, backend, pool, &ids).await?.into_iter().collect();
+    let current: HashMap<String, String> =
+        store::rows_of(c, backend, pool, &ids).await?.into_iter().map(|(m, _, s)| (m, s)).collect();
+    let mut moving: Vec<&(String, String)> = members
+        .iter()
+        .filter(|(m, _)| seatable.contains(m) && current.get(m).map(String::as_str) != Some(to.as_str()))
+        .collect();
     let was_enabled = moving.iter().filter(|(m, _)| current.get(m).map(String::as_str) == Some("enabled")).count();
     if to == SeatStatus::Enabled && !moving.is_empty() {
         let wanted = moving.len() as i64;
@@ -166,8 +179,7 @@ async fn move_seats(
                 )
                 .into());
             }
-            // As many as fit. The count was read in this transaction, which holds the pool's
-            // write lock on SQLite; on PostgreSQL a racing taker makes this fail, never overdraw.
+            // As many as fit: the count was read under the pool's lock.
             moving.truncate(free as usize);
             if store::take_seats(c, pool, free).await?.is_none() {
                 return Err(DomainError::conflict("seats", Rule::Custom("are all assigned")).into());
@@ -225,22 +237,26 @@ fn usage_deltas<'a>(moves: impl Iterator<Item = (&'a str, i64)>) -> Vec<(String,
     out
 }
 
-/// Takes every seat row of `members` (`(member, organization, status)`) out of `pool`, returning
-/// enabled seats to it.
+/// Takes every seat row of `members` out of `pool`, returning enabled seats to it. The rows are
+/// read under the pool's lock, so a seat moved meanwhile by another server is counted as it is.
 async fn release(
     c: &mut AnyConnection,
     backend: Backend,
     pool: &str,
-    members: &[(String, String, String)],
+    members: &[String],
     reason: SeatReason,
     actor: &str,
     now: Millis,
 ) -> Result<Option<Change>> {
-    if members.is_empty() {
+    if members.is_empty() || store::lock_pool(c, backend, pool).await?.is_none() {
         return Ok(None);
     }
-    let enabled: Vec<&(String, String, String)> = members.iter().filter(|(_, _, s)| s == "enabled").collect();
-    let all: Vec<String> = members.iter().map(|(m, _, _)| m.clone()).collect();
+    let rows = store::rows_of(c, backend, pool, members).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let enabled: Vec<&(String, String, String)> = rows.iter().filter(|(_, _, s)| s == "enabled").collect();
+    let all: Vec<String> = rows.iter().map(|(m, _, _)| m.clone()).collect();
     store::delete_seats(c, backend, pool, &all).await?;
     if !enabled.is_empty() {
         store::add_usage(c, pool, &usage_deltas(enabled.iter().map(|(_, org, _)| (org.as_str(), -1)))).await?;
@@ -287,14 +303,21 @@ pub(crate) async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> R
     let Some((pool, status)) = store::pool_and_seat(c, org, member).await? else {
         return Ok(Vec::new());
     };
-    let current = match status {
-        Some(s) => SeatStatus::parse("status", &s)?,
-        None => SeatStatus::Never,
-    };
-    let room = pool.purchased.is_none_or(|p| pool.assigned < p);
-    let Some(mut to) = rules::on_visit(current, pool.auto_on != 0, room) else {
+    if visit_moves(&pool, status.as_deref())?.is_none() {
+        return Ok(Vec::new());
+    }
+    // A first visit: decide again under the pool's lock, as a second sign-in may have been first.
+    let backend = c.backend();
+    store::lock_pool(c, backend, org).await?;
+    let Some((pool, status)) = store::pool_and_seat(c, org, member).await? else {
         return Ok(Vec::new());
     };
+    let Some(mut to) = visit_moves(&pool, status.as_deref())? else {
+        return Ok(Vec::new());
+    };
+    if store::seatable(c, backend, org, &[member.to_owned()]).await?.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut taken = None;
     if to == SeatStatus::Enabled {
         taken = store::take_seats(c, org, 1).await?;
@@ -303,7 +326,6 @@ pub(crate) async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> R
             to = SeatStatus::Unauthorized;
         }
     }
-    let backend = c.backend();
     let holder = [(member.to_owned(), org.to_owned())];
     store::insert_seats(c, backend, org, &holder, to.as_str(), SeatReason::Auto.as_str(), now).await?;
     if let Some(p) = taken {
@@ -311,6 +333,16 @@ pub(crate) async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> R
         warn(c, &p, now).await?;
     }
     Ok(seat_change("system", org, to, SeatReason::Auto, &[member.to_owned()]).into_iter().collect())
+}
+
+/// Where a visit moves a member's seat, if anywhere.
+fn visit_moves(pool: &PoolRow, status: Option<&str>) -> Result<Option<SeatStatus>> {
+    let current = match status {
+        Some(s) => SeatStatus::parse("status", s)?,
+        None => SeatStatus::Never,
+    };
+    let room = pool.purchased.is_none_or(|p| pool.assigned < p);
+    Ok(rules::on_visit(current, pool.auto_on != 0, room))
 }
 
 /// A member's standing in an organization's pool; `None` when the organization has no license.
@@ -333,7 +365,9 @@ pub(crate) async fn apply_entry_rules(
     actor: &str,
     now: Millis,
 ) -> Result<Vec<Change>> {
-    let rules = store::entry_rules_of_org(c, org).await?;
+    let mut rules = store::entry_rules_of_org(c, org).await?;
+    // Pools are locked in id order (see `store::lock_pool`).
+    rules.sort_by(|a, b| (&a.pool_id, a.created_at).cmp(&(&b.pool_id, b.created_at)));
     if rules.is_empty() || members.is_empty() {
         return Ok(Vec::new());
     }
@@ -422,11 +456,16 @@ impl Reaction for ReleaseSeats {
     fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             let backend = tx.backend();
+            // Lock every pool that could seat the member before reading their seats: a seat
+            // given meanwhile by another server is then either seen here or refused there.
+            let mut pools = store::pools_for_org(tx, d.org.as_str()).await?;
+            pools.extend(store::seats_of_member(tx, &d.member.id).await?.into_iter().map(|s| s.pool_id));
+            pools.sort();
+            pools.dedup();
+            let member = [d.member.id.clone()];
             let mut changes = Vec::new();
-            for seat in store::seats_of_member(tx, &d.member.id).await? {
-                let holder = [(seat.member_id.clone(), seat.org_id.clone(), seat.status.clone())];
-                changes
-                    .extend(release(tx, backend, &seat.pool_id, &holder, SeatReason::Departure, &d.actor, d.at).await?);
+            for pool in &pools {
+                changes.extend(release(tx, backend, pool, &member, SeatReason::Departure, &d.actor, d.at).await?);
             }
             Ok(changes)
         })
@@ -442,7 +481,8 @@ pub(crate) async fn release_unit(
     now: Millis,
 ) -> Result<Vec<Change>> {
     let backend = c.backend();
-    let held = store::seats_of_org(c, pool, unit_org).await?;
+    store::lock_pool(c, backend, pool).await?;
+    let held: Vec<String> = store::seats_of_org(c, pool, unit_org).await?.into_iter().map(|s| s.0).collect();
     Ok(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?.into_iter().collect())
 }
 
@@ -483,8 +523,13 @@ pub(crate) async fn unit_narrowed(
         return Ok(changes);
     }
     let backend = c.backend();
-    let held: Vec<_> =
-        store::seats_of_org(c, pool, &unit.org_id).await?.into_iter().filter(|s| out.contains(&s.0)).collect();
+    store::lock_pool(c, backend, pool).await?;
+    let held: Vec<String> = store::seats_of_org(c, pool, &unit.org_id)
+        .await?
+        .into_iter()
+        .map(|s| s.0)
+        .filter(|m| out.contains(m))
+        .collect();
     changes.extend(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?);
     Ok(changes)
 }
@@ -503,6 +548,22 @@ fn license_view(org: &str, edition: Edition, pool: &PoolRow, usage: Vec<UsageVie
 }
 
 impl Service {
+    /// For `keiretsu verify`: every seat pool whose count is not its enabled rows or exceeds the
+    /// purchase, and every holding organization whose count is not its rows, each named.
+    pub async fn verify_seats(&self) -> Result<Vec<String>> {
+        let mut c = self.store.read().await?;
+        let mut problems = Vec::new();
+        for (org, name, purchased, assigned, enabled) in store::pool_tallies(&mut c).await? {
+            if let Some(p) = rules::pool_problem(purchased, assigned, enabled) {
+                problems.push(format!("seat pool of {name} ({org}) {p}"));
+            }
+        }
+        for (pool, org, kept, rows) in store::usage_mismatches(&mut c).await? {
+            problems.push(format!("seat pool {pool} counts {kept} seats held by {org} but {rows} are enabled"));
+        }
+        Ok(problems)
+    }
+
     // ----- the catalogue (the platform operator) -----
 
     pub async fn editions(&self, caller: &Caller) -> Result<Vec<Edition>> {
@@ -541,7 +602,8 @@ impl Service {
         let edition = store::edition(&mut tx, &input.edition)
             .await?
             .ok_or_else(|| DomainError::invalid("edition", Rule::Custom("is not an edition of the catalogue")))?;
-        let before = store::pool(&mut tx, org.as_str()).await?;
+        let backend = tx.backend();
+        let before = store::lock_pool(&mut tx, backend, org.as_str()).await?;
         let assigned = before.as_ref().map_or(0, |p| p.assigned);
         let purchased = match (edition.seat_limited, input.seats) {
             (true, Some(n)) => Some(rules::purchased_seats("seats", n, assigned)?),
@@ -612,7 +674,8 @@ impl Service {
     pub async fn set_auto_authorize(&self, caller: &Caller, org: &OrgId, input: &AutoChange) -> Result<LicenseView> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut tx = self.store.write().await?;
-        let mut pool = store::pool(&mut tx, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
+        let backend = tx.backend();
+        let mut pool = store::lock_pool(&mut tx, backend, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
         let edition = store::edition(&mut tx, &pool.edition).await?.ok_or(NO_LICENSE)?;
         let auto = rules::switch_auto(&edition, input.on)?;
         pool.auto_on = i64::from(auto.on);
@@ -657,7 +720,7 @@ impl Service {
     /// The authorization list: an organization's (or a unit's) active members with their standing.
     pub async fn seats(&self, caller: &Caller, org: &OrgId, q: &SeatQuery) -> Result<Page<SeatView>> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
-        let limit = clamp(q.limit);
+        let limit = page_limit(q.limit)?;
         let status =
             q.status.as_deref().filter(|s| !s.is_empty()).map(|s| SeatStatus::parse("status", s)).transpose()?;
         let text = match &q.q {
@@ -762,7 +825,8 @@ impl Service {
     ) -> Result<SeatsChanged> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut tx = self.store.write().await?;
-        store::pool(&mut tx, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
+        let backend = tx.backend();
+        store::lock_pool(&mut tx, backend, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
         if enable
             && sel.member_ids.is_empty()
             && let Some(department) = &sel.department_id
@@ -772,7 +836,6 @@ impl Service {
         let (people, members) = self.selected(&mut tx, permit.org(), sel).await?;
         let targets: Vec<(String, String)> = members.into_iter().map(|m| (m, people.clone())).collect();
         let to = if enable { SeatStatus::Enabled } else { SeatStatus::Frozen };
-        let backend = self.store.backend();
         let (changed, change) = move_seats(
             &mut tx,
             backend,
@@ -829,13 +892,10 @@ impl Service {
     pub async fn release_departed(&self, caller: &Caller, org: &OrgId) -> Result<SeatsChanged> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut tx = self.store.write().await?;
-        store::pool(&mut tx, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
-        let held: Vec<(String, String, String)> = store::departed_holders(&mut tx, org.as_str())
-            .await?
-            .into_iter()
-            .map(|(m, o)| (m, o, "enabled".to_owned()))
-            .collect();
-        let backend = self.store.backend();
+        let backend = tx.backend();
+        store::lock_pool(&mut tx, backend, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
+        let held: Vec<String> =
+            store::departed_holders(&mut tx, org.as_str()).await?.into_iter().map(|(m, _)| m).collect();
         let change =
             release(&mut tx, backend, org.as_str(), &held, SeatReason::Departure, permit.actor(), self.now()).await?;
         let pool = store::pool(&mut tx, org.as_str()).await?.ok_or(NO_LICENSE)?;
@@ -858,7 +918,8 @@ impl Service {
     pub async fn add_entry_rule(&self, caller: &Caller, org: &OrgId, input: &NewEntryRule) -> Result<EntryRuleView> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut tx = self.store.write().await?;
-        store::pool(&mut tx, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
+        let backend = tx.backend();
+        store::lock_pool(&mut tx, backend, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
         let who = self.people_of(&mut tx, permit.org(), Some(input.unit_id.as_str())).await?;
         let people = who.org.clone();
         who.check_department(&mut tx, input.department_id.as_str()).await?;
@@ -871,7 +932,6 @@ impl Service {
         };
         store::insert_entry_rule(&mut tx, &rule).await.map_err(|e| crate::unique_to_field(e, "department_id"))?;
         let deps = who.narrow(subtree_of(&mut tx, &people, input.department_id.as_str()).await?);
-        let backend = self.store.backend();
         let members: Vec<(String, String)> = store::active_members_in(&mut tx, backend, &people, &deps)
             .await?
             .into_iter()

@@ -21,14 +21,14 @@ use keiretsu_store::directory as dir;
 use keiretsu_store::network::{
     self as store, ContactRow, InvitationRow, NetworkRow, PartnerTypeRow, PeopleFilter, PersonRow, UnitRow,
 };
-use keiretsu_store::{AnyConnection, Tx};
+use keiretsu_store::{AnyConnection, Backend, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::departure::{BoxFuture, Departure, Reaction};
 use crate::directory::DepartmentView;
 use crate::notifications::notify;
-use crate::page::{Page, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service, random_id_bytes, random_token, secret_hash, unique_to_field};
 
 const NOT_FOUND_NETWORK: DomainError = DomainError::NotFound { what: "network" };
@@ -57,6 +57,7 @@ pub struct NetworkView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNetwork {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n80)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -65,6 +66,7 @@ pub struct NewNetwork {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkPatch {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::optional_n80)]
     pub name: Option<String>,
     pub description: Option<String>,
     pub visibility: Option<Visibility>,
@@ -83,6 +85,7 @@ pub struct PartnerTypeView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerTypeInput {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n60)]
     pub name: String,
     pub tiers: Vec<Tier>,
     #[serde(default)]
@@ -146,6 +149,7 @@ pub struct UnitPatch {
 #[serde(deny_unknown_fields)]
 pub struct NewManagedUnit {
     /// The partner's name; a new organization of that name holds the unit's people.
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n120)]
     pub name: String,
     pub partner_type: String,
     pub tier: String,
@@ -178,6 +182,7 @@ pub struct InvitationView {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n120)]
     pub partner_name: String,
     /// Send it to an organization on the platform: its admins are told, and only it can accept.
     pub organization_id: Option<OrgId>,
@@ -282,8 +287,11 @@ pub struct PeopleQuery {
     pub unit_id: Option<String>,
     /// With `unit_id`: only people in this department of that unit (or of the backbone) and below it.
     pub department_id: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -441,6 +449,15 @@ impl Seen {
         }
     }
 
+    /// [`Seen::unit`], locked until the transaction ends: for a change decided on the unit's
+    /// departments or contacts, which every such change locks first.
+    async fn lock_unit(&self, tx: &mut Tx, unit: &UnitId) -> Result<UnitRow> {
+        match store::lock_unit(tx, &self.network.id, unit.as_str()).await? {
+            Some(u) if u.status != "removed" && self.sees_unit(&u) => Ok(u),
+            _ => Err(NOT_FOUND_UNIT.into()),
+        }
+    }
+
     fn sees_unit(&self, u: &UnitRow) -> bool {
         let backbone = self.viewer.is_backbone();
         (backbone || u.status == "active") && self.viewer.unit_scope(self.visibility()).sees(&u.id, &u.partner_type)
@@ -522,6 +539,10 @@ impl Brought {
         }
         Ok(changes)
     }
+}
+
+fn already_a_unit() -> DomainError {
+    DomainError::conflict("organization", Rule::Custom("is already a unit of this network"))
 }
 
 /// An organization's department tree, as the rules for departments to bring in take it.
@@ -700,6 +721,10 @@ pub(crate) struct ContactHandover;
 impl Reaction for ContactHandover {
     fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
+            // Every unit where the leaver may hold or back a post, before reading any: a post
+            // named meanwhile, the unit's departments and a successor's own departure all change
+            // under these locks, so what is read below stays true until commit.
+            store::lock_units_of_org(tx, d.org.as_str()).await?;
             let mut changes = Vec::new();
             for contact in store::contacts_held_by(tx, &d.member.id).await? {
                 let successor = find_successor(tx, &contact).await?;
@@ -1171,7 +1196,9 @@ impl Service {
     ) -> Result<UnitView> {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
-        let u = seen.unit(&mut tx, unit).await?;
+        // Locked before the tree, the people brought and the contacts are read: a choice made
+        // meanwhile on another server is either all in place or not begun.
+        let u = seen.lock_unit(&mut tx, unit).await?;
         match &seen.viewer {
             Viewer::Unit { unit: mine, admin: true, .. } if *mine == u.id => {}
             Viewer::Backbone { admin: true } if u.managed != 0 => {}
@@ -1457,7 +1484,9 @@ impl Service {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
         seen.backbone_admin()?;
-        let mut row = store::invitation(&mut tx, &seen.network.id, inv.as_str()).await?.ok_or(NOT_FOUND_INVITATION)?;
+        let lock = Some(tx.backend());
+        let mut row =
+            store::invitation(&mut tx, &seen.network.id, inv.as_str(), lock).await?.ok_or(NOT_FOUND_INVITATION)?;
         let now = self.now();
         let code = random_token(16);
         row.code_hash = secret_hash(&code);
@@ -1484,7 +1513,9 @@ impl Service {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
         seen.backbone_admin()?;
-        let mut row = store::invitation(&mut tx, &seen.network.id, inv.as_str()).await?.ok_or(NOT_FOUND_INVITATION)?;
+        let lock = Some(tx.backend());
+        let mut row =
+            store::invitation(&mut tx, &seen.network.id, inv.as_str(), lock).await?.ok_or(NOT_FOUND_INVITATION)?;
         let now = self.now();
         if store::answer_invitation(&mut tx, &row.id, "revoked", None, None, now).await? == 0 {
             return Err(DomainError::conflict("invitation_id", Rule::Custom("is no longer pending")).into());
@@ -1528,10 +1559,13 @@ impl Service {
         })
     }
 
-    /// The invitation an answer names, as the caller's organization may see it.
+    /// The invitation an answer names, as the caller's organization may see it. `lock` (the
+    /// write transaction's backend) holds it until the end: two answers, or an answer and a
+    /// revocation or a new code, then decide one after the other, the second on what the first left.
     async fn answered(
         &self,
         c: &mut AnyConnection,
+        lock: Option<Backend>,
         caller: &Caller,
         answer: &InvitationAnswer,
     ) -> Result<(InvitationRow, OrgId)> {
@@ -1545,9 +1579,9 @@ impl Service {
                 if code.len() > 128 {
                     return Err(DomainError::invalid("code", Rule::TooLong(128)).into());
                 }
-                store::invitation_by_code(c, &secret_hash(code)).await?
+                store::invitation_by_code(c, &secret_hash(code), lock).await?
             }
-            (None, Some(id)) => store::invitation_by_id(c, id.as_str())
+            (None, Some(id)) => store::invitation_by_id(c, id.as_str(), lock)
                 .await?
                 .filter(|r| r.target_org.as_deref() == Some(permit.org().as_str())),
             _ => {
@@ -1563,7 +1597,7 @@ impl Service {
 
     pub async fn preview_invitation(&self, caller: &Caller, answer: &InvitationAnswer) -> Result<InvitationPreview> {
         let mut c = self.store.read().await?;
-        let (row, _) = self.answered(&mut c, caller, answer).await?;
+        let (row, _) = self.answered(&mut c, None, caller, answer).await?;
         self.preview_of(&mut c, row).await
     }
 
@@ -1571,7 +1605,8 @@ impl Service {
     /// and tier, the admin its first partner contact and the inviter its backbone owner.
     pub async fn accept_invitation(&self, caller: &Caller, answer: &InvitationAnswer) -> Result<UnitView> {
         let mut tx = self.store.write().await?;
-        let (inv, org) = self.answered(&mut tx, caller, answer).await?;
+        let lock = Some(tx.backend());
+        let (inv, org) = self.answered(&mut tx, lock, caller, answer).await?;
         let network = store::network(&mut tx, &inv.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
         let partner = dir::org(&mut tx, org.as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
         let now = self.now();
@@ -1585,7 +1620,7 @@ impl Service {
             return Err(DomainError::conflict("organization", Rule::Custom("is the network's own backbone")).into());
         }
         if store::unit_of_org(&mut tx, &network.id, org.as_str()).await?.is_some() {
-            return Err(DomainError::conflict("organization", Rule::Custom("is already a unit of this network")).into());
+            return Err(already_a_unit().into());
         }
         let u = UnitRow {
             id: UnitId::from_random(random_id_bytes()).to_string(),
@@ -1610,14 +1645,29 @@ impl Service {
         if store::answer_invitation(&mut tx, &inv.id, "accepted", Some(org.as_str()), None, now).await? == 0 {
             return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")).into());
         }
-        store::insert_unit(&mut tx, &u).await.map_err(|e| unique_to_field(e, "organization"))?;
+        // The first contacts are held: a departure's unit locks cannot reach a unit nobody else
+        // sees yet, so someone leaving meanwhile is either gone when read here or finds the post.
+        let mut people: Vec<String> = caller.acting().map(|a| a.member.to_string()).into_iter().collect();
+        people.push(inv.created_by.clone());
+        let active: HashSet<String> = store::hold_members(&mut tx, &people)
+            .await?
+            .into_iter()
+            .filter(|(_, s)| s == "active")
+            .map(|(m, _)| m)
+            .collect();
+        // Another code accepted at once by the same organization: the unique index decides, and
+        // the loser hears what the check above tells it a moment later.
+        store::insert_unit(&mut tx, &u).await.map_err(|e| match e.unique_violation() {
+            Some(_) => already_a_unit().into(),
+            None => crate::Error::Store(e),
+        })?;
         store::link_invitation(&mut tx, &inv.id, &u.id).await?;
         if tops.is_some() {
             store::set_unit_departments(&mut tx, &u.id, tops.as_deref()).await?;
         }
         // The accepting admin is the unit's first contact when the unit brings them in; otherwise
         // they name one from the people it brings.
-        let acting = match caller.acting() {
+        let acting = match caller.acting().filter(|a| active.contains(a.member.as_str())) {
             Some(a) if store::brings(&mut tx, &u.id, a.member.as_str()).await? => Some(a),
             _ => None,
         };
@@ -1637,7 +1687,7 @@ impl Service {
             store::insert_contact(&mut tx, &k).await?;
         }
         let inviter = dir::member(&mut tx, &OrgId::from_trusted(network.org_id.clone()), &inv.created_by).await?;
-        if let Some(inviter) = inviter.filter(|m| m.status == "active") {
+        if let Some(inviter) = inviter.filter(|m| active.contains(&m.id)) {
             self.owner_contact(&mut tx, &u.id, &inviter.id, now).await?;
         }
         let listeners = backbone_listeners(&mut tx, &network, &u.id).await?;
@@ -1674,7 +1724,8 @@ impl Service {
 
     pub async fn decline_invitation(&self, caller: &Caller, answer: &InvitationAnswer) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let (inv, org) = self.answered(&mut tx, caller, answer).await?;
+        let lock = Some(tx.backend());
+        let (inv, org) = self.answered(&mut tx, lock, caller, answer).await?;
         let state = InvitationState {
             status: InvitationStatus::parse("status", &inv.status)?,
             expires_at: inv.expires_at,
@@ -1712,7 +1763,9 @@ impl Service {
     ) -> Result<ContactView> {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
-        let u = seen.unit(&mut tx, unit).await?;
+        // A member leaving meanwhile locks this unit too: either they are gone when checked
+        // below, or their departure finds this post.
+        let u = seen.lock_unit(&mut tx, unit).await?;
         let org = match input.side {
             Side::Backbone => {
                 seen.backbone_admin()?;
@@ -1859,7 +1912,9 @@ impl Service {
         contact: &ContactId,
     ) -> Result<(Seen, ContactRow)> {
         let seen = self.look(tx, caller, id).await?;
-        let u = seen.unit(tx, unit).await?;
+        // The contact is read under the unit's lock: a change, removal or handover of it (or of
+        // the side's other contacts) on another server is over before this one decides.
+        let u = seen.lock_unit(tx, unit).await?;
         let k = store::contact(tx, &u.id, contact.as_str()).await?.ok_or(NOT_FOUND_CONTACT)?;
         match Side::parse("side", &k.side)? {
             Side::Backbone => seen.backbone_admin()?,
@@ -1895,7 +1950,7 @@ impl Service {
     /// The network address book and person picker: the people the caller may see, in name
     /// order, filtered by text and unit.
     pub async fn people(&self, caller: &Caller, id: &NetworkId, q: &PeopleQuery) -> Result<Page<PersonView>> {
-        let limit = clamp(q.limit);
+        let limit = page_limit(q.limit)?;
         let text = match &q.q {
             Some(t) => optional_text("q", t, 100)?.map(|t| t.to_lowercase()),
             None => None,

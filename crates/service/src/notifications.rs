@@ -8,7 +8,7 @@ use keiretsu_store::AnyConnection;
 use keiretsu_store::notifications::{self as store, NotificationRow};
 use serde::Serialize;
 
-use crate::page::{Page, bad_cursor, clamp, decode_cursor, encode_cursor};
+use crate::page::{Page, bad_cursor, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service, random_id_bytes};
 
 /// The English title of each kind; the console renders its own from the language catalogue.
@@ -103,7 +103,7 @@ impl Service {
             }
             None => None,
         };
-        let limit = clamp(limit);
+        let limit = page_limit(limit)?;
         let mut c = self.store.read().await?;
         let rows = store::list(&mut c, account.as_str(), before, limit).await?;
         let next_cursor = (rows.len() as i64 == limit)

@@ -6,9 +6,12 @@ use serde::Serialize;
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
-/// Clamps a requested page size into 1..=200 (default 50).
-pub fn clamp(limit: Option<i64>) -> i64 {
-    limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+/// A requested page size: 1 to 200, 50 when absent; anything else is refused, naming `limit`.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, DomainError> {
+    match limit.unwrap_or(DEFAULT_LIMIT) {
+        n @ 1..=MAX_LIMIT => Ok(n),
+        _ => Err(DomainError::invalid("limit", Rule::Range { min: 1, max: MAX_LIMIT })),
+    }
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -58,8 +61,10 @@ mod tests {
         assert_eq!(decode_cursor(&c, 2).unwrap(), vec!["Zhang Wei", "mem_x"]);
         assert!(decode_cursor("zz", 2).is_err());
         assert!(decode_cursor(&c, 3).is_err());
-        assert_eq!(clamp(Some(10_000)), 200);
-        assert_eq!(clamp(Some(0)), 1);
-        assert_eq!(clamp(None), 50);
+        let out_of_range = Err(DomainError::invalid("limit", Rule::Range { min: 1, max: 200 }));
+        assert_eq!(page_limit(Some(201)), out_of_range);
+        assert_eq!(page_limit(Some(0)), out_of_range);
+        assert_eq!(page_limit(Some(200)), Ok(200));
+        assert_eq!(page_limit(None), Ok(50));
     }
 }

@@ -338,6 +338,22 @@ pub async fn member(c: &mut AnyConnection, org: &OrgId, id: &str) -> Result<Opti
         .await?)
 }
 
+/// [`member`], locking its row until the transaction ends: a use case that reads a member to
+/// decide a change (leave, rejoin, transfer, edit) holds it, so two servers cannot both decide
+/// on the same old row. Seat pools are locked after member rows, never before. `NO KEY UPDATE`
+/// leaves the row open to the key-share locks that inserts referencing it take (a seat, say).
+pub async fn member_for_update(c: &mut crate::Tx, org: &OrgId, id: &str) -> Result<Option<MemberRow>> {
+    let lock = match c.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR NO KEY UPDATE OF m",
+    };
+    Ok(sqlx::query_as(&format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.id = $2{lock}"))
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(&mut **c)
+        .await?)
+}
+
 pub async fn member_by_employee_no(c: &mut AnyConnection, org: &OrgId, no: &str) -> Result<Option<MemberRow>> {
     Ok(sqlx::query_as(&format!("{MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.employee_no = $2"))
         .bind(org.as_str())

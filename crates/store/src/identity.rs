@@ -66,7 +66,8 @@ pub struct TokenRow {
     pub id: String,
     pub secret_hash: String,
     pub account_id: String,
-    pub org_id: String,
+    /// `None` for the platform operator's tokens, which act in no organization.
+    pub org_id: Option<String>,
     pub name: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -100,14 +101,16 @@ pub async fn token_by_hash(c: &mut AnyConnection, secret_hash: &str) -> Result<O
         .await?)
 }
 
-pub async fn tokens_of(c: &mut AnyConnection, account: &str, org: &str) -> Result<Vec<TokenRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE account_id = $1 AND org_id = $2 ORDER BY created_at DESC, id"
-    ))
-    .bind(account)
-    .bind(org)
-    .fetch_all(c)
-    .await?)
+/// An account's tokens acting in `org`, or its operator tokens with `None`.
+pub async fn tokens_of(c: &mut AnyConnection, account: &str, org: Option<&str>) -> Result<Vec<TokenRow>> {
+    let which = if org.is_some() { "org_id = $2" } else { "org_id IS NULL" };
+    let sql =
+        format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE account_id = $1 AND {which} ORDER BY created_at DESC, id");
+    let mut q = sqlx::query_as(&sql).bind(account);
+    if let Some(org) = org {
+        q = q.bind(org);
+    }
+    Ok(q.fetch_all(c).await?)
 }
 
 pub async fn revoke_token(c: &mut AnyConnection, id: &str, account: &str, now: i64) -> Result<u64> {
@@ -156,6 +159,15 @@ pub async fn record_failure(c: &mut AnyConnection, key: &str, now: i64, window_m
     .bind(now - window_ms)
     .fetch_one(c)
     .await?)
+}
+
+/// Takes back one counted failure of `key` (an attempt that was refused unchecked, or succeeded).
+pub async fn forgive_failure(c: &mut AnyConnection, key: &str) -> Result<()> {
+    sqlx::query("UPDATE throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0")
+        .bind(key)
+        .execute(c)
+        .await?;
+    Ok(())
 }
 
 pub async fn clear_failures(c: &mut AnyConnection, key: &str) -> Result<()> {

@@ -249,6 +249,18 @@ pub async fn insert_json(
     cols: &[Col],
     rows: &[serde_json::Value],
 ) -> Result<()> {
+    upsert_json(c, backend, table, cols, rows, "").await
+}
+
+/// [`insert_json`] with the statement's `ON CONFLICT` clause.
+pub async fn upsert_json(
+    c: &mut AnyConnection,
+    backend: Backend,
+    table: &str,
+    cols: &[Col],
+    rows: &[serde_json::Value],
+    on_conflict: &str,
+) -> Result<()> {
     let names: Vec<&str> = cols
         .iter()
         .map(|c| match c {
@@ -268,7 +280,12 @@ pub async fn insert_json(
         Backend::Sqlite => "json_each($1)",
         Backend::Postgres => "json_array_elements($1::json) AS e",
     };
-    let sql = format!("INSERT INTO {table} ({}) SELECT {} FROM {source}", names.join(", "), values.join(", "));
+    // Both parsers need a WHERE before an upsert's `ON CONFLICT` in an `INSERT ... SELECT`.
+    let sql = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM {source} WHERE true {on_conflict}",
+        names.join(", "),
+        values.join(", ")
+    );
     for batch in rows.chunks(BULK_ROWS) {
         sqlx::query(&sql).bind(serde_json::Value::Array(batch.to_vec()).to_string()).execute(&mut *c).await?;
     }

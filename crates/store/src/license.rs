@@ -5,7 +5,7 @@ use keiretsu_domain::license::Edition;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::{Backend, Col, Result, flag, insert_json};
+use crate::{Backend, Col, Result, flag, upsert_json};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 struct EditionRow {
@@ -81,6 +81,25 @@ pub async fn pool(c: &mut AnyConnection, org: &str) -> Result<Option<PoolRow>> {
         "SELECT org_id, edition, purchased, assigned, auto_on, auto_by_admin, warned_level FROM seat_pools \
          WHERE org_id = $1",
     )
+    .bind(org)
+    .fetch_optional(c)
+    .await?)
+}
+
+/// Reads the pool and locks its row until the transaction ends. Every transaction that moves
+/// seats, changes the purchase or warns takes this before reading the seat rows, so what it
+/// reads stays true until it commits: SQLite's `BEGIN IMMEDIATE` already serializes writers,
+/// PostgreSQL at READ COMMITTED needs the row lock. A transaction that locks several pools
+/// takes them in id order, so two of them never wait on each other.
+pub async fn lock_pool(c: &mut AnyConnection, backend: Backend, org: &str) -> Result<Option<PoolRow>> {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT org_id, edition, purchased, assigned, auto_on, auto_by_admin, warned_level FROM seat_pools \
+         WHERE org_id = $1{lock}"
+    ))
     .bind(org)
     .fetch_optional(c)
     .await?)
@@ -193,30 +212,6 @@ fn json_texts(backend: Backend, n: usize) -> String {
     }
 }
 
-/// Current rows of these members in a pool: `(member, status)`.
-pub async fn statuses(
-    c: &mut AnyConnection,
-    backend: Backend,
-    pool: &str,
-    members: &[String],
-) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for chunk in members.chunks(50_000) {
-        let sql = format!(
-            "SELECT member_id, status FROM seats WHERE pool_id = $1 AND member_id IN ({})",
-            json_texts(backend, 2)
-        );
-        out.extend(
-            sqlx::query_as::<_, (String, String)>(&sql)
-                .bind(pool)
-                .bind(json!(chunk).to_string())
-                .fetch_all(&mut *c)
-                .await?,
-        );
-    }
-    Ok(out)
-}
-
 /// Sets the status of existing rows of these members in a pool.
 pub async fn update_seats(
     c: &mut AnyConnection,
@@ -244,7 +239,8 @@ pub async fn update_seats(
     Ok(())
 }
 
-/// New rows for members with none in the pool: `(member, member's organization)`.
+/// Rows for members with none in the pool: `(member, member's organization)`. Under the pool's
+/// lock none exists; were one there, it is set as asked rather than failing the transaction.
 pub async fn insert_seats(
     c: &mut AnyConnection,
     backend: Backend,
@@ -263,7 +259,16 @@ pub async fn insert_seats(
         Col::BigInt("changed_at"),
     ];
     let rows: Vec<serde_json::Value> = members.iter().map(|(m, o)| json!([pool, m, o, status, reason, at])).collect();
-    insert_json(c, backend, "seats", &cols, &rows).await
+    upsert_json(
+        c,
+        backend,
+        "seats",
+        &cols,
+        &rows,
+        "ON CONFLICT (member_id, pool_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, \
+         changed_at = excluded.changed_at",
+    )
+    .await
 }
 
 pub async fn delete_seats(c: &mut AnyConnection, backend: Backend, pool: &str, members: &[String]) -> Result<()> {
@@ -369,6 +374,62 @@ pub async fn active_among(
         json_texts(backend, 2)
     );
     Ok(sqlx::query_scalar(&sql).bind(org).bind(json!(members).to_string()).fetch_all(c).await?)
+}
+
+/// Those of `members` who may hold a seat in `pool` now: active, and of the pool's organization
+/// or brought in by an active unit of one of its networks. Asked again under the pool's lock,
+/// so a member who left, or whose unit left, meanwhile gets no seat.
+pub async fn seatable(c: &mut AnyConnection, backend: Backend, pool: &str, members: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in members.chunks(50_000) {
+        let sql = format!(
+            "SELECT m.id FROM members m WHERE m.id IN ({}) AND m.status = 'active' AND (m.org_id = $2 OR EXISTS \
+             (SELECT 1 FROM units u JOIN networks n ON n.id = u.network_id WHERE u.org_id = m.org_id \
+             AND n.org_id = $2 AND u.status = 'active' AND {})) ORDER BY m.id",
+            json_texts(backend, 1),
+            crate::network::BROUGHT
+        );
+        out.extend(
+            sqlx::query_scalar::<_, String>(&sql).bind(json!(chunk).to_string()).bind(pool).fetch_all(&mut *c).await?,
+        );
+    }
+    Ok(out)
+}
+
+/// The pools that may hold seats of `org`'s members, in id order: its own and those of the
+/// organizations whose networks it is a unit of (or was: seats may outlive a unit's removal).
+pub async fn pools_for_org(c: &mut AnyConnection, org: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT org_id FROM seat_pools WHERE org_id = $1 OR org_id IN \
+         (SELECT n.org_id FROM units u JOIN networks n ON n.id = u.network_id WHERE u.org_id = $1) ORDER BY org_id",
+    )
+    .bind(org)
+    .fetch_all(c)
+    .await?)
+}
+
+/// Rows of these members in a pool: `(member, member's organization, status)`.
+pub async fn rows_of(
+    c: &mut AnyConnection,
+    backend: Backend,
+    pool: &str,
+    members: &[String],
+) -> Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for chunk in members.chunks(50_000) {
+        let sql = format!(
+            "SELECT member_id, org_id, status FROM seats WHERE pool_id = $1 AND member_id IN ({}) ORDER BY member_id",
+            json_texts(backend, 2)
+        );
+        out.extend(
+            sqlx::query_as::<_, (String, String, String)>(&sql)
+                .bind(pool)
+                .bind(json!(chunk).to_string())
+                .fetch_all(&mut *c)
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// One row of the authorization list.
@@ -512,6 +573,32 @@ pub async fn seats_of_org(c: &mut AnyConnection, pool: &str, org: &str) -> Resul
     )
     .bind(pool)
     .bind(org)
+    .fetch_all(c)
+    .await?)
+}
+
+/// For `verify`: each pool's `(organization, name, purchased, assigned)` beside its enabled rows.
+pub async fn pool_tallies(c: &mut AnyConnection) -> Result<Vec<(String, String, Option<i64>, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT p.org_id, o.name, p.purchased, p.assigned, \
+         (SELECT COUNT(*) FROM seats s WHERE s.pool_id = p.org_id AND s.status = 'enabled') \
+         FROM seat_pools p JOIN organizations o ON o.id = p.org_id ORDER BY p.org_id",
+    )
+    .fetch_all(c)
+    .await?)
+}
+
+/// For `verify`: `(pool, holding organization, kept count, enabled rows)` wherever the per-
+/// organization count and the rows differ.
+pub async fn usage_mismatches(c: &mut AnyConnection) -> Result<Vec<(String, String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT k.pool_id, k.org_id, COALESCE(u.assigned, 0), COALESCE(r.n, 0) FROM \
+         (SELECT pool_id, org_id FROM seat_usage UNION SELECT pool_id, org_id FROM seats WHERE status = 'enabled') k \
+         LEFT JOIN seat_usage u ON u.pool_id = k.pool_id AND u.org_id = k.org_id \
+         LEFT JOIN (SELECT pool_id, org_id, COUNT(*) AS n FROM seats WHERE status = 'enabled' GROUP BY pool_id, org_id) r \
+         ON r.pool_id = k.pool_id AND r.org_id = k.org_id \
+         WHERE COALESCE(u.assigned, 0) <> COALESCE(r.n, 0) ORDER BY k.pool_id, k.org_id",
+    )
     .fetch_all(c)
     .await?)
 }

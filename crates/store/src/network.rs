@@ -1,12 +1,29 @@
 //! Networks, partner types, units, invitations, contacts and the network address book. Every
 //! query about a network's data takes the network's id and filters by it inside the SQL.
+//!
+//! A use case that reads network rows to decide a write locks them first, so two servers on one
+//! PostgreSQL decide one after the other, as SQLite's single writer does. What each lock keeps:
+//! an invitation row its answer (accept, decline, revoke, resend); a unit row its choice of
+//! departments and its contacts (every change to them locks the unit first). Lock order, with
+//! directory's and license's: invitation, member rows, units in id order, seat pools in id order.
+//! The locks are `NO KEY UPDATE`: the key-share locks that inserts naming the row take (a contact,
+//! a seat, an entry rule) never wait on them.
 
 use sqlx::AnyConnection;
 
 use keiretsu_domain::people::{Facts as PeopleFacts, PersonFacts, UnitFacts};
 
 use crate::directory::placeholders;
-use crate::{Result, rows_in};
+use crate::{Backend, Result, Tx, rows_in};
+
+/// The clause that locks the rows of `alias` a read returns, given the backend of the write
+/// transaction it runs in; nothing for a plain read, or on SQLite, whose writer is alone.
+fn row_lock(lock: Option<Backend>, alias: &str) -> String {
+    match lock {
+        Some(Backend::Postgres) => format!(" FOR NO KEY UPDATE OF {alias}"),
+        Some(Backend::Sqlite) | None => String::new(),
+    }
+}
 
 // ----- organizations' network settings -----
 
@@ -216,6 +233,35 @@ pub async fn unit(c: &mut AnyConnection, network: &str, id: &str) -> Result<Opti
         .bind(id)
         .fetch_optional(c)
         .await?)
+}
+
+/// [`unit`], locked until the transaction ends: taken before a unit's departments or contacts
+/// are read to decide a change to them.
+pub async fn lock_unit(c: &mut Tx, network: &str, id: &str) -> Result<Option<UnitRow>> {
+    let lock = row_lock(Some(c.backend()), "u");
+    Ok(sqlx::query_as(&format!("{UNIT_COLUMNS} WHERE u.network_id = $1 AND u.id = $2{lock}"))
+        .bind(network)
+        .bind(id)
+        .fetch_optional(&mut **c)
+        .await?)
+}
+
+/// Locks, in id order, every live unit where a member of `org` may hold or back a contact: the
+/// units `org` is (partner side) and the units of the networks it owns (backbone side). A
+/// departure takes them before it reads the leaver's posts, so a post named meanwhile on another
+/// server is either seen or refused there, and a successor leaving at once waits its turn.
+pub async fn lock_units_of_org(c: &mut Tx, org: &str) -> Result<()> {
+    if c.backend() == Backend::Sqlite {
+        return Ok(());
+    }
+    sqlx::query(
+        "SELECT u.id FROM units u WHERE u.status <> 'removed' AND (u.org_id = $1 \
+         OR u.network_id IN (SELECT n.id FROM networks n WHERE n.org_id = $1)) ORDER BY u.id FOR NO KEY UPDATE OF u",
+    )
+    .bind(org)
+    .execute(&mut **c)
+    .await?;
+    Ok(())
 }
 
 pub async fn unit_by_id(c: &mut AnyConnection, id: &str) -> Result<Option<UnitRow>> {
@@ -467,16 +513,33 @@ pub async fn insert_invitation(c: &mut AnyConnection, i: &InvitationRow) -> Resu
     Ok(())
 }
 
-pub async fn invitation(c: &mut AnyConnection, network: &str, id: &str) -> Result<Option<InvitationRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE network_id = $1 AND id = $2"))
-        .bind(network)
-        .bind(id)
-        .fetch_optional(c)
-        .await?)
+/// A network's invitation; `lock` (the write transaction's backend) holds it until the end, for
+/// an answer decided on what it says.
+pub async fn invitation(
+    c: &mut AnyConnection,
+    network: &str,
+    id: &str,
+    lock: Option<Backend>,
+) -> Result<Option<InvitationRow>> {
+    let lock = row_lock(lock, "i");
+    Ok(sqlx::query_as(&format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i WHERE i.network_id = $1 AND i.id = $2{lock}"
+    ))
+    .bind(network)
+    .bind(id)
+    .fetch_optional(c)
+    .await?)
 }
 
-pub async fn invitation_by_code(c: &mut AnyConnection, code_hash: &str) -> Result<Option<InvitationRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE code_hash = $1"))
+/// The invitation a code opens; `lock` as for [`invitation`]. Locked, a code renewed meanwhile
+/// on another server is found no more, as it would be a moment later.
+pub async fn invitation_by_code(
+    c: &mut AnyConnection,
+    code_hash: &str,
+    lock: Option<Backend>,
+) -> Result<Option<InvitationRow>> {
+    let lock = row_lock(lock, "i");
+    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations i WHERE i.code_hash = $1{lock}"))
         .bind(code_hash)
         .fetch_optional(c)
         .await?)
@@ -612,6 +675,23 @@ pub async fn contacts_held_by(c: &mut AnyConnection, member: &str) -> Result<Vec
     .bind(member)
     .fetch_all(c)
     .await?)
+}
+
+/// `(member, status)` of these members in id order, each share-locked until the transaction ends,
+/// for posts in a unit no other transaction sees yet (a departure's unit locks cannot reach
+/// them): a departure, which locks its member first, waits for this transaction, or this one
+/// for it and then reads the member as gone.
+pub async fn hold_members(c: &mut Tx, ids: &[String]) -> Result<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lock = if c.backend() == Backend::Postgres { " FOR SHARE" } else { "" };
+    let sql = format!("SELECT id, status FROM members WHERE id IN ({}) ORDER BY id{lock}", placeholders(1, ids.len()));
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(&mut **c).await?)
 }
 
 /// Clears a member as backup everywhere; returns the contacts affected.
@@ -880,8 +960,10 @@ pub async fn person(c: &mut AnyConnection, network: &str, member: &str) -> Resul
     .await?)
 }
 
-pub async fn invitation_by_id(c: &mut AnyConnection, id: &str) -> Result<Option<InvitationRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
+/// Any network's invitation by id; `lock` as for [`invitation`].
+pub async fn invitation_by_id(c: &mut AnyConnection, id: &str, lock: Option<Backend>) -> Result<Option<InvitationRow>> {
+    let lock = row_lock(lock, "i");
+    Ok(sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations i WHERE i.id = $1{lock}"))
         .bind(id)
         .fetch_optional(c)
         .await?)
