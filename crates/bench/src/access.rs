@@ -63,6 +63,8 @@ const UNIT_DEPARTMENTS: [(&str, Option<usize>); 6] = [
     ("Operations West", Some(1)),
 ];
 const LOOKUP_RUNS: usize = 20;
+/// The bearer token the bench's own server asks for on `/metrics`.
+const BENCH_METRICS_TOKEN: &str = "bench-metrics";
 const LOOKUP_PAGE: usize = 50;
 /// Decisions per batch of prebuilt Cedar slices (bounded memory at any sample size).
 const CEDAR_CHUNK: usize = 2000;
@@ -1343,7 +1345,12 @@ async fn http(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let state = keiretsu_server::AppState::new(svc.clone(), keiretsu_server::ServerSettings::default());
+    // `/metrics` is served on the main listener only with a token; the bench reads it below.
+    let settings = keiretsu_server::ServerSettings {
+        metrics_token: keiretsu_server::metrics::MetricsToken::new(BENCH_METRICS_TOKEN),
+        ..keiretsu_server::ServerSettings::default()
+    };
+    let state = keiretsu_server::AppState::new(svc.clone(), settings);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let server = tokio::spawn(keiretsu_server::serve(listener, state, async move {
@@ -1376,7 +1383,14 @@ async fn http(
         .count();
     // The server's own count of time spent answering each route, from its metrics: what the
     // router, middleware, extractors and handler cost, apart from the network and scheduling.
-    let metrics = reqwest::get(format!("{base}/metrics")).await?.text().await?;
+    let metrics = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(BENCH_METRICS_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
     let inside = |route: &str| -> f64 {
         let sum = |metric: &str| -> f64 {
             metrics

@@ -1,7 +1,9 @@
 //! Configuration in layers: defaults, a TOML file, `KEIRETSU_*` environment, then flags.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -33,7 +35,42 @@ pub struct Config {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     pub token_days: i64,
+    /// Database connections in the pool.
     pub max_connections: u32,
+    /// Seconds a client may take to send a request's headers, or wait idle between requests.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request's whole body may take to arrive after its headers.
+    pub request_body_timeout_secs: u64,
+    /// Open client (HTTP) connections per listener; more wait until one closes.
+    pub max_client_connections: usize,
+    /// Bearer token `/metrics` requires on `listen`; without one it answers 404 there.
+    pub metrics_token: Option<Secret>,
+    /// A second address serving only `/metrics`, without authentication.
+    pub metrics_listen: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed. A list in TOML, comma-separated elsewhere.
+    #[serde(deserialize_with = "ip_list")]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// A list of addresses: a TOML array, or one string separated by commas, as an environment
+/// variable gives it (`KEIRETSU_TRUSTED_PROXIES=10.0.0.1,10.0.0.2`).
+fn ip_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        Many(Vec<String>),
+        One(String),
+    }
+    let items = match List::deserialize(d)? {
+        List::Many(v) => v,
+        List::One(s) => s.split(',').map(str::to_owned).collect(),
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| serde::de::Error::custom(format!("not an IP address: {s:?}"))))
+        .collect()
 }
 
 impl Default for Config {
@@ -48,6 +85,12 @@ impl Default for Config {
             session_absolute_hours: 12,
             token_days: 90,
             max_connections: 16,
+            header_read_timeout_secs: keiretsu_server::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+            request_body_timeout_secs: keiretsu_server::DEFAULT_REQUEST_BODY_TIMEOUT.as_secs(),
+            max_client_connections: keiretsu_server::DEFAULT_MAX_CLIENT_CONNECTIONS,
+            metrics_token: None,
+            metrics_listen: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -61,6 +104,16 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body_timeout_secs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_client_connections: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<IpAddr>>,
 }
 
 impl Config {
@@ -69,10 +122,44 @@ impl Config {
         if let Some(file) = file {
             fig = fig.merge(Toml::file_exact(file));
         }
-        fig.merge(Env::prefixed("KEIRETSU_").ignore(&["operator_password", "test_database_url"]))
+        let config: Config = fig
+            .merge(Env::prefixed("KEIRETSU_").ignore(&["operator_password", "test_database_url"]))
             .merge(Serialized::defaults(overrides))
             .extract()
-            .map_err(Box::new)
+            .map_err(Box::new)?;
+        config.check().map_err(|e| Box::new(figment::Error::from(e)))?;
+        Ok(config)
+    }
+
+    /// Limits of zero would close every connection at once or never accept one.
+    fn check(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("request_body_timeout_secs", self.request_body_timeout_secs),
+            ("max_client_connections", self.max_client_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(format!("{key} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the HTTP server needs from the configuration.
+    pub fn server_settings(&self) -> keiretsu_server::ServerSettings {
+        keiretsu_server::ServerSettings {
+            secure_cookies: self.secure_cookies,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            request_body_timeout: Duration::from_secs(self.request_body_timeout_secs),
+            max_client_connections: self.max_client_connections,
+            metrics_token: self.metrics_token.as_ref().and_then(|t| keiretsu_server::metrics::MetricsToken::new(&t.0)),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+
+    /// The separate metrics address, if one is set (an empty string is none).
+    pub fn metrics_listen(&self) -> Option<&str> {
+        self.metrics_listen.as_deref().filter(|a| !a.trim().is_empty())
     }
 
     pub fn database_url(&self) -> String {
@@ -123,6 +210,25 @@ token_days = 90
 # Database connections in the pool.
 max_connections = 16
 
+# Slow or idle clients (slowloris): a connection that has not sent a whole request head within
+# header_read_timeout_secs is closed, whether new or idle between keep-alive requests; a request
+# whose body has not fully arrived request_body_timeout_secs after its head gets 408 and is cut
+# off (raise it if large member imports come over slow links). At most max_client_connections
+# are open per listener; further ones wait, not yet accepted, until one closes.
+header_read_timeout_secs = 10
+request_body_timeout_secs = 30
+max_client_connections = 1024
+
+# Prometheus metrics. /metrics on `listen` answers only with this bearer token (Prometheus:
+# `authorization: { credentials: ... }`), and 404 without one set; or set metrics_listen to
+# serve /metrics without authentication on a second, private address. Either, both or neither.
+# metrics_token = "a-long-random-string"
+# metrics_listen = "127.0.0.1:9090"
+
+# Proxies (load balancers) whose X-Forwarded-For header is believed for the client's address,
+# e.g. ["10.0.0.5", "10.0.0.6"]; as KEIRETSU_TRUSTED_PROXIES, comma-separated.
+trusted_proxies = []
+
 # The platform operator's first password comes from KEIRETSU_OPERATOR_PASSWORD; without it a
 # random one is printed once, on the first start.
 "#;
@@ -145,6 +251,55 @@ mod tests {
         let c: Config = fig.extract().unwrap();
         assert_eq!(c.listen, Config::default().listen);
         assert_eq!(c.session_idle_minutes, 30);
+    }
+
+    #[test]
+    fn default_toml_has_the_server_defaults() {
+        let c: Config = Figment::from(Toml::string(DEFAULT_TOML)).extract().unwrap();
+        let d = Config::default();
+        assert_eq!(c.header_read_timeout_secs, d.header_read_timeout_secs);
+        assert_eq!(c.request_body_timeout_secs, d.request_body_timeout_secs);
+        assert_eq!(c.max_client_connections, d.max_client_connections);
+        assert!(c.metrics_token.is_none() && c.metrics_listen.is_none() && c.trusted_proxies.is_empty());
+        let s = c.server_settings();
+        assert_eq!(s.header_read_timeout, keiretsu_server::DEFAULT_HEADER_READ_TIMEOUT);
+        assert_eq!(s.request_body_timeout, keiretsu_server::DEFAULT_REQUEST_BODY_TIMEOUT);
+        assert_eq!(s.max_client_connections, keiretsu_server::DEFAULT_MAX_CLIENT_CONNECTIONS);
+    }
+
+    #[test]
+    fn trusted_proxies_from_a_list_or_commas() {
+        let c: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("trusted_proxies = [\"10.0.0.1\", \"::1\"]"))
+            .extract()
+            .unwrap();
+        assert_eq!(c.trusted_proxies, ["10.0.0.1".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]);
+        let c: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default("trusted_proxies", "10.0.0.1, 10.0.0.2"))
+            .extract()
+            .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let bad: Result<Config, _> = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default("trusted_proxies", "10.0.0.1,nope"))
+            .extract();
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn the_metrics_token_is_redacted_and_empty_means_none() {
+        let c = Config { metrics_token: Some(Secret("scrape-me".into())), ..Config::default() };
+        assert!(!format!("{c:?}").contains("scrape-me"));
+        assert!(!format!("{:?}", c.server_settings()).contains("scrape-me"));
+        assert!(c.server_settings().metrics_token.is_some());
+        let c = Config { metrics_token: Some(Secret(String::new())), ..Config::default() };
+        assert!(c.server_settings().metrics_token.is_none());
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        let c = Config { max_client_connections: 0, ..Config::default() };
+        assert!(c.check().is_err());
+        assert!(Config::default().check().is_ok());
     }
 
     #[test]

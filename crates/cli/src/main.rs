@@ -2,6 +2,7 @@
 
 mod config;
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
 use keiretsu_domain::ids::{NetworkId, OrgId};
-use keiretsu_server::{AppState, ServerSettings};
+use keiretsu_server::AppState;
 use keiretsu_service::identity::NewToken;
 use keiretsu_service::{Caller, Service, SystemClock};
 
@@ -36,14 +37,42 @@ struct Where {
     database_url: Option<String>,
 }
 
+/// The HTTP server's limits and extras, for the commands that serve. The metrics token has no
+/// flag: a command line is visible to every local user (`ps`); use the file or environment.
+#[derive(clap::Args, Clone, Default)]
+struct Http {
+    /// Seconds a client may take to send a request's headers, or sit idle between requests.
+    #[arg(long)]
+    header_read_timeout_secs: Option<u64>,
+    /// Seconds a request's whole body may take to arrive after its headers.
+    #[arg(long)]
+    request_body_timeout_secs: Option<u64>,
+    /// Open client connections per listener; more wait until one closes.
+    #[arg(long)]
+    max_client_connections: Option<usize>,
+    /// A second address serving only `/metrics`, without authentication.
+    #[arg(long)]
+    metrics_listen: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (repeat, or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    trusted_proxies: Vec<IpAddr>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (API and console).
-    Serve(Where),
+    Serve {
+        #[command(flatten)]
+        at: Where,
+        #[command(flatten)]
+        http: Http,
+    },
     /// Seed a demo network (idempotently) and run the server.
     Demo {
         #[command(flatten)]
         at: Where,
+        #[command(flatten)]
+        http: Http,
         /// The password of every demo account.
         #[arg(long, default_value = "keiretsu-demo")]
         demo_password: String,
@@ -120,8 +149,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn load(cli_config: Option<&PathBuf>, at: &Where) -> anyhow::Result<Config> {
-    let overrides =
-        Overrides { listen: at.listen.clone(), data_dir: at.data_dir.clone(), database_url: at.database_url.clone() };
+    load_serving(cli_config, at, &Http::default())
+}
+
+fn load_serving(cli_config: Option<&PathBuf>, at: &Where, http: &Http) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        listen: at.listen.clone(),
+        data_dir: at.data_dir.clone(),
+        database_url: at.database_url.clone(),
+        header_read_timeout_secs: http.header_read_timeout_secs,
+        request_body_timeout_secs: http.request_body_timeout_secs,
+        max_client_connections: http.max_client_connections,
+        metrics_listen: http.metrics_listen.clone(),
+        trusted_proxies: (!http.trusted_proxies.is_empty()).then(|| http.trusted_proxies.clone()),
+    };
     Ok(Config::load(cli_config.map(PathBuf::as_path), &overrides)?)
 }
 
@@ -136,16 +177,16 @@ async fn open(config: &Config) -> anyhow::Result<Service> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(at) => {
-            let config = load(cli.config.as_ref(), &at)?;
+        Command::Serve { at, http } => {
+            let config = load_serving(cli.config.as_ref(), &at, &http)?;
             init_logs(&config);
             let svc = open(&config).await?;
             serve(&config, svc).await
         }
-        Command::Demo { at, demo_password } => {
+        Command::Demo { at, http, demo_password } => {
             let mut at = at;
             at.data_dir = at.data_dir.or_else(|| Some(PathBuf::from("data/demo")));
-            let config = load(cli.config.as_ref(), &at)?;
+            let config = load_serving(cli.config.as_ref(), &at, &http)?;
             init_logs(&config);
             let svc = open(&config).await?;
             let demo = svc.seed_demo(&demo_password).await?;
@@ -211,23 +252,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let caller = svc.caller_for_login(&Caller::System, &login, org.as_ref()).await?;
             let token = svc.create_token(&caller, &NewToken { name, expires_in_days: days }).await?;
             println!("{}", token.secret);
-            eprintln!(
-                "token {} for {login} in {}, expires {}",
-                token.token.id, token.token.organization_id, token.token.expires_at
-            );
+            let scope = token.token.organization_id.as_deref().unwrap_or("the operator's routes");
+            eprintln!("token {} for {login} in {scope}, expires {}", token.token.id, token.token.expires_at);
             Ok(())
         }
         Command::Verify(at) => {
             let config = load(cli.config.as_ref(), &at)?;
             let svc = open(&config).await?;
             let v = svc.verify_journal().await?;
-            match v.first_break {
-                None => {
-                    println!("journal intact: {} entries verified", v.checked);
-                    Ok(())
-                }
-                Some(b) => bail!("journal broken after {} good entries: {b}", v.checked),
+            if let Some(b) = v.first_break {
+                bail!("journal broken after {} good entries: {b}", v.checked);
             }
+            println!("journal intact: {} entries verified", v.checked);
+            let problems = svc.verify_seats().await?;
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if !problems.is_empty() {
+                bail!("{} seat count(s) disagree with the seats", problems.len());
+            }
+            println!("seat pools intact: every count equals its enabled seats, none over its purchase");
+            Ok(())
         }
         Command::DefaultConfig => {
             print!("{}", config::DEFAULT_TOML);
@@ -269,10 +314,33 @@ async fn serve(config: &Config, svc: Service) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = ?svc.store().backend(), "listening");
     println!("Listening on http://{addr}");
-    let state = AppState::new(svc, ServerSettings { secure_cookies: config.secure_cookies });
-    keiretsu_server::serve(listener, state, async {
+    let state = AppState::new(svc, config.server_settings());
+    // The metrics listener stops when the main one has: dropping `stop` ends its shutdown future.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    let metrics = match config.metrics_listen() {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {at}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "serving metrics");
+            println!("Metrics on http://{addr}/metrics");
+            let mut stopped = stopped.clone();
+            Some(tokio::spawn(keiretsu_server::serve_metrics(listener, state.clone(), async move {
+                let _ = stopped.changed().await;
+            })))
+        }
+        None => None,
+    };
+    drop(stopped);
+    let served = keiretsu_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await?;
+    .await;
+    drop(stop);
+    if let Some(metrics) = metrics {
+        metrics.await??;
+    }
+    served?;
     Ok(())
 }

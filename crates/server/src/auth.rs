@@ -43,9 +43,68 @@ pub fn session_clear_cookie(state: &AppState) -> String {
     format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", session_cookie_name(state))
 }
 
-/// The client's address, for sign-in throttling.
-pub fn client_address(parts: &Parts) -> String {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
+/// The client's address, for sign-in throttling: the TCP peer, unless the peer is one of the
+/// configured trusted proxies; then the nearest address its forwarding headers name that is
+/// not itself a trusted proxy. A client reaching the server directly cannot choose its address.
+pub fn client_address(parts: &Parts, state: &AppState) -> String {
+    let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".into();
+    };
+    let trusted = &state.settings.trusted_proxies;
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    forwarded_chain(&parts.headers).into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer).to_string()
+}
+
+/// The addresses a request passed through, first client first: `Forwarded`'s `for=` when sent
+/// (RFC 7239), else `X-Forwarded-For`. An entry that is not an IP address ends the chain there,
+/// so nothing before it is believed.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<std::net::IpAddr> {
+    let forwarded: Vec<String> = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                k.eq_ignore_ascii_case("for").then(|| v.trim().trim_matches('"').to_owned())
+            })
+        })
+        .collect();
+    let entries: Vec<String> = if forwarded.is_empty() {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|e| e.trim().to_owned())
+            .collect()
+    } else {
+        forwarded
+    };
+    let mut chain = Vec::new();
+    // From the right: the entries nearest the server were written by the proxies we trust.
+    for e in entries.iter().rev() {
+        // `[v6]:port`, `[v6]`, `v4:port` or a bare address.
+        let bare = e.strip_prefix('[').and_then(|r| r.split_once(']')).map_or_else(
+            || e.rsplit_once(':').filter(|(h, _)| !h.contains(':')).map_or(e.as_str(), |(h, _)| h),
+            |(h, _)| h,
+        );
+        match bare.parse() {
+            Ok(ip) => chain.push(ip),
+            Err(_) => break,
+        }
+    }
+    chain.reverse();
+    chain
+}
+
+/// The credentials of `Authorization: Bearer <token>`; the scheme's name in any case (RFC 9110).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 /// The caller of an API request. A request that sends credentials which do not work is refused
@@ -60,12 +119,12 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let address = client_address(parts);
+        let address = client_address(parts, state);
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let secret = value
                 .to_str()
                 .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(bearer)
                 .ok_or_else(|| ApiError::unauthenticated().with_field("authorization"))?;
             let caller = state.svc.token(secret.trim()).await?.ok_or_else(|| {
                 ApiError::new(
@@ -177,7 +236,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let (mut parts, body) = req.into_parts();
-        let address = client_address(&parts);
+        let address = client_address(&parts, state);
         let ConsoleSession(session) =
             ConsoleSession::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let Some(session) = session else {

@@ -56,6 +56,15 @@ impl ApiError {
         )
     }
 
+    pub fn payload_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "/problems/payload-too-large",
+            "Body too large",
+            "the request body is larger than this endpoint accepts",
+        )
+    }
+
     pub fn status(&self) -> u16 {
         self.0.status
     }
@@ -138,12 +147,7 @@ impl From<JsonRejection> for ApiError {
         let status = r.status();
         let text = r.body_text();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::new(
-                status,
-                "/problems/payload-too-large",
-                "Body too large",
-                "the request body is larger than this endpoint accepts",
-            );
+            return ApiError::payload_too_large();
         }
         let field = match &r {
             JsonRejection::JsonDataError(_) => serde_field(&text),
@@ -184,6 +188,9 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }

@@ -1,15 +1,52 @@
 //! Prometheus text metrics: requests by route and status, and their total duration.
+//!
+//! They are not public: the main listener serves `/metrics` only with a bearer token
+//! ([`MetricsToken`]), and [`crate::serve_metrics`] serves them without one on a listener of their
+//! own, meant for a private network.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::error::ApiError;
+
+/// The bearer token `/metrics` asks for on the main listener. Only its SHA-256 is kept: it never
+/// shows in `Debug` output, and comparing digests takes the same time however much of a guess is
+/// right.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    /// `None` for an empty token, which would let `Authorization: Bearer ` in.
+    pub fn new(token: &str) -> Option<MetricsToken> {
+        let token = token.trim();
+        (!token.is_empty()).then(|| MetricsToken(Sha256::digest(token.as_bytes()).into()))
+    }
+
+    /// Whether the request carries `Authorization: Bearer <this token>`.
+    pub fn admits(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+            return false;
+        };
+        let Some((scheme, token)) = value.split_once(' ') else {
+            return false;
+        };
+        scheme.eq_ignore_ascii_case("bearer") && <[u8; 32]>::from(Sha256::digest(token.trim().as_bytes())) == self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
 
 /// `(method, route, status)` -> (count, seconds).
 type Requests = BTreeMap<(String, String, u16), (u64, f64)>;
@@ -33,6 +70,22 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
+/// `/metrics` on the main listener, routed only when a token is configured (404 otherwise).
+pub async fn guarded(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match &state.settings.metrics_token {
+        Some(token) if token.admits(&headers) => render(State(state)).await,
+        Some(_) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "/problems/unauthenticated",
+            "Not signed in",
+            "send the metrics bearer token",
+        )
+        .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The metrics, to whoever asks: for the metrics listener, or behind [`guarded`].
 pub async fn render(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     out.push_str("# HELP keiretsu_http_requests_total HTTP requests by method, route and status.\n");

@@ -2,7 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use keiretsu_testkit::{PASSWORD, TestServer, both};
+use keiretsu_server::ServerSettings;
+use keiretsu_server::metrics::MetricsToken;
+use keiretsu_testkit::{PASSWORD, TestServer, both, test_settings};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -129,12 +131,16 @@ both! {
         assert_eq!(st, StatusCode::OK, "{b}");
         assert_eq!(ids(&admin.get(&format!("{members}?q=okabe%20ryo")).await.1), vec![z2.clone()]);
         assert_eq!(ids(&admin.get(&format!("{members}?q=zhang%202")).await.1), Vec::<String>::new());
-        // Bad filters name the field; page sizes are clamped.
+        // Bad filters and page sizes outside 1 to 200 name the field.
         let (st, p) = admin.get(&format!("{members}?status=gone")).await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
         let (st, p) = admin.get(&format!("{members}?cursor=zz")).await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cursor")));
-        let (st, p) = admin.get(&format!("{members}?limit=100000")).await;
+        for limit in ["100000", "0", "-1"] {
+            let (st, p) = admin.get(&format!("{members}?limit={limit}")).await;
+            assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")), "{limit}");
+        }
+        let (st, p) = admin.get(&format!("{members}?limit=200")).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(p["items"].as_array().unwrap().len(), 8);
         let (st, p) = admin.get(&format!("{members}?color=red")).await;
@@ -307,6 +313,108 @@ both! {
         assert_eq!((st, p["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/idempotency-mismatch")));
     }
 
+    async fn idempotency_keeps_no_secret_and_belongs_to_the_caller(db) {
+        let s = TestServer::start(db).await;
+        let (_, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+        let (_, net) = admin.post("/api/v1/networks", json!({"name": "Partners"})).await;
+        let url = format!("{}/api/v1/networks/{}/invitations", s.base, net["id"].as_str().unwrap());
+        let invite = |token: String, key: &'static str, name: &'static str| {
+            let (http, url) = (admin.http.clone(), url.clone());
+            async move {
+                let body = json!({"partner_name": name, "partner_type": "supplier", "tier": "a"});
+                http.post(url).bearer_auth(token).header("idempotency-key", key).json(&body).send().await.unwrap()
+            }
+        };
+        let token = admin.token.clone().unwrap();
+        let first = invite(token.clone(), "inv-1", "Kato").await;
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let revision = first.headers()["keiretsu-revision"].clone();
+        let first: Value = first.json().await.unwrap();
+        let code = first["code"].as_str().unwrap().to_owned();
+        // The replay keeps the status, type and revision, and says the code is not shown again.
+        let again = invite(token.clone(), "inv-1", "Kato").await;
+        assert_eq!(again.status(), StatusCode::CREATED);
+        assert_eq!(again.headers()["content-type"], "application/json");
+        assert_eq!(again.headers()["keiretsu-revision"], revision);
+        assert!(again.headers().contains_key("keiretsu-withheld"));
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["id"], first["id"]);
+        assert_ne!(again["code"], json!(code), "the code is shown once");
+        let stored: Vec<String> = sqlx::query_scalar("SELECT COALESCE(body, '') FROM idempotency")
+            .fetch_all(s.svc.store().pool()).await.unwrap();
+        assert!(!stored.is_empty() && stored.iter().all(|b| !b.contains(&code)), "no secret is kept: {stored:?}");
+
+        // Another caller's key of the same name is theirs: it runs.
+        let (_, sub) = s.org("Other", "other.admin").await;
+        let theirs = invite(sub.token.clone().unwrap(), "inv-1", "Kato").await;
+        assert_eq!(theirs.status(), StatusCode::NOT_FOUND, "their own answer, not a replay of ours");
+        // A day later the key is free again.
+        s.clock.advance(25 * 60 * 60 * 1000);
+        let later = invite(token.clone(), "inv-1", "Sato").await;
+        assert_eq!(later.status(), StatusCode::CREATED);
+        assert!(!later.headers().contains_key("idempotent-replayed"));
+
+        // Anonymous requests keep nothing, and a body over the route's limit is refused unread.
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency").fetch_one(s.svc.store().pool()).await.unwrap();
+        for _ in 0..2 {
+            let r = admin.http.post(format!("{}/api/v1/tokens", s.base)).header("idempotency-key", "anon")
+                .json(&json!({"login": "hoshino.admin", "password": PASSWORD, "name": "t"})).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            assert!(!r.headers().contains_key("idempotent-replayed"));
+        }
+        let r = admin.http.post(&url).bearer_auth(&token).header("idempotency-key", "big")
+            .header("content-type", "application/json").body(vec![b' '; 400 * 1024]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency").fetch_one(s.svc.store().pool()).await.unwrap();
+        assert_eq!(after, before, "neither the anonymous requests nor the refused one left a row");
+        // Without a valid credential, 401 before anything is read.
+        let r = admin.http.post(&url).bearer_auth("krt_nothing").header("idempotency-key", "x").json(&json!({})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    async fn the_operator_gets_a_token_for_the_operators_routes_only(db) {
+        let s = TestServer::start(db).await;
+        s.svc.ensure_operator(Some(PASSWORD)).await.unwrap();
+        let (org, _) = s.org("Acme", "acme.admin").await;
+        let (st, t) = s.client().post("/api/v1/tokens", json!({"login": "operator", "password": PASSWORD, "name": "ops"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{t}");
+        assert!(t["organization_id"].is_null(), "{t}");
+        let op = s.client_with(t["secret"].as_str().unwrap());
+        // The README's operator calls work with it...
+        let (st, l) = op.send(Method::PUT, &format!("/api/v1/organizations/{org}/license"), Some(json!({"edition": "standard", "seats": 10}))).await;
+        assert_eq!(st, StatusCode::OK, "{l}");
+        let (st, tokens) = op.get("/api/v1/tokens").await;
+        assert_eq!((st, tokens.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{tokens}");
+        // ...and it reads no tenant's data.
+        let (st, _) = op.get(&format!("/api/v1/organizations/{org}/members")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        // Anyone else naming no organization they belong to is still refused.
+        let (st, p) = s.client().post("/api/v1/tokens", json!({"login": "acme.admin", "password": PASSWORD, "name": "x", "organization_id": "org_00000000000000000000000000"})).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("organization_id")));
+    }
+
+    async fn anonymous_requests_are_answered_401_first(db) {
+        let s = TestServer::start(db).await;
+        let (org, admin) = s.org("Acme", "acme.admin").await;
+        for path in ["/api/v1/tokens", "/api/v1/me", &format!("/api/v1/organizations/{org}/members?limit=nonsense")] {
+            let r = reqwest::get(format!("{}{path}", s.base)).await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+            assert_eq!(r.headers()["www-authenticate"], "Bearer", "{path}");
+            assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+        }
+        // Unknown addresses and methods under /api are problem documents too.
+        let r = admin.http.get(format!("{}/api/v1/nowhere", s.base)).bearer_auth(admin.token.clone().unwrap()).send().await.unwrap();
+        assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"));
+        let r = admin.http.delete(format!("{}/api/v1/me", s.base)).bearer_auth(admin.token.clone().unwrap()).send().await.unwrap();
+        assert_eq!((r.status(), r.headers()["content-type"].to_str().unwrap()), (StatusCode::METHOD_NOT_ALLOWED, "application/problem+json"));
+        // The scheme's name is case-insensitive.
+        let token = admin.token.clone().unwrap();
+        for scheme in ["bearer", "BEARER", "Bearer"] {
+            let r = admin.http.get(format!("{}/api/v1/me", s.base)).header("authorization", format!("{scheme} {token}")).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{scheme}");
+        }
+    }
+
     async fn import_checks_every_row_first(db) {
         let s = TestServer::start(db).await;
         let (org, admin) = s.org("Acme", "acme.admin").await;
@@ -381,13 +489,15 @@ both! {
     }
 
     async fn health_ready_metrics_and_openapi(db) {
-        let s = TestServer::start(db).await;
+        let settings = ServerSettings { metrics_token: MetricsToken::new("scrape"), ..ServerSettings::default() };
+        let s = TestServer::start_full(db, test_settings(), settings).await;
         let c = s.client();
         assert_eq!(c.get("/healthz").await.0, StatusCode::OK);
         assert_eq!(c.get("/readyz").await.0, StatusCode::OK);
         let (_, doc) = c.get("/api/openapi.json").await;
         assert_eq!(doc["openapi"], "3.1.0");
-        let (_, m) = c.get("/metrics").await;
+        assert_eq!(c.get("/metrics").await.0, StatusCode::UNAUTHORIZED, "metrics are not public");
+        let (_, m) = s.client_with("scrape").get("/metrics").await;
         let m = m.as_str().unwrap();
         assert!(m.contains("keiretsu_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}"), "{m}");
         assert!(m.contains("keiretsu_journal_revision"));

@@ -119,9 +119,8 @@ both! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tls_the_cookie_is_host_prefixed_and_secure() {
-    let s =
-        TestServer::start_full(keiretsu_testkit::Db::Sqlite, test_settings(), ServerSettings { secure_cookies: true })
-            .await;
+    let settings = ServerSettings { secure_cookies: true, ..ServerSettings::default() };
+    let s = TestServer::start_full(keiretsu_testkit::Db::Sqlite, test_settings(), settings).await;
     s.org("Acme", "acme.admin").await;
     let http = client();
     let page = http.get(format!("{}/login", s.base)).send().await.unwrap();

@@ -314,10 +314,12 @@ both! {
         let root = deps.as_array().unwrap().iter().find(|d| d["parent_id"].is_null()).map(id).unwrap();
         let (st, body) = w.partner_admin.send(Method::PATCH, &dep, Some(json!({"parent_id": root}))).await;
         assert!(st.is_success(), "{body}");
-        let d = check(&w.maker).await;
-        assert_eq!(d["allowed"], false, "{d}");
-        let why = format!("missing: membership of a department that unit {u} brings into network {}", w.net);
-        assert_eq!(d["reasons"].as_array().unwrap().last(), Some(&json!(why)), "{d}");
+        // Out of the backbone's sight now: asked about, they are exactly an unknown id.
+        let at = w.revision().await;
+        let ask = async |member: &str| w.admin.get(&format!("/api/v1/apps/{app}/check?member_id={member}&at_least={at}")).await;
+        let (st, d) = ask(&w.maker).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{d}");
+        assert_eq!((st, d), ask("mem_00000000000000000000000000").await);
         assert_eq!(check(&w.seller).await["allowed"], true);
     }
 

@@ -153,6 +153,7 @@ async fn who_can(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UsableQuery {
+    #[param(pattern = "^mem_[a-z0-9_]{1,64}$")]
     pub member_id: String,
     /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
     pub at_least: Option<i64>,

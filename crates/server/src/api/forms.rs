@@ -7,9 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use keiretsu_domain::form::{Group, Schema};
 use keiretsu_domain::ids::{AppId, AttachmentId, SubmissionId};
-use keiretsu_service::forms::{
-    AttachmentView, MAX_ATTACHMENT, SchemaView, SubmissionInput, SubmissionQuery, SubmissionView,
-};
+use keiretsu_service::forms::{AttachmentView, SchemaView, SubmissionInput, SubmissionQuery, SubmissionView};
 use keiretsu_service::page::Page;
 use serde::Deserialize;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -26,7 +24,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(export_submissions))
         .routes(routes!(submission_totals))
         .routes(routes!(get_submission, update_submission))
-        .routes(routes!(upload).layer(DefaultBodyLimit::max(MAX_ATTACHMENT + 1024)))
+        .routes(routes!(upload).layer(DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .routes(routes!(download))
 }
 
@@ -146,6 +144,7 @@ async fn update_submission(
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name (`attachment` if not given).
+    #[param(schema_with = keiretsu_domain::directory::name_schemas::n200)]
     pub name: Option<String>,
 }
 
@@ -176,7 +175,7 @@ async fn upload(
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem)))]
 async fn download(State(s): State<AppState>, auth: Auth, Path(raw): Path<String>) -> ApiResult<impl IntoResponse> {
     let (a, bytes) = s.svc.download_attachment(&auth.caller, &id(AttachmentId::parse, &raw, "attachment")?).await?;
-    let disposition = format!("attachment; filename=\"{}\"", a.name.replace(['"', '\\', '\r', '\n'], "_"));
+    let disposition = content_disposition(&a.name);
     Ok((
         [
             (header::CONTENT_TYPE, a.content_type),
@@ -186,4 +185,45 @@ async fn download(State(s): State<AppState>, auth: Auth, Path(raw): Path<String>
         ],
         bytes,
     ))
+}
+
+/// `Content-Disposition` for a download named `name`: a plain ASCII `filename` (anything else,
+/// quotes, backslashes and path separators become `_`) for old clients, and the exact name in
+/// RFC 6266's `filename*` (UTF-8, percent-encoded) for the rest. Only the last path segment
+/// of a name counts.
+pub(crate) fn content_disposition(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().filter(|b| !b.trim().is_empty()).unwrap_or("attachment");
+    let ascii: String = base
+        .chars()
+        .map(|c| if (c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%')) || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for b in base.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn download_names_are_safe_in_both_forms() {
+        assert_eq!(
+            content_disposition("report.pdf"),
+            "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
+        );
+        let d = content_disposition("../../etc/pass\"wd");
+        assert!(d.starts_with("attachment; filename=\"pass_wd\";"), "{d}");
+        assert!(!d.contains('/') && !d.contains(".."), "{d}");
+        let d = content_disposition("見積書 1.pdf");
+        assert!(d.starts_with("attachment; filename=\"___ 1.pdf\";"), "{d}");
+        assert!(d.ends_with("filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8%201.pdf"), "{d}");
+        assert!(content_disposition("a\\b\r\n.txt").starts_with("attachment; filename=\"b__.txt\""));
+    }
 }

@@ -30,7 +30,10 @@ pub struct TokenRequest {
     pub password: Option<String>,
     /// The organization the token acts in; defaults to the first one.
     pub organization_id: Option<OrgId>,
+    #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub name: String,
+    /// 1 to 365; 90 by default.
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<i64>,
 }
 

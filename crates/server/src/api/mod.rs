@@ -38,7 +38,47 @@ impl Modify for Security {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// Every error answer is a problem document (`application/problem+json`), as the server sends
+/// it; the routes' annotations name only the body, so the media type is set here, in one place.
+fn problem_media_type(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if status.starts_with('2') {
+                    continue;
+                }
+                if let utoipa::openapi::RefOr::T(r) = response
+                    && let Some(content) = r.content.shift_remove("application/json")
+                {
+                    r.content.insert("application/problem+json".to_owned(), content);
+                }
+            }
+        }
+    }
+}
+
+/// The API's routes and its OpenAPI document, as served.
+pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = router().split_for_parts();
+    problem_media_type(&mut doc);
+    let routes = routes.method_not_allowed_fallback(|| async {
+        ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "/problems/method-not-allowed",
+            "Method not allowed",
+            "this address does not take that method",
+        )
+    });
+    (routes, doc)
+}
+
+/// The answer under `/api` to an address no route has, as a problem document like every error.
+pub fn not_found() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "/problems/not-found", "Not found", "no such address in the API")
+}
+
+fn router() -> OpenApiRouter<AppState> {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi());
     let api = identity::routes(api);
     let api = directory::routes(api);
@@ -46,7 +86,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     let api = license::routes(api);
     let api = apps::routes(api);
     let api = forms::routes(api);
-    journal::routes(api)
+    journal::routes(api).layer(axum::middleware::from_fn(require_credentials))
+}
+
+/// Authentication before everything else: a request with no credentials at all is answered
+/// 401 before its path, query or body is looked at, except signing in for a token.
+pub async fn require_credentials(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{Method, header};
+    use axum::response::IntoResponse;
+    let h = req.headers();
+    let anonymous = !h.contains_key(header::AUTHORIZATION) && !h.contains_key(header::COOKIE);
+    let signing_in = req.method() == Method::POST && req.uri().path() == "/api/v1/tokens";
+    if anonymous && !signing_in && req.uri().path().starts_with("/api/v1/") {
+        return ApiError::unauthenticated().into_response();
+    }
+    next.run(req).await
 }
 
 /// JSON bodies with problem-details rejections (unknown fields, wrong types, too large).

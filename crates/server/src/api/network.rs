@@ -22,9 +22,6 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
 
-/// Bulk invitation files are small: one line per partner organization.
-const INVITATION_IMPORT_LIMIT: usize = 2 * 1024 * 1024;
-
 pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_networks, create_network))
         .routes(routes!(get_network, update_network))
@@ -38,7 +35,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(add_network_members))
         .routes(routes!(remove_network_member))
         .routes(routes!(list_invitations, invite))
-        .routes(routes!(import_invitations).layer(DefaultBodyLimit::max(INVITATION_IMPORT_LIMIT)))
+        .routes(routes!(import_invitations).layer(DefaultBodyLimit::max(crate::INVITATION_IMPORT_LIMIT)))
         .routes(routes!(resend_invitation))
         .routes(routes!(revoke_invitation))
         .routes(routes!(list_people))
@@ -282,6 +279,7 @@ async fn remove_network_member(
 #[into_params(parameter_in = Query)]
 pub struct InvitationFilter {
     /// `pending`, `accepted`, `declined` or `revoked`.
+    #[param(pattern = "^(pending|accepted|declined|revoked)$")]
     pub status: Option<String>,
 }
 

@@ -246,8 +246,7 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
             .into_iter()
             .find(|a| a.id == id.as_str())
             .ok_or(DomainError::NotFound { what: "app" })?;
-        let count =
-            s.svc.audience_preview(caller, &id, &NetworkId::from_trusted(String::new()), &Audience::AllUnits).await?.0;
+        let count = s.svc.reach_count(caller, &id).await?;
         let schema = s.svc.schema(caller, &id).await?;
         let groups = s.svc.permission_groups(caller, &id).await?;
         Ok::<_, ApiError>((id, a, count, schema, groups, reach(s, &ctx).await?))

@@ -24,7 +24,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::pages::{Failed, Pairs, dept_options, err_of, err_page, no_org, nonblank, one, typed};
-use super::{Ctx, Flash, ctx_of, error_text, field_error, layout, not_allowed, status_of, trusted};
+use super::{Ctx, Flash, ctx_of, error_text, field_error, layout, not_allowed, status_of};
 use crate::AppState;
 use crate::auth::Csrf;
 use crate::error::ApiError;
@@ -33,8 +33,6 @@ use crate::i18n::{Lang, t, tf};
 const ACTIVE: &str = "license";
 const PLATFORM: &str = "editions";
 const SEATS: &str = "/console/license/seats";
-const SELECT_ALL: &str =
-    "for (const c of this.form.querySelectorAll('input[name=member_ids]')) c.checked = this.checked";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -529,7 +527,7 @@ async fn seats_page(s: &AppState, ctx: Ctx, q: SeatParams, mut f: Flash, failed:
             }
             table data-testid="seat-table" {
                 thead { tr {
-                    th { input type="checkbox" aria-label=(t(lang, "license.select_all")) data-testid="seat-check-all" onchange=(trusted(SELECT_ALL)); }
+                    th { input type="checkbox" aria-label=(t(lang, "license.select_all")) data-testid="seat-check-all" data-check-all="member_ids"; }
                     th { (t(lang, "field.name")) } th { (t(lang, "field.login")) } th { (t(lang, "field.title")) }
                     th { (t(lang, "field.status")) } th {}
                 } }

@@ -1,4 +1,5 @@
-//! The console: server-rendered pages (maud), compiled into the binary with their stylesheet.
+//! The console: server-rendered pages (maud), compiled into the binary with their stylesheet
+//! and their one script (`assets/console.js`, wired by `data-` attributes: no inline code).
 //! Every form posts through [`Csrf`]; no GET changes anything. Strings come from the catalogues.
 //! A form that fails is rendered again with the message next to the field; one that succeeds
 //! redirects (303) to a page.
@@ -18,8 +19,9 @@ use axum::routing::{get, post};
 use keiretsu_domain::identity::{Role, Scope};
 use keiretsu_domain::ids::OrgId;
 use keiretsu_service::identity::{Me, SessionInfo};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::{ConsoleSession, Csrf, client_address, cookie, session_clear_cookie, session_set_cookie};
@@ -27,6 +29,9 @@ use crate::error::ApiError;
 use crate::i18n::{Lang, t};
 
 const CSS: &str = include_str!("../../assets/app.css");
+/// Every script of the console, in one file: the CSP allows no inline code.
+const JS: &str = include_str!("assets/console.js");
+const JS_PATH: &str = "/assets/console.js";
 const LOGIN_CSRF_COOKIE: &str = "keiretsu_login_csrf";
 /// The language chosen before signing in (and remembered after switching in the console).
 pub const LANG_COOKIE: &str = "lang";
@@ -34,6 +39,7 @@ pub const LANG_COOKIE: &str = "lang";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/app.css", get(css))
+        .route(JS_PATH, get(js))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/console", get(pages::overview))
@@ -53,6 +59,10 @@ pub fn router() -> Router<AppState> {
 /// rendered, goes up the console's paths to the nearest page rather than to an error.
 async fn up_from_a_form(method: axum::http::Method, uri: axum::http::Uri) -> Response {
     let path = uri.path().trim_end_matches('/');
+    // The API answers in problem documents, unknown addresses included.
+    if uri.path().starts_with("/api/") {
+        return crate::api::not_found().into_response();
+    }
     if method != axum::http::Method::GET || !(path.starts_with("/console/") || path == "/logout") {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -65,7 +75,7 @@ async fn security_headers(mut res: Response) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; img-src 'self'; \
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
              object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
@@ -90,9 +100,38 @@ pub struct Address(pub String);
 impl FromRequestParts<AppState> for Address {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Address, Self::Rejection> {
-        Ok(Address(client_address(parts)))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Address, Self::Rejection> {
+        Ok(Address(client_address(parts, state)))
     }
+}
+
+/// The first 16 hex digits of the script's SHA-256: `?v=` in its address, so a new build's
+/// script is a new URL and the old one may be cached for good.
+fn js_version() -> &'static str {
+    static VERSION: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| Sha256::digest(JS.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect());
+    &VERSION
+}
+
+/// Where pages load the script from.
+pub fn js_url() -> String {
+    format!("{JS_PATH}?v={}", js_version())
+}
+
+async fn js(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+    // Only the current version's URL is immutable; any other (no or an old `v`) must revalidate,
+    // or a browser could keep a stale script under an address that never changes.
+    let current = query.as_deref().and_then(|q| q.strip_prefix("v=")) == Some(js_version());
+    let cache = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, cache),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        JS,
+    )
+        .into_response()
 }
 
 /// A signed-in console request: the session, who it is, and the page language.
@@ -215,6 +254,7 @@ fn head(lang: Lang, title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · " (t(lang, "app.name")) }
             link rel="stylesheet" href="/assets/app.css";
+            script src=(js_url()) defer {}
         }
     }
 }
@@ -259,7 +299,7 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
                     @if !ctx.me.organizations.is_empty() {
                         form method="post" action="/console/switch-org" data-testid="org-switcher" {
                             (ctx.csrf())
-                            select name="org_id" aria-label=(t(lang, "header.organization")) data-testid="org-select" onchange="this.form.submit()" {
+                            select name="org_id" aria-label=(t(lang, "header.organization")) data-testid="org-select" data-autosubmit {
                                 @if current_org.is_empty() { option value="" selected { "—" } }
                                 @for (id, name) in &ctx.me.organizations {
                                     option value=(id) selected[*id == current_org] { (name) }
@@ -418,7 +458,11 @@ async fn login(
             }
             res
         }
-        Err(keiretsu_service::Error::Throttled { .. }) => fail("login.throttled", StatusCode::TOO_MANY_REQUESTS),
+        Err(keiretsu_service::Error::Throttled { retry_after_s }) => {
+            let mut res = fail("login.throttled", StatusCode::TOO_MANY_REQUESTS);
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+            res
+        }
         Err(keiretsu_service::Error::BadCredentials) => fail("login.failed", StatusCode::UNAUTHORIZED),
         Err(keiretsu_service::Error::Domain(keiretsu_domain::DomainError::Invalid { .. })) => {
             fail("login.failed", StatusCode::UNAUTHORIZED)
@@ -494,9 +538,4 @@ async fn set_lang(State(state): State<AppState>, headers: HeaderMap, form: Csrf<
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
-}
-
-/// Markup that is ours, not the user's: only for fixed snippets like inline scripts.
-pub fn trusted(s: &'static str) -> PreEscaped<&'static str> {
-    PreEscaped(s)
 }

@@ -563,7 +563,7 @@ async fn network_page(
                                         button.secondary.small type="submit" data-testid="invitation-resend" { (t(lang, "invitations.resend")) }
                                     }
                                     form.inline method="post" action={ (base) "/invitations/" (i.id) "/revoke" }
-                                        data-confirm=(t(lang, "invitations.revoke_confirm")) onsubmit="return confirm(this.dataset.confirm)" {
+                                        data-confirm=(t(lang, "invitations.revoke_confirm")) {
                                         (ctx.csrf())
                                         button.danger.small type="submit" data-testid="invitation-revoke" { (t(lang, "invitations.revoke")) }
                                     }
@@ -1123,8 +1123,7 @@ async fn unit_page(s: &AppState, ctx: Ctx, id: &str, unit: &str, f: Flash, faile
         @if admin || own_admin {
             h2 { @if admin { (t(lang, "units.remove")) } @else { (t(lang, "units.leave")) } }
             form.inline method="post" action={ (here) "/remove" }
-                data-confirm=(if admin { t(lang, "units.remove_confirm") } else { t(lang, "units.leave_confirm") })
-                onsubmit="return confirm(this.dataset.confirm)" {
+                data-confirm=(if admin { t(lang, "units.remove_confirm") } else { t(lang, "units.leave_confirm") }) {
                 (ctx.csrf())
                 @if admin {
                     button.danger type="submit" data-testid="unit-remove" { (t(lang, "units.remove")) }

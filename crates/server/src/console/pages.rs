@@ -23,7 +23,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::network::{contact_role_text, type_text};
-use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of, trusted};
+use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::auth::Csrf;
 use crate::error::ApiError;
@@ -337,7 +337,7 @@ impl Tree<'_> {
                                                     (self.error_for(d, "move"))
                                                 }
                                                 form.inline method="post" action={ "/console/departments/" (d.id) "/delete" }
-                                                    data-confirm=(tf(lang, "departments.delete_confirm", &[("name", &d.name)])) onsubmit="return confirm(this.dataset.confirm)" {
+                                                    data-confirm=(tf(lang, "departments.delete_confirm", &[("name", &d.name)])) {
                                                     (ctx.csrf())
                                                     button.danger type="submit" data-testid="delete-submit" { (t(lang, "common.delete")) }
                                                     (self.error_for(d, "delete"))
@@ -819,7 +819,7 @@ async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<Mem
                     div.card {
                         @if active {
                             form.inline method="post" action={ "/console/members/" (m.id) "/leave" }
-                                data-confirm=(t(lang, "members.leave_confirm")) onsubmit="return confirm(this.dataset.confirm)" data-testid="leave-form" {
+                                data-confirm=(t(lang, "members.leave_confirm")) data-testid="leave-form" {
                                 (ctx.csrf())
                                 button.danger type="submit" data-testid="leave-submit" { (t(lang, "members.leave")) }
                             }
@@ -928,11 +928,6 @@ async fn rejoin(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pa
 
 // ----- import -----
 
-const IMPORT_SCRIPT: &str = "document.getElementById('import-file').addEventListener('change', function (e) {\
- var f = e.target.files[0]; if (!f) { return; }\
- var r = new FileReader(); r.onload = function () { document.getElementById('import-csv').value = r.result; };\
- r.readAsText(f); });";
-
 fn import_form(ctx: &Ctx, csv: &str, skip_bad: bool) -> Markup {
     let lang = ctx.lang;
     html! {
@@ -940,13 +935,12 @@ fn import_form(ctx: &Ctx, csv: &str, skip_bad: bool) -> Markup {
         form.stack.wide.card method="post" action="/console/import" data-testid="import-form" {
             (ctx.csrf())
             label for="import-file" { (t(lang, "import.file")) }
-            input #import-file type="file" accept=".csv,text/csv,text/plain" data-testid="import-file";
+            input #import-file type="file" accept=".csv,text/csv,text/plain" data-testid="import-file" data-read-into="import-csv";
             label for="import-csv" { (t(lang, "import.csv")) }
             textarea #import-csv name="csv" rows="14" spellcheck="false" data-testid="import-csv" { (csv) }
             label.check { input type="checkbox" name="skip_bad" checked[skip_bad] data-testid="import-skip-bad"; (t(lang, "import.skip_bad")) }
             button type="submit" data-testid="import-submit" { (t(lang, "import.submit")) }
         }
-        script { (trusted(IMPORT_SCRIPT)) }
     }
 }
 
@@ -1316,7 +1310,7 @@ async fn tokens_page(
                         td { (tk.name) } td.nowrap { (tk.created_at) } td.nowrap { (tk.expires_at) } td.nowrap { (tk.last_used_at.clone().unwrap_or_default()) }
                         td { @if tk.revoked { span.badge { (t(lang, "tokens.revoked")) } } @else {
                             form.inline method="post" action={ "/console/tokens/" (tk.id) "/revoke" }
-                                data-confirm=(t(lang, "tokens.revoke_confirm")) onsubmit="return confirm(this.dataset.confirm)" {
+                                data-confirm=(t(lang, "tokens.revoke_confirm")) {
                                 (ctx.csrf())
                                 button.danger.small type="submit" data-testid="token-revoke" { (t(lang, "tokens.revoke")) }
                             }

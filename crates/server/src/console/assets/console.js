@@ -1,0 +1,47 @@
+// The console's only script, served from /assets/console.js so the CSP can refuse inline code.
+// Behaviour is attached by data- attributes; listeners sit on the document (events bubble), so
+// the script needs no load event and works for every page that includes it.
+'use strict';
+
+// <form data-confirm="question">: the submit goes ahead only if the user says yes.
+document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (form instanceof HTMLFormElement && form.hasAttribute('data-confirm') && !window.confirm(form.dataset.confirm)) {
+    e.preventDefault();
+  }
+});
+
+document.addEventListener('change', function (e) {
+  var el = e.target;
+  if (!(el instanceof HTMLElement)) {
+    return;
+  }
+  // <select data-autosubmit>: choosing sends its form (the organization switcher).
+  if (el.hasAttribute('data-autosubmit') && el.form) {
+    el.form.submit();
+    return;
+  }
+  // <input type=checkbox data-check-all="name">: ticks or clears every `name` box of its form.
+  var name = el.getAttribute('data-check-all');
+  if (name !== null && el.form) {
+    var boxes = el.form.querySelectorAll('input[type=checkbox]');
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].name === name) {
+        boxes[i].checked = el.checked;
+      }
+    }
+    return;
+  }
+  // <input type=file data-read-into="id">: the chosen file's text goes into the textarea `id`.
+  var into = el.getAttribute('data-read-into');
+  if (into !== null && el.files && el.files[0]) {
+    var target = document.getElementById(into);
+    var reader = new FileReader();
+    reader.onload = function () {
+      if (target) {
+        target.value = reader.result;
+      }
+    };
+    reader.readAsText(el.files[0]);
+  }
+});
