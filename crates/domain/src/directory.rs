@@ -37,9 +37,8 @@ text_enum!(MemberStatus {
     Left = "left",
 });
 
-/// A required, trimmed, single-line name of at most `max` characters.
+/// A required single-line name of at most `max` characters as sent, trimmed.
 pub fn name(field: &str, text: &str, max: usize) -> Result<String, DomainError> {
-    let text = text.trim();
     // A name nobody can see (zero-width and direction marks alone) is as empty as none.
     if text.chars().all(|c| c.is_whitespace() || invisible(c)) {
         return Err(DomainError::invalid(field, Rule::Required));

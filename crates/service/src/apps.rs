@@ -145,6 +145,7 @@ pub struct NewApp {
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
     pub rights: Vec<Right>,
+    #[schema(min_items = 1)]
     pub principals: Vec<Principal>,
 }
 

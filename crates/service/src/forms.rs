@@ -76,8 +76,10 @@ pub struct SubmissionView {
 pub struct SubmissionQuery {
     /// Field filters `key:op:value`, separated by `;` (ops: eq, ne, contains, gt, ge, lt, le, has).
     pub filter: Option<String>,
+    #[param(pattern = "^mem_[a-z0-9_]{1,64}$")]
     pub member_id: Option<String>,
     /// The submitter's organization.
+    #[param(pattern = "^org_[a-z0-9_]{1,64}$")]
     pub organization_id: Option<String>,
     pub unit_id: Option<String>,
     /// Submitted from this time on (`2026-11-24` or RFC 3339).

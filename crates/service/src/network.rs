@@ -189,6 +189,7 @@ pub struct NewInvitation {
     pub partner_type: String,
     pub tier: String,
     /// 1 to 2160 hours (90 days); 336 (14 days) by default.
+    #[schema(minimum = 1, maximum = 2160)]
     pub expires_in_hours: Option<i64>,
     /// The partner's departments to bring in, by name (up to 20); the accepting admin matches
     /// them to their tree or picks others. Empty: the whole organization.
@@ -223,6 +224,11 @@ pub struct InvitationPreview {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationAnswer {
+    /// The code the invitation gave (surrounding whitespace is ignored), or `invitation_id`.
+    #[schema(
+        max_length = 128,
+        pattern = "[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]"
+    )]
     pub code: Option<String>,
     pub invitation_id: Option<InvitationId>,
     /// On accepting: the departments of your organization to bring in (and those below them).
@@ -1572,12 +1578,12 @@ impl Service {
         let permit = caller.permit_own(Need::Manage(Scope::Partners))?;
         let row = match (&answer.code, &answer.invitation_id) {
             (Some(code), None) => {
+                if code.chars().count() > 128 {
+                    return Err(DomainError::invalid("code", Rule::TooLong(128)).into());
+                }
                 let code = code.trim();
                 if code.is_empty() {
                     return Err(DomainError::invalid("code", Rule::Required).into());
-                }
-                if code.len() > 128 {
-                    return Err(DomainError::invalid("code", Rule::TooLong(128)).into());
                 }
                 store::invitation_by_code(c, &secret_hash(code), lock).await?
             }

@@ -52,7 +52,7 @@ async fn create_app(
 
 /// App admins: create or replace a permission group (rights and the people it names).
 #[utoipa::path(put, path = "/api/v1/apps/{app_id}/permission-groups/{group}", tag = "apps", security(("bearer" = [])),
-    params(("app_id" = String, Path), ("group" = String, Path)), request_body = GroupInput,
+    params(("app_id" = String, Path), ("group" = String, Path, pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[a-z0-9_]{2,32}[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$")), request_body = GroupInput,
     responses((status = 204), (status = "4XX", body = Problem)))]
 async fn put_group(
     State(s): State<AppState>,
@@ -74,7 +74,7 @@ async fn list_groups(State(s): State<AppState>, auth: Auth, Path(a): Path<String
 
 /// App admins: remove a permission group; what it alone granted ends at once.
 #[utoipa::path(delete, path = "/api/v1/apps/{app_id}/permission-groups/{group}", tag = "apps", security(("bearer" = [])),
-    params(("app_id" = String, Path), ("group" = String, Path)),
+    params(("app_id" = String, Path), ("group" = String, Path, pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[a-z0-9_]{2,32}[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$")),
     responses((status = 204), (status = "4XX", body = Problem)))]
 async fn remove_group(
     State(s): State<AppState>,

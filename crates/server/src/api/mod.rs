@@ -62,6 +62,7 @@ fn problem_media_type(openapi: &mut utoipa::openapi::OpenApi) {
 pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut doc) = router().split_for_parts();
     problem_media_type(&mut doc);
+    one_of_code_or_id(&mut doc);
     let routes = routes.method_not_allowed_fallback(|| async {
         ApiError::new(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -71,6 +72,23 @@ pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         )
     });
     (routes, doc)
+}
+
+/// An invitation answer names its invitation by `code` or by `invitation_id`, exactly one of
+/// them (the other absent or null): a rule across fields that the derive cannot write.
+fn one_of_code_or_id(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    let Some(components) = openapi.components.as_mut() else { return };
+    let Some(answer) = components.schemas.remove("InvitationAnswer") else { return };
+    let only = |given: &str, absent: &str| {
+        ObjectBuilder::new()
+            .property(given, ObjectBuilder::new().schema_type(Type::String))
+            .property(absent, ObjectBuilder::new().schema_type(Type::Null))
+            .required(given)
+    };
+    let either = OneOfBuilder::new().item(only("code", "invitation_id")).item(only("invitation_id", "code"));
+    let schema = AllOfBuilder::new().item(answer).item(either).build();
+    components.schemas.insert("InvitationAnswer".to_owned(), Schema::AllOf(schema).into());
 }
 
 /// The answer under `/api` to an address no route has, as a problem document like every error.

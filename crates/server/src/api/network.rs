@@ -112,7 +112,7 @@ async fn list_partner_types(
 
 /// Backbone partner admin: create or replace a partner type with its tiers and cooperation policy.
 #[utoipa::path(put, path = "/api/v1/networks/{network_id}/partner-types/{key}", tag = "network", security(("bearer" = [])),
-    params(("network_id" = String, Path), ("key" = String, Path)), request_body = PartnerTypeInput,
+    params(("network_id" = String, Path), ("key" = String, Path, pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[a-z0-9_]{2,32}[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$")), request_body = PartnerTypeInput,
     responses((status = 200, body = PartnerTypeView), (status = "4XX", body = Problem)))]
 async fn put_partner_type(
     State(s): State<AppState>,
