@@ -5,9 +5,12 @@
 # and fails on any failure. Operations whose acceptance depends on stored data the document cannot
 # state are listed, with the reason, in scripts/schemathesis.toml.
 #
-# Not yet part of scripts/test.sh: it still reports findings (integral floats such as 126.0 for
-# integer fields, date and text rules the document does not state, opaque cursors, and the
-# per-operation exclusions not yet taking effect), tracked in the security issue's closing note.
+# Extra arguments go to schemathesis (e.g. --include-path-regex journal).
+#
+# Not yet part of scripts/test.sh. What it still reports (2026-12-03, 10 examples): a 201-character
+# `actor` judged valid against `maxLength: 200`, and the tool's own runtime errors: with the
+# latest hypothesis, "AST constructor recursion depth mismatch" on CPython 3.11 in the coverage
+# phase; with hypothesis 6.135, "cannot pickle '_thread.lock'" in the stateful phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +44,11 @@ token() {
 status=0
 for login in demo.admin kato.admin; do
   echo "== schemathesis as $login"
-  "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run "$BASE/api/openapi.json" \
-    -H "Authorization: Bearer $(token "$login")" --checks all --max-examples "$EXAMPLES" \
-    --seed 20261203 --generation-deterministic --no-color --workers 2 || status=1
+  # Every check is on by default (the config turns a few off where stored data decides); the
+  # command line's --checks would override the config, so it is not given.
+  PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks \
+    "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run "$BASE/api/openapi.json" \
+    -H "Authorization: Bearer $(token "$login")" --max-examples "$EXAMPLES" \
+    --seed 20261203 --generation-deterministic --no-color --workers 2 "$@" || status=1
 done
 exit $status

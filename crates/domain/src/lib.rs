@@ -15,5 +15,6 @@ pub mod license;
 pub mod network;
 pub mod people;
 pub mod time;
+pub mod whole;
 
 pub use error::{DomainError, Rule};

@@ -22,6 +22,7 @@ pub struct Edition {
     pub auto_locked: bool,
     /// Whether the organization may release apps to downstream networks.
     pub downstream: bool,
+    #[serde(deserialize_with = "crate::whole::int")]
     pub max_networks: i64,
 }
 

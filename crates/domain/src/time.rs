@@ -62,6 +62,18 @@ pub fn format_rfc3339(ms: Millis) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// What [`parse_rfc3339`] accepts, for the API's document: the shape as a pattern (ASCII digits,
+/// UTC only, at most milliseconds), and a real calendar date and time through the formats.
+pub fn time_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AllOfBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let shape = "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?Z)?$";
+    let format = |f| ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(f)));
+    let all = AllOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(shape)))
+        .item(OneOfBuilder::new().item(format(KnownFormat::Date)).item(format(KnownFormat::DateTime)));
+    utoipa::openapi::schema::Schema::AllOf(all.build())
+}
+
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC) into epoch milliseconds.
 pub fn parse_rfc3339(field: &str, text: &str) -> Result<Millis, DomainError> {
     let bad = || DomainError::invalid(field, Rule::Format("a UTC date like 2026-11-24 or 2026-11-24T09:30:00Z"));

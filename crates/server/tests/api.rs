@@ -393,6 +393,15 @@ both! {
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("organization_id")));
     }
 
+    async fn whole_numbers_may_be_written_with_a_zero_fraction(db) {
+        let s = TestServer::start(db).await;
+        let (_, admin) = s.org("Acme", "acme.admin").await;
+        let (st, t) = admin.post("/api/v1/tokens", json!({"name": "seven", "expires_in_days": 7.0})).await;
+        assert_eq!(st, StatusCode::CREATED, "{t}");
+        let (st, p) = admin.post("/api/v1/tokens", json!({"name": "half", "expires_in_days": 7.5})).await;
+        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_in_days")), "{p}");
+    }
+
     async fn anonymous_requests_are_answered_401_first(db) {
         let s = TestServer::start(db).await;
         let (org, admin) = s.org("Acme", "acme.admin").await;

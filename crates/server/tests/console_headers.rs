@@ -15,19 +15,7 @@ fn client() -> reqwest::Client {
 
 /// Signs in through the console form; the session cookie pair (`name=value`).
 async fn sign_in(s: &TestServer, login: &str) -> String {
-    let http = client();
-    let page = http.get(format!("{}/login", s.base)).send().await.unwrap();
-    let pre = page.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let html = page.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let token = &html[at..at + html[at..].find('"').unwrap()];
-    let res = http
-        .post(format!("{}/login", s.base))
-        .header(COOKIE, pre)
-        .form(&[("login", login), ("password", PASSWORD), ("csrf", token)])
-        .send()
-        .await
-        .unwrap();
+    let res = s.console_login(login, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let cookie = res
         .headers()

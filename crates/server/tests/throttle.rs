@@ -8,7 +8,7 @@
 use keiretsu_server::ServerSettings;
 use keiretsu_testkit::{PASSWORD, TestServer, both, test_settings};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
+use reqwest::header::RETRY_AFTER;
 use serde_json::json;
 
 /// A token request for `login` that says it comes from `from` (believed only from a trusted proxy).
@@ -78,16 +78,9 @@ both! {
     async fn the_console_says_when_to_try_again(db) {
         let s = TestServer::start(db).await;
         s.org("Acme", "acme.admin").await;
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let mut last = None;
         for _ in 0..6 {
-            let page = http.get(format!("{}/login", s.base)).send().await.unwrap();
-            let pre = page.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-            let html = page.text().await.unwrap();
-            let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-            let token = html[at..at + html[at..].find('"').unwrap()].to_owned();
-            let form = [("login", "acme.admin"), ("password", "wrong-password"), ("csrf", token.as_str())];
-            last = Some(http.post(format!("{}/login", s.base)).header(COOKIE, pre).form(&form).send().await.unwrap());
+            last = Some(s.console_login("acme.admin", "wrong-password").await);
         }
         let res = last.unwrap();
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);

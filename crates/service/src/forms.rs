@@ -81,9 +81,12 @@ pub struct SubmissionQuery {
     /// The submitter's organization.
     #[param(pattern = "^org_[a-z0-9_]{1,64}$")]
     pub organization_id: Option<String>,
+    #[param(pattern = "^unt_[a-z0-9_]{1,64}$")]
     pub unit_id: Option<String>,
     /// Submitted from this time on (`2026-11-24` or RFC 3339).
+    #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub from: Option<String>,
+    #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub to: Option<String>,
     /// The `next_cursor` of the page before.
     #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]

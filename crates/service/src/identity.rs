@@ -95,6 +95,7 @@ pub struct NewToken {
     pub name: String,
     /// Days until the token expires: 1 to 365, default 90.
     #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "keiretsu_domain::whole::option")]
     pub expires_in_days: Option<i64>,
 }
 

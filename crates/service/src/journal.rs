@@ -15,15 +15,29 @@ use crate::{Result, Service};
 #[into_params(parameter_in = Query)]
 pub struct JournalQuery {
     /// From this time on (UTC, `2026-11-24` or `2026-11-24T09:30:00Z`).
+    #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub from: Option<String>,
     /// Before this time.
+    #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub to: Option<String>,
+    #[param(
+        max_length = 200,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u001F\\u007F-\\u009F]*[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     pub actor: Option<String>,
     /// An action (`member.join`) or a family of them (`member`).
+    #[param(
+        max_length = 200,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u001F\\u007F-\\u009F]*[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     pub action: Option<String>,
+    #[param(
+        max_length = 200,
+        pattern = "^[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^\\u0000-\\u001F\\u007F-\\u009F]*[\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     pub target: Option<String>,
     /// The `next_cursor` of the page before.
-    #[param(min_length = 1, max_length = 2048, pattern = "^([0-9a-fA-F]{2})+$")]
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -52,8 +66,11 @@ impl Service {
             .cursor
             .as_deref()
             .map(|c| {
-                c.parse::<i64>()
-                    .map_err(|_| DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page")))
+                // A revision: 1 to 18 digits, so it always fits.
+                Some(c)
+                    .filter(|c| (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .ok_or_else(|| DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page")))
             })
             .transpose()?;
         let text = |field: &str, v: &Option<String>| -> Result<Option<String>> {

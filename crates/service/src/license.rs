@@ -33,6 +33,7 @@ pub struct LicenseChange {
     /// An edition key from the catalogue.
     pub edition: String,
     /// Purchased seats; required for seat-limited editions, absent for unlimited ones.
+    #[serde(default, deserialize_with = "keiretsu_domain::whole::option")]
     pub seats: Option<i64>,
 }
 

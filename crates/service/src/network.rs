@@ -190,6 +190,7 @@ pub struct NewInvitation {
     pub tier: String,
     /// 1 to 2160 hours (90 days); 336 (14 days) by default.
     #[schema(minimum = 1, maximum = 2160)]
+    #[serde(default, deserialize_with = "keiretsu_domain::whole::option")]
     pub expires_in_hours: Option<i64>,
     /// The partner's departments to bring in, by name (up to 20); the accepting admin matches
     /// them to their tree or picks others. Empty: the whole organization.

@@ -170,6 +170,20 @@ impl TestServer {
         panic!("twin server did not become ready");
     }
 
+    /// Fills the console's sign-in form as a browser does (the login page's cookie and CSRF
+    /// token, then the form) and returns the answer, redirects not followed.
+    pub async fn console_login(&self, login: &str, password: &str) -> reqwest::Response {
+        use reqwest::header::{COOKIE, SET_COOKIE};
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = http.get(format!("{}/login", self.base)).send().await.unwrap();
+        let pre = page.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let html = page.text().await.unwrap();
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let token = &html[at..at + html[at..].find('"').unwrap()];
+        let form = [("login", login), ("password", password), ("csrf", token)];
+        http.post(format!("{}/login", self.base)).header(COOKIE, pre).form(&form).send().await.unwrap()
+    }
+
     pub fn client(&self) -> Client {
         Client { http: reqwest::Client::new(), base: self.base.clone(), token: None }
     }

@@ -34,6 +34,7 @@ pub struct TokenRequest {
     pub name: String,
     /// 1 to 365; 90 by default.
     #[schema(minimum = 1, maximum = 365)]
+    #[serde(default, deserialize_with = "keiretsu_domain::whole::option")]
     pub expires_in_days: Option<i64>,
 }
 
