@@ -462,6 +462,23 @@ both! {
         }
     }
 
+    async fn a_unit_edited_as_it_is_removed_stays_removed(db) {
+        let w = World::new(db).await;
+        for round in 0..10 {
+            let unit = w.join(&[]).await;
+            let at = w.path(&format!("/units/{unit}"));
+            let (edit, removal) = race(
+                send(&w.admins[0], Method::PATCH, &at, Some(json!({"tags": [format!("round{round}")]}))),
+                send(&w.admins[1], Method::DELETE, &at, None),
+            )
+            .await;
+            answered("edit", edit.0, &edit.1);
+            assert_eq!(removal.0, StatusCode::NO_CONTENT, "{}", removal.1);
+            assert!(matches!(edit.0, StatusCode::OK | StatusCode::NOT_FOUND), "round {round}: {edit:?}");
+            assert_eq!(w.units().await, 0, "round {round}: an edit brought the removed unit back");
+        }
+    }
+
     async fn sign_in_failures_count_once_each_on_both_servers(db) {
         let w = World::new(db).await;
         w.member("kato.guessed", &[]).await;

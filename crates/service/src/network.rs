@@ -749,12 +749,15 @@ impl Reaction for ContactHandover {
 /// Blocks an organization's linked units when it loses certification and lets them back when
 /// it regains it; the backbones are told either way.
 pub(crate) async fn certification_changed(
-    c: &mut AnyConnection,
+    c: &mut Tx,
     org: &str,
     certified: bool,
     actor: &str,
     now: Millis,
 ) -> Result<Vec<Change>> {
+    // The rows are written back whole: lock them first, so an edit or removal on another server
+    // is seen rather than undone.
+    store::lock_units_of_org(c, org).await?;
     let mut changes = Vec::new();
     for mut u in store::live_units_of_org(c, org).await? {
         let (from, to, kind) = match (u.status.as_str(), certified) {
@@ -1161,7 +1164,8 @@ impl Service {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
         seen.backbone_admin()?;
-        let mut u = store::unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
+        // Locked: the whole row is written back, so a removal meanwhile must be seen, not undone.
+        let mut u = store::lock_unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
         if u.status == "removed" {
             return Err(NOT_FOUND_UNIT.into());
         }
@@ -1238,7 +1242,7 @@ impl Service {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
         seen.unit_admin(unit.as_str())?;
-        let mut u = store::unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
+        let mut u = store::lock_unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
         if u.status == "removed" {
             return Err(NOT_FOUND_UNIT.into());
         }
