@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use keiretsu_testkit::{Db, PASSWORD, TestServer};
+use keiretsu_testkit::{Db, TestServer};
 use reqwest::StatusCode;
-use reqwest::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
-};
+use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, X_CONTENT_TYPE_OPTIONS};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
@@ -15,16 +13,7 @@ fn client() -> reqwest::Client {
 
 /// Signs in through the console form; the session cookie pair (`name=value`).
 async fn sign_in(s: &TestServer, login: &str) -> String {
-    let res = s.console_login(login, PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let cookie = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.contains("keiretsu_session="))
-        .expect("a session cookie");
-    cookie.split(';').next().unwrap().to_owned()
+    s.console_session(login).await.split(';').next().unwrap().to_owned()
 }
 
 /// The `script-src` directive of a CSP header, which must exist.

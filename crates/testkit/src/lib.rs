@@ -184,6 +184,18 @@ impl TestServer {
         http.post(format!("{}/login", self.base)).header(COOKIE, pre).form(&form).send().await.unwrap()
     }
 
+    /// Signs in through the console form and returns the session's `Set-Cookie` header.
+    pub async fn console_session(&self, login: &str) -> String {
+        let res = self.console_login(login, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "signing in {login}");
+        res.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.contains("keiretsu_session="))
+            .expect("a session cookie")
+    }
+
     pub fn client(&self) -> Client {
         Client { http: reqwest::Client::new(), base: self.base.clone(), token: None }
     }

@@ -1,0 +1,661 @@
+//! The console's list of networks and one network's page with its forms.
+
+use super::*;
+
+pub(super) async fn networks(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved>) -> Response {
+    let f = q.flash(ctx.lang);
+    networks_page(&s, ctx, f, None).await
+}
+
+pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "nav.networks");
+    if ctx.org().is_none() {
+        return no_org(&ctx, ACTIVE, title);
+    }
+    let list = match s.svc.networks(&ctx.session.caller).await {
+        Ok(l) => l,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
+    let failed = failed.as_ref();
+    let e = err_of(failed, "create", None);
+    let partners = ctx.can(Scope::Partners);
+    let body = html! {
+        p.muted { (t(lang, "networks.help")) }
+        @if partners {
+            p { a href="/console/invitations" data-testid="received-invitations-link" { (t(lang, "invitations.title")) } }
+        }
+        table data-testid="network-table" {
+            thead { tr {
+                th { (t(lang, "field.name")) } th { (t(lang, "networks.membership")) }
+                th { (t(lang, "networks.visibility")) } th { (t(lang, "networks.created")) }
+            } }
+            tbody {
+                @for n in &list {
+                    tr data-testid="network-row" data-network-id=(n.id) {
+                        td {
+                            a href={ "/console/networks/" (n.id) } data-testid="network-link" { (n.name) }
+                            @if !n.description.is_empty() { br; span.muted { (n.description) } }
+                        }
+                        td { span.badge data-testid="network-membership" { (membership_text(lang, &n.membership)) } }
+                        td { (visibility_text(lang, n.visibility).0) }
+                        td.nowrap { (n.created_at) }
+                    }
+                }
+                @if list.is_empty() { tr { td.muted colspan="4" data-testid="network-empty" { (t(lang, "networks.none")) } } }
+            }
+        }
+        @if partners {
+            h2 { (t(lang, "networks.create")) }
+            form.stack.card method="post" action="/console/networks" data-testid="network-form" {
+                (ctx.csrf())
+                label for="n-name" { (t(lang, "field.name")) }
+                input #n-name name="name" required maxlength="80" value=(typed(failed, "create", None, "name", "")) data-testid="network-name";
+                (field_error(e, "name"))
+                label for="n-description" { (t(lang, "networks.description")) }
+                textarea.short #n-description name="description" rows="3" data-testid="network-description" { (typed(failed, "create", None, "description", "")) }
+                (field_error(e, "description"))
+                button type="submit" data-testid="network-submit" { (t(lang, "networks.create")) }
+                (field_error(e, "organization"))
+            }
+        }
+    };
+    finish(&ctx, title, &f, failed, body)
+}
+
+pub(super) async fn create_network(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let input =
+        NewNetwork { name: one(p, "name").unwrap_or_default(), description: one(p, "description").unwrap_or_default() };
+    match s.svc.create_network(&form.session.caller, &input).await {
+        Ok(n) => saved(&format!("/console/networks/{}", n.id)),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => networks_page(&s, ctx, Flash::default(), Some(Failed::new("create", None, e.into(), p))).await,
+            Err(r) => r,
+        },
+    }
+}
+
+// ----- one network -----
+
+/// An invitation just created or resent: its code and link, shown this once.
+pub(super) struct Created {
+    code: String,
+    link: String,
+}
+
+pub(super) async fn network(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Response {
+    let f = q.flash(ctx.lang);
+    network_page(&s, ctx, &id, f, None, None).await
+}
+
+pub(super) async fn network_page(
+    s: &AppState,
+    ctx: Ctx,
+    id: &str,
+    f: Flash,
+    created: Option<Created>,
+    failed: Option<Failed>,
+) -> Response {
+    let lang = ctx.lang;
+    let fallback = t(lang, "nav.networks");
+    let caller = &ctx.session.caller;
+    let nid = match network_id(id) {
+        Ok(n) => n,
+        Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
+    };
+    let net = match s.svc.network(caller, &nid).await {
+        Ok(n) => n,
+        Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
+    };
+    let (types, units) = match (s.svc.partner_types(caller, &nid).await, s.svc.units(caller, &nid).await) {
+        (Ok(x), Ok(u)) => (x, u),
+        (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
+    };
+    let admin = backbone_admin(&ctx, &net);
+    let mut invitations = Vec::new();
+    let mut members = Vec::new();
+    let mut handovers = Vec::new();
+    let mut deps = Vec::new();
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut datalist = html! {};
+    if admin && let Some(org) = ctx.org() {
+        invitations = s.svc.invitations(caller, &nid, None).await.unwrap_or_default();
+        let q = PeopleQuery { unit_id: Some("backbone".into()), limit: Some(200), ..Default::default() };
+        members = s.svc.people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
+        handovers = s.svc.handovers(caller, &nid).await.unwrap_or_default();
+        deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+        datalist = member_datalist(s, &ctx, &org).await;
+        let everyone = PeopleQuery { limit: Some(200), ..Default::default() };
+        for p in s.svc.people(caller, &nid, &everyone).await.map(|p| p.items).unwrap_or_default() {
+            names.insert(p.member_id, p.name);
+        }
+    }
+    let failed = failed.as_ref();
+    let base = format!("/console/networks/{}", net.id);
+    let tier_names = all_tiers(&types);
+    let (vis_name, vis_help) = visibility_text(lang, net.visibility);
+    let name_of = |m: &str| names.get(m).cloned().unwrap_or_else(|| m.to_owned());
+
+    let units_section = html! {
+        h2 #units { (t(lang, "networks.units")) }
+        table data-testid="unit-table" {
+            thead { tr {
+                th { (t(lang, "units.organization")) } th { (t(lang, "units.type")) } th { (t(lang, "units.tier")) }
+                th { (t(lang, "field.status")) } th { (t(lang, "units.members")) } th { (t(lang, "units.joined")) }
+            } }
+            tbody {
+                @for u in &units {
+                    tr data-testid="unit-row" data-unit-id=(u.id) data-status=(u.status) {
+                        td {
+                            a href={ (base) "/units/" (u.id) } data-testid="unit-link" { (u.organization_name) }
+                            @if u.managed { " " span.badge { (t(lang, "units.managed")) } }
+                        }
+                        td { (type_name(lang, &u.partner_type, &types)) }
+                        td { (u.tier) }
+                        td { span.status.left[u.status != "active"] data-testid="unit-status" { (unit_status_text(lang, &u.status)) } }
+                        td { (u.member_count) }
+                        td.nowrap { (u.joined_at) }
+                    }
+                }
+                @if units.is_empty() { tr { td.muted colspan="6" data-testid="unit-empty" { (t(lang, "units.none")) } } }
+            }
+        }
+        @if admin {
+            @let e = err_of(failed, "managed", None);
+            details.card open[e.is_some()] {
+                summary data-testid="managed-unit-open" { (t(lang, "units.add_managed")) }
+                p.hint { (t(lang, "units.managed_help")) }
+                form.inline method="post" action={ (base) "/units" } data-testid="managed-unit-form" {
+                    (ctx.csrf())
+                    label.field { span { (t(lang, "units.partner_name")) }
+                        input name="name" required maxlength="120" value=(typed(failed, "managed", None, "name", "")) data-testid="managed-unit-name";
+                        (field_error(e, "name")) }
+                    label.field { span { (t(lang, "units.type")) }
+                        select name="partner_type" data-testid="managed-unit-type" {
+                            @for pt in &types { option value=(pt.key) selected[typed(failed, "managed", None, "partner_type", "") == pt.key] { (type_name(lang, &pt.key, &types)) } }
+                        }
+                        (field_error(e, "partner_type")) }
+                    label.field { span { (t(lang, "units.tier")) }
+                        select name="tier" data-testid="managed-unit-tier" {
+                            @for x in &tier_names { option value=(x) selected[typed(failed, "managed", None, "tier", "a") == *x] { (x) } }
+                        }
+                        (field_error(e, "tier")) }
+                    button type="submit" data-testid="managed-unit-submit" { (t(lang, "common.add")) }
+                }
+            }
+        }
+    };
+
+    let types_section = html! {
+        h2 #types { (t(lang, "networks.types")) }
+        div.columns {
+            @for pt in &types {
+                @let at = Some(pt.key.as_str());
+                @let e = err_of(failed, "type", at);
+                div.card data-testid="partner-type" data-key=(pt.key) {
+                    strong { (type_name(lang, &pt.key, &types)) } " " code.muted { (pt.key) }
+                    p { @for x in &pt.tiers { span.badge title=(x.policy) data-testid="partner-type-tier" { (x.name) } " " } }
+                    @if !pt.policy.is_empty() { p.muted data-testid="partner-type-policy" { (pt.policy) } }
+                    @if admin {
+                        details open[e.is_some()] {
+                            summary data-testid="partner-type-edit" { (t(lang, "common.manage")) }
+                            form.stack method="post" action={ (base) "/types" } data-testid="partner-type-form" {
+                                (ctx.csrf())
+                                input type="hidden" name="key" value=(pt.key);
+                                label { (t(lang, "field.name")) input name="name" required maxlength="60" value=(typed(failed, "type", at, "name", &pt.name)) data-testid="partner-type-name"; }
+                                (field_error(e, "name"))
+                                label { (t(lang, "types.tiers"))
+                                    textarea.short name="tiers" rows="5" data-testid="partner-type-tiers" { (typed(failed, "type", at, "tiers", &tiers_text(&pt.tiers))) }
+                                }
+                                span.hint { (t(lang, "types.tiers_hint")) }
+                                (field_error(e, "tiers"))
+                                label { (t(lang, "types.policy"))
+                                    textarea.short name="policy" rows="3" data-testid="partner-type-policy-input" { (typed(failed, "type", at, "policy", &pt.policy)) }
+                                }
+                                (field_error(e, "policy"))
+                                button type="submit" data-testid="partner-type-submit" { (t(lang, "common.save")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if admin {
+            @let e = err_of(failed, "type", Some(""));
+            details.card open[e.is_some()] {
+                summary data-testid="custom-type-open" { (t(lang, "types.add")) }
+                form.stack method="post" action={ (base) "/types" } data-testid="custom-type-form" {
+                    (ctx.csrf())
+                    input type="hidden" name="new" value="1";
+                    label { (t(lang, "types.key")) input name="key" required maxlength="32" pattern="[a-z0-9_]{2,32}" value=(typed(failed, "type", Some(""), "key", "")) data-testid="custom-type-key"; }
+                    span.hint { (t(lang, "types.key_hint")) }
+                    (field_error(e, "key"))
+                    label { (t(lang, "field.name")) input name="name" required maxlength="60" value=(typed(failed, "type", Some(""), "name", "")) data-testid="custom-type-name"; }
+                    (field_error(e, "name"))
+                    label { (t(lang, "types.tiers"))
+                        textarea.short name="tiers" rows="4" data-testid="custom-type-tiers" { (typed(failed, "type", Some(""), "tiers", "a\nb\nc")) }
+                    }
+                    span.hint { (t(lang, "types.tiers_hint")) }
+                    (field_error(e, "tiers"))
+                    label { (t(lang, "types.policy"))
+                        textarea.short name="policy" rows="3" { (typed(failed, "type", Some(""), "policy", "")) }
+                    }
+                    (field_error(e, "policy"))
+                    button type="submit" data-testid="custom-type-submit" { (t(lang, "types.add")) }
+                }
+            }
+        }
+    };
+
+    let invitations_section = html! {
+        @if admin {
+            @let e = err_of(failed, "invite", None);
+            h2 #invitations { (t(lang, "networks.invitations")) }
+            form.inline.card method="post" action={ (base) "/invitations" } data-testid="invite-form" {
+                (ctx.csrf())
+                label.field { span { (t(lang, "units.partner_name")) }
+                    input name="partner_name" required maxlength="120" value=(typed(failed, "invite", None, "partner_name", "")) data-testid="invite-partner-name";
+                    (field_error(e, "partner_name")) }
+                label.field { span { (t(lang, "invitations.organization_id")) }
+                    input name="organization_id" value=(typed(failed, "invite", None, "organization_id", "")) placeholder="org_…" data-testid="invite-organization";
+                    (field_error(e, "organization_id")) }
+                label.field { span { (t(lang, "units.type")) }
+                    select name="partner_type" data-testid="invite-type" {
+                        @for pt in &types { option value=(pt.key) selected[typed(failed, "invite", None, "partner_type", "") == pt.key] { (type_name(lang, &pt.key, &types)) } }
+                    }
+                    (field_error(e, "partner_type")) }
+                label.field { span { (t(lang, "units.tier")) }
+                    select name="tier" data-testid="invite-tier" {
+                        @for x in &tier_names { option value=(x) selected[typed(failed, "invite", None, "tier", "a") == *x] { (x) } }
+                    }
+                    (field_error(e, "tier")) }
+                label.field { span { (t(lang, "invitations.hours")) }
+                    input name="expires_in_hours" type="number" min="1" max="2160" value=(typed(failed, "invite", None, "expires_in_hours", "336")) data-testid="invite-hours";
+                    (field_error(e, "expires_in_hours")) }
+                label.field { span { (t(lang, "invitations.departments")) }
+                    input name="departments" maxlength="2500" value=(typed(failed, "invite", None, "departments", "")) placeholder=(t(lang, "invitations.departments_placeholder")) data-testid="invite-departments";
+                    span.hint { (t(lang, "invitations.departments_hint")) }
+                    (field_error(e, "departments")) }
+                button type="submit" data-testid="invite-submit" { (t(lang, "invitations.create")) }
+            }
+            table data-testid="invitation-table" {
+                thead { tr {
+                    th { (t(lang, "units.partner_name")) } th { (t(lang, "units.type")) } th { (t(lang, "units.tier")) }
+                    th { (t(lang, "invitations.departments")) } th { (t(lang, "field.status")) }
+                    th { (t(lang, "invitations.expires")) } th {}
+                } }
+                tbody {
+                    @for i in &invitations {
+                        @let e = err_of(failed, "invitation", Some(i.id.as_str()));
+                        tr data-testid="invitation-row" data-invitation-id=(i.id) data-status=(i.status.as_str()) {
+                            td { (i.partner_name) @if let Some(o) = &i.organization_id { br; code.muted { (o) } } }
+                            td { (type_name(lang, &i.partner_type, &types)) }
+                            td { (i.tier) }
+                            td data-testid="invitation-departments" { (brings_text(lang, &i.departments)) }
+                            td { span.badge data-testid="invitation-status" { (invitation_status_text(lang, i)) } }
+                            td.nowrap { (i.expires_at) }
+                            td {
+                                @if i.status.as_str() == "pending" {
+                                    form.inline method="post" action={ (base) "/invitations/" (i.id) "/resend" } {
+                                        (ctx.csrf())
+                                        button.secondary.small type="submit" data-testid="invitation-resend" { (t(lang, "invitations.resend")) }
+                                    }
+                                    form.inline method="post" action={ (base) "/invitations/" (i.id) "/revoke" }
+                                        data-confirm=(t(lang, "invitations.revoke_confirm")) {
+                                        (ctx.csrf())
+                                        button.danger.small type="submit" data-testid="invitation-revoke" { (t(lang, "invitations.revoke")) }
+                                    }
+                                }
+                                @if let Some(e) = e { span.field-error role="alert" { (e.0.detail) } }
+                            }
+                        }
+                    }
+                    @if invitations.is_empty() { tr { td.muted colspan="7" { (t(lang, "common.none")) } } }
+                }
+            }
+        }
+    };
+
+    let settings_section = html! {
+        h2 #visibility { (t(lang, "networks.visibility")) }
+        p data-testid="visibility-rule" { strong { (vis_name) } ": " (vis_help) }
+        @if admin {
+            @let e = err_of(failed, "settings", None);
+            @let chosen = typed(failed, "settings", None, "visibility", net.visibility.as_str());
+            form.stack.card method="post" action={ (base) "/settings" } data-testid="settings-form" {
+                (ctx.csrf())
+                label { (t(lang, "field.name")) input name="name" required maxlength="80" value=(typed(failed, "settings", None, "name", &net.name)) data-testid="settings-name"; }
+                (field_error(e, "name"))
+                label { (t(lang, "networks.description"))
+                    textarea.short name="description" rows="3" data-testid="settings-description" { (typed(failed, "settings", None, "description", &net.description)) }
+                }
+                (field_error(e, "description"))
+                fieldset {
+                    legend { (t(lang, "networks.visibility")) }
+                    @for v in Visibility::NAMES {
+                        @let (label, help) = visibility_text(lang, Visibility::parse("visibility", v).unwrap_or_default());
+                        label.check {
+                            input type="radio" name="visibility" value=(v) checked[chosen == *v] data-testid={ "visibility-" (v) };
+                            span { strong { (label) } " — " (help) }
+                        }
+                    }
+                }
+                (field_error(e, "visibility"))
+                button type="submit" data-testid="settings-submit" { (t(lang, "common.save")) }
+            }
+        }
+    };
+
+    let members_section = html! {
+        @if admin {
+            @let e = err_of(failed, "members", None);
+            h2 #members { (t(lang, "networks.members")) }
+            p.muted { (t(lang, "networks.members_help")) }
+            table data-testid="network-member-table" {
+                thead { tr { th { (t(lang, "field.name")) } th { (t(lang, "field.title")) } th { (t(lang, "field.status")) } th {} } }
+                tbody {
+                    @for m in &members {
+                        tr data-testid="network-member-row" data-member-id=(m.member_id) {
+                            td { a href={ (base) "/people/" (m.member_id) } { (m.name) } }
+                            td { (m.title.clone().unwrap_or_default()) }
+                            td { (status_text(lang, &m.status)) }
+                            td {
+                                form.inline method="post" action={ (base) "/members/" (m.member_id) "/remove" } {
+                                    (ctx.csrf())
+                                    button.secondary.small type="submit" data-testid="network-member-remove" { (t(lang, "networks.remove_member")) }
+                                }
+                                @if let Some(e) = err_of(failed, "member", Some(m.member_id.as_str())) { span.field-error role="alert" { (e.0.detail) } }
+                            }
+                        }
+                    }
+                    @if members.is_empty() { tr { td.muted colspan="4" { (t(lang, "common.none")) } } }
+                }
+            }
+            form.inline.card method="post" action={ (base) "/members" } data-testid="network-member-form" {
+                (ctx.csrf())
+                label.field { span { (t(lang, "networks.member_ids")) }
+                    input name="member_ids" value=(typed(failed, "members", None, "member_ids", "")) list="member-ids" placeholder=(t(lang, "departments.heads_placeholder")) data-testid="network-member-ids";
+                    (field_error(e, "member_ids")) }
+                label.field { span { (t(lang, "field.departments")) }
+                    select name="department_id" multiple size="4" data-testid="network-member-departments" {
+                        (dept_options(&deps, &|d| failed.filter(|f| f.form == "members").is_some_and(|f| all(&f.values, "department_id").iter().any(|x| x == d)), &Default::default()))
+                    }
+                    (field_error(e, "department_ids")) }
+                button type="submit" data-testid="network-member-submit" { (t(lang, "common.add")) }
+            }
+            (datalist)
+        }
+    };
+
+    let handovers_section = html! {
+        @if admin {
+            h2 #handovers { (t(lang, "networks.handovers")) }
+            table data-testid="handover-table" {
+                thead { tr {
+                    th { (t(lang, "journal.time")) } th { (t(lang, "handovers.what")) } th { (t(lang, "units.organization")) }
+                    th { (t(lang, "contacts.role")) } th { (t(lang, "handovers.from")) } th { (t(lang, "handovers.to")) }
+                } }
+                tbody {
+                    @for h in &handovers {
+                        @let d: serde_json::Value = serde_json::from_str(&h.details).unwrap_or_default();
+                        @let g = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+                        @let unit_name = units.iter().find(|u| u.id == g("unit")).map(|u| u.organization_name.clone()).unwrap_or_else(|| g("unit"));
+                        tr data-testid="handover-row" data-action=(h.action) {
+                            td.nowrap { (format_rfc3339(h.at)) }
+                            td { @if h.action == "contact.vacant" { (t(lang, "handovers.vacant")) } @else { (t(lang, "handovers.handover")) } }
+                            td { (unit_name) }
+                            td { (contact_role_text(lang, &g("role"))) " · " (side_text(lang, &g("side"))) }
+                            td { (name_of(&g("from"))) }
+                            td { @if g("to").is_empty() { "—" } @else { (name_of(&g("to"))) } }
+                        }
+                    }
+                    @if handovers.is_empty() { tr { td.muted colspan="6" { (t(lang, "common.none")) } } }
+                }
+            }
+        }
+    };
+
+    let body = html! {
+        // A code just made is shown first, where it cannot be missed.
+        @if let Some(c) = &created {
+            div.notice data-testid="invitation-created" {
+                p { (t(lang, "invitations.shown_once")) }
+                p { (t(lang, "invitations.code")) }
+                code.secret data-testid="invitation-code" { (c.code) }
+                p { (t(lang, "invitations.link")) }
+                code.secret data-testid="invitation-link" { (c.link) }
+            }
+        }
+        @if !net.description.is_empty() { p data-testid="network-description-text" { (net.description) } }
+        p {
+            span.badge data-testid="network-membership" { (membership_text(lang, &net.membership)) } " "
+            a.button.secondary href={ (base) "/people" } data-testid="network-people-link" { (t(lang, "people.title")) }
+        }
+        nav.tabs aria-label=(t(lang, "networks.sections")) {
+            a href="#units" { (t(lang, "networks.units")) }
+            a href="#types" { (t(lang, "networks.types")) }
+            @if admin { a href="#invitations" { (t(lang, "networks.invitations")) } }
+            a href="#visibility" { (t(lang, "networks.visibility")) }
+            @if admin {
+                a href="#members" { (t(lang, "networks.members")) }
+                a href="#handovers" { (t(lang, "networks.handovers")) }
+            }
+        }
+        (units_section)
+        (types_section)
+        (invitations_section)
+        (settings_section)
+        (members_section)
+        (handovers_section)
+    };
+    finish(&ctx, &net.name, &f, failed, body)
+}
+
+pub(super) fn side_text(lang: Lang, side: &str) -> &'static str {
+    if side == "backbone" { t(lang, "contacts.side_backbone") } else { t(lang, "contacts.side_partner") }
+}
+
+/// A form on the network page was posted: `Ok` goes back to the page with "saved", an error
+/// renders the page again with the message beside the form.
+pub(super) async fn network_result(
+    s: &AppState,
+    id: &str,
+    form: &Csrf<Pairs>,
+    name: &'static str,
+    at: Option<&str>,
+    r: Result<(), ApiError>,
+) -> Response {
+    match r {
+        Ok(()) => saved(&format!("/console/networks/{id}")),
+        Err(e) => match ctx_of(s, form).await {
+            Ok(ctx) => {
+                network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.form))).await
+            }
+            Err(r) => r,
+        },
+    }
+}
+
+pub(super) async fn update_network(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let r = async {
+        let visibility = match nonblank(one(p, "visibility")) {
+            Some(v) => Some(Visibility::parse("visibility", &v)?),
+            None => None,
+        };
+        let patch = NetworkPatch { name: one(p, "name"), description: one(p, "description"), visibility };
+        s.svc.update_network(&form.session.caller, &network_id(&id)?, &patch).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    network_result(&s, &id, &form, "settings", None, r).await
+}
+
+pub(super) async fn put_type(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let key = one(p, "key").unwrap_or_default();
+    let input = PartnerTypeInput {
+        name: one(p, "name").unwrap_or_default(),
+        tiers: parse_tiers(&one(p, "tiers").unwrap_or_default()),
+        policy: one(p, "policy").unwrap_or_default(),
+    };
+    let r = async {
+        s.svc.put_partner_type(&form.session.caller, &network_id(&id)?, key.trim(), &input).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await
+    .map_err(|e| list_field(e, "tiers"));
+    // The new-type form is row "" so its errors stay with it, not with a type of that key.
+    let at = if one(p, "new").is_some() { String::new() } else { key };
+    network_result(&s, &id, &form, "type", Some(&at), r).await
+}
+
+pub(super) async fn create_managed_unit(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    form: Csrf<Pairs>,
+) -> Response {
+    let p = &form.form;
+    let input = NewManagedUnit {
+        name: one(p, "name").unwrap_or_default(),
+        partner_type: one(p, "partner_type").unwrap_or_default(),
+        tier: one(p, "tier").unwrap_or_default(),
+    };
+    let r = async {
+        let u = s.svc.create_managed_unit(&form.session.caller, &network_id(&id)?, &input).await?;
+        Ok::<UnitView, ApiError>(u)
+    }
+    .await;
+    match r {
+        Ok(u) => saved(&format!("/console/networks/{id}/units/{}", u.id)),
+        Err(e) => network_result(&s, &id, &form, "managed", None, Err(e)).await,
+    }
+}
+
+pub(super) async fn invite(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Csrf<Pairs>,
+) -> Response {
+    let p = &form.form;
+    let r = async {
+        let organization_id = match nonblank(one(p, "organization_id")) {
+            Some(o) => Some(OrgId::parse(o.trim()).map_err(|e| ApiError::from(e).with_field("organization_id"))?),
+            None => None,
+        };
+        let input = NewInvitation {
+            partner_name: one(p, "partner_name").unwrap_or_default(),
+            organization_id,
+            partner_type: one(p, "partner_type").unwrap_or_default(),
+            tier: one(p, "tier").unwrap_or_default(),
+            expires_in_hours: parse_hours(one(p, "expires_in_hours"))?,
+            departments: parse_names(&one(p, "departments").unwrap_or_default()),
+        };
+        Ok::<InvitationView, ApiError>(s.svc.invite(&form.session.caller, &network_id(&id)?, &input).await?)
+    }
+    .await
+    .map_err(|e| list_field(e, "departments"));
+    created_result(&s, &id, &headers, &form, "invite", None, r).await
+}
+
+/// An invitation was created or resent: the page at once with its code, never a redirect,
+/// so the code lands in no URL or history.
+pub(super) async fn created_result(
+    s: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    form: &Csrf<Pairs>,
+    name: &'static str,
+    at: Option<&str>,
+    r: Result<InvitationView, ApiError>,
+) -> Response {
+    let ctx = match ctx_of(s, form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match r {
+        Ok(v) => {
+            let created = match (v.code, v.link) {
+                (Some(code), Some(link)) => Some(Created { code, link: absolute(s, headers, &link) }),
+                _ => None,
+            };
+            network_page(s, ctx, id, Flash::default(), created, None).await
+        }
+        Err(e) => network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.form))).await,
+    }
+}
+
+pub(super) async fn resend_invitation(
+    State(s): State<AppState>,
+    Path((id, inv)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: Csrf<Pairs>,
+) -> Response {
+    let r = async {
+        let i = parse_id(InvitationId::parse, &inv, "invitation")?;
+        Ok::<InvitationView, ApiError>(s.svc.resend_invitation(&form.session.caller, &network_id(&id)?, &i).await?)
+    }
+    .await;
+    created_result(&s, &id, &headers, &form, "invitation", Some(&inv), r).await
+}
+
+pub(super) async fn revoke_invitation(
+    State(s): State<AppState>,
+    Path((id, inv)): Path<(String, String)>,
+    form: Csrf<Pairs>,
+) -> Response {
+    let r = async {
+        let i = parse_id(InvitationId::parse, &inv, "invitation")?;
+        s.svc.revoke_invitation(&form.session.caller, &network_id(&id)?, &i).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    network_result(&s, &id, &form, "invitation", Some(&inv), r).await
+}
+
+pub(super) async fn add_members(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let p = &form.form;
+    let r = async {
+        let member_ids = one(p, "member_ids")
+            .unwrap_or_default()
+            .split([' ', ',', '\n', '\t'])
+            .filter(|x| !x.is_empty())
+            .map(|x| MemberId::parse(x).map_err(|e| ApiError::from(e).with_field("member_ids")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let department_ids = all(p, "department_id")
+            .iter()
+            .filter(|d| !d.is_empty())
+            .map(|d| DepartmentId::parse(d).map_err(|e| ApiError::from(e).with_field("department_ids")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if member_ids.is_empty() && department_ids.is_empty() {
+            return Err(ApiError::from(DomainError::invalid("member_ids", Rule::Required)));
+        }
+        let input = NetworkMembersInput { member_ids, department_ids };
+        s.svc.add_network_members(&form.session.caller, &network_id(&id)?, &input).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await
+    .map_err(|e| list_field(list_field(e, "member_ids"), "department_ids"));
+    network_result(&s, &id, &form, "members", None, r).await
+}
+
+pub(super) async fn remove_member(
+    State(s): State<AppState>,
+    Path((id, member)): Path<(String, String)>,
+    form: Csrf<Pairs>,
+) -> Response {
+    let r = async {
+        let m = parse_id(MemberId::parse, &member, "member")?;
+        s.svc.remove_network_member(&form.session.caller, &network_id(&id)?, &m).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    network_result(&s, &id, &form, "member", Some(&member), r).await
+}

@@ -1,0 +1,452 @@
+//! Members: the list, one member's page, and their lifecycle (join, edit, transfer, leave, rejoin, roles).
+
+use super::*;
+
+#[derive(Deserialize, Default)]
+pub(crate) struct MembersQuery {
+    q: Option<String>,
+    department_id: Option<String>,
+    include_sub_departments: Option<String>,
+    status: Option<String>,
+    cursor: Option<String>,
+    saved: Option<String>,
+}
+
+pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query<MembersQuery>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "nav.members");
+    let Some(org) = ctx.org() else { return no_org(&ctx, "members", title) };
+    let caller = &ctx.session.caller;
+    let deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+    let dep_names: HashMap<&str, &str> = deps.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect();
+    let status = match q.status.as_deref() {
+        None | Some("") => Some("active".to_owned()),
+        Some("all") => None,
+        Some(other) => Some(other.to_owned()),
+    };
+    let sub = q.include_sub_departments.as_deref().is_some_and(|v| !v.is_empty() && v != "false");
+    let query = MemberQuery {
+        q: nonblank(q.q.clone()),
+        department_id: nonblank(q.department_id.clone()),
+        include_sub_departments: Some(sub),
+        status: status.clone(),
+        cursor: nonblank(q.cursor.clone()),
+        limit: Some(50),
+    };
+    let mut f = Saved { saved: q.saved.clone() }.flash(lang);
+    let (page, err) = match s.svc.members(caller, &org, &query).await {
+        Ok(p) => (p, None),
+        Err(e) => {
+            let e = ApiError::from(e);
+            f.error = Some(error_text(&e));
+            (Default::default(), Some(e))
+        }
+    };
+    let err = err.as_ref();
+    let next = page.next_cursor.as_ref().map(|c| {
+        let mut params = vec![("cursor", c.clone())];
+        for (k, v) in [("q", &query.q), ("department_id", &query.department_id)] {
+            if let Some(v) = v {
+                params.push((k, v.clone()));
+            }
+        }
+        if sub {
+            params.push(("include_sub_departments", "on".into()));
+        }
+        params.push(("status", status.clone().unwrap_or_else(|| "all".into())));
+        format!("/console/members?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    });
+    let body = html! {
+        form.inline.filters method="get" action="/console/members" data-testid="member-search" {
+            input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder=(t(lang, "members.search_placeholder")) aria-label=(t(lang, "common.search")) data-testid="member-search-q";
+            (field_error(err, "q"))
+            select name="department_id" aria-label=(t(lang, "field.departments")) data-testid="member-search-department" {
+                option value="" { (t(lang, "members.all_departments")) }
+                (dept_options(&deps, &|id| query.department_id.as_deref() == Some(id), &HashSet::new()))
+            }
+            (field_error(err, "department_id"))
+            label.check { input type="checkbox" name="include_sub_departments" checked[sub] data-testid="member-search-sub"; (t(lang, "members.include_sub")) }
+            select name="status" aria-label=(t(lang, "field.status")) data-testid="member-search-status" {
+                option value="active" selected[status.as_deref() == Some("active")] { (t(lang, "status.active")) }
+                option value="left" selected[status.as_deref() == Some("left")] { (t(lang, "status.left")) }
+                option value="all" selected[status.is_none()] { (t(lang, "status.all")) }
+            }
+            button type="submit" data-testid="member-search-submit" { (t(lang, "common.search")) }
+            @if ctx.can(Scope::Directory) { a.button href="/console/members/new" data-testid="add-member-link" { (t(lang, "members.add")) } }
+        }
+        table data-testid="member-table" {
+            thead { tr {
+                th { (t(lang, "field.name")) } th { (t(lang, "field.login")) } th { (t(lang, "field.employee_no")) }
+                th { (t(lang, "field.title")) } th { (t(lang, "field.departments")) } th { (t(lang, "field.status")) }
+            } }
+            tbody {
+                @for m in &page.items {
+                    tr data-testid="member-row" data-member-id=(m.id) {
+                        td { a href={ "/console/members/" (m.id) } data-testid="member-link" { (m.name) } }
+                        td { (m.login) }
+                        td { (m.employee_no.clone().unwrap_or_default()) }
+                        td { (m.title.clone().unwrap_or_default()) }
+                        td { @for d in &m.department_ids { span.badge { (dep_names.get(d.as_str()).copied().unwrap_or(d.as_str())) } " " } }
+                        td { span.status.left[m.status.as_str() == "left"] { (status_text(lang, m.status.as_str())) } }
+                    }
+                }
+                @if page.items.is_empty() { tr { td.muted colspan="6" data-testid="member-empty" { (t(lang, "common.none")) } } }
+            }
+        }
+        div.pager { @if let Some(n) = next { a href=(n) data-testid="next-page" { (t(lang, "common.next_page")) } } }
+    };
+    let res = layout(&ctx, "members", title, &f, body);
+    match err {
+        Some(e) => (status_of(e), res).into_response(),
+        None => res,
+    }
+}
+
+/// What the add-member form holds (never the password: it is not sent back).
+#[derive(Default)]
+pub(crate) struct MemberValues {
+    name: String,
+    login: String,
+    phone: String,
+    email: String,
+    title: String,
+    employee_no: String,
+    department_ids: Vec<String>,
+    supervisor_id: String,
+}
+
+impl MemberValues {
+    fn from_pairs(p: &Pairs) -> MemberValues {
+        let g = |k: &str| one(p, k).unwrap_or_default();
+        MemberValues {
+            name: g("name"),
+            login: g("login"),
+            phone: g("phone"),
+            email: g("email"),
+            title: g("title"),
+            employee_no: g("employee_no"),
+            department_ids: all(p, "department_id").into_iter().filter(|d| !d.is_empty()).collect(),
+            supervisor_id: g("supervisor_id"),
+        }
+    }
+}
+
+pub(crate) async fn new_member(State(s): State<AppState>, ctx: Ctx) -> Response {
+    new_member_page(&s, ctx, &MemberValues::default(), None).await
+}
+
+pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, err: Option<&ApiError>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "members.add");
+    let Some(org) = ctx.org() else { return no_org(&ctx, "members", title) };
+    if !ctx.can(Scope::Directory) {
+        return not_allowed(&ctx, "members", title);
+    }
+    let deps = s.svc.departments(&ctx.session.caller, &org).await.unwrap_or_default();
+    let root = deps.iter().find(|d| d.parent_id.is_none()).map(|d| d.id.clone());
+    let chosen = |id: &str| {
+        if v.department_ids.is_empty() { root.as_deref() == Some(id) } else { v.department_ids.iter().any(|d| d == id) }
+    };
+    let datalist = member_datalist(s, &ctx, &org).await;
+    let input = |name: &'static str,
+                 label: &'static str,
+                 value: &str,
+                 kind: &'static str,
+                 testid: &'static str,
+                 required: bool| {
+        html! {
+            label for={ "f-" (name) } { (label) }
+            input id={ "f-" (name) } name=(name) type=(kind) value=(value) required[required] data-testid=(testid);
+            (field_error(err, name))
+        }
+    };
+    let body = html! {
+        form.stack.card method="post" action="/console/members" data-testid="add-member-form" {
+            (ctx.csrf())
+            (input("name", t(lang, "field.name"), &v.name, "text", "member-name", true))
+            (input("login", t(lang, "field.login"), &v.login, "text", "member-login", true))
+            (input("phone", t(lang, "field.phone"), &v.phone, "tel", "member-phone", false))
+            (input("email", t(lang, "field.email"), &v.email, "email", "member-email", false))
+            (input("title", t(lang, "field.title"), &v.title, "text", "member-title", false))
+            (input("employee_no", t(lang, "field.employee_no"), &v.employee_no, "text", "member-employee-no", false))
+            label for="f-departments" { (t(lang, "field.departments")) }
+            select #f-departments name="department_id" multiple size=(deps.len().clamp(3, 8)) data-testid="member-departments" {
+                (dept_options(&deps, &chosen, &HashSet::new()))
+            }
+            span.hint { (t(lang, "members.multi_hint")) }
+            (field_error(err, "department_ids"))
+            label for="f-supervisor_id" { (t(lang, "field.supervisor")) }
+            input #f-supervisor_id name="supervisor_id" value=(v.supervisor_id) list="member-ids" placeholder=(t(lang, "members.member_id_placeholder")) data-testid="member-supervisor";
+            (field_error(err, "supervisor_id"))
+            label for="f-password" { (t(lang, "field.initial_password")) }
+            input #f-password name="password" type="password" autocomplete="new-password" data-testid="member-password";
+            span.hint { (tf(lang, "members.password_hint", &[("min", &PASSWORD_MIN.to_string())])) }
+            (field_error(err, "password"))
+            button type="submit" data-testid="member-submit" { (t(lang, "members.add")) }
+        }
+        (datalist)
+    };
+    match err {
+        Some(e) => {
+            let f = Flash::error(e);
+            (status_of(e), layout(&ctx, "members", title, &f, body)).into_response()
+        }
+        None => layout(&ctx, "members", title, &Flash::default(), body),
+    }
+}
+
+pub(crate) fn new_member_input(p: &Pairs) -> Result<NewMember, ApiError> {
+    let department_ids = all(p, "department_id")
+        .iter()
+        .filter(|d| !d.is_empty())
+        .map(|d| parse_dep(d).map_err(|e| e.with_field("department_ids")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let supervisor_id = nonblank(one(p, "supervisor_id"))
+        .map(|m| MemberId::parse(m.trim()).map_err(|e| ApiError::from(e).with_field("supervisor_id")))
+        .transpose()?;
+    Ok(NewMember {
+        name: one(p, "name").unwrap_or_default(),
+        login: one(p, "login").unwrap_or_default(),
+        phone: nonblank(one(p, "phone")),
+        email: nonblank(one(p, "email")),
+        title: nonblank(one(p, "title")),
+        employee_no: nonblank(one(p, "employee_no")),
+        department_ids,
+        supervisor_id,
+        password: nonblank(one(p, "password")),
+    })
+}
+
+pub(crate) async fn add_member(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+    let caller = &form.session.caller;
+    let Some(org) = caller.acting().map(|a| a.org.clone()) else { return Redirect::to("/console").into_response() };
+    let result = match new_member_input(&form.form) {
+        Ok(input) => s.svc.add_member(caller, &org, &input).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(m) => Redirect::to(&format!("/console/members/{}?saved=1", m.id)).into_response(),
+        Err(e) => {
+            let ctx = match ctx_of(&s, &form).await {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            new_member_page(&s, ctx, &MemberValues::from_pairs(&form.form), Some(&e)).await
+        }
+    }
+}
+
+/// A member form that failed: which one, why, and what was typed into the edit form.
+pub(crate) struct MemberError {
+    form: &'static str,
+    error: ApiError,
+    edit: Option<EditForm>,
+}
+
+pub(crate) async fn member(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Response {
+    let f = q.flash(ctx.lang);
+    member_page(&s, ctx, &id, f, None).await
+}
+
+pub(crate) async fn load_member(s: &AppState, ctx: &Ctx, org: &OrgId, id: &str) -> Result<MemberView, ApiError> {
+    let mid = MemberId::parse(id).map_err(|_| ApiError::from(DomainError::NotFound { what: "member" }))?;
+    Ok(s.svc.member(&ctx.session.caller, org, &mid).await?)
+}
+
+pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<MemberError>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "members.detail");
+    let Some(org) = ctx.org() else { return no_org(&ctx, "members", title) };
+    let caller = &ctx.session.caller;
+    let m = match load_member(s, &ctx, &org, id).await {
+        Ok(m) => m,
+        Err(e) => return err_page(&ctx, "members", title, e),
+    };
+    let deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+    let dep_name = |id: &str| deps.iter().find(|d| d.id == id).map_or(id.to_owned(), |d| d.name.clone());
+    let supervisor = match m.supervisor_id.as_deref().map(MemberId::parse) {
+        Some(Ok(sid)) => s.svc.member(caller, &org, &sid).await.ok(),
+        _ => None,
+    };
+    let admin = ctx.can(Scope::Directory);
+    let datalist = if admin {
+        member_datalist(s, &ctx, &org).await
+    } else {
+        html! {}
+    };
+    let err_for = |form: &str| err.as_ref().filter(|e| e.form == form).map(|e| &e.error);
+    let edit = err.as_ref().and_then(|e| e.edit.as_ref());
+    let ev = |typed: Option<&Option<String>>, current: &Option<String>| {
+        typed.map_or_else(|| current.clone().unwrap_or_default(), |v| v.clone().unwrap_or_default())
+    };
+    let active = m.status.as_str() == "active";
+    let body = html! {
+        div.card {
+            dl.fields data-testid="member-detail" {
+                dt { (t(lang, "field.name")) } dd data-testid="member-detail-name" { (m.name) }
+                dt { (t(lang, "field.login")) } dd data-testid="member-detail-login" { (m.login) }
+                dt { (t(lang, "field.phone")) } dd { (m.phone.clone().unwrap_or_default()) }
+                dt { (t(lang, "field.email")) } dd { (m.email.clone().unwrap_or_default()) }
+                dt { (t(lang, "field.title")) } dd data-testid="member-detail-title" { (m.title.clone().unwrap_or_default()) }
+                dt { (t(lang, "field.employee_no")) } dd data-testid="member-detail-employee-no" { (m.employee_no.clone().unwrap_or_default()) }
+                dt { (t(lang, "field.departments")) } dd data-testid="member-detail-departments" { @for d in &m.department_ids { span.badge { (dep_name(d)) } " " } }
+                dt { (t(lang, "field.supervisor")) } dd data-testid="member-detail-supervisor" {
+                    @if let Some(sup) = &supervisor { a href={ "/console/members/" (sup.id) } { (sup.name) } }
+                    @else if let Some(sid) = &m.supervisor_id { (sid) }
+                }
+                dt { (t(lang, "field.role")) } dd data-testid="member-detail-role" { (role_text(lang, &m.role)) }
+                dt { (t(lang, "field.status")) } dd data-testid="member-detail-status" { span.status.left[!active] { (status_text(lang, m.status.as_str())) } }
+                dt { (t(lang, "field.joined_at")) } dd { (m.joined_at) }
+                @if let Some(left) = &m.left_at { dt { (t(lang, "field.left_at")) } dd data-testid="member-detail-left-at" { (left) } }
+                dt { (t(lang, "field.id")) } dd { code { (m.id) } }
+            }
+        }
+        @if admin {
+            div.columns {
+                section {
+                    h2 { (t(lang, "members.edit")) }
+                    @let e = err_for("edit");
+                    form.stack.card method="post" action={ "/console/members/" (m.id) "/edit" } data-testid="edit-member-form" {
+                        (ctx.csrf())
+                        label for="e-name" { (t(lang, "field.name")) }
+                        input #e-name name="name" value=(edit.map_or_else(|| m.name.clone(), |x| x.name.clone().unwrap_or_default())) required data-testid="edit-name";
+                        (field_error(e, "name"))
+                        label for="e-title" { (t(lang, "field.title")) }
+                        input #e-title name="title" value=(ev(edit.map(|x| &x.title), &m.title)) data-testid="edit-title";
+                        (field_error(e, "title"))
+                        label for="e-employee_no" { (t(lang, "field.employee_no")) }
+                        input #e-employee_no name="employee_no" value=(ev(edit.map(|x| &x.employee_no), &m.employee_no)) data-testid="edit-employee-no";
+                        (field_error(e, "employee_no"))
+                        label for="e-supervisor_id" { (t(lang, "field.supervisor")) }
+                        input #e-supervisor_id name="supervisor_id" value=(ev(edit.map(|x| &x.supervisor_id), &m.supervisor_id)) list="member-ids" placeholder=(t(lang, "members.member_id_placeholder")) data-testid="edit-supervisor";
+                        (field_error(e, "supervisor_id"))
+                        button type="submit" data-testid="edit-submit" { (t(lang, "common.save")) }
+                    }
+                }
+                section {
+                    h2 { (t(lang, "members.transfer")) }
+                    @let e = err_for("transfer");
+                    form.stack.card method="post" action={ "/console/members/" (m.id) "/transfer" } data-testid="transfer-form" {
+                        (ctx.csrf())
+                        select name="department_id" multiple size=(deps.len().clamp(3, 10)) aria-label=(t(lang, "field.departments")) data-testid="transfer-departments" {
+                            (dept_options(&deps, &|id| m.department_ids.iter().any(|d| d == id), &HashSet::new()))
+                        }
+                        span.hint { (t(lang, "members.multi_hint")) }
+                        (field_error(e, "department_ids"))
+                        button type="submit" data-testid="transfer-submit" { (t(lang, "members.transfer")) }
+                    }
+                    h2 { (t(lang, "field.status")) }
+                    div.card {
+                        @if active {
+                            form.inline method="post" action={ "/console/members/" (m.id) "/leave" }
+                                data-confirm=(t(lang, "members.leave_confirm")) data-testid="leave-form" {
+                                (ctx.csrf())
+                                button.danger type="submit" data-testid="leave-submit" { (t(lang, "members.leave")) }
+                            }
+                            p.hint { (t(lang, "members.leave_hint")) }
+                        } @else {
+                            form.inline method="post" action={ "/console/members/" (m.id) "/rejoin" } data-testid="rejoin-form" {
+                                (ctx.csrf())
+                                button type="submit" data-testid="rejoin-submit" { (t(lang, "members.rejoin")) }
+                            }
+                        }
+                        @if let Some(e) = err_for("status") { span.field-error role="alert" { (error_text(e)) } }
+                    }
+                }
+            }
+            (datalist)
+        }
+        p { a href="/console/members" data-testid="back-to-members" { (t(lang, "members.back")) } }
+    };
+    match &err {
+        Some(e) => {
+            (status_of(&e.error), layout(&ctx, "members", &m.name, &Flash::error(&e.error), body)).into_response()
+        }
+        None => layout(&ctx, "members", &m.name, &f, body),
+    }
+}
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct EditForm {
+    name: Option<String>,
+    title: Option<String>,
+    employee_no: Option<String>,
+    supervisor_id: Option<String>,
+}
+
+/// Runs a member form; 303 back to the member when it worked, the page with the error if not.
+pub(crate) async fn member_action(
+    s: &AppState,
+    form: &Csrf<impl Sized>,
+    id: &str,
+    which: &'static str,
+    edit: Option<EditForm>,
+    run: impl AsyncFnOnce(&keiretsu_service::Caller, OrgId, MemberId) -> Result<(), ApiError>,
+) -> Response {
+    let Some(org) = form.session.caller.acting().map(|a| a.org.clone()) else {
+        return Redirect::to("/console").into_response();
+    };
+    let result = match MemberId::parse(id) {
+        Ok(mid) => run(&form.session.caller, org, mid).await,
+        Err(_) => Err(DomainError::NotFound { what: "member" }.into()),
+    };
+    match result {
+        Ok(()) => saved(&format!("/console/members/{id}")),
+        Err(error) => {
+            let ctx = match ctx_of(s, form).await {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            member_page(s, ctx, id, Flash::default(), Some(MemberError { form: which, error, edit })).await
+        }
+    }
+}
+
+pub(crate) async fn edit_member(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<EditForm>) -> Response {
+    let f = form.form.clone();
+    let patch = MemberPatch {
+        name: f.name.clone(),
+        title: f.title.clone(),
+        employee_no: f.employee_no.clone(),
+        supervisor_id: f.supervisor_id.clone().map(|x| x.trim().to_owned()),
+    };
+    member_action(&s, &form, &id, "edit", Some(f), async |c, org, mid| {
+        s.svc.update_member(c, &org, &mid, &patch).await.map(|_| ()).map_err(ApiError::from)
+    })
+    .await
+}
+
+pub(crate) async fn transfer_member(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let ids: Result<Vec<DepartmentId>, ApiError> = all(&form.form, "department_id")
+        .iter()
+        .filter(|d| !d.is_empty())
+        .map(|v| parse_dep(v).map_err(|e| e.with_field("department_ids")))
+        .collect();
+    member_action(&s, &form, &id, "transfer", None, async |c, org, mid| {
+        s.svc
+            .transfer_member(c, &org, &mid, &Transfer { department_ids: ids? })
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    })
+    .await
+}
+
+pub(crate) async fn leave(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    member_action(&s, &form, &id, "status", None, async |c, org, mid| {
+        s.svc.leave(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
+    })
+    .await
+}
+
+pub(crate) async fn rejoin(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    member_action(&s, &form, &id, "status", None, async |c, org, mid| {
+        s.svc.rejoin(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
+    })
+    .await
+}

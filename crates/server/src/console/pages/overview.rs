@@ -1,0 +1,47 @@
+//! The console's overview page.
+
+use super::*;
+
+pub async fn overview(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved>) -> Response {
+    let lang = ctx.lang;
+    let f = q.flash(lang);
+    let title = t(lang, "nav.overview");
+    let Some(org) = ctx.org() else {
+        let body = html! {
+            div.card {
+                @if ctx.me.operator {
+                    p { (t(lang, "overview.operator")) }
+                    a href="/console/orgs" data-testid="overview-orgs" { (t(lang, "nav.orgs")) }
+                } @else {
+                    p.muted { (t(lang, "common.no_org")) }
+                }
+            }
+        };
+        return layout(&ctx, "overview", title, &f, body);
+    };
+    let caller = &ctx.session.caller;
+    let (o, deps) = match (s.svc.org(caller, &org).await, s.svc.departments(caller, &org).await) {
+        (Ok(o), Ok(d)) => (o, d),
+        (Err(e), _) | (_, Err(e)) => return err_page(&ctx, "overview", title, e),
+    };
+    let members = match s.svc.member_count(caller, &org).await {
+        Ok(n) => n,
+        Err(e) => return err_page(&ctx, "overview", title, e),
+    };
+    let body = html! {
+        div.stats {
+            div.card data-testid="overview-org" {
+                span.muted { (t(lang, "overview.organization")) }
+                strong { (o.name) }
+                span.badge.cert data-testid="overview-certification" data-certification=(o.certification.as_str()) {
+                    (certification_text(lang, o.certification.as_str()))
+                }
+            }
+            div.card { span.muted { (t(lang, "overview.members")) } strong data-testid="overview-members" { (members) } }
+            div.card { span.muted { (t(lang, "overview.departments")) } strong data-testid="overview-departments" { (deps.len()) } }
+            div.card { span.muted { (t(lang, "overview.unread")) } strong { a href="/console/inbox" data-testid="overview-unread" { (ctx.unread) } } }
+        }
+        @if let Some(role) = ctx.role() { p.muted data-testid="overview-role" { (t(lang, "overview.your_role")) ": " (role_text(lang, role)) } }
+    };
+    layout(&ctx, "overview", title, &f, body)
+}
