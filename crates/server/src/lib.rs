@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod idempotency;
 pub mod metrics;
+pub mod wire;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -267,7 +268,7 @@ async fn serve_router(
         let app = TowerToHyperService::new(router.clone());
         let body_timeout = limits.body;
         let service = hyper::service::service_fn(move |req| answer(&app, remote, body_timeout, req));
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(wire::ProblemOnParseError::new(tcp)), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %remote, "connection ended");

@@ -246,3 +246,33 @@ async fn shutdown_closes_idle_connections_and_returns() {
     assert!(until_closed(&mut c, PATIENCE).await.is_some(), "the idle connection is closed");
     assert!(TcpStream::connect(addr).await.is_err(), "no longer listening");
 }
+
+/// Requests hyper refuses before the router sees them still get problem details.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparseable_requests_get_problem_details() {
+    let s = start(ServerSettings::default()).await;
+    let long = format!("GET /api/v1/{} HTTP/1.1\r\nHost: keiretsu\r\n\r\n", "a".repeat(70 * 1024));
+    let huge_header = format!("GET /healthz HTTP/1.1\r\nHost: keiretsu\r\nX-Pad: {}\r\n\r\n", "b".repeat(512 * 1024));
+    let cases = [
+        (long.as_bytes(), "414", "/problems/uri-too-long"),
+        (huge_header.as_bytes(), "431", "/problems/headers-too-large"),
+        (&b"GET /healthz HTTP/1.1\r\nHost keiretsu\r\n\r\n"[..], "400", "/problems/malformed-request"),
+    ];
+    for (request, status, kind) in cases {
+        let mut c = connect(&s).await;
+        // The server may answer and close before the whole request is written.
+        let _ = c.write_all(request).await;
+        let (got, _) = until_closed(&mut c, PATIENCE).await.expect("closed after the answer");
+        let text = String::from_utf8_lossy(&got);
+        let (head, body) = text.split_once("\r\n\r\n").expect("a whole answer");
+        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+        assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+        assert_eq!(problem["type"], kind, "{problem}");
+        assert_eq!(problem["status"].as_u64().map(|s| s.to_string()).as_deref(), Some(status), "{problem}");
+    }
+    // The server still answers normal requests.
+    let mut c = connect(&s).await;
+    c.write_all(HEALTHZ).await.unwrap();
+    assert!(response(&mut c).await.starts_with("HTTP/1.1 200"));
+}
