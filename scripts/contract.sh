@@ -5,20 +5,30 @@
 # and fails on any failure. Operations whose acceptance depends on stored data the document cannot
 # state are listed, with the reason, in scripts/schemathesis.toml.
 #
-# Extra arguments go to schemathesis (e.g. --include-path-regex journal).
-#
-# Not yet part of scripts/test.sh. What it still reports (2026-12-03, 10 examples): a 201-character
-# `actor` judged valid against `maxLength: 200`, and the tool's own runtime errors: with the
-# latest hypothesis, "AST constructor recursion depth mismatch" on CPython 3.11 in the coverage
-# phase; with hypothesis 6.135, "cannot pickle '_thread.lock'" in the stateful phase.
+# Extra arguments go to schemathesis (e.g. --include-path-regex journal). scripts/test.sh runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v curl >/dev/null; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq curl >/dev/null
+fi
 
 VERSION=4.32.5
 VENV=target/schemathesis-venv
 EXAMPLES="${KEIRETSU_CONTRACT_EXAMPLES:-25}"
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
-  python3 -m venv "$VENV"
+  rm -rf "$VENV"
+  # Debian keeps venv (ensurepip) in a package of its own.
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    echo "== installing python3-venv"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3 python3-venv >/dev/null
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+  fi
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$VERSION"
 fi
 

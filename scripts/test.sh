@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, and every test on SQLite and PostgreSQL, plus the
-# browser tests in headless Chromium. Installs and starts what it needs on a fresh machine.
+# browser tests in headless Chromium, then the API contract (schemathesis against the served
+# OpenAPI document). Installs and starts what it needs on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,3 +35,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL, browser)"
 cargo test --workspace
+echo "== API contract (schemathesis)"
+scripts/contract.sh

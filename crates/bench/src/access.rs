@@ -41,8 +41,8 @@ use keiretsu_store::network::{self as net, NetworkRow, PartnerTypeRow};
 use keiretsu_store::{Store, insert_json};
 use serde_json::{Value, json};
 
-use crate::cores;
 use crate::network::{DEPARTMENT_COLS, ORG_COLS, TIERS, UNIT_COLS, new_id, now_millis, person};
+use crate::{cores, mem};
 
 const BACKBONE_MEMBERS: usize = 5000;
 const BACKBONE_TOPS: usize = 10;
@@ -545,19 +545,6 @@ fn pct(samples: &mut [u64], q: f64) -> u64 {
     samples.get(((samples.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0)
 }
 
-/// `(VmRSS, VmHWM)` in KiB.
-pub(crate) fn mem() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// The Fx hash (as `rustc-hash`, which the index uses), for the id-lookup floor.
 #[derive(Default)]
 struct Fx(u64);
@@ -699,7 +686,9 @@ async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::Result<Fixtu
     let backbone = crate::certified_org(svc, "Access Backbone", "bench.admin").await?;
     let people = args.units * args.unit_members;
     let purchased = (people + BACKBONE_MEMBERS + 10_000) as i64;
-    svc.set_license(&sys, &backbone, &LicenseChange { edition: "exclusive".into(), seats: Some(purchased) }).await?;
+    svc.license()
+        .set_license(&sys, &backbone, &LicenseChange { edition: "exclusive".into(), seats: Some(purchased) })
+        .await?;
     let network = new_id(NetworkId::PREFIX);
     let pool = backbone.as_str();
 
@@ -1318,8 +1307,9 @@ async fn http(
     decisions: &[(&str, &str)],
     requests: usize,
 ) -> anyhow::Result<Http> {
-    let admin = svc.caller_for_login(&Caller::System, "bench.admin", Some(&fx.backbone)).await?;
-    let token = svc.create_token(&admin, &NewToken { name: "bench".into(), expires_in_days: Some(1) }).await?.secret;
+    let admin = svc.identity().caller_for_login(&Caller::System, "bench.admin", Some(&fx.backbone)).await?;
+    let token =
+        svc.identity().create_token(&admin, &NewToken { name: "bench".into(), expires_in_days: Some(1) }).await?.secret;
     let t = Instant::now();
     drop(svc.access_index(None).await?);
     let server_build = t.elapsed();
@@ -1329,7 +1319,7 @@ async fn http(
     let mut caller = None;
     for _ in 0..2000 {
         let t = Instant::now();
-        caller = svc.token(&token).await?;
+        caller = svc.identity().token(&token).await?;
         token_ns.push(t.elapsed().as_nanos() as u64);
     }
     let caller = caller.context("the token authenticates")?;
@@ -1338,7 +1328,7 @@ async fn http(
         let q = CheckQuery { member_id: Some((*m).to_owned()), ..CheckQuery::default() };
         let app = AppId::parse(a)?;
         let t = Instant::now();
-        black_box(svc.check_access(&caller, &app, &q).await?);
+        black_box(svc.apps().check_access(&caller, &app, &q).await?);
         service_ns.push(t.elapsed().as_nanos() as u64);
     }
 

@@ -83,12 +83,13 @@ async fn people(svc: &Service, org: &str, prefix: &str, n: usize, departments: &
 
 async fn tree(svc: &Service, org: &OrgId, top: &str, subs: usize) -> anyhow::Result<(DepartmentId, Vec<String>)> {
     let sys = Caller::System;
-    let top = svc.create_department(&sys, org, &NewDepartment { name: top.into(), parent_id: None }).await?;
+    let top =
+        svc.directory().create_department(&sys, org, &NewDepartment { name: top.into(), parent_id: None }).await?;
     let top_id = DepartmentId::parse(&top.id)?;
     let mut leaves = Vec::new();
     for i in 0..subs {
         let d = NewDepartment { name: format!("Team {i}"), parent_id: Some(top_id.clone()) };
-        leaves.push(svc.create_department(&sys, org, &d).await?.id);
+        leaves.push(svc.directory().create_department(&sys, org, &d).await?.id);
     }
     Ok((top_id, leaves))
 }
@@ -123,7 +124,7 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
     let sys = Caller::System;
     let pool = crate::certified_org(&svc, "Pool Backbone", "pool.admin").await?;
     let seats = LicenseChange { edition: "exclusive".into(), seats: Some(accounts as i64 + 10_000) };
-    svc.set_license(&sys, &pool, &seats).await?;
+    svc.license().set_license(&sys, &pool, &seats).await?;
     let (top, leaves) = tree(&svc, &pool, "Everyone", 20).await?;
     let t = Instant::now();
     people(&svc, pool.as_str(), "p", SUBTREE, &leaves).await?;
@@ -159,7 +160,7 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
         checkpoint(&svc).await?;
         let t = Instant::now();
         let selection = SeatSelection { department_id: Some(top.clone()), ..Default::default() };
-        let done = svc.set_seats(&sys, &pool, &selection, true).await?;
+        let done = svc.license().set_seats(&sys, &pool, &selection, true).await?;
         batch = batch.min(t.elapsed());
         anyhow::ensure!(done.changed as usize == SUBTREE, "authorized {} of {SUBTREE}", done.changed);
         if round == 0 {
@@ -174,21 +175,21 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
     people(&svc, plain.as_str(), "u", VISITS, &plain_leaves).await?;
     let (_, visit_leaves) = tree(&svc, &pool, "Visitors", 1).await?;
     people(&svc, pool.as_str(), "v", VISITS, &visit_leaves).await?;
-    svc.set_auto_authorize(&sys, &pool, &AutoChange { on: true }).await?;
+    svc.license().set_auto_authorize(&sys, &pool, &AutoChange { on: true }).await?;
     let token = NewToken { name: "bench".into(), expires_in_days: Some(1) };
     let mut with = Vec::new();
     let mut without = Vec::new();
     for i in 0..VISITS {
-        let c = svc.caller_for_login(&sys, &format!("u.{i:07}"), Some(&plain)).await?;
+        let c = svc.identity().caller_for_login(&sys, &format!("u.{i:07}"), Some(&plain)).await?;
         let t = Instant::now();
-        svc.create_token(&c, &token).await?;
+        svc.identity().create_token(&c, &token).await?;
         without.push(t.elapsed());
-        let c = svc.caller_for_login(&sys, &format!("v.{i:07}"), Some(&pool)).await?;
+        let c = svc.identity().caller_for_login(&sys, &format!("v.{i:07}"), Some(&pool)).await?;
         let t = Instant::now();
-        svc.create_token(&c, &token).await?;
+        svc.identity().create_token(&c, &token).await?;
         with.push(t.elapsed());
     }
-    let enabled = svc.license(&sys, &pool).await?.counts.assigned as usize;
+    let enabled = svc.license().get(&sys, &pool).await?.counts.assigned as usize;
     anyhow::ensure!(enabled == SUBTREE + VISITS, "first visits authorized {} accounts", enabled - SUBTREE);
     let visit_p50 = quantile(&mut with, 0.5).saturating_sub(quantile(&mut without, 0.5));
 
@@ -198,6 +199,7 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
     let t = Instant::now();
     for u in 0..9 {
         let unit = svc
+            .network()
             .create_managed_unit(
                 &sys,
                 &network,
@@ -208,16 +210,16 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
         let (unit_top, unit_leaves) = tree(&svc, &unit_org, "Staff", 10).await?;
         people(&svc, unit_org.as_str(), &format!("w{u}"), per_unit, &unit_leaves).await?;
         let rule = NewEntryRule { unit_id: UnitId::parse(&unit.id)?, department_id: unit_top };
-        svc.add_entry_rule(&sys, &pool, &rule).await?;
+        svc.license().add_entry_rule(&sys, &pool, &rule).await?;
     }
     svc.store().analyze().await?;
     println!("generated and authorized {} unit members in {:.1} s", per_unit * 9, t.elapsed().as_secs_f64());
-    let total = svc.license(&sys, &pool).await?.counts.assigned;
+    let total = svc.license().get(&sys, &pool).await?.counts.assigned;
     let mut reads = Vec::new();
     let mut raw_reads = Vec::new();
     for i in 0..READS {
         let t = Instant::now();
-        let view = svc.license(&sys, &pool).await?;
+        let view = svc.license().get(&sys, &pool).await?;
         reads.push(t.elapsed());
         anyhow::ensure!(view.usage.len() == 10);
         // The peer counts every seat each time: a few samples say enough.
@@ -261,8 +263,10 @@ pub async fn run(db: &'static str, url: &str, accounts: usize) -> anyhow::Result
 }
 
 async fn bench_network(svc: &Service, pool: &OrgId) -> anyhow::Result<NetworkId> {
-    let admin = svc.caller_for_login(&Caller::System, "pool.admin", Some(pool)).await?;
-    let n =
-        svc.create_network(&admin, &NewNetwork { name: "Bench partners".into(), description: String::new() }).await?;
+    let admin = svc.identity().caller_for_login(&Caller::System, "pool.admin", Some(pool)).await?;
+    let n = svc
+        .network()
+        .create_network(&admin, &NewNetwork { name: "Bench partners".into(), description: String::new() })
+        .await?;
     Ok(NetworkId::parse(&n.id)?)
 }

@@ -154,7 +154,7 @@ async fn certified_org(svc: &Service, name: &str, admin: &str) -> anyhow::Result
         admin_name: format!("{name} admin"),
         admin_password: Some("bench-password".into()),
     };
-    Ok(OrgId::parse(&svc.create_org(&Caller::System, &input).await?.id)?)
+    Ok(OrgId::parse(&svc.directory().create_org(&Caller::System, &input).await?.id)?)
 }
 
 /// A connection of its own for a generator's load: on SQLite with a page cache that holds the
@@ -261,17 +261,23 @@ async fn measure(db: &'static str, svc: &Service, args: &Args) -> anyhow::Result
         admin_name: "Bench Admin".into(),
         admin_password: Some("bench-password".into()),
     };
-    let org = OrgId::parse(&svc.create_org(&sys, &new_org).await?.id)?;
+    let org = OrgId::parse(&svc.directory().create_org(&sys, &new_org).await?.id)?;
 
     // Departments: eight at the top, five under each; every member goes to one of the forty below.
     let mut tops = vec![];
     let mut subs = vec![];
     for top in TOPS {
-        let d = svc.create_department(&sys, &org, &NewDepartment { name: (*top).into(), parent_id: None }).await?;
+        let d = svc
+            .directory()
+            .create_department(&sys, &org, &NewDepartment { name: (*top).into(), parent_id: None })
+            .await?;
         let mut children = vec![];
         for sub in SUBS {
             let parent_id = Some(DepartmentId::parse(&d.id)?);
-            let s = svc.create_department(&sys, &org, &NewDepartment { name: (*sub).into(), parent_id }).await?;
+            let s = svc
+                .directory()
+                .create_department(&sys, &org, &NewDepartment { name: (*sub).into(), parent_id })
+                .await?;
             children.push(s.id.clone());
             subs.push(s.id);
         }
@@ -281,7 +287,7 @@ async fn measure(db: &'static str, svc: &Service, args: &Args) -> anyhow::Result
     // 1. Import.
     let text = csv(args.members);
     let start = Instant::now();
-    let report = svc.import_members(&sys, &org, &text, false, &()).await?;
+    let report = svc.directory().import_members(&sys, &org, &text, false, &()).await?;
     let import = start.elapsed();
     anyhow::ensure!(
         report.applied && report.created as usize == args.members,
@@ -296,6 +302,7 @@ async fn measure(db: &'static str, svc: &Service, args: &Args) -> anyhow::Result
 
     // Some members leave, one use case each, so `status=left` has a rare match.
     let leavers = svc
+        .directory()
         .members(
             &sys,
             &org,
@@ -304,7 +311,7 @@ async fn measure(db: &'static str, svc: &Service, args: &Args) -> anyhow::Result
         .await?;
     let start = Instant::now();
     for m in leavers.items.iter().take(LEAVERS) {
-        svc.leave(&sys, &org, &MemberId::parse(&m.id)?).await?;
+        svc.directory().leave(&sys, &org, &MemberId::parse(&m.id)?).await?;
     }
     let leave = start.elapsed() / leavers.items.len().clamp(1, LEAVERS) as u32;
     println!("leave: {:.2} ms per member ({} members)", ms(&leave), leavers.items.len().min(LEAVERS));
@@ -322,7 +329,7 @@ async fn measure(db: &'static str, svc: &Service, args: &Args) -> anyhow::Result
     let mut page2 = vec![];
     for (_, cases) in &kinds {
         let Some(case) = cases.first() else { continue };
-        let first = svc.members(&sys, &org, &case.query).await?;
+        let first = svc.directory().members(&sys, &org, &case.query).await?;
         let (Some(cursor), Some(last)) = (first.next_cursor, first.items.last()) else { continue };
         let mut raw = case.raw.clone();
         raw.after = Some((last.name.clone(), last.id.clone()));
@@ -339,7 +346,7 @@ async fn measure(db: &'static str, svc: &Service, args: &Args) -> anyhow::Result
         for (k, (_, cases)) in kinds.iter().enumerate() {
             let Some(case) = cases.get(round % cases.len().max(1)) else { continue };
             let t = Instant::now();
-            let page = svc.members(&sys, &org, &case.query).await?;
+            let page = svc.directory().members(&sys, &org, &case.query).await?;
             let s = t.elapsed();
             let t = Instant::now();
             let rows = case.raw.run(svc.store(), backend, &org).await?;
@@ -577,4 +584,17 @@ impl Stats {
 
 fn ms(d: &Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// `(VmRSS, VmHWM)` in KiB.
+pub(crate) fn mem() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

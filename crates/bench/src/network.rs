@@ -21,7 +21,7 @@ use keiretsu_store::network::{self as net, NetworkRow, PartnerTypeRow};
 use keiretsu_store::{Store, insert_json};
 use serde_json::{Value, json};
 
-use crate::access::mem;
+use crate::mem;
 use crate::{GIVEN, SURNAMES, Stats, cores};
 
 /// What the issue asks for: search p99 under 20 ms, a departure with handover under 10 ms.
@@ -632,7 +632,7 @@ async fn measure(svc: &Service, fx: &Fixture, args: &Args) -> anyhow::Result<Vec
         for (k, (name, cases)) in kinds.iter().enumerate() {
             let case = &cases[round % cases.len()];
             let t = Instant::now();
-            let page = svc.people(&case.caller, &fx.network, &case.query).await?;
+            let page = svc.network().people(&case.caller, &fx.network, &case.query).await?;
             let s = t.elapsed();
             if round > 0 {
                 samples[k].service.push(s);
@@ -659,7 +659,7 @@ async fn measure(svc: &Service, fx: &Fixture, args: &Args) -> anyhow::Result<Vec
         let (_, member) = pick(&fx.spread, round);
         let id = MemberId::from_trusted(member.clone());
         let t = Instant::now();
-        let detail = svc.person(&Caller::System, &fx.network, &id).await?;
+        let detail = svc.network().person(&Caller::System, &fx.network, &id).await?;
         let s = t.elapsed();
         anyhow::ensure!(detail.backbone_contacts.len() == 1, "a unit has one backbone contact");
         let t = Instant::now();
@@ -686,7 +686,7 @@ async fn measure(svc: &Service, fx: &Fixture, args: &Args) -> anyhow::Result<Vec
     for i in 0..leaves {
         let (org, member) = &fx.partner_contacts[i];
         let t = Instant::now();
-        svc.leave(&sys, &OrgId::from_trusted(org.clone()), &MemberId::from_trusted(member.clone())).await?;
+        svc.directory().leave(&sys, &OrgId::from_trusted(org.clone()), &MemberId::from_trusted(member.clone())).await?;
         partner.service.push(t.elapsed());
         let (_, member) = &fx.partner_contacts[fx.partner_contacts.len() - 1 - i];
         let t = Instant::now();
@@ -700,7 +700,7 @@ async fn measure(svc: &Service, fx: &Fixture, args: &Args) -> anyhow::Result<Vec
         .await?;
     for i in 0..leaves {
         let t = Instant::now();
-        svc.leave(&sys, &fx.backbone, &MemberId::from_trusted(fx.network_members[i].clone())).await?;
+        svc.directory().leave(&sys, &fx.backbone, &MemberId::from_trusted(fx.network_members[i].clone())).await?;
         backbone.service.push(t.elapsed());
         let t = Instant::now();
         peer_leave(store, &fx.network_members[NETWORK_MEMBERS / 5 + i], now).await?;

@@ -189,7 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_serving(cli.config.as_ref(), &at, &http)?;
             init_logs(&config);
             let svc = open(&config).await?;
-            let demo = svc.seed_demo(&demo_password).await?;
+            let demo = svc.demo().seed_demo(&demo_password).await?;
             println!(
                 "Demo organization {} {} ({})",
                 keiretsu_service::demo::DEMO_ORG,
@@ -213,7 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed_precise}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = svc.import_members(&Caller::System, &org, &text, skip_bad, &bar).await?;
+            let report = svc.directory().import_members(&Caller::System, &org, &text, skip_bad, &bar).await?;
             bar.0.finish_and_clear();
             for e in &report.errors {
                 eprintln!("line {}: {} {}", e.line, e.field, e.reason);
@@ -235,7 +235,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let svc = open(&config).await?;
             let network = NetworkId::parse(&network)?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let report = svc.import_invitations(&Caller::System, &network, &text).await?;
+            let report = svc.network().import_invitations(&Caller::System, &network, &text).await?;
             for e in &report.errors {
                 eprintln!("line {}: {} {}", e.line, e.field, e.reason);
             }
@@ -249,8 +249,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load(cli.config.as_ref(), &at)?;
             let svc = open(&config).await?;
             let org = org.as_deref().map(OrgId::parse).transpose()?;
-            let caller = svc.caller_for_login(&Caller::System, &login, org.as_ref()).await?;
-            let token = svc.create_token(&caller, &NewToken { name, expires_in_days: days }).await?;
+            let caller = svc.identity().caller_for_login(&Caller::System, &login, org.as_ref()).await?;
+            let token = svc.identity().create_token(&caller, &NewToken { name, expires_in_days: days }).await?;
             println!("{}", token.secret);
             let scope = token.token.organization_id.as_deref().unwrap_or("the operator's routes");
             eprintln!("token {} for {login} in {scope}, expires {}", token.token.id, token.token.expires_at);
@@ -259,12 +259,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(at) => {
             let config = load(cli.config.as_ref(), &at)?;
             let svc = open(&config).await?;
-            let v = svc.verify_journal().await?;
+            let v = svc.journal().verify_journal().await?;
             if let Some(b) = v.first_break {
                 bail!("journal broken after {} good entries: {b}", v.checked);
             }
             println!("journal intact: {} entries verified", v.checked);
-            let problems = svc.verify_seats().await?;
+            let problems = svc.license().verify_seats().await?;
             for p in &problems {
                 eprintln!("{p}");
             }
@@ -305,7 +305,7 @@ fn init_logs(config: &Config) {
 
 async fn serve(config: &Config, svc: Service) -> anyhow::Result<()> {
     let password = std::env::var("KEIRETSU_OPERATOR_PASSWORD").ok();
-    if let Some(generated) = svc.ensure_operator(password.as_deref()).await? {
+    if let Some(generated) = svc.identity().ensure_operator(password.as_deref()).await? {
         println!("Platform operator created: login `operator`, password `{generated}` (shown only now).");
     }
     let listener = tokio::net::TcpListener::bind(&config.listen)

@@ -32,6 +32,7 @@ async fn import_token_and_verify_through_the_binary() {
     let db = TestDb::new(Db::Sqlite).await;
     let svc = Service::new(db.store().await, Arc::new(SystemClock), test_settings()).await.unwrap();
     let org = svc
+        .directory()
         .create_org(
             &Caller::System,
             &NewOrg {
@@ -62,15 +63,16 @@ async fn import_token_and_verify_through_the_binary() {
     assert!(ok, "{err}");
     let secret = out.trim();
     assert!(secret.starts_with("krt_"), "{out}");
-    let caller = svc.token(secret).await.unwrap().expect("the printed token works");
+    let caller = svc.identity().token(secret).await.unwrap().expect("the printed token works");
     assert_eq!(caller.acting().unwrap().org.as_str(), org.id);
 
     // Bulk invitations to a network print one code per good row.
     let org_id = keiretsu_domain::ids::OrgId::parse(&org.id).unwrap();
     let exclusive = LicenseChange { edition: "exclusive".into(), seats: Some(10) };
-    svc.set_license(&Caller::System, &org_id, &exclusive).await.unwrap();
-    let admin = svc.caller_for_login(&Caller::System, "cli.admin", Some(&org_id)).await.unwrap();
+    svc.license().set_license(&Caller::System, &org_id, &exclusive).await.unwrap();
+    let admin = svc.identity().caller_for_login(&Caller::System, "cli.admin", Some(&org_id)).await.unwrap();
     let network = svc
+        .network()
         .create_network(&admin, &NewNetwork { name: "Cli network".into(), description: String::new() })
         .await
         .unwrap();

@@ -21,7 +21,7 @@ pub const PASSWORD: &str = "keiretsu-e2e-pass";
 /// A department of `org`, below `parent` (or the root).
 pub async fn department(s: &TestServer, org: &OrgId, name: &str, parent: Option<&DepartmentId>) -> DepartmentId {
     let input = NewDepartment { name: name.into(), parent_id: parent.cloned() };
-    DepartmentId::parse(&s.svc.create_department(&Caller::System, org, &input).await.unwrap().id).unwrap()
+    DepartmentId::parse(&s.svc.directory().create_department(&Caller::System, org, &input).await.unwrap().id).unwrap()
 }
 
 /// A member of `org` in `dep` who signs in as `login` (password [`PASSWORD`]); their id.
@@ -34,7 +34,7 @@ pub async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str, dep: &
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
-    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().id
 }
 
 /// A certified organization with a primary admin `login` (password [`PASSWORD`]).
@@ -46,7 +46,7 @@ pub async fn certified_org(s: &TestServer, name: &str, login: &str, admin_name: 
         admin_name: admin_name.into(),
         admin_password: Some(PASSWORD.into()),
     };
-    OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap()
+    OrgId::parse(&s.svc.directory().create_org(&Caller::System, &input).await.unwrap().id).unwrap()
 }
 
 pub struct Browser {

@@ -48,13 +48,13 @@ async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String 
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
-    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().id
 }
 
 /// The caller of a fresh session of `login` (acting in its first organization).
 async fn caller(s: &TestServer, login: &str) -> Caller {
-    let session = s.svc.login(login, PASSWORD, "e2e").await.unwrap();
-    s.svc.session(&session.secret).await.unwrap().unwrap().caller
+    let session = s.svc.identity().login(login, PASSWORD, "e2e").await.unwrap();
+    s.svc.identity().session(&session.secret).await.unwrap().unwrap().caller
 }
 
 /// Invites `partner` into the network as `partner_type`; its admin accepts. Returns the unit.
@@ -74,16 +74,16 @@ async fn join(
         expires_in_hours: None,
         departments: vec![],
     };
-    let inv = s.svc.invite(backbone, network, &invitation).await.unwrap();
+    let inv = s.svc.network().invite(backbone, network, &invitation).await.unwrap();
     let answer = InvitationAnswer { code: Some(inv.code.unwrap()), invitation_id: None, department_ids: None };
-    let unit = s.svc.accept_invitation(&caller(s, partner_admin).await, &answer).await.unwrap();
+    let unit = s.svc.network().accept_invitation(&caller(s, partner_admin).await, &answer).await.unwrap();
     UnitId::parse(&unit.id).unwrap()
 }
 
 /// A partner seat from the backbone's pool.
 async fn seat(s: &TestServer, backbone: &OrgId, unit: &UnitId, member: &str) {
     let sel = SeatSelection { unit_id: Some(unit.clone()), member_ids: vec![member.to_owned()], ..Default::default() };
-    s.svc.set_seats(&Caller::System, backbone, &sel, true).await.unwrap();
+    s.svc.license().set_seats(&Caller::System, backbone, &sel, true).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,6 +94,7 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     let admin = caller(&s, "sato.kenji").await;
     let network = s
         .svc
+        .network()
         .create_network(&admin, &NewNetwork { name: "Hoshino Supply Network".into(), description: String::new() })
         .await
         .unwrap();

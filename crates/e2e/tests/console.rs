@@ -9,7 +9,7 @@ use keiretsu_testkit::{Db, TestServer};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_signs_in_browses_adds_a_member_and_switches_language() {
     let s = TestServer::start(Db::Sqlite).await;
-    s.svc.seed_demo("keiretsu-demo").await.unwrap();
+    s.svc.demo().seed_demo("keiretsu-demo").await.unwrap();
     let b = Browser::start().await;
 
     // Wrong password first: a clear message, no session.

@@ -26,13 +26,13 @@ async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String 
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
-    s.svc.add_member(&Caller::System, org, &input).await.unwrap().id
+    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().id
 }
 
 /// The caller of a fresh session of `login` (acting in its first organization).
 async fn caller(s: &TestServer, login: &str) -> Caller {
-    let session = s.svc.login(login, PASSWORD, "e2e").await.unwrap();
-    s.svc.session(&session.secret).await.unwrap().unwrap().caller
+    let session = s.svc.identity().login(login, PASSWORD, "e2e").await.unwrap();
+    s.svc.identity().session(&session.secret).await.unwrap().unwrap().caller
 }
 
 /// Invites `partner` into the network as `partner_type`; its admin accepts. Returns the unit.
@@ -52,16 +52,16 @@ async fn join(
         expires_in_hours: None,
         departments: vec![],
     };
-    let inv = s.svc.invite(backbone, network, &invitation).await.unwrap();
+    let inv = s.svc.network().invite(backbone, network, &invitation).await.unwrap();
     let answer = InvitationAnswer { code: Some(inv.code.unwrap()), invitation_id: None, department_ids: None };
-    let unit = s.svc.accept_invitation(&caller(s, partner_admin).await, &answer).await.unwrap();
+    let unit = s.svc.network().accept_invitation(&caller(s, partner_admin).await, &answer).await.unwrap();
     UnitId::parse(&unit.id).unwrap()
 }
 
 /// A seat from the backbone's pool: for a partner's member with `unit`, for its own without.
 async fn seat(s: &TestServer, backbone: &OrgId, unit: Option<&UnitId>, member: &str) {
     let sel = SeatSelection { unit_id: unit.cloned(), member_ids: vec![member.to_owned()], ..Default::default() };
-    s.svc.set_seats(&Caller::System, backbone, &sel, true).await.unwrap();
+    s.svc.license().set_seats(&Caller::System, backbone, &sel, true).await.unwrap();
 }
 
 /// Waits until `css` carries `attr` = `value` (the page may still be loading).
@@ -92,10 +92,11 @@ async fn a_form_published_to_suppliers_is_filled_by_a_supplier_and_read_by_the_b
     let backbone = certified_org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
     s.license(backbone.as_str(), "exclusive", Some(100)).await;
     let admin = caller(&s, "sato.kenji").await;
-    let admin_member = s.svc.me(&admin).await.unwrap().member_id.unwrap();
+    let admin_member = s.svc.identity().me(&admin).await.unwrap().member_id.unwrap();
     seat(&s, &backbone, None, &admin_member).await;
     let network = s
         .svc
+        .network()
         .create_network(&admin, &NewNetwork { name: "Hoshino Supply Network".into(), description: String::new() })
         .await
         .unwrap();

@@ -46,14 +46,14 @@ async fn licensed_org(s: &TestServer, seats: i64) -> OrgId {
         admin_name: "Sato Kenji".into(),
         admin_password: Some(PASSWORD.into()),
     };
-    let org = OrgId::parse(&s.svc.create_org(&Caller::System, &input).await.unwrap().id).unwrap();
+    let org = OrgId::parse(&s.svc.directory().create_org(&Caller::System, &input).await.unwrap().id).unwrap();
     s.license(org.as_str(), "standard", Some(seats)).await;
     org
 }
 
 async fn authorize(s: &TestServer, org: &OrgId, members: &[String]) {
     let sel = SeatSelection { member_ids: members.to_vec(), ..Default::default() };
-    s.svc.set_seats(&Caller::System, org, &sel, true).await.unwrap();
+    s.svc.license().set_seats(&Caller::System, org, &sel, true).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,7 +269,7 @@ async fn crossing_80_percent_warns_on_the_dashboard_and_in_the_inbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_edits_the_catalogue_and_sets_an_organizations_seats() {
     let s = TestServer::start(Db::Sqlite).await;
-    s.svc.ensure_operator(Some(PASSWORD)).await.unwrap();
+    s.svc.identity().ensure_operator(Some(PASSWORD)).await.unwrap();
     let org = licensed_org(&s, 10).await;
     let b = Browser::start().await;
 
@@ -307,7 +307,7 @@ async fn the_operator_edits_the_catalogue_and_sets_an_organizations_seats() {
     b.shot("[data-testid=license-form]", "license-13-org-license").await;
     b.close().await;
 
-    let view = s.svc.license(&Caller::System, &org).await.unwrap();
+    let view = s.svc.license().get(&Caller::System, &org).await.unwrap();
     assert_eq!(view.edition.key, "exclusive");
     assert_eq!(view.counts.purchased, Some(300));
 }

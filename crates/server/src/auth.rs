@@ -33,7 +33,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The `Set-Cookie` value for a session: HttpOnly, SameSite=Lax, and `__Host-`/Secure over TLS.
 pub fn session_set_cookie(state: &AppState, secret: &str) -> String {
-    let max_age = state.svc.session_absolute_ms() / 1000;
+    let max_age = state.svc.identity().session_absolute_ms() / 1000;
     let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
     format!("{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session_cookie_name(state))
 }
@@ -126,7 +126,7 @@ impl FromRequestParts<AppState> for Auth {
                 .ok()
                 .and_then(bearer)
                 .ok_or_else(|| ApiError::unauthenticated().with_field("authorization"))?;
-            let caller = state.svc.token(secret.trim()).await?.ok_or_else(|| {
+            let caller = state.svc.identity().token(secret.trim()).await?.ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "/problems/unauthenticated",
@@ -137,7 +137,7 @@ impl FromRequestParts<AppState> for Auth {
             return Ok(Auth { caller, session: None, address });
         }
         if let Some(secret) = cookie(&parts.headers, session_cookie_name(state)) {
-            let Some(session) = state.svc.session(secret).await? else {
+            let Some(session) = state.svc.identity().session(secret).await? else {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "/problems/unauthenticated",
@@ -180,7 +180,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(match cookie(&parts.headers, session_cookie_name(state)) {
-            Some(secret) => ConsoleSession(state.svc.session(secret).await?),
+            Some(secret) => ConsoleSession(state.svc.identity().session(secret).await?),
             None => ConsoleSession(None),
         })
     }

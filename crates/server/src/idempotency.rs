@@ -63,7 +63,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
     let fingerprint =
         secret_hash(&format!("{} {}\n{}", parts.method, parts.uri.path(), String::from_utf8_lossy(&bytes)));
     let svc = &state.svc;
-    if svc.idempotency_reserve(&scope, &key, &fingerprint).await? {
+    if svc.idempotency().idempotency_reserve(&scope, &key, &fingerprint).await? {
         let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
         let status = res.status();
         let revision = keiretsu_service::WRITTEN.try_with(std::cell::Cell::get).ok().filter(|r| *r > 0);
@@ -78,12 +78,12 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
             revision,
         };
         // A server error gives the key back, so the client may try again.
-        svc.idempotency_finish(&scope, &key, (!status.is_server_error()).then_some(&answer)).await?;
+        svc.idempotency().idempotency_finish(&scope, &key, (!status.is_server_error()).then_some(&answer)).await?;
         return Ok(Response::from_parts(res_parts, Body::from(body)));
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let record = svc.idempotency_get(&scope, &key).await?;
+        let record = svc.idempotency().idempotency_get(&scope, &key).await?;
         match record {
             Some(r) if r.request_hash != fingerprint => {
                 return Err(ApiError::new(

@@ -103,7 +103,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
             "keiretsu_http_request_seconds_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {secs:.6}\n"
         ));
     }
-    let revision = state.svc.latest_revision().await.unwrap_or(-1);
+    let revision = state.svc.journal().latest_revision().await.unwrap_or(-1);
     out.push_str(
         "# HELP keiretsu_journal_revision The newest journal revision.\n# TYPE keiretsu_journal_revision gauge\n",
     );

@@ -133,9 +133,11 @@ mod tests {
         let canned = b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\ndate: Thu, 03 Dec 2026 12:00:00 GMT\r\n\r\n";
         let out = String::from_utf8(replacement(canned).expect("replaced")).unwrap();
         assert!(out.starts_with("HTTP/1.1 414 URI Too Long\r\ncontent-type: application/problem+json\r\n"));
-        assert!(out.ends_with(r#""status":414,"title":"URI too long","type":"/problems/uri-too-long"}"#), "{out}");
         let (head, body) = out.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("content-length: {}", body.len())));
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(problem["type"], "/problems/uri-too-long");
+        assert_eq!(problem["status"], 414);
         // The router's own 414 (with a body), any other status, or a head followed by more bytes.
         assert!(replacement(b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 80\r\n\r\n").is_none());
         assert!(replacement(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").is_none());

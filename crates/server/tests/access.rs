@@ -191,7 +191,7 @@ fn random_audience(rng: &mut StdRng, w: &World) -> Audience {
 /// Every decision of the live index against one built from the database now. Returns how many
 /// decisions were allowed (so the caller knows the comparison was not trivially all denials).
 async fn compare(s: &TestServer, w: &World, steps: &[String], seed: u64) -> usize {
-    let revision = s.svc.latest_revision().await.unwrap();
+    let revision = s.svc.journal().latest_revision().await.unwrap();
     let facts = keiretsu_testkit::store::apps::facts(s.svc.store()).await.unwrap();
     let fresh = keiretsu_testkit::store::apps::index(s.svc.store()).await.unwrap();
     let mut members: BTreeSet<String> = facts.members.iter().map(|m| m.id.clone()).collect();
@@ -630,7 +630,7 @@ both! {
                     // Decertification blocks the unit; certification again unblocks it.
                     let o = rng.random_range(1..w.orgs.len());
                     let to = if w.orgs[o].certified { Certification::Revoked } else { Certification::Certified };
-                    let r = s.svc.set_certification(&Caller::System, &OrgId::parse(&w.orgs[o].id).unwrap(), to).await;
+                    let r = s.svc.directory().set_certification(&Caller::System, &OrgId::parse(&w.orgs[o].id).unwrap(), to).await;
                     if r.is_ok() {
                         w.orgs[o].certified = !w.orgs[o].certified;
                     }

@@ -13,7 +13,7 @@ fn ids(page: &Value) -> Vec<String> {
 }
 
 async fn revision(s: &TestServer) -> i64 {
-    s.svc.latest_revision().await.unwrap()
+    s.svc.journal().latest_revision().await.unwrap()
 }
 
 both! {
@@ -374,7 +374,7 @@ both! {
 
     async fn the_operator_gets_a_token_for_the_operators_routes_only(db) {
         let s = TestServer::start(db).await;
-        s.svc.ensure_operator(Some(PASSWORD)).await.unwrap();
+        s.svc.identity().ensure_operator(Some(PASSWORD)).await.unwrap();
         let (org, _) = s.org("Acme", "acme.admin").await;
         let (st, t) = s.client().post("/api/v1/tokens", json!({"login": "operator", "password": PASSWORD, "name": "ops"})).await;
         assert_eq!(st, StatusCode::CREATED, "{t}");
@@ -487,12 +487,12 @@ both! {
         assert!(csv.starts_with("revision,time,actor"));
         assert!(csv.contains("department.create"));
         // Verify: intact, then an edit behind the server's back is caught at that entry.
-        let v = s.svc.verify_journal().await.unwrap();
+        let v = s.svc.journal().verify_journal().await.unwrap();
         assert!(v.first_break.is_none());
         let target = items[0]["revision"].as_i64().unwrap();
         sqlx::query(&format!("UPDATE journal SET details = '{{\"name\":\"forged\"}}' WHERE revision = {target}"))
             .execute(s.svc.store().pool()).await.unwrap();
-        let v = s.svc.verify_journal().await.unwrap();
+        let v = s.svc.journal().verify_journal().await.unwrap();
         let broke = v.first_break.expect("tampering is caught");
         assert!(broke.to_string().starts_with(&format!("entry {target}:")), "{broke}");
     }

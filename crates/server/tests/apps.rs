@@ -201,7 +201,7 @@ both! {
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         let revision: i64 = res.headers()["keiretsu-revision"].to_str().unwrap().parse().unwrap();
-        assert_eq!(revision, s.svc.latest_revision().await.unwrap(), "the write's own revision");
+        assert_eq!(revision, s.svc.journal().latest_revision().await.unwrap(), "the write's own revision");
         let app = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
         let (st, d) = admin.get(&format!("/api/v1/apps/{app}/check?at_least={revision}")).await;
         assert_eq!(st, StatusCode::OK, "{d}");

@@ -107,7 +107,7 @@ both! {
         assert_eq!(st, StatusCode::CREATED, "{two}");
 
         // Bad values name the field and the rule, and change nothing.
-        let before = w.s.svc.latest_revision().await.unwrap();
+        let before = w.s.svc.journal().latest_revision().await.unwrap();
         for (values, field) in [
             (json!({"category": "steel"}), "values.product"),
             (json!({"product": "X", "category": "gold"}), "values.category"),
@@ -119,7 +119,7 @@ both! {
             let (st, p) = first_client.post(&submissions, json!({"values": values})).await;
             assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{p}");
         }
-        assert_eq!(w.s.svc.latest_revision().await.unwrap(), before);
+        assert_eq!(w.s.svc.journal().latest_revision().await.unwrap(), before);
 
         // The distributor is not reached: the app does not exist for them.
         let (st, _) = w.distributor.post(&submissions, json!({"values": {"product": "X", "category": "steel"}})).await;

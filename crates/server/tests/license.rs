@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn revision(s: &TestServer) -> i64 {
-    s.svc.latest_revision().await.unwrap()
+    s.svc.journal().latest_revision().await.unwrap()
 }
 
 /// Adds `n` members to `department` (created under the root) through a member import.
@@ -21,7 +21,8 @@ async fn import(s: &TestServer, admin: &Client, org: &str, department: &str, pre
     for i in 0..n {
         csv.push_str(&format!("{prefix}{i:05},{prefix} person {i:05},{prefix}.{i:05},{department}\n"));
     }
-    let report = s.svc.import_members(&Caller::System, &OrgId::parse(org).unwrap(), &csv, false, &()).await.unwrap();
+    let report =
+        s.svc.directory().import_members(&Caller::System, &OrgId::parse(org).unwrap(), &csv, false, &()).await.unwrap();
     assert_eq!(report.created, n as u64);
     dep["id"].as_str().unwrap().to_owned()
 }
@@ -235,7 +236,7 @@ both! {
         assert_eq!((released["changed"].as_i64(), released["counts"]["assigned"].as_i64()), (Some(1), Some(27)));
         // Operator rules for the purchase.
         let fewer = keiretsu_service::license::LicenseChange { edition: "standard".into(), seats: Some(10) };
-        let err = s.svc.set_license(&Caller::System, &OrgId::parse(&org).unwrap(), &fewer).await.unwrap_err();
+        let err = s.svc.license().set_license(&Caller::System, &OrgId::parse(&org).unwrap(), &fewer).await.unwrap_err();
         assert!(err.to_string().contains("below the seats already assigned"), "{err}");
     }
 

@@ -152,6 +152,7 @@ struct World {
 
 async fn world(svc: &Service, case: u64) -> World {
     let org = svc
+        .directory()
         .create_org(
             &Caller::System,
             &NewOrg {
@@ -166,13 +167,13 @@ async fn world(svc: &Service, case: u64) -> World {
         .unwrap();
     let org = OrgId::parse(&org.id).unwrap();
     let license = LicenseChange { edition: EDITIONS[0].0.into(), seats: EDITIONS[0].1 };
-    svc.set_license(&Caller::System, &org, &license).await.unwrap();
+    svc.license().set_license(&Caller::System, &org, &license).await.unwrap();
     let mut members = Vec::new();
     let mut logins = Vec::new();
     for i in 0..MEMBERS {
         let login = format!("model{case}.m{i}");
         let input = NewMember { name: format!("Member {i}"), login: login.clone(), ..Default::default() };
-        let m = svc.add_member(&Caller::System, &org, &input).await.unwrap();
+        let m = svc.directory().add_member(&Caller::System, &org, &input).await.unwrap();
         members.push(MemberId::parse(&m.id).unwrap());
         logins.push(login);
     }
@@ -183,33 +184,39 @@ async fn run(svc: &Service, w: &World, op: &Op) -> bool {
     let sys = Caller::System;
     let one = |i: usize| SeatSelection { member_ids: vec![w.members[i].to_string()], ..Default::default() };
     match *op {
-        Op::Authorize(i) => svc.set_seats(&sys, &w.org, &one(i), true).await.is_ok(),
-        Op::Freeze(i) => svc.set_seats(&sys, &w.org, &one(i), false).await.is_ok(),
-        Op::Leave(i) => svc.leave(&sys, &w.org, &w.members[i]).await.is_ok(),
-        Op::Rejoin(i) => svc.rejoin(&sys, &w.org, &w.members[i]).await.is_ok(),
-        Op::Visit(i) => match svc.caller_for_login(&sys, &w.logins[i], Some(&w.org)).await {
-            Ok(caller) if caller.acting().is_some() => {
-                svc.create_token(&caller, &NewToken { name: "visit".into(), expires_in_days: Some(1) }).await.is_ok()
-            }
+        Op::Authorize(i) => svc.license().set_seats(&sys, &w.org, &one(i), true).await.is_ok(),
+        Op::Freeze(i) => svc.license().set_seats(&sys, &w.org, &one(i), false).await.is_ok(),
+        Op::Leave(i) => svc.directory().leave(&sys, &w.org, &w.members[i]).await.is_ok(),
+        Op::Rejoin(i) => svc.directory().rejoin(&sys, &w.org, &w.members[i]).await.is_ok(),
+        Op::Visit(i) => match svc.identity().caller_for_login(&sys, &w.logins[i], Some(&w.org)).await {
+            Ok(caller) if caller.acting().is_some() => svc
+                .identity()
+                .create_token(&caller, &NewToken { name: "visit".into(), expires_in_days: Some(1) })
+                .await
+                .is_ok(),
             _ => false,
         },
         Op::Edition(e) => {
             let change = LicenseChange { edition: EDITIONS[e].0.into(), seats: EDITIONS[e].1 };
-            svc.set_license(&sys, &w.org, &change).await.is_ok()
+            svc.license().set_license(&sys, &w.org, &change).await.is_ok()
         }
-        Op::Auto(on) => svc.set_auto_authorize(&sys, &w.org, &AutoChange { on }).await.is_ok(),
+        Op::Auto(on) => svc.license().set_auto_authorize(&sys, &w.org, &AutoChange { on }).await.is_ok(),
     }
 }
 
 async fn check(svc: &Service, w: &World, model: &Model, step: &str) {
-    let license = svc.license(&Caller::System, &w.org).await.unwrap();
+    let license = svc.license().get(&Caller::System, &w.org).await.unwrap();
     assert_eq!(license.counts.assigned, model.assigned(), "{step}: assigned");
     let by_org: i64 = license.usage.iter().map(|u| u.assigned).sum();
     assert_eq!(by_org, model.assigned(), "{step}: the breakdown adds up");
     assert_eq!(license.counts.purchased, model.purchased(), "{step}: purchased");
     assert_eq!(license.auto_authorize, model.auto_on, "{step}: auto");
     assert_eq!(license.edition.key, EDITIONS[model.edition].0, "{step}: edition");
-    let page = svc.seats(&Caller::System, &w.org, &SeatQuery { limit: Some(200), ..Default::default() }).await.unwrap();
+    let page = svc
+        .license()
+        .seats(&Caller::System, &w.org, &SeatQuery { limit: Some(200), ..Default::default() })
+        .await
+        .unwrap();
     for (i, m) in w.members.iter().enumerate() {
         let listed = page.items.iter().find(|s| s.member_id == m.as_str());
         match listed {

@@ -636,7 +636,7 @@ both! {
             token: token["id"].as_str().unwrap().to_owned(),
             notification: inbox["items"][0]["id"].as_str().expect("admin has a notification").to_owned(),
         };
-        let before = s.svc.latest_revision().await.unwrap();
+        let before = s.svc.journal().latest_revision().await.unwrap();
         let nobody = s.client();
         for case in CASES {
             let label = format!("{} {}", case.method, case.path);
@@ -657,7 +657,7 @@ both! {
             };
             assert_eq!(st, want, "member of A: {label}: {body}");
         }
-        assert_eq!(s.svc.latest_revision().await.unwrap(), before, "no refused call changed anything");
+        assert_eq!(s.svc.journal().latest_revision().await.unwrap(), before, "no refused call changed anything");
         // Admin rights never cross: B's admin token cannot even list A's members by any path.
         let (st, _) = admin_b.get(&format!("/api/v1/organizations/{org_a}/members?q=target")).await;
         assert_eq!(st, StatusCode::NOT_FOUND);

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn revision(s: &TestServer) -> i64 {
-    s.svc.latest_revision().await.unwrap()
+    s.svc.journal().latest_revision().await.unwrap()
 }
 
 /// The names on every page of `url`, following each page's cursor to the end.
@@ -96,7 +96,7 @@ both! {
         let (st, p) = admin.post("/api/v1/networks", json!({"name": "N"})).await;
         assert_eq!(st, StatusCode::CONFLICT, "{p}");
         assert!(p["detail"].as_str().unwrap().contains("certified"), "{p}");
-        s.svc.set_certification(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&org).unwrap(),
+        s.svc.directory().set_certification(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&org).unwrap(),
             keiretsu_domain::directory::Certification::Certified).await.unwrap();
         let before_edition = revision(&s).await;
         let (st, p) = admin.post("/api/v1/networks", json!({"name": "N"})).await;
@@ -203,7 +203,7 @@ both! {
         assert_eq!(st, StatusCode::OK);
         let org = keiretsu_domain::ids::OrgId::parse(&p.org).unwrap();
         use keiretsu_domain::directory::Certification;
-        s.svc.set_certification(&keiretsu_service::Caller::System, &org, Certification::Revoked).await.unwrap();
+        s.svc.directory().set_certification(&keiretsu_service::Caller::System, &org, Certification::Revoked).await.unwrap();
         let (st, body) = p.admin.get(&net.path("/people")).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
         assert!(body["detail"].as_str().unwrap().contains("blocked"), "{body}");
@@ -213,7 +213,7 @@ both! {
         // The backbone no longer lists its people; certified again, they are back.
         let (_, people) = net.admin.get(&net.path("/people?q=kato")).await;
         assert!(names(&people).is_empty(), "{people}");
-        s.svc.set_certification(&keiretsu_service::Caller::System, &org, Certification::Certified).await.unwrap();
+        s.svc.directory().set_certification(&keiretsu_service::Caller::System, &org, Certification::Certified).await.unwrap();
         let (st, _) = p.admin.get(&net.path("/people")).await;
         assert_eq!(st, StatusCode::OK);
     }
@@ -273,7 +273,7 @@ both! {
         let (_, stores) = d.admin.post(&deps, json!({"name": "Stores"})).await;
         let stores = stores["id"].as_str().unwrap().to_owned();
         let (_, east) = d.admin.post(&deps, json!({"name": "East", "parent_id": stores})).await;
-        let seller = s.svc.members(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&d.org).unwrap(),
+        let seller = s.svc.directory().members(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&d.org).unwrap(),
             &keiretsu_service::directory::MemberQuery { q: Some("sato.seller".into()), ..Default::default() }).await.unwrap().items[0].id.clone();
         d.admin.post(&format!("/api/v1/organizations/{}/members/{seller}/transfer", d.org), json!({"department_ids": [east["id"]]})).await;
         let (st, tree) = net.admin.get(&net.path(&format!("/units/{}/departments", d.unit))).await;
@@ -298,7 +298,7 @@ both! {
         let (_, mine) = outsider.get("/api/v1/networks").await;
         assert_eq!(mine.as_array().unwrap().len(), 0);
         // Added to the network, they see it.
-        let clerk = s.svc.members(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&net.backbone_org).unwrap(),
+        let clerk = s.svc.directory().members(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(&net.backbone_org).unwrap(),
             &keiretsu_service::directory::MemberQuery { q: Some("hoshino.clerk".into()), ..Default::default() }).await.unwrap().items[0].id.clone();
         let (st, added) = net.admin.post(&net.path("/members"), json!({"member_ids": [clerk]})).await;
         assert_eq!((st, added["added"].as_i64()), (StatusCode::OK, Some(1)), "{added}");
@@ -385,9 +385,9 @@ both! {
         // A blocked unit hides its people; unblocked, they are back.
         let org = keiretsu_domain::ids::OrgId::parse(&a.org).unwrap();
         use keiretsu_domain::directory::Certification;
-        s.svc.set_certification(&keiretsu_service::Caller::System, &org, Certification::Revoked).await.unwrap();
+        s.svc.directory().set_certification(&keiretsu_service::Caller::System, &org, Certification::Revoked).await.unwrap();
         assert_eq!(all(net.admin.clone(), "zhang").await, Vec::<String>::new());
-        s.svc.set_certification(&keiretsu_service::Caller::System, &org, Certification::Certified).await.unwrap();
+        s.svc.directory().set_certification(&keiretsu_service::Caller::System, &org, Certification::Certified).await.unwrap();
         assert_eq!(all(twin.clone(), "zhang").await, want);
     }
 
@@ -637,8 +637,8 @@ both! {
 
     async fn the_demo_network_is_ready_to_try(db) {
         let s = TestServer::start(db).await;
-        s.svc.seed_demo(keiretsu_testkit::PASSWORD).await.unwrap();
-        let backbone = s.svc.seed_demo(keiretsu_testkit::PASSWORD).await.unwrap();
+        s.svc.demo().seed_demo(keiretsu_testkit::PASSWORD).await.unwrap();
+        let backbone = s.svc.demo().seed_demo(keiretsu_testkit::PASSWORD).await.unwrap();
         assert!(!backbone.created, "seeding twice changes nothing");
         let admin = s.client_with(&s.token("demo.admin", Some(backbone.org.as_str())).await);
         let (_, networks) = admin.get("/api/v1/networks").await;
@@ -666,7 +666,7 @@ both! {
         assert_eq!(pending.as_array().unwrap().len(), 1);
         assert_eq!(pending[0]["partner_name"], "Fujita Logistics");
         // A supplier's member sees their own people and the backbone's partner-facing staff only.
-        let (_, kato) = s.svc.org(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(units.as_array().unwrap().iter().find(|u| u["organization_name"] == "Kato Metal Works").unwrap()["organization_id"].as_str().unwrap()).unwrap()).await.map(|o| ((), o.id)).unwrap();
+        let (_, kato) = s.svc.directory().org(&keiretsu_service::Caller::System, &keiretsu_domain::ids::OrgId::parse(units.as_array().unwrap().iter().find(|u| u["organization_name"] == "Kato Metal Works").unwrap()["organization_id"].as_str().unwrap()).unwrap()).await.map(|o| ((), o.id)).unwrap();
         let member = s.client_with(&s.token("kato.m001", Some(&kato)).await);
         let (_, page) = member.get(&format!("/api/v1/networks/{net}/people?limit=200")).await;
         let orgs: std::collections::BTreeSet<_> = page["items"].as_array().unwrap().iter().map(|p| p["organization_name"].as_str().unwrap().to_owned()).collect();

@@ -63,7 +63,7 @@ async fn world(s: TestServer) -> World {
 
 /// Every invariant of the pool, read straight from the database and through the API.
 async fn check_pool(w: &World, after: &str) {
-    let problems = w.s.svc.verify_seats().await.unwrap();
+    let problems = w.s.svc.license().verify_seats().await.unwrap();
     assert!(problems.is_empty(), "{after}: {problems:?}");
     let held_by_leavers: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM seats s JOIN members m ON m.id = s.member_id WHERE m.status = 'left'")
@@ -146,7 +146,7 @@ both! {
                         _ => {
                             let change = LicenseChange { edition: edition.0.into(), seats: edition.1 };
                             let org = OrgId::parse(&org).unwrap();
-                            match svc.set_license(&Caller::System, &org, &change).await {
+                            match svc.license().set_license(&Caller::System, &org, &change).await {
                                 Ok(_) => ("edition change", (StatusCode::OK, Value::Null)),
                                 Err(keiretsu_service::Error::Domain(e)) => ("edition change", (StatusCode::CONFLICT, json!(e.to_string()))),
                                 Err(e) => ("edition change", (StatusCode::INTERNAL_SERVER_ERROR, json!(e.to_string()))),

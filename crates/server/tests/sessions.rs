@@ -42,7 +42,7 @@ both! {
         let s = TestServer::start(db).await;
         let (org, _) = s.org("Acme", "acme.admin").await;
         let session = pair(&sign_in(&s, "acme.admin").await);
-        let before = s.svc.latest_revision().await.unwrap();
+        let before = s.svc.journal().latest_revision().await.unwrap();
         // API over a cookie without the header: refused.
         let res = client()
             .post(format!("{}/api/v1/organizations/{org}/departments", s.base))
@@ -94,7 +94,7 @@ both! {
             let res = client().get(format!("{}{page}", s.base)).header(COOKIE, &session).send().await.unwrap();
             assert!(res.status().is_success(), "{page}: {}", res.status());
         }
-        assert_eq!(s.svc.latest_revision().await.unwrap(), before, "refused posts and GETs changed nothing");
+        assert_eq!(s.svc.journal().latest_revision().await.unwrap(), before, "refused posts and GETs changed nothing");
     }
 }
 

@@ -100,7 +100,7 @@ impl World {
     }
 
     async fn revision(&self) -> i64 {
-        self.s.svc.latest_revision().await.unwrap()
+        self.s.svc.journal().latest_revision().await.unwrap()
     }
 
     async fn client(&self, login: &str) -> Client {

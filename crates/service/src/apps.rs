@@ -24,6 +24,8 @@ use crate::notifications::notify;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::{Result, Service, random_id_bytes, unique_to_field};
 
+crate::use_cases!();
+
 fn poisoned() -> crate::Error {
     crate::Error::Internal("access index lock".into())
 }
@@ -277,7 +279,7 @@ impl Service {
         loop {
             follower.wait().await;
             // Another server's write ends this one's cached token callers too.
-            match self.latest_revision().await {
+            match self.journal().latest_revision().await {
                 Ok(latest) if latest != seen => {
                     seen = latest;
                     self.tokens.invalidate();
@@ -319,7 +321,9 @@ impl Service {
         }
         self.access.index.read().map_err(|_| poisoned())
     }
+}
 
+impl Cases<'_> {
     /// An admin with the apps scope creates an app. It starts with two permission groups:
     /// everyone it reaches submits and reads their own submissions; admins review.
     pub async fn create_app(&self, caller: &Caller, input: &NewApp) -> Result<AppView> {
@@ -553,7 +557,7 @@ impl Service {
         Ok(apps.into_iter().map(app_view).collect())
     }
 
-    pub async fn apps(&self, caller: &Caller) -> Result<Vec<AppView>> {
+    pub async fn list(&self, caller: &Caller) -> Result<Vec<AppView>> {
         let permit = caller.permit_own(Need::Manage(Scope::Apps))?;
         let rows = store::apps_of_org(&mut *self.store.read().await?, permit.org().as_str()).await?;
         Ok(rows.into_iter().map(app_view).collect())

@@ -8,12 +8,14 @@ use keiretsu_domain::ids::{AccountId, AppId, DepartmentId, MemberId, NetworkId, 
 use keiretsu_domain::network::Side;
 use keiretsu_store::directory as store;
 
+use crate::Result;
 use crate::apps::{NewApp, Publication};
 use crate::directory::{Heads, MemberPatch, NewDepartment, NewOrg, RoleChange};
 use crate::forms::SubmissionInput;
 use crate::license::{LicenseChange, NewEntryRule, SeatSelection};
 use crate::network::{InvitationAnswer, NetworkMembersInput, NewContact, NewInvitation, NewNetwork};
-use crate::{Result, Service};
+
+crate::use_cases!();
 
 pub const DEMO_ORG: &str = "Hoshino Precision Manufacturing";
 
@@ -122,7 +124,7 @@ pub struct DemoInfo {
     pub created: bool,
 }
 
-impl Service {
+impl Cases<'_> {
     /// Seeds the demo organization unless it is already there. Every demo account uses `password`.
     pub async fn seed_demo(&self, password: &str) -> Result<DemoInfo> {
         let system = Caller::System;
@@ -131,6 +133,7 @@ impl Service {
             return Ok(DemoInfo { org: OrgId::from_trusted(org.id), created: false });
         }
         let org = self
+            .directory()
             .create_org(
                 &system,
                 &NewOrg {
@@ -146,13 +149,17 @@ impl Service {
         let mut csv = String::from("employee_no,name,login,phone,email,title,department\n");
         let mut leaves = vec![];
         for (top, subs) in TREE {
-            let parent =
-                self.create_department(&system, &org, &NewDepartment { name: (*top).into(), parent_id: None }).await?;
+            let parent = self
+                .directory()
+                .create_department(&system, &org, &NewDepartment { name: (*top).into(), parent_id: None })
+                .await?;
             leaves.push((top.to_string(), parent.id.clone()));
             for sub in *subs {
                 let parent_id = Some(DepartmentId::from_trusted(parent.id.clone()));
-                let d =
-                    self.create_department(&system, &org, &NewDepartment { name: (*sub).into(), parent_id }).await?;
+                let d = self
+                    .directory()
+                    .create_department(&system, &org, &NewDepartment { name: (*sub).into(), parent_id })
+                    .await?;
                 leaves.push((format!("{top}/{sub}"), d.id));
             }
         }
@@ -170,7 +177,7 @@ impl Service {
                 2000 + i
             ));
         }
-        self.import_members(&system, &org, &csv, false, &()).await?;
+        self.directory().import_members(&system, &org, &csv, false, &()).await?;
         self.share_password(&org, password).await?;
         // The first member of each department heads it and supervises the rest.
         for (i, (_, dep)) in leaves.iter().enumerate() {
@@ -179,8 +186,9 @@ impl Service {
                 .map(|m| MemberId::from_trusted(m.id));
             let Some(head) = head else { continue };
             let dep = DepartmentId::from_trusted(dep.clone());
-            self.set_heads(&system, &org, &dep, &Heads { member_ids: vec![head.clone()] }).await?;
+            self.directory().set_heads(&system, &org, &dep, &Heads { member_ids: vec![head.clone()] }).await?;
             let staff = self
+                .directory()
                 .members(
                     &system,
                     &org,
@@ -193,7 +201,7 @@ impl Service {
                 .await?;
             for m in staff.items.iter().filter(|m| m.id != head.as_str()) {
                 let patch = MemberPatch { supervisor_id: Some(head.to_string()), ..Default::default() };
-                self.update_member(&system, &org, &MemberId::from_trusted(m.id.clone()), &patch).await?;
+                self.directory().update_member(&system, &org, &MemberId::from_trusted(m.id.clone()), &patch).await?;
             }
         }
         for (login, role) in
@@ -205,7 +213,9 @@ impl Service {
                 None => None,
             };
             if let Some(m) = member {
-                self.set_role(&system, &org, &MemberId::from_trusted(m.id), &RoleChange { role }.role).await?;
+                self.directory()
+                    .set_role(&system, &org, &MemberId::from_trusted(m.id), &RoleChange { role }.role)
+                    .await?;
             }
         }
         self.seed_demo_network(&org, password).await?;
@@ -218,15 +228,16 @@ impl Service {
         let system = Caller::System;
         // The exclusive edition, every backbone member authorized: 201 of 260 seats.
         let license = LicenseChange { edition: "exclusive".into(), seats: Some(260) };
-        self.set_license(&system, org, &license).await?;
-        let root = self.departments(&system, org).await?.into_iter().find(|d| d.parent_id.is_none());
+        self.license().set_license(&system, org, &license).await?;
+        let root = self.directory().departments(&system, org).await?.into_iter().find(|d| d.parent_id.is_none());
         if let Some(root) = root {
             let everyone =
                 SeatSelection { department_id: Some(DepartmentId::from_trusted(root.id)), ..Default::default() };
-            self.set_seats(&system, org, &everyone, true).await?;
+            self.license().set_seats(&system, org, &everyone, true).await?;
         }
         let admin = self.acting_as(org, "demo.admin").await?;
         let network = self
+            .network()
             .create_network(
                 &admin,
                 &NewNetwork {
@@ -237,16 +248,19 @@ impl Service {
             .await?;
         let network = NetworkId::from_trusted(network.id);
         // Supply Chain and Sales work with the partners.
-        let deps = self.departments(&system, org).await?;
+        let deps = self.directory().departments(&system, org).await?;
         let department_ids = deps
             .iter()
             .filter(|d| d.name == "Supply Chain" || d.name == "Sales")
             .map(|d| DepartmentId::from_trusted(d.id.clone()))
             .collect();
-        self.add_network_members(&admin, &network, &NetworkMembersInput { member_ids: vec![], department_ids }).await?;
+        self.network()
+            .add_network_members(&admin, &network, &NetworkMembersInput { member_ids: vec![], department_ids })
+            .await?;
         let mut partner_orgs = Vec::new();
         for (i, (name, admin_login, prefix, partner_type, tier)) in PARTNERS.iter().enumerate() {
             let partner = self
+                .directory()
                 .create_org(
                     &system,
                     &NewOrg {
@@ -261,7 +275,8 @@ impl Service {
             let partner = OrgId::from_trusted(partner.id);
             partner_orgs.push((*prefix, partner.clone()));
             for department in ["Sales", "Finance", "Production", "Logistics"] {
-                self.create_department(&system, &partner, &NewDepartment { name: department.into(), parent_id: None })
+                self.directory()
+                    .create_department(&system, &partner, &NewDepartment { name: department.into(), parent_id: None })
                     .await?;
             }
             let mut csv = String::from("employee_no,name,login,title,department\n");
@@ -276,9 +291,10 @@ impl Service {
                     n + 1
                 ));
             }
-            self.import_members(&system, &partner, &csv, false, &()).await?;
+            self.directory().import_members(&system, &partner, &csv, false, &()).await?;
             self.share_password(&partner, password).await?;
             let invitation = self
+                .network()
                 .invite(
                     &admin,
                     &network,
@@ -294,7 +310,7 @@ impl Service {
                 .await?;
             let partner_admin = self.acting_as(&partner, admin_login).await?;
             let answer = InvitationAnswer { code: invitation.code, invitation_id: None, department_ids: None };
-            let unit = self.accept_invitation(&partner_admin, &answer).await?;
+            let unit = self.network().accept_invitation(&partner_admin, &answer).await?;
             let unit_id = UnitId::from_trusted(unit.id.clone());
             // A finance contact with a backup on the partner's side.
             let finance = self.member_by_login(&partner, &format!("{prefix}.m002")).await?;
@@ -306,15 +322,16 @@ impl Service {
                     role: "finance".into(),
                     backup_id: Some(backup),
                 };
-                self.add_contact(&partner_admin, &network, &unit_id, &contact).await?;
+                self.network().add_contact(&partner_admin, &network, &unit_id, &contact).await?;
             }
             // Kato's and Sato's sales people use the backbone's apps as partners, present and
             // future: the pool passes 80% and the dashboard shows the warning.
             if *prefix != "mori" {
-                let sales = self.departments(&system, &partner).await?.into_iter().find(|d| d.name == "Sales");
+                let sales =
+                    self.directory().departments(&system, &partner).await?.into_iter().find(|d| d.name == "Sales");
                 if let Some(sales) = sales {
                     let rule = NewEntryRule { unit_id, department_id: DepartmentId::from_trusted(sales.id) };
-                    self.add_entry_rule(&system, org, &rule).await?;
+                    self.license().add_entry_rule(&system, org, &rule).await?;
                 }
             }
         }
@@ -326,7 +343,7 @@ impl Service {
             expires_in_hours: None,
             departments: vec!["Logistics".into()],
         };
-        self.invite(&admin, &network, &pending).await?;
+        self.network().invite(&admin, &network, &pending).await?;
         // Two form apps, each published to its partner type, with submissions from partner staff.
         for (name, partner_type, fields, prefix, answers) in demo_forms() {
             let input = NewApp {
@@ -334,14 +351,14 @@ impl Service {
                 description: String::new(),
                 fields: serde_json::from_value(fields).map_err(bad_demo)?,
             };
-            let app = AppId::from_trusted(self.create_app(&admin, &input).await?.id);
+            let app = AppId::from_trusted(self.apps().create_app(&admin, &input).await?.id);
             let audience = Audience::PartnerTypes(vec![partner_type.into()]);
-            self.publish_app(&admin, &app, &network, &Publication { audience }).await?;
+            self.apps().publish_app(&admin, &app, &network, &Publication { audience }).await?;
             let Some((_, partner)) = partner_orgs.iter().find(|p| p.0 == prefix) else { continue };
             for (login, values) in answers {
                 let member = self.acting_as(partner, &format!("{prefix}.{login}")).await?;
                 let values = serde_json::from_value(values).map_err(bad_demo)?;
-                self.submit(&member, &app, &SubmissionInput { values }).await?;
+                self.forms().submit(&member, &app, &SubmissionInput { values }).await?;
             }
         }
         Ok(())

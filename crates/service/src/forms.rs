@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
-use crate::{Result, Service, random_id_bytes};
+use crate::{Result, random_id_bytes};
+
+crate::use_cases!();
 
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
 const NOT_FOUND_SUBMISSION: DomainError = DomainError::NotFound { what: "submission" };
@@ -75,6 +77,7 @@ pub struct SubmissionView {
 #[into_params(parameter_in = Query)]
 pub struct SubmissionQuery {
     /// Field filters `key:op:value`, separated by `;` (ops: eq, ne, contains, gt, ge, lt, le, has).
+    #[param(max_length = 2000, pattern = "^([^;]*:[^;]*:[^;]*|\\s*)(;([^;]*:[^;]*:[^;]*|\\s*))*$")]
     pub filter: Option<String>,
     #[param(pattern = "^mem_[a-z0-9_]{1,64}$")]
     pub member_id: Option<String>,
@@ -170,7 +173,8 @@ fn schema_of(text: &str) -> Schema {
 
 fn filters(schema: &Schema, text: Option<&str>) -> Result<Vec<Filter>> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(Vec::new()) };
-    if text.len() > 2000 {
+    // Counted in characters, as the document's maxLength is.
+    if text.chars().count() > 2000 {
         return Err(DomainError::invalid("filter", Rule::TooLong(2000)).into());
     }
     Ok(text
@@ -188,7 +192,7 @@ fn acting(caller: &Caller, what: DomainError) -> Result<&keiretsu_domain::identi
     }
 }
 
-impl Service {
+impl Cases<'_> {
     /// The acting member and the owner of an app the index knows; an app that does not reach
     /// the caller at all is not found.
     fn reach(&self, ix: &Index, caller: &Caller, app: &AppId) -> Result<(MemberId, OrgId, OrgId)> {
@@ -290,7 +294,7 @@ impl Service {
             let mut seen = mine;
             if !seen {
                 for net in keiretsu_store::network::networks_of_org(c, owner.as_str()).await? {
-                    if self.person(caller, &NetworkId::from_trusted(net.id), &id).await.is_ok() {
+                    if self.network().person(caller, &NetworkId::from_trusted(net.id), &id).await.is_ok() {
                         seen = true;
                         break;
                     }
@@ -512,6 +516,8 @@ impl Service {
 
     /// The same selection as CSV: submitter columns, then one column per field.
     pub async fn submissions_csv(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<String> {
+        // The whole selection, not a page; a `limit` given is still held to the rule.
+        page_limit(q.limit)?;
         let (schema, rows) = self.matching(caller, app, q).await?;
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<String> =
@@ -542,6 +548,7 @@ impl Service {
 
     /// Count, sum and average over the same selection, optionally grouped by a field.
     pub async fn submission_totals(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<Vec<Group>> {
+        page_limit(q.limit)?;
         let (schema, rows) = self.matching(caller, app, q).await?;
         let values: Vec<Values> =
             rows.iter().map(|s| serde_json::from_str::<Values>(&s.row.data).unwrap_or_default()).collect();

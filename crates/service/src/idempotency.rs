@@ -3,12 +3,14 @@
 use keiretsu_store::idempotency as store;
 pub use keiretsu_store::idempotency::{Answer, Record};
 
-use crate::{Result, Service};
+use crate::Result;
+
+crate::use_cases!();
 
 /// How long a key holds: a day, the usual window for retries.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
-impl Service {
+impl Cases<'_> {
     /// Reserves `key` for this request; true if it is now this request's to run. Records older
     /// than the window are dropped first, so their keys may be used again.
     pub async fn idempotency_reserve(&self, scope: &str, key: &str, fingerprint: &str) -> Result<bool> {

@@ -7,12 +7,16 @@ use keiretsu_domain::ids::{AccountId, MemberId, OrgId, TokenId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::time::{Millis, format_rfc3339};
 use keiretsu_domain::{DomainError, Rule, directory};
+use keiretsu_store::Tx;
 use keiretsu_store::directory as dir_store;
 use keiretsu_store::directory::AccountRow;
 use keiretsu_store::identity::{self as store, SessionRow, TokenRow};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result, Service, random_id_bytes, random_token, secret_hash};
+use crate::reactions::{BoxFuture, Departure, Reaction, SignedIn};
+use crate::{Error, Result, random_id_bytes, random_token, secret_hash};
+
+crate::use_cases!();
 
 fn argon2(settings: &crate::Settings) -> Result<Argon2<'static>> {
     let params = Params::new(settings.argon2_memory_kib, settings.argon2_iterations, 1, None)
@@ -166,7 +170,7 @@ impl TokenCache {
     }
 }
 
-impl Service {
+impl Cases<'_> {
     /// Creates the platform operator on an empty installation. Returns the generated password
     /// when none was given (to be printed once), or `None` if an operator already exists.
     pub async fn ensure_operator(&self, password: Option<&str>) -> Result<Option<String>> {
@@ -269,7 +273,7 @@ impl Service {
                 dir_store::member_of_account(&mut tx, &OrgId::from_trusted(org.clone()), &account.id).await?
             && m.status == "active"
         {
-            changes.extend(crate::license::visit(&mut tx, org, &m.id, session.created_at).await?);
+            changes.extend(self.signed_in(&mut tx, org, &m.id, session.created_at).await?);
         }
         self.commit(tx, &changes).await?;
         Ok(NewSession { secret, csrf_token: session.csrf_token })
@@ -380,7 +384,7 @@ impl Service {
         store::set_session_org(&mut tx, &session.id_hash, org.as_str()).await?;
         let mut changes =
             vec![Change::new(account.as_str(), Some(org.as_str()), "account.switch_org", account.as_str())];
-        changes.extend(crate::license::visit(&mut tx, org.as_str(), &member.id, self.now()).await?);
+        changes.extend(self.signed_in(&mut tx, org.as_str(), &member.id, self.now()).await?);
         self.commit(tx, &changes).await?;
         Ok(())
     }
@@ -396,7 +400,7 @@ impl Service {
             .collect();
         let acting = caller.acting();
         let seat = match acting {
-            Some(a) => crate::license::standing(&mut c, a.org.as_str(), a.member.as_str()).await?,
+            Some(a) => self.license().standing(a.org.as_str(), a.member.as_str()).await?,
             None => None,
         };
         Ok(Me {
@@ -499,7 +503,7 @@ impl Service {
                 .with("expires_at", row.expires_at),
         ];
         if let Some(acting) = acting {
-            changes.extend(crate::license::visit(&mut tx, acting.org.as_str(), acting.member.as_str(), now).await?);
+            changes.extend(self.signed_in(&mut tx, acting.org.as_str(), acting.member.as_str(), now).await?);
         }
         self.commit(tx, &changes).await?;
         Ok(CreatedToken { token: row.into(), secret })
@@ -560,7 +564,7 @@ impl Service {
     }
 }
 
-impl Service {
+impl Cases<'_> {
     /// Installation-level work (the CLI, with direct database access): acts as the account with
     /// this login in `org` (or its first organization), without a password.
     pub async fn caller_for_login(&self, caller: &Caller, login: &str, org: Option<&OrgId>) -> Result<Caller> {
@@ -594,5 +598,33 @@ fn token_scope(caller: &Caller) -> Result<Option<&keiretsu_domain::identity::Act
         Caller::Anonymous => Err(keiretsu_domain::identity::NOT_SIGNED_IN.into()),
         Caller::Account { acting: None, operator: true, .. } => Ok(None),
         _ => Ok(Some(caller.acting().ok_or(DomainError::NotFound { what: "organization" })?)),
+    }
+}
+
+impl Cases<'_> {
+    /// Signing in to an organization, as a session or a token: every capability that reacts
+    /// (a first visit takes a seat) hears it.
+    async fn signed_in(&self, tx: &mut Tx, org: &str, member: &str, at: Millis) -> Result<Vec<Change>> {
+        let event = SignedIn { org: org.to_owned(), member: member.to_owned(), at };
+        self.reactions.signed_in.run(tx, &event).await
+    }
+}
+
+/// Sessions acting in the organization end and its tokens are revoked, at once.
+pub(crate) struct EndAccess;
+
+impl Reaction<Departure> for EndAccess {
+    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            let account = &d.member.account_id;
+            let sessions = store::delete_sessions(tx, account, Some(d.org.as_str())).await?;
+            let tokens = store::revoke_tokens(tx, account, Some(d.org.as_str()), d.at).await?;
+            Ok((sessions + tokens > 0)
+                .then(|| {
+                    d.change("departure.end_access").with("sessions_ended", sessions).with("tokens_revoked", tokens)
+                })
+                .into_iter()
+                .collect())
+        })
     }
 }

@@ -7,8 +7,10 @@ use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::journal::{self as store, Query};
 use serde::Deserialize;
 
+use crate::Result;
 use crate::page::{Page, page_limit};
-use crate::{Result, Service};
+
+crate::use_cases!();
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +53,7 @@ pub struct Verification {
     pub first_break: Option<ChainBreak>,
 }
 
-impl Service {
+impl Cases<'_> {
     fn journal_query(&self, caller: &Caller, q: &JournalQuery) -> Result<Query> {
         // The primary admin and audit sub-admins read their organization's journal; the operator
         // reads the platform's own entries (organizations, certification, accounts).
@@ -89,7 +91,7 @@ impl Service {
         })
     }
 
-    pub async fn journal(&self, caller: &Caller, q: &JournalQuery) -> Result<Page<Entry>> {
+    pub async fn entries(&self, caller: &Caller, q: &JournalQuery) -> Result<Page<Entry>> {
         let query = self.journal_query(caller, q)?;
         let items = store::query(&mut *self.store.read().await?, &query).await?;
         let next_cursor =

@@ -1,9 +1,28 @@
 //! Keiretsu's use cases: one function per user action, each in one transaction that also
 //! appends the journal entry. Every use case takes the [`Caller`] and checks it first.
 
+/// Declares a capability's handle, `Cases`: its use cases are the methods of `impl Cases` blocks
+/// in the capability's files, reached as `svc.network().invite(…)`. The handle derefs to the
+/// service, so every capability shares one store, clock and commit path.
+macro_rules! use_cases {
+    () => {
+        /// This capability's use cases.
+        #[derive(Clone, Copy)]
+        pub struct Cases<'a>(pub(crate) &'a crate::Service);
+
+        impl std::ops::Deref for Cases<'_> {
+            type Target = crate::Service;
+
+            fn deref(&self) -> &crate::Service {
+                self.0
+            }
+        }
+    };
+}
+pub(crate) use use_cases;
+
 pub mod apps;
 pub mod demo;
-pub mod departure;
 pub mod directory;
 pub mod forms;
 pub mod idempotency;
@@ -14,6 +33,7 @@ pub mod network;
 pub mod notifications;
 pub mod page;
 pub mod people;
+pub mod reactions;
 
 use std::sync::Arc;
 
@@ -101,12 +121,40 @@ pub struct Service {
     pub(crate) store: Store,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Settings,
-    pub(crate) departure: Arc<departure::Reactions>,
+    pub(crate) reactions: Arc<reactions::Reactions>,
     pub(crate) access: Arc<apps::Access>,
     pub(crate) people: Arc<people::People>,
     pub(crate) tokens: Arc<identity::TokenCache>,
     /// A hash checked when a login is unknown, so unknown and known logins take the same time.
     pub(crate) decoy_hash: Arc<str>,
+}
+
+/// The composition root: which capabilities react to which events, in the order they run. The
+/// only place that names every capability's reactions.
+fn wired() -> reactions::Reactions {
+    use reactions::{Moves, Registry};
+    let unit_narrowed = Arc::new(Registry::new(vec![Box::new(license::UnitSeats)]));
+    reactions::Reactions {
+        departure: Registry::new(vec![
+            Box::new(identity::EndAccess),
+            Box::new(directory::ReleaseHeadships),
+            Box::new(directory::ReassignReports),
+            Box::new(directory::TellSupervisor),
+            // Before the seats: the handover locks units, which come before seat pools in the
+            // lock order (a unit's change of departments locks its unit, then the pool).
+            Box::new(network::ContactHandover),
+            Box::new(license::ReleaseSeats),
+        ]),
+        joined: Registry::new(vec![Box::new(license::EntryRules)]),
+        // Who units bring settles first: a contact left out refuses the move before any seat moves.
+        moves: Moves::new(vec![
+            Box::new(network::BroughtIn { narrowed: unit_narrowed.clone() }),
+            Box::new(license::EntryRules),
+        ]),
+        certification: Registry::new(vec![Box::new(network::UnitsFollowCertification)]),
+        unit_narrowed,
+        signed_in: Registry::new(vec![Box::new(license::FirstVisit)]),
+    }
 }
 
 /// The real clock: the only place the service reads the system time.
@@ -126,12 +174,52 @@ impl Service {
             store,
             clock,
             settings,
-            departure: Arc::new(departure::Reactions::builtin()),
+            reactions: Arc::new(wired()),
             access: Arc::default(),
             people: Arc::default(),
             tokens: Arc::default(),
             decoy_hash: decoy_hash.into(),
         })
+    }
+
+    pub fn apps(&self) -> apps::Cases<'_> {
+        apps::Cases(self)
+    }
+
+    pub fn demo(&self) -> demo::Cases<'_> {
+        demo::Cases(self)
+    }
+
+    pub fn directory(&self) -> directory::Cases<'_> {
+        directory::Cases(self)
+    }
+
+    pub fn forms(&self) -> forms::Cases<'_> {
+        forms::Cases(self)
+    }
+
+    pub fn idempotency(&self) -> idempotency::Cases<'_> {
+        idempotency::Cases(self)
+    }
+
+    pub fn identity(&self) -> identity::Cases<'_> {
+        identity::Cases(self)
+    }
+
+    pub fn journal(&self) -> journal::Cases<'_> {
+        journal::Cases(self)
+    }
+
+    pub fn license(&self) -> license::Cases<'_> {
+        license::Cases(self)
+    }
+
+    pub fn network(&self) -> network::Cases<'_> {
+        network::Cases(self)
+    }
+
+    pub fn notifications(&self) -> notifications::Cases<'_> {
+        notifications::Cases(self)
     }
 
     pub fn store(&self) -> &Store {

@@ -9,7 +9,9 @@ use keiretsu_store::notifications::{self as store, NotificationRow};
 use serde::Serialize;
 
 use crate::page::{Page, bad_cursor, decode_cursor, encode_cursor, page_limit};
-use crate::{Result, Service, random_id_bytes};
+use crate::{Result, random_id_bytes};
+
+crate::use_cases!();
 
 /// The English title of each kind; the console renders its own from the language catalogue.
 fn title(kind: &str) -> &'static str {
@@ -92,7 +94,7 @@ pub struct Inbox {
     pub page: Page<NotificationView>,
 }
 
-impl Service {
+impl Cases<'_> {
     pub async fn inbox(&self, caller: &Caller, cursor: Option<&str>, limit: Option<i64>) -> Result<Inbox> {
         let account = caller.account().ok_or(NOT_SIGNED_IN)?;
         let before = match cursor {

@@ -38,7 +38,8 @@ pub fn bad_cursor() -> DomainError {
 
 pub fn decode_cursor(cursor: &str, n: usize) -> Result<Vec<String>, DomainError> {
     let bad = bad_cursor;
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
+    // An empty cursor would read as one empty part: a first page asked for wrongly.
+    if cursor.is_empty() || !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
         return Err(bad());
     }
     let bytes = (0..cursor.len())
@@ -60,6 +61,7 @@ mod tests {
         let c = encode_cursor(&["Zhang Wei", "mem_x"]);
         assert_eq!(decode_cursor(&c, 2).unwrap(), vec!["Zhang Wei", "mem_x"]);
         assert!(decode_cursor("zz", 2).is_err());
+        assert!(decode_cursor("", 1).is_err());
         assert!(decode_cursor(&c, 3).is_err());
         let out_of_range = Err(DomainError::invalid("limit", Rule::Range { min: 1, max: 200 }));
         assert_eq!(page_limit(Some(201)), out_of_range);

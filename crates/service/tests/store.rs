@@ -19,6 +19,7 @@ async fn service(db: &TestDb) -> (Service, Arc<FakeClock>) {
 
 async fn org(svc: &Service, admin: &str) -> OrgId {
     let org = svc
+        .directory()
         .create_org(
             &Caller::System,
             &NewOrg {
@@ -56,33 +57,33 @@ both! {
         let test_db = TestDb::new(db).await;
         let (svc, _) = service(&test_db).await;
         let org = org(&svc, "j.admin").await;
-        let before = svc.departments(&Caller::System, &org).await.unwrap().len();
+        let before = svc.directory().departments(&Caller::System, &org).await.unwrap().len();
         sqlx::query("ALTER TABLE journal RENAME TO journal_hidden").execute(svc.store().pool()).await.unwrap();
-        let result = svc.create_department(&Caller::System, &org, &NewDepartment { name: "Ghost".into(), parent_id: None }).await;
+        let result = svc.directory().create_department(&Caller::System, &org, &NewDepartment { name: "Ghost".into(), parent_id: None }).await;
         assert!(result.is_err(), "the change must fail with its journal entry");
         sqlx::query("ALTER TABLE journal_hidden RENAME TO journal").execute(svc.store().pool()).await.unwrap();
-        assert_eq!(svc.departments(&Caller::System, &org).await.unwrap().len(), before, "no department without its entry");
-        assert!(svc.verify_journal().await.unwrap().first_break.is_none());
+        assert_eq!(svc.directory().departments(&Caller::System, &org).await.unwrap().len(), before, "no department without its entry");
+        assert!(svc.journal().verify_journal().await.unwrap().first_break.is_none());
     }
 
     async fn concurrent_changes_keep_one_unbroken_chain(db) {
         let test_db = TestDb::new(db).await;
         let (svc, _) = service(&test_db).await;
         let org = org(&svc, "c.admin").await;
-        let before = svc.latest_revision().await.unwrap();
+        let before = svc.journal().latest_revision().await.unwrap();
         let tasks: Vec<_> = (0..24)
             .map(|i| {
                 let (svc, org) = (svc.clone(), org.clone());
                 tokio::spawn(async move {
-                    svc.create_department(&Caller::System, &org, &NewDepartment { name: format!("D{i}"), parent_id: None }).await
+                    svc.directory().create_department(&Caller::System, &org, &NewDepartment { name: format!("D{i}"), parent_id: None }).await
                 })
             })
             .collect();
         for t in tasks {
             t.await.unwrap().unwrap();
         }
-        assert_eq!(svc.latest_revision().await.unwrap(), before + 24);
-        let v = svc.verify_journal().await.unwrap();
+        assert_eq!(svc.journal().latest_revision().await.unwrap(), before + 24);
+        let v = svc.journal().verify_journal().await.unwrap();
         assert!(v.first_break.is_none(), "{:?}", v.first_break);
         assert_eq!(v.checked as i64, before + 24);
     }
@@ -91,33 +92,33 @@ both! {
         let test_db = TestDb::new(db).await;
         let (svc, clock) = service(&test_db).await;
         let org = org(&svc, "s.admin").await;
-        let a = svc.login("s.admin", "password-123", "127.0.0.1").await.unwrap();
-        let b = svc.login("s.admin", "password-123", "127.0.0.1").await.unwrap();
+        let a = svc.identity().login("s.admin", "password-123", "127.0.0.1").await.unwrap();
+        let b = svc.identity().login("s.admin", "password-123", "127.0.0.1").await.unwrap();
         assert_ne!(a.secret, b.secret, "a new session id on every login");
         assert_ne!(a.csrf_token, b.csrf_token);
-        let session = svc.session(&a.secret).await.unwrap().expect("live session");
+        let session = svc.identity().session(&a.secret).await.unwrap().expect("live session");
         assert_eq!(session.caller.acting().unwrap().org, org);
         // Logout ends it on the server.
-        svc.logout(&session).await.unwrap();
-        assert!(svc.session(&a.secret).await.unwrap().is_none());
+        svc.identity().logout(&session).await.unwrap();
+        assert!(svc.identity().session(&a.secret).await.unwrap().is_none());
         // Idle timeout (30 minutes by default).
         clock.advance(31 * 60_000);
-        assert!(svc.session(&b.secret).await.unwrap().is_none(), "idle session ended");
+        assert!(svc.identity().session(&b.secret).await.unwrap().is_none(), "idle session ended");
         // Absolute timeout, even when active.
-        let c = svc.login("s.admin", "password-123", "127.0.0.1").await.unwrap();
+        let c = svc.identity().login("s.admin", "password-123", "127.0.0.1").await.unwrap();
         for _ in 0..25 {
             clock.advance(29 * 60_000);
-            if svc.session(&c.secret).await.unwrap().is_none() {
+            if svc.identity().session(&c.secret).await.unwrap().is_none() {
                 break;
             }
         }
-        assert!(svc.session(&c.secret).await.unwrap().is_none(), "absolute timeout ended the session");
+        assert!(svc.identity().session(&c.secret).await.unwrap().is_none(), "absolute timeout ended the session");
         // Disabling the account ends its sessions at once.
-        let d = svc.login("s.admin", "password-123", "127.0.0.1").await.unwrap();
-        let account = AccountId::parse(svc.session(&d.secret).await.unwrap().unwrap().caller.account().unwrap().as_str()).unwrap();
-        svc.set_account_disabled(&Caller::System, &account, true).await.unwrap();
-        assert!(svc.session(&d.secret).await.unwrap().is_none());
-        assert!(svc.login("s.admin", "password-123", "127.0.0.1").await.is_err(), "disabled accounts cannot sign in");
+        let d = svc.identity().login("s.admin", "password-123", "127.0.0.1").await.unwrap();
+        let account = AccountId::parse(svc.identity().session(&d.secret).await.unwrap().unwrap().caller.account().unwrap().as_str()).unwrap();
+        svc.identity().set_account_disabled(&Caller::System, &account, true).await.unwrap();
+        assert!(svc.identity().session(&d.secret).await.unwrap().is_none());
+        assert!(svc.identity().login("s.admin", "password-123", "127.0.0.1").await.is_err(), "disabled accounts cannot sign in");
     }
 
     async fn one_account_in_two_organizations(db) {
@@ -126,21 +127,21 @@ both! {
         let a = org(&svc, "a.admin").await;
         let b = org(&svc, "b.admin").await;
         let new = |login: &str| NewMember { name: "Shared Person".into(), login: login.into(), password: Some("password-123".into()), ..Default::default() };
-        svc.add_member(&Caller::System, &a, &new("shared")).await.unwrap();
-        svc.add_member(&Caller::System, &b, &new("shared")).await.unwrap();
-        let s = svc.login("shared", "password-123", "127.0.0.1").await.unwrap();
-        let info = svc.session(&s.secret).await.unwrap().unwrap();
-        let me = svc.me(&info.caller).await.unwrap();
+        svc.directory().add_member(&Caller::System, &a, &new("shared")).await.unwrap();
+        svc.directory().add_member(&Caller::System, &b, &new("shared")).await.unwrap();
+        let s = svc.identity().login("shared", "password-123", "127.0.0.1").await.unwrap();
+        let info = svc.identity().session(&s.secret).await.unwrap().unwrap();
+        let me = svc.identity().me(&info.caller).await.unwrap();
         assert_eq!(me.organizations.len(), 2);
         let first = info.caller.acting().unwrap().org.clone();
         let other = if first == a { b.clone() } else { a.clone() };
-        svc.switch_org(&info, &other).await.unwrap();
-        let info = svc.session(&s.secret).await.unwrap().unwrap();
+        svc.identity().switch_org(&info, &other).await.unwrap();
+        let info = svc.identity().session(&s.secret).await.unwrap().unwrap();
         assert_eq!(info.caller.acting().unwrap().org, other);
         // Acting in one organization reads nothing of the other.
-        assert!(svc.departments(&info.caller, &first).await.is_err());
+        assert!(svc.directory().departments(&info.caller, &first).await.is_err());
         // Joining the same organization twice is refused.
-        let err = svc.add_member(&Caller::System, &a, &new("shared")).await.unwrap_err();
+        let err = svc.directory().add_member(&Caller::System, &a, &new("shared")).await.unwrap_err();
         assert!(err.to_string().contains("already a member"), "{err}");
     }
 }

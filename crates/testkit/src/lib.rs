@@ -209,6 +209,7 @@ impl TestServer {
     pub async fn org(&self, name: &str, admin_login: &str) -> (String, Client) {
         let org = self
             .svc
+            .directory()
             .create_org(
                 &Caller::System,
                 &NewOrg {
@@ -229,7 +230,7 @@ impl TestServer {
     pub async fn certified_org(&self, name: &str, admin_login: &str) -> (String, Client) {
         let (org, admin) = self.org(name, admin_login).await;
         let id = keiretsu_domain::ids::OrgId::parse(&org).unwrap();
-        self.svc.set_certification(&Caller::System, &id, Certification::Certified).await.unwrap();
+        self.svc.directory().set_certification(&Caller::System, &id, Certification::Certified).await.unwrap();
         (org, admin)
     }
 
@@ -244,7 +245,7 @@ impl TestServer {
     pub async fn license(&self, org: &str, edition: &str, seats: Option<i64>) {
         let id = keiretsu_domain::ids::OrgId::parse(org).unwrap();
         let change = LicenseChange { edition: edition.into(), seats };
-        self.svc.set_license(&Caller::System, &id, &change).await.unwrap();
+        self.svc.license().set_license(&Caller::System, &id, &change).await.unwrap();
     }
 
     /// A token for `login` (password [`PASSWORD`]) in `org`.

@@ -36,7 +36,7 @@ fn app(raw: &str) -> Result<AppId, ApiError> {
 #[utoipa::path(get, path = "/api/v1/apps", tag = "apps", security(("bearer" = [])),
     responses((status = 200, body = Vec<AppView>), (status = "4XX", body = Problem)))]
 async fn list_apps(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<AppView>>> {
-    Ok(Json(s.svc.apps(&auth.caller).await?))
+    Ok(Json(s.svc.apps().list(&auth.caller).await?))
 }
 
 /// App admins: create an app; everyone who can reach it may submit until groups say otherwise.
@@ -47,7 +47,7 @@ async fn create_app(
     auth: Auth,
     ApiJson(body): ApiJson<NewApp>,
 ) -> ApiResult<(StatusCode, Json<AppView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.create_app(&auth.caller, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.apps().create_app(&auth.caller, &body).await?)))
 }
 
 /// App admins: create or replace a permission group (rights and the people it names).
@@ -60,7 +60,7 @@ async fn put_group(
     Path((a, g)): Path<(String, String)>,
     ApiJson(body): ApiJson<GroupInput>,
 ) -> ApiResult<StatusCode> {
-    s.svc.put_permission_group(&auth.caller, &app(&a)?, &g, &body).await?;
+    s.svc.apps().put_permission_group(&auth.caller, &app(&a)?, &g, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -69,7 +69,7 @@ async fn put_group(
     params(("app_id" = String, Path)),
     responses((status = 200, body = Vec<GroupView>), (status = "4XX", body = Problem)))]
 async fn list_groups(State(s): State<AppState>, auth: Auth, Path(a): Path<String>) -> ApiResult<Json<Vec<GroupView>>> {
-    Ok(Json(s.svc.permission_groups(&auth.caller, &app(&a)?).await?))
+    Ok(Json(s.svc.apps().permission_groups(&auth.caller, &app(&a)?).await?))
 }
 
 /// App admins: remove a permission group; what it alone granted ends at once.
@@ -81,7 +81,7 @@ async fn remove_group(
     auth: Auth,
     Path((a, g)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.remove_permission_group(&auth.caller, &app(&a)?, &g).await.map_err(|e| match e {
+    s.svc.apps().remove_permission_group(&auth.caller, &app(&a)?, &g).await.map_err(|e| match e {
         // The app was found: the missing one is the group in the path.
         keiretsu_service::Error::Domain(DomainError::NotFound { what: "permission group" }) => {
             ApiError::from(e).with_field("group")
@@ -101,7 +101,7 @@ async fn publish(
     Path((a, n)): Path<(String, String)>,
     ApiJson(body): ApiJson<Publication>,
 ) -> ApiResult<StatusCode> {
-    s.svc.publish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?, &body).await?;
+    s.svc.apps().publish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -113,7 +113,7 @@ async fn unpublish(
     auth: Auth,
     Path((a, n)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.unpublish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?).await?;
+    s.svc.apps().unpublish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,7 +126,7 @@ async fn check(
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<CheckQuery>,
 ) -> ApiResult<Json<Decision>> {
-    Ok(Json(s.svc.check_access(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.apps().check_access(&auth.caller, &app(&a)?, &q).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -146,7 +146,7 @@ async fn who_can(
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<WhoQuery>,
 ) -> ApiResult<Json<Page<String>>> {
-    Ok(Json(s.svc.who_can(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.apps().who_can(&auth.caller, &app(&a)?, &q).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -168,7 +168,7 @@ async fn usable(
     ApiQuery(q): ApiQuery<UsableQuery>,
 ) -> ApiResult<Json<Vec<AppView>>> {
     let member = id(MemberId::parse, &q.member_id, "member")?;
-    Ok(Json(s.svc.usable_apps(&auth.caller, &member, q.at_least).await?))
+    Ok(Json(s.svc.apps().usable_apps(&auth.caller, &member, q.at_least).await?))
 }
 
 /// The apps the caller may use in the organization they act in.
@@ -179,5 +179,5 @@ async fn workbench(
     auth: Auth,
     ApiQuery(q): ApiQuery<Freshness>,
 ) -> ApiResult<Json<Vec<AppView>>> {
-    Ok(Json(s.svc.workbench(&auth.caller, q.at_least).await?))
+    Ok(Json(s.svc.apps().workbench(&auth.caller, q.at_least).await?))
 }

@@ -48,7 +48,7 @@ fn department(raw: &str) -> Result<DepartmentId, ApiError> {
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "platform", security(("bearer" = [])),
     responses((status = 200, body = Vec<OrgView>), (status = "4XX", body = Problem)))]
 async fn list_orgs(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<OrgView>>> {
-    Ok(Json(s.svc.orgs(&auth.caller).await?))
+    Ok(Json(s.svc.directory().orgs(&auth.caller).await?))
 }
 
 /// Operator: create an organization with its root department and first primary admin.
@@ -59,14 +59,14 @@ async fn create_org(
     auth: Auth,
     ApiJson(body): ApiJson<NewOrg>,
 ) -> ApiResult<(StatusCode, Json<OrgView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.create_org(&auth.caller, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.directory().create_org(&auth.caller, &body).await?)))
 }
 
 /// An organization: its members read their own; the operator reads any.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path)), responses((status = 200, body = OrgView), (status = "4XX", body = Problem)))]
 async fn get_org(State(s): State<AppState>, auth: Auth, Path(org_id): Path<String>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(s.svc.org(&auth.caller, &org(&org_id)?).await?))
+    Ok(Json(s.svc.directory().org(&auth.caller, &org(&org_id)?).await?))
 }
 
 /// Operator: set an organization's certification state.
@@ -79,7 +79,7 @@ async fn set_certification(
     Path(org_id): Path<String>,
     ApiJson(body): ApiJson<CertificationChange>,
 ) -> ApiResult<Json<OrgView>> {
-    Ok(Json(s.svc.set_certification(&auth.caller, &org(&org_id)?, body.certification).await?))
+    Ok(Json(s.svc.directory().set_certification(&auth.caller, &org(&org_id)?, body.certification).await?))
 }
 
 /// The department tree, as a flat list with parent ids, heads and member counts.
@@ -90,7 +90,7 @@ async fn list_departments(
     auth: Auth,
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
-    Ok(Json(s.svc.departments(&auth.caller, &org(&org_id)?).await?))
+    Ok(Json(s.svc.directory().departments(&auth.caller, &org(&org_id)?).await?))
 }
 
 /// Create a department (under the root unless a parent is given).
@@ -103,7 +103,7 @@ async fn create_department(
     Path(org_id): Path<String>,
     ApiJson(body): ApiJson<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.create_department(&auth.caller, &org(&org_id)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.directory().create_department(&auth.caller, &org(&org_id)?, &body).await?)))
 }
 
 /// Rename a department or move it (with its subtree) under another.
@@ -116,7 +116,7 @@ async fn update_department(
     Path((org_id, dep)): Path<(String, String)>,
     ApiJson(body): ApiJson<DepartmentPatch>,
 ) -> ApiResult<StatusCode> {
-    s.svc.update_department(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
+    s.svc.directory().update_department(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,7 +128,7 @@ async fn delete_department(
     auth: Auth,
     Path((org_id, dep)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.delete_department(&auth.caller, &org(&org_id)?, &department(&dep)?).await?;
+    s.svc.directory().delete_department(&auth.caller, &org(&org_id)?, &department(&dep)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -142,7 +142,7 @@ async fn set_heads(
     Path((org_id, dep)): Path<(String, String)>,
     ApiJson(body): ApiJson<Heads>,
 ) -> ApiResult<StatusCode> {
-    s.svc.set_heads(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
+    s.svc.directory().set_heads(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,7 +155,7 @@ async fn list_members(
     Path(org_id): Path<String>,
     ApiQuery(q): ApiQuery<MemberQuery>,
 ) -> ApiResult<Json<Page<MemberView>>> {
-    Ok(Json(s.svc.members(&auth.caller, &org(&org_id)?, &q).await?))
+    Ok(Json(s.svc.directory().members(&auth.caller, &org(&org_id)?, &q).await?))
 }
 
 /// Add a member (join). An existing login is linked; a new one gets an account.
@@ -168,7 +168,7 @@ async fn add_member(
     Path(org_id): Path<String>,
     ApiJson(body): ApiJson<NewMember>,
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.add_member(&auth.caller, &org(&org_id)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.directory().add_member(&auth.caller, &org(&org_id)?, &body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members/{member_id}", tag = "directory", security(("bearer" = [])),
@@ -178,7 +178,7 @@ async fn get_member(
     auth: Auth,
     Path((org_id, mid)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.member(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+    Ok(Json(s.svc.directory().member(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
 }
 
 /// Change a member's name, title, employee number or supervisor.
@@ -191,7 +191,7 @@ async fn update_member(
     Path((org_id, mid)): Path<(String, String)>,
     ApiJson(body): ApiJson<MemberPatch>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.update_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
+    Ok(Json(s.svc.directory().update_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
 }
 
 /// Move a member to other departments.
@@ -204,7 +204,7 @@ async fn transfer_member(
     Path((org_id, mid)): Path<(String, String)>,
     ApiJson(body): ApiJson<Transfer>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.transfer_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
+    Ok(Json(s.svc.directory().transfer_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
 }
 
 /// The member leaves; every departure reaction runs in the same transaction.
@@ -215,7 +215,7 @@ async fn leave(
     auth: Auth,
     Path((org_id, mid)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.leave(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+    Ok(Json(s.svc.directory().leave(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
 }
 
 /// A member who left rejoins.
@@ -226,7 +226,7 @@ async fn rejoin(
     auth: Auth,
     Path((org_id, mid)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.rejoin(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+    Ok(Json(s.svc.directory().rejoin(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
 }
 
 /// Primary admin: make a member a sub-admin with scopes, a plain member, or the primary admin (a transfer).
@@ -239,7 +239,7 @@ async fn set_role(
     Path((org_id, mid)): Path<(String, String)>,
     ApiJson(body): ApiJson<RoleChange>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.set_role(&auth.caller, &org(&org_id)?, &member(&mid)?, &body.role).await?))
+    Ok(Json(s.svc.directory().set_role(&auth.caller, &org(&org_id)?, &member(&mid)?, &body.role).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -262,7 +262,8 @@ async fn import_members(
     ApiQuery(q): ApiQuery<ImportQuery>,
     body: String,
 ) -> ApiResult<(StatusCode, Json<ImportReport>)> {
-    let report = s.svc.import_members(&auth.caller, &org(&org_id)?, &body, q.skip_bad.unwrap_or(false), &()).await?;
+    let report =
+        s.svc.directory().import_members(&auth.caller, &org(&org_id)?, &body, q.skip_bad.unwrap_or(false), &()).await?;
     let status = if report.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)))
 }

@@ -36,7 +36,7 @@ fn app(raw: &str) -> Result<AppId, crate::error::ApiError> {
 #[utoipa::path(get, path = "/api/v1/apps/{app_id}/schema", tag = "forms", security(("bearer" = [])),
     params(("app_id" = String, Path)), responses((status = 200, body = SchemaView), (status = "4XX", body = Problem)))]
 async fn get_schema(State(s): State<AppState>, auth: Auth, Path(a): Path<String>) -> ApiResult<Json<SchemaView>> {
-    Ok(Json(s.svc.schema(&auth.caller, &app(&a)?).await?))
+    Ok(Json(s.svc.forms().schema(&auth.caller, &app(&a)?).await?))
 }
 
 /// App admins: a new version of the form; earlier submissions keep the version they were made in.
@@ -49,7 +49,7 @@ async fn put_schema(
     Path(a): Path<String>,
     ApiJson(body): ApiJson<Schema>,
 ) -> ApiResult<Json<SchemaView>> {
-    Ok(Json(s.svc.put_schema(&auth.caller, &app(&a)?, &body).await?))
+    Ok(Json(s.svc.forms().put_schema(&auth.caller, &app(&a)?, &body).await?))
 }
 
 /// Submit the form (needs the submit right and a seat).
@@ -62,7 +62,7 @@ async fn submit(
     Path(a): Path<String>,
     ApiJson(body): ApiJson<SubmissionInput>,
 ) -> ApiResult<(StatusCode, Json<SubmissionView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.submit(&auth.caller, &app(&a)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.forms().submit(&auth.caller, &app(&a)?, &body).await?)))
 }
 
 /// The submissions the caller may read, newest first, filtered.
@@ -75,7 +75,7 @@ async fn list_submissions(
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<SubmissionQuery>,
 ) -> ApiResult<Json<Page<SubmissionView>>> {
-    Ok(Json(s.svc.submissions(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.forms().submissions(&auth.caller, &app(&a)?, &q).await?))
 }
 
 /// The same selection as CSV.
@@ -88,7 +88,7 @@ async fn export_submissions(
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<SubmissionQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let csv = s.svc.submissions_csv(&auth.caller, &app(&a)?, &q).await?;
+    let csv = s.svc.forms().submissions_csv(&auth.caller, &app(&a)?, &q).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -108,7 +108,7 @@ async fn submission_totals(
     Path(a): Path<String>,
     ApiQuery(q): ApiQuery<SubmissionQuery>,
 ) -> ApiResult<Json<Vec<Group>>> {
-    Ok(Json(s.svc.submission_totals(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.forms().submission_totals(&auth.caller, &app(&a)?, &q).await?))
 }
 
 fn submission(raw: &str) -> Result<SubmissionId, crate::error::ApiError> {
@@ -123,7 +123,7 @@ async fn get_submission(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SubmissionView>> {
-    Ok(Json(s.svc.submission(&auth.caller, &submission(&id)?).await?))
+    Ok(Json(s.svc.forms().submission(&auth.caller, &submission(&id)?).await?))
 }
 
 /// The submitter (while they may still submit) or an edit grant changes the values.
@@ -136,7 +136,7 @@ async fn update_submission(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SubmissionInput>,
 ) -> ApiResult<Json<SubmissionView>> {
-    Ok(Json(s.svc.update_submission(&auth.caller, &submission(&id)?, &body).await?))
+    Ok(Json(s.svc.forms().update_submission(&auth.caller, &submission(&id)?, &body).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -164,6 +164,7 @@ async fn upload(
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let view = s
         .svc
+        .forms()
         .upload_attachment(&auth.caller, &app(&a)?, q.name.as_deref().unwrap_or("attachment"), content_type, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -174,7 +175,8 @@ async fn upload(
     params(("attachment_id" = String, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem)))]
 async fn download(State(s): State<AppState>, auth: Auth, Path(raw): Path<String>) -> ApiResult<impl IntoResponse> {
-    let (a, bytes) = s.svc.download_attachment(&auth.caller, &id(AttachmentId::parse, &raw, "attachment")?).await?;
+    let (a, bytes) =
+        s.svc.forms().download_attachment(&auth.caller, &id(AttachmentId::parse, &raw, "attachment")?).await?;
     let disposition = content_disposition(&a.name);
     Ok((
         [

@@ -51,10 +51,11 @@ async fn create_token(
     let created = match (&req.login, &req.password) {
         (Some(login), Some(password)) => {
             s.svc
+                .identity()
                 .create_token_with_password(login, password, req.organization_id.as_ref(), &input, &auth.address)
                 .await?
         }
-        _ => s.svc.create_token(&auth.caller, &input).await?,
+        _ => s.svc.identity().create_token(&auth.caller, &input).await?,
     };
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -63,14 +64,14 @@ async fn create_token(
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = Vec<TokenView>), (status = "4XX", body = Problem)))]
 async fn list_tokens(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<TokenView>>> {
-    Ok(Json(s.svc.tokens(&auth.caller).await?))
+    Ok(Json(s.svc.identity().tokens(&auth.caller).await?))
 }
 
 /// Revoke one of the caller's tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{token_id}", tag = "identity", security(("bearer" = [])),
     params(("token_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
 async fn revoke_token(State(s): State<AppState>, auth: Auth, Path(token_id): Path<String>) -> ApiResult<StatusCode> {
-    s.svc.revoke_token(&auth.caller, &id(TokenId::parse, &token_id, "token")?).await?;
+    s.svc.identity().revoke_token(&auth.caller, &id(TokenId::parse, &token_id, "token")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -78,7 +79,7 @@ async fn revoke_token(State(s): State<AppState>, auth: Auth, Path(token_id): Pat
 #[utoipa::path(get, path = "/api/v1/me", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = "4XX", body = Problem)))]
 async fn me(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
-    Ok(Json(s.svc.me(&auth.caller).await?))
+    Ok(Json(s.svc.identity().me(&auth.caller).await?))
 }
 
 /// Operator: disable an account. Its sessions end and its tokens are revoked at once.
@@ -89,7 +90,7 @@ async fn disable_account(
     auth: Auth,
     Path(account_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    s.svc.set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, true).await?;
+    s.svc.identity().set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -101,6 +102,6 @@ async fn enable_account(
     auth: Auth,
     Path(account_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    s.svc.set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, false).await?;
+    s.svc.identity().set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -35,7 +35,7 @@ async fn journal(
     auth: Auth,
     ApiQuery(q): ApiQuery<JournalQuery>,
 ) -> ApiResult<Json<Page<Entry>>> {
-    Ok(Json(s.svc.journal(&auth.caller, &q).await?))
+    Ok(Json(s.svc.journal().entries(&auth.caller, &q).await?))
 }
 
 /// The same filter as `/api/v1/journal`, every page, as CSV.
@@ -46,7 +46,7 @@ async fn journal_export(
     auth: Auth,
     ApiQuery(q): ApiQuery<JournalQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let csv = s.svc.journal_csv(&auth.caller, &q).await?;
+    let csv = s.svc.journal().journal_csv(&auth.caller, &q).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -76,14 +76,14 @@ async fn notifications(
     auth: Auth,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> ApiResult<Json<Inbox>> {
-    Ok(Json(s.svc.inbox(&auth.caller, q.cursor.as_deref(), q.limit).await?))
+    Ok(Json(s.svc.notifications().inbox(&auth.caller, q.cursor.as_deref(), q.limit).await?))
 }
 
 /// Mark one notification read.
 #[utoipa::path(post, path = "/api/v1/notifications/{notification_id}/read", tag = "notifications", security(("bearer" = [])),
     params(("notification_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
 async fn read_notification(State(s): State<AppState>, auth: Auth, Path(nid): Path<String>) -> ApiResult<StatusCode> {
-    s.svc.mark_read(&auth.caller, Some(&id(NotificationId::parse, &nid, "notification")?)).await?;
+    s.svc.notifications().mark_read(&auth.caller, Some(&id(NotificationId::parse, &nid, "notification")?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -91,6 +91,6 @@ async fn read_notification(State(s): State<AppState>, auth: Auth, Path(nid): Pat
 #[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
     responses((status = 204), (status = "4XX", body = Problem)))]
 async fn read_all(State(s): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
-    s.svc.mark_read(&auth.caller, None).await?;
+    s.svc.notifications().mark_read(&auth.caller, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -39,7 +39,7 @@ fn org(raw: &str) -> Result<OrgId, ApiError> {
 #[utoipa::path(get, path = "/api/v1/editions", tag = "license", security(("bearer" = [])),
     responses((status = 200, body = Vec<Edition>), (status = "4XX", body = Problem)))]
 async fn list_editions(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Edition>>> {
-    Ok(Json(s.svc.editions(&auth.caller).await?))
+    Ok(Json(s.svc.license().editions(&auth.caller).await?))
 }
 
 /// Operator: change an edition of the catalogue (seat limit, auto-authorization, downstream release, networks).
@@ -52,14 +52,14 @@ async fn update_edition(
     Path(key): Path<String>,
     ApiJson(body): ApiJson<Edition>,
 ) -> ApiResult<Json<Edition>> {
-    Ok(Json(s.svc.update_edition(&auth.caller, &key, &body).await?))
+    Ok(Json(s.svc.license().update_edition(&auth.caller, &key, &body).await?))
 }
 
 /// License admins: counts, auto-authorization and usage by organization and unit.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/license", tag = "license", security(("bearer" = [])),
     params(("org_id" = String, Path)), responses((status = 200, body = LicenseView), (status = "4XX", body = Problem)))]
 async fn get_license(State(s): State<AppState>, auth: Auth, Path(o): Path<String>) -> ApiResult<Json<LicenseView>> {
-    Ok(Json(s.svc.license(&auth.caller, &org(&o)?).await?))
+    Ok(Json(s.svc.license().get(&auth.caller, &org(&o)?).await?))
 }
 
 /// Operator: set the organization's edition and purchased seats.
@@ -72,7 +72,7 @@ async fn set_license(
     Path(o): Path<String>,
     ApiJson(body): ApiJson<LicenseChange>,
 ) -> ApiResult<Json<LicenseView>> {
-    Ok(Json(s.svc.set_license(&auth.caller, &org(&o)?, &body).await?))
+    Ok(Json(s.svc.license().set_license(&auth.caller, &org(&o)?, &body).await?))
 }
 
 /// License admins: switch auto-authorization (the trial edition keeps it on).
@@ -85,7 +85,7 @@ async fn set_auto_authorize(
     Path(o): Path<String>,
     ApiJson(body): ApiJson<AutoChange>,
 ) -> ApiResult<Json<LicenseView>> {
-    Ok(Json(s.svc.set_auto_authorize(&auth.caller, &org(&o)?, &body).await?))
+    Ok(Json(s.svc.license().set_auto_authorize(&auth.caller, &org(&o)?, &body).await?))
 }
 
 /// The authorization list: search by name, filter by department (subtree) and status; a unit's people with `unit_id`.
@@ -97,7 +97,7 @@ async fn list_seats(
     Path(o): Path<String>,
     ApiQuery(q): ApiQuery<SeatQuery>,
 ) -> ApiResult<Json<Page<SeatView>>> {
-    Ok(Json(s.svc.seats(&auth.caller, &org(&o)?, &q).await?))
+    Ok(Json(s.svc.license().seats(&auth.caller, &org(&o)?, &q).await?))
 }
 
 /// Authorize chosen accounts or a department subtree: all of them, or none if the pool lacks room.
@@ -110,7 +110,7 @@ async fn enable_seats(
     Path(o): Path<String>,
     ApiJson(body): ApiJson<SeatSelection>,
 ) -> ApiResult<Json<SeatsChanged>> {
-    Ok(Json(s.svc.set_seats(&auth.caller, &org(&o)?, &body, true).await?))
+    Ok(Json(s.svc.license().set_seats(&auth.caller, &org(&o)?, &body, true).await?))
 }
 
 /// Freeze chosen accounts or a department subtree; auto-authorization never re-enables them.
@@ -123,7 +123,7 @@ async fn freeze_seats(
     Path(o): Path<String>,
     ApiJson(body): ApiJson<SeatSelection>,
 ) -> ApiResult<Json<SeatsChanged>> {
-    Ok(Json(s.svc.set_seats(&auth.caller, &org(&o)?, &body, false).await?))
+    Ok(Json(s.svc.license().set_seats(&auth.caller, &org(&o)?, &body, false).await?))
 }
 
 /// Release every seat still held by a member who has left.
@@ -135,7 +135,7 @@ async fn release_departed(
     auth: Auth,
     Path(o): Path<String>,
 ) -> ApiResult<Json<SeatsChanged>> {
-    Ok(Json(s.svc.release_departed(&auth.caller, &org(&o)?).await?))
+    Ok(Json(s.svc.license().release_departed(&auth.caller, &org(&o)?).await?))
 }
 
 /// Partner intelligent entry: unit departments whose members, present and future, get seats.
@@ -147,7 +147,7 @@ async fn list_entry_rules(
     auth: Auth,
     Path(o): Path<String>,
 ) -> ApiResult<Json<Vec<EntryRuleView>>> {
-    Ok(Json(s.svc.entry_rules(&auth.caller, &org(&o)?).await?))
+    Ok(Json(s.svc.license().entry_rules(&auth.caller, &org(&o)?).await?))
 }
 
 /// Bind a unit's department to the pool: its members get seats now (as many as fit) and on joining.
@@ -160,7 +160,7 @@ async fn add_entry_rule(
     Path(o): Path<String>,
     ApiJson(body): ApiJson<NewEntryRule>,
 ) -> ApiResult<(StatusCode, Json<EntryRuleView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.add_entry_rule(&auth.caller, &org(&o)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.license().add_entry_rule(&auth.caller, &org(&o)?, &body).await?)))
 }
 
 /// Unbind a department; seats already given stay.
@@ -172,6 +172,6 @@ async fn remove_entry_rule(
     auth: Auth,
     Path((o, d)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.remove_entry_rule(&auth.caller, &org(&o)?, &id(DepartmentId::parse, &d, "entry rule")?).await?;
+    s.svc.license().remove_entry_rule(&auth.caller, &org(&o)?, &id(DepartmentId::parse, &d, "entry rule")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -67,7 +67,7 @@ fn member(raw: &str) -> Result<MemberId, ApiError> {
 #[utoipa::path(get, path = "/api/v1/networks", tag = "network", security(("bearer" = [])),
     responses((status = 200, body = Vec<NetworkView>), (status = "4XX", body = Problem)))]
 async fn list_networks(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<NetworkView>>> {
-    Ok(Json(s.svc.networks(&auth.caller).await?))
+    Ok(Json(s.svc.network().networks(&auth.caller).await?))
 }
 
 /// Partner admin of a certified organization whose edition allows it: create a network.
@@ -78,13 +78,13 @@ async fn create_network(
     auth: Auth,
     ApiJson(body): ApiJson<NewNetwork>,
 ) -> ApiResult<(StatusCode, Json<NetworkView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.create_network(&auth.caller, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().create_network(&auth.caller, &body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}", tag = "network", security(("bearer" = [])),
     params(("network_id" = String, Path)), responses((status = 200, body = NetworkView), (status = "4XX", body = Problem)))]
 async fn get_network(State(s): State<AppState>, auth: Auth, Path(n): Path<String>) -> ApiResult<Json<NetworkView>> {
-    Ok(Json(s.svc.network(&auth.caller, &network(&n)?).await?))
+    Ok(Json(s.svc.network().get(&auth.caller, &network(&n)?).await?))
 }
 
 /// Backbone partner admin: rename, describe, or change who sees whom (`visibility`).
@@ -97,7 +97,7 @@ async fn update_network(
     Path(n): Path<String>,
     ApiJson(body): ApiJson<NetworkPatch>,
 ) -> ApiResult<Json<NetworkView>> {
-    Ok(Json(s.svc.update_network(&auth.caller, &network(&n)?, &body).await?))
+    Ok(Json(s.svc.network().update_network(&auth.caller, &network(&n)?, &body).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}/partner-types", tag = "network", security(("bearer" = [])),
@@ -107,7 +107,7 @@ async fn list_partner_types(
     auth: Auth,
     Path(n): Path<String>,
 ) -> ApiResult<Json<Vec<PartnerTypeView>>> {
-    Ok(Json(s.svc.partner_types(&auth.caller, &network(&n)?).await?))
+    Ok(Json(s.svc.network().partner_types(&auth.caller, &network(&n)?).await?))
 }
 
 /// Backbone partner admin: create or replace a partner type with its tiers and cooperation policy.
@@ -120,14 +120,14 @@ async fn put_partner_type(
     Path((n, key)): Path<(String, String)>,
     ApiJson(body): ApiJson<PartnerTypeInput>,
 ) -> ApiResult<Json<PartnerTypeView>> {
-    Ok(Json(s.svc.put_partner_type(&auth.caller, &network(&n)?, &key, &body).await?))
+    Ok(Json(s.svc.network().put_partner_type(&auth.caller, &network(&n)?, &key, &body).await?))
 }
 
 /// The units the caller may see under the network's visibility rules.
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}/units", tag = "network", security(("bearer" = [])),
     params(("network_id" = String, Path)), responses((status = 200, body = Vec<UnitView>), (status = "4XX", body = Problem)))]
 async fn list_units(State(s): State<AppState>, auth: Auth, Path(n): Path<String>) -> ApiResult<Json<Vec<UnitView>>> {
-    Ok(Json(s.svc.units(&auth.caller, &network(&n)?).await?))
+    Ok(Json(s.svc.network().units(&auth.caller, &network(&n)?).await?))
 }
 
 /// Backbone partner admin: add a unit kept inside the network (a new organization the backbone runs).
@@ -140,7 +140,7 @@ async fn create_managed_unit(
     Path(n): Path<String>,
     ApiJson(body): ApiJson<NewManagedUnit>,
 ) -> ApiResult<(StatusCode, Json<UnitView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.create_managed_unit(&auth.caller, &network(&n)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().create_managed_unit(&auth.caller, &network(&n)?, &body).await?)))
 }
 
 /// A unit with its contacts.
@@ -152,7 +152,7 @@ async fn get_unit(
     auth: Auth,
     Path((n, u)): Path<(String, String)>,
 ) -> ApiResult<Json<UnitView>> {
-    Ok(Json(s.svc.unit(&auth.caller, &network(&n)?, &unit(&u)?).await?))
+    Ok(Json(s.svc.network().unit(&auth.caller, &network(&n)?, &unit(&u)?).await?))
 }
 
 /// Backbone partner admin: the unit's partner type, tier, tags and contract period.
@@ -165,7 +165,7 @@ async fn update_unit(
     Path((n, u)): Path<(String, String)>,
     ApiJson(body): ApiJson<UnitPatch>,
 ) -> ApiResult<Json<UnitView>> {
-    Ok(Json(s.svc.update_unit(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
+    Ok(Json(s.svc.network().update_unit(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
 }
 
 /// The backbone removes a unit, or the unit's own partner admin leaves: its people lose access at once.
@@ -177,7 +177,7 @@ async fn remove_unit(
     auth: Auth,
     Path((n, u)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.remove_unit(&auth.caller, &network(&n)?, &unit(&u)?).await?;
+    s.svc.network().remove_unit(&auth.caller, &network(&n)?, &unit(&u)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -190,7 +190,7 @@ async fn unit_departments(
     auth: Auth,
     Path((n, u)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
-    Ok(Json(s.svc.unit_departments(&auth.caller, &network(&n)?, &unit(&u)?).await?))
+    Ok(Json(s.svc.network().unit_departments(&auth.caller, &network(&n)?, &unit(&u)?).await?))
 }
 
 /// The departments the unit brings into the network (and those below them, present and future);
@@ -207,7 +207,7 @@ async fn set_unit_departments(
     Path((n, u)): Path<(String, String)>,
     ApiJson(body): ApiJson<UnitDepartmentsInput>,
 ) -> ApiResult<Json<UnitView>> {
-    Ok(Json(s.svc.set_unit_departments(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
+    Ok(Json(s.svc.network().set_unit_departments(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
 }
 
 /// Add a contact: backbone side by the backbone's partner admins, partner side also by the unit's.
@@ -220,7 +220,7 @@ async fn add_contact(
     Path((n, u)): Path<(String, String)>,
     ApiJson(body): ApiJson<NewContact>,
 ) -> ApiResult<(StatusCode, Json<ContactView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.add_contact(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().add_contact(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?)))
 }
 
 /// Change a contact's person, role or backup.
@@ -233,7 +233,7 @@ async fn update_contact(
     Path((n, u, k)): Path<(String, String, String)>,
     ApiJson(body): ApiJson<ContactPatch>,
 ) -> ApiResult<Json<ContactView>> {
-    Ok(Json(s.svc.update_contact(&auth.caller, &network(&n)?, &unit(&u)?, &contact(&k)?, &body).await?))
+    Ok(Json(s.svc.network().update_contact(&auth.caller, &network(&n)?, &unit(&u)?, &contact(&k)?, &body).await?))
 }
 
 /// Remove a contact: its backup takes over and the counterpart is told; the last contact of a side stays.
@@ -245,7 +245,7 @@ async fn remove_contact(
     auth: Auth,
     Path((n, u, k)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.remove_contact(&auth.caller, &network(&n)?, &unit(&u)?, &contact(&k)?).await?;
+    s.svc.network().remove_contact(&auth.caller, &network(&n)?, &unit(&u)?, &contact(&k)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -259,7 +259,7 @@ async fn add_network_members(
     Path(n): Path<String>,
     ApiJson(body): ApiJson<NetworkMembersInput>,
 ) -> ApiResult<Json<NetworkMembersAdded>> {
-    Ok(Json(s.svc.add_network_members(&auth.caller, &network(&n)?, &body).await?))
+    Ok(Json(s.svc.network().add_network_members(&auth.caller, &network(&n)?, &body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/networks/{network_id}/members/{member_id}", tag = "network", security(("bearer" = [])),
@@ -270,7 +270,7 @@ async fn remove_network_member(
     auth: Auth,
     Path((n, m)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.remove_network_member(&auth.caller, &network(&n)?, &member(&m)?).await?;
+    s.svc.network().remove_network_member(&auth.caller, &network(&n)?, &member(&m)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -293,7 +293,7 @@ async fn list_invitations(
     Path(n): Path<String>,
     ApiQuery(q): ApiQuery<InvitationFilter>,
 ) -> ApiResult<Json<Vec<InvitationView>>> {
-    Ok(Json(s.svc.invitations(&auth.caller, &network(&n)?, q.status.as_deref()).await?))
+    Ok(Json(s.svc.network().invitations(&auth.caller, &network(&n)?, q.status.as_deref()).await?))
 }
 
 /// Backbone partner admin: invite a partner with a preset type and tier. The code is in the answer, once.
@@ -306,7 +306,7 @@ async fn invite(
     Path(n): Path<String>,
     ApiJson(body): ApiJson<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<InvitationView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.invite(&auth.caller, &network(&n)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().invite(&auth.caller, &network(&n)?, &body).await?)))
 }
 
 /// Bulk invitations from CSV (`partner_name,partner_type,tier[,organization_id]`); bad rows are reported.
@@ -319,7 +319,7 @@ async fn import_invitations(
     Path(n): Path<String>,
     body: String,
 ) -> ApiResult<Json<InvitationImport>> {
-    Ok(Json(s.svc.import_invitations(&auth.caller, &network(&n)?, &body).await?))
+    Ok(Json(s.svc.network().import_invitations(&auth.caller, &network(&n)?, &body).await?))
 }
 
 /// A new code and expiry for a pending invitation; the old code stops working.
@@ -331,7 +331,7 @@ async fn resend_invitation(
     auth: Auth,
     Path((n, i)): Path<(String, String)>,
 ) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(s.svc.resend_invitation(&auth.caller, &network(&n)?, &invitation(&i)?).await?))
+    Ok(Json(s.svc.network().resend_invitation(&auth.caller, &network(&n)?, &invitation(&i)?).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/networks/{network_id}/invitations/{invitation_id}/revoke", tag = "network",
@@ -342,7 +342,7 @@ async fn revoke_invitation(
     auth: Auth,
     Path((n, i)): Path<(String, String)>,
 ) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(s.svc.revoke_invitation(&auth.caller, &network(&n)?, &invitation(&i)?).await?))
+    Ok(Json(s.svc.network().revoke_invitation(&auth.caller, &network(&n)?, &invitation(&i)?).await?))
 }
 
 /// The network address book and person picker, under the network's visibility rules.
@@ -355,7 +355,7 @@ async fn list_people(
     Path(n): Path<String>,
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> ApiResult<Json<Page<PersonView>>> {
-    Ok(Json(s.svc.people(&auth.caller, &network(&n)?, &q).await?))
+    Ok(Json(s.svc.network().people(&auth.caller, &network(&n)?, &q).await?))
 }
 
 /// One person: organization, unit, type and tier, departments, status, and their contacts at the backbone.
@@ -367,21 +367,21 @@ async fn get_person(
     auth: Auth,
     Path((n, m)): Path<(String, String)>,
 ) -> ApiResult<Json<PersonDetail>> {
-    Ok(Json(s.svc.person(&auth.caller, &network(&n)?, &member(&m)?).await?))
+    Ok(Json(s.svc.network().person(&auth.caller, &network(&n)?, &member(&m)?).await?))
 }
 
 /// Backbone partner admin: contact handovers and vacancies, newest first.
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}/handovers", tag = "network", security(("bearer" = [])),
     params(("network_id" = String, Path)), responses((status = 200, body = Vec<Entry>), (status = "4XX", body = Problem)))]
 async fn list_handovers(State(s): State<AppState>, auth: Auth, Path(n): Path<String>) -> ApiResult<Json<Vec<Entry>>> {
-    Ok(Json(s.svc.handovers(&auth.caller, &network(&n)?).await?))
+    Ok(Json(s.svc.network().handovers(&auth.caller, &network(&n)?).await?))
 }
 
 /// Partner admin: pending invitations sent to the caller's organization.
 #[utoipa::path(get, path = "/api/v1/invitations", tag = "network", security(("bearer" = [])),
     responses((status = 200, body = Vec<InvitationPreview>), (status = "4XX", body = Problem)))]
 async fn received_invitations(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<InvitationPreview>>> {
-    Ok(Json(s.svc.received_invitations(&auth.caller).await?))
+    Ok(Json(s.svc.network().received_invitations(&auth.caller).await?))
 }
 
 /// Partner admin: what an invitation offers, before answering it.
@@ -392,7 +392,7 @@ async fn preview_invitation(
     auth: Auth,
     ApiJson(body): ApiJson<InvitationAnswer>,
 ) -> ApiResult<Json<InvitationPreview>> {
-    Ok(Json(s.svc.preview_invitation(&auth.caller, &body).await?))
+    Ok(Json(s.svc.network().preview_invitation(&auth.caller, &body).await?))
 }
 
 /// Partner admin of a certified organization: accept; the organization becomes a unit of the network.
@@ -403,7 +403,7 @@ async fn accept_invitation(
     auth: Auth,
     ApiJson(body): ApiJson<InvitationAnswer>,
 ) -> ApiResult<(StatusCode, Json<UnitView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.accept_invitation(&auth.caller, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().accept_invitation(&auth.caller, &body).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "network", security(("bearer" = [])),
@@ -413,6 +413,6 @@ async fn decline_invitation(
     auth: Auth,
     ApiJson(body): ApiJson<InvitationAnswer>,
 ) -> ApiResult<StatusCode> {
-    s.svc.decline_invitation(&auth.caller, &body).await?;
+    s.svc.network().decline_invitation(&auth.caller, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,8 +19,7 @@ use keiretsu_service::network::{NetworkView, PartnerTypeView, UnitView};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::forms::kind_text;
-use super::network::type_text;
+use super::labels::{kind_text, type_text};
 use super::pages::{
     Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all,
 };
@@ -81,7 +80,7 @@ async fn workbench(State(s): State<AppState>, ctx: Ctx) -> Response {
     if ctx.org().is_none() {
         return no_org(&ctx, WORKBENCH, title);
     }
-    let list = match s.svc.workbench(&ctx.session.caller, None).await {
+    let list = match s.svc.apps().workbench(&ctx.session.caller, None).await {
         Ok(l) => l,
         Err(e) => return err_page(&ctx, WORKBENCH, title, e),
     };
@@ -113,7 +112,7 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
     if let Some(r) = gate(&ctx, title) {
         return r;
     }
-    let list = match s.svc.apps(&ctx.session.caller).await {
+    let list = match s.svc.apps().list(&ctx.session.caller).await {
         Ok(l) => l,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -155,7 +154,7 @@ async fn create_app(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
         description: one(p, "description").unwrap_or_default(),
         fields: Vec::new(),
     };
-    match s.svc.create_app(&form.session.caller, &input).await {
+    match s.svc.apps().create_app(&form.session.caller, &input).await {
         Ok(a) => saved(&format!("/console/apps/{}", a.id)),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => apps_page(&s, ctx, Flash::default(), Some(Failed::new("create", None, e.into(), p))).await,
@@ -203,17 +202,17 @@ pub(super) struct Reach {
 pub(super) async fn reach(s: &AppState, ctx: &Ctx) -> Result<Reach, ApiError> {
     let caller = &ctx.session.caller;
     let networks: Vec<NetworkView> =
-        s.svc.networks(caller).await?.into_iter().filter(|n| n.membership == "backbone").collect();
+        s.svc.network().networks(caller).await?.into_iter().filter(|n| n.membership == "backbone").collect();
     let mut types: Vec<PartnerTypeView> = Vec::new();
     let mut units = Vec::new();
     for n in &networks {
         let id = NetworkId::from_trusted(n.id.clone());
-        for pt in s.svc.partner_types(caller, &id).await? {
+        for pt in s.svc.network().partner_types(caller, &id).await? {
             if !types.iter().any(|x| x.key == pt.key) {
                 types.push(pt);
             }
         }
-        for u in s.svc.units(caller, &id).await?.into_iter().filter(|u| u.status == "active") {
+        for u in s.svc.network().units(caller, &id).await?.into_iter().filter(|u| u.status == "active") {
             units.push((u, n.name.clone()));
         }
     }
@@ -241,14 +240,15 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
         let id = app_id(id)?;
         let a: AppView = s
             .svc
-            .apps(caller)
+            .apps()
+            .list(caller)
             .await?
             .into_iter()
             .find(|a| a.id == id.as_str())
             .ok_or(DomainError::NotFound { what: "app" })?;
-        let count = s.svc.reach_count(caller, &id).await?;
-        let schema = s.svc.schema(caller, &id).await?;
-        let groups = s.svc.permission_groups(caller, &id).await?;
+        let count = s.svc.apps().reach_count(caller, &id).await?;
+        let schema = s.svc.forms().schema(caller, &id).await?;
+        let groups = s.svc.apps().permission_groups(caller, &id).await?;
         Ok::<_, ApiError>((id, a, count, schema, groups, reach(s, &ctx).await?))
     }
     .await;
@@ -262,17 +262,20 @@ async fn app_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Fai
         None => None,
         Some(m) => {
             let q = CheckQuery { member_id: Some(m.trim().to_owned()), right: None, at_least: None };
-            Some(s.svc.check_access(caller, &id, &q).await.map_err(|e| ApiError::from(e).with_field("member_id")))
+            Some(
+                s.svc.apps().check_access(caller, &id, &q).await.map_err(|e| ApiError::from(e).with_field("member_id")),
+            )
         }
     };
     let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
     let datalist = member_datalist(s, &ctx, &org).await;
     // The backbone's own departments, for groups and for naming them in the table.
-    let deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+    let deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
     let member_names = member_names(s, &ctx, &org, &groups).await;
     // "Who can use it": a page of member ids, in id order.
     let who_page = s
         .svc
+        .apps()
         .who_can(caller, &id, &WhoQuery { cursor: who_cursor, limit: Some(50), ..Default::default() })
         .await
         .map_err(|e| ApiError::from(e).with_field("who_cursor"));
@@ -596,7 +599,7 @@ async fn publish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<P
         let app = app_id(&id)?;
         let network = network_of(p)?;
         let publication = Publication { audience: audience_of(p)? };
-        s.svc.publish_app(&form.session.caller, &app, &network, &publication).await?;
+        s.svc.apps().publish_app(&form.session.caller, &app, &network, &publication).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -610,7 +613,7 @@ async fn unpublish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
     let result = async {
         let app = app_id(&id)?;
         let network = network_of(&form.form)?;
-        s.svc.unpublish_app(&form.session.caller, &app, &network).await?;
+        s.svc.apps().unpublish_app(&form.session.caller, &app, &network).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -687,7 +690,7 @@ async fn member_names(
     let mut out = Vec::new();
     for id in ids.into_iter().take(NAMED_MEMBERS) {
         let Ok(mid) = MemberId::parse(id) else { continue };
-        if let Ok(m) = s.svc.member(&ctx.session.caller, org, &mid).await {
+        if let Ok(m) = s.svc.directory().member(&ctx.session.caller, org, &mid).await {
             out.push((m.id, m.name));
         }
     }
@@ -735,7 +738,7 @@ async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
         let app = app_id(&id)?;
         let group = one(p, "group").unwrap_or_default();
         let input = GroupInput { rights: rights_of(p)?, principals: principals_of(p)? };
-        s.svc.put_permission_group(&form.session.caller, &app, &group, &input).await?;
+        s.svc.apps().put_permission_group(&form.session.caller, &app, &group, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -749,7 +752,7 @@ async fn remove_group(State(s): State<AppState>, Path(id): Path<String>, form: C
     let group = one(&form.form, "group").unwrap_or_default();
     let result = async {
         let app = app_id(&id)?;
-        s.svc.remove_permission_group(&form.session.caller, &app, &group).await?;
+        s.svc.apps().remove_permission_group(&form.session.caller, &app, &group).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -767,7 +770,7 @@ async fn preview(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<P
         let app = app_id(&id)?;
         let network = network_of(p)?;
         let audience = audience_of(p)?;
-        Ok::<_, ApiError>(s.svc.audience_preview(&form.session.caller, &app, &network, &audience).await?)
+        Ok::<_, ApiError>(s.svc.apps().audience_preview(&form.session.caller, &app, &network, &audience).await?)
     }
     .await;
     match result {
@@ -787,7 +790,7 @@ async fn preview(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<P
 
 /// The form as it is now, refused if it changed since the page that sent `version` was drawn.
 async fn current_schema(s: &AppState, form: &Csrf<Pairs>, app: &AppId) -> Result<Schema, ApiError> {
-    let now = s.svc.schema(&form.session.caller, app).await?;
+    let now = s.svc.forms().schema(&form.session.caller, app).await?;
     if one(&form.form, "version").is_some_and(|v| v != now.version.to_string()) {
         return Err(
             DomainError::conflict("version", Rule::Custom("changed since this page was shown; look again")).into()
@@ -850,7 +853,11 @@ async fn add_field(State(s): State<AppState>, Path(id): Path<String>, form: Csrf
         let mut schema = current_schema(&s, &form, &app).await?;
         let at = schema.fields.len();
         schema.fields.push(field_of(&form.form)?);
-        s.svc.put_schema(&form.session.caller, &app, &schema).await.map_err(|e| about_new_field(e.into(), at))?;
+        s.svc
+            .forms()
+            .put_schema(&form.session.caller, &app, &schema)
+            .await
+            .map_err(|e| about_new_field(e.into(), at))?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -870,7 +877,7 @@ async fn remove_field(State(s): State<AppState>, Path(id): Path<String>, form: C
         if schema.fields.len() == before {
             return Err(DomainError::NotFound { what: "field" }.into());
         }
-        s.svc.put_schema(&form.session.caller, &app, &schema).await?;
+        s.svc.forms().put_schema(&form.session.caller, &app, &schema).await?;
         Ok::<(), ApiError>(())
     }
     .await;

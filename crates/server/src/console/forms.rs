@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::apps::reach;
-use super::network::type_text;
+use super::labels::{kind_text, type_text};
 use super::pages::{Failed, Pairs, all, err_of, err_page, member_datalist, no_org, nonblank, one, typed_all};
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, saved, status_of};
 use crate::AppState;
@@ -45,22 +45,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// A field kind in the page's language.
-pub(super) fn kind_text(lang: Lang, kind: FieldKind) -> &'static str {
-    match kind {
-        FieldKind::Text => t(lang, "kind.text"),
-        FieldKind::LongText => t(lang, "kind.long_text"),
-        FieldKind::Number => t(lang, "kind.number"),
-        FieldKind::Money => t(lang, "kind.money"),
-        FieldKind::Date => t(lang, "kind.date"),
-        FieldKind::SingleChoice => t(lang, "kind.single_choice"),
-        FieldKind::MultipleChoice => t(lang, "kind.multiple_choice"),
-        FieldKind::Member => t(lang, "kind.member"),
-        FieldKind::Department => t(lang, "kind.department"),
-        FieldKind::Attachment => t(lang, "kind.attachment"),
-    }
-}
-
 fn app_id(raw: &str) -> Result<AppId, ApiError> {
     parse_id(AppId::parse, raw, "app")
 }
@@ -75,19 +59,20 @@ fn input_name(key: &str) -> String {
 async fn app_view(s: &AppState, ctx: &Ctx, app: &AppId) -> (Option<AppView>, bool) {
     let caller = &ctx.session.caller;
     if ctx.can(Scope::Apps)
-        && let Ok(list) = s.svc.apps(caller).await
+        && let Ok(list) = s.svc.apps().list(caller).await
         && let Some(a) = list.into_iter().find(|a| a.id == app.as_str())
     {
         return (Some(a), true);
     }
-    let used = s.svc.workbench(caller, None).await.ok().and_then(|l| l.into_iter().find(|a| a.id == app.as_str()));
+    let used =
+        s.svc.apps().workbench(caller, None).await.ok().and_then(|l| l.into_iter().find(|a| a.id == app.as_str()));
     (used, false)
 }
 
 /// Does the caller hold `right` on the app now (their own decision; never an error).
 async fn holds(s: &AppState, ctx: &Ctx, app: &AppId, right: &str) -> bool {
     let q = CheckQuery { member_id: None, right: Some(right.to_owned()), at_least: None };
-    s.svc.check_access(&ctx.session.caller, app, &q).await.is_ok_and(|d| d.allowed)
+    s.svc.apps().check_access(&ctx.session.caller, app, &q).await.is_ok_and(|d| d.allowed)
 }
 
 /// A form's pairs as submission values: empty inputs left out, numbers as JSON numbers when
@@ -328,7 +313,7 @@ async fn form_render(s: &AppState, ctx: Ctx, id: &str, q: ListQuery, f: Flash, f
     let caller = &ctx.session.caller;
     let found = async {
         let app = app_id(id)?;
-        let schema = s.svc.schema(caller, &app).await?;
+        let schema = s.svc.forms().schema(caller, &app).await?;
         Ok::<_, ApiError>((app, schema))
     }
     .await;
@@ -341,14 +326,14 @@ async fn form_render(s: &AppState, ctx: Ctx, id: &str, q: ListQuery, f: Flash, f
     let schema = schema.schema;
     let may_submit = !schema.fields.is_empty() && holds(s, &ctx, &app, "submit").await;
     let query = q.query();
-    let listed: Listed = match s.svc.submissions(caller, &app, &query).await {
+    let listed: Listed = match s.svc.forms().submissions(caller, &app, &query).await {
         Ok(p) => Some(Ok(p)),
         Err(keiretsu_service::Error::Domain(keiretsu_domain::DomainError::Forbidden(_))) => None,
         Err(e) => Some(Err(e.into())),
     };
     let totals = match (&listed, &query.by, &query.of) {
         (Some(Ok(_)), by, of) if by.is_some() || of.is_some() => {
-            Some(s.svc.submission_totals(caller, &app, &query).await.map_err(ApiError::from))
+            Some(s.svc.forms().submission_totals(caller, &app, &query).await.map_err(ApiError::from))
         }
         _ => None,
     };
@@ -602,6 +587,7 @@ async fn attach(
             .ok_or_else(|| DomainError::invalid(file.field.clone(), Rule::Custom("takes no file")))?;
         let a = s
             .svc
+            .forms()
             .upload_attachment(&form.session.caller, app, &file.name, &file.content_type, &file.content)
             .await
             .map_err(|e| ApiError::from(e).with_field(&field.key))?;
@@ -614,10 +600,10 @@ async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pa
     let mut pairs = form.form.clone();
     let result = async {
         let app = app_id(&id)?;
-        let schema = s.svc.schema(&form.session.caller, &app).await?.schema;
+        let schema = s.svc.forms().schema(&form.session.caller, &app).await?.schema;
         attach(&s, &form, &app, &schema, &mut pairs).await?;
         let input = SubmissionInput { values: values_of(&schema, &pairs) };
-        s.svc.submit(&form.session.caller, &app, &input).await?;
+        s.svc.forms().submit(&form.session.caller, &app, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -652,7 +638,7 @@ async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: O
     let caller = &ctx.session.caller;
     let found = async {
         let sid = parse_id(SubmissionId::parse, id, "submission")?;
-        Ok::<_, ApiError>(s.svc.submission(caller, &sid).await?)
+        Ok::<_, ApiError>(s.svc.forms().submission(caller, &sid).await?)
     }
     .await;
     let sub = match found {
@@ -660,7 +646,7 @@ async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: O
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
     let app = AppId::from_trusted(sub.app_id.clone());
-    let (schema, version) = match s.svc.schema(caller, &app).await {
+    let (schema, version) = match s.svc.forms().schema(caller, &app).await {
         Ok(v) => (v.schema, v.version),
         Err(_) => (Schema { fields: Vec::new() }, sub.version),
     };
@@ -741,12 +727,12 @@ async fn update(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pa
     let result = async {
         let sid = parse_id(SubmissionId::parse, &id, "submission")?;
         let caller = &form.session.caller;
-        let sub = s.svc.submission(caller, &sid).await?;
+        let sub = s.svc.forms().submission(caller, &sid).await?;
         let app = AppId::from_trusted(sub.app_id);
-        let schema = s.svc.schema(caller, &app).await?.schema;
+        let schema = s.svc.forms().schema(caller, &app).await?.schema;
         attach(&s, &form, &app, &schema, &mut pairs).await?;
         let input = SubmissionInput { values: values_of(&schema, &pairs) };
-        s.svc.update_submission(caller, &sid, &input).await?;
+        s.svc.forms().update_submission(caller, &sid, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;

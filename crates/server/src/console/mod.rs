@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod forms;
+mod labels;
 pub mod license;
 pub mod network;
 pub mod pages;
@@ -176,8 +177,8 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 pub async fn ctx_for(state: &AppState, session: SessionInfo) -> Result<Ctx, ApiError> {
-    let me = state.svc.me(&session.caller).await?;
-    let unread = state.svc.unread(&session.caller).await?;
+    let me = state.svc.identity().me(&session.caller).await?;
+    let unread = state.svc.notifications().unread(&session.caller).await?;
     Ok(Ctx { lang: Lang::parse(&me.lang), me, session, unread })
 }
 
@@ -446,7 +447,7 @@ async fn login(
     if form.csrf.is_empty() || cookie(&headers, LOGIN_CSRF_COOKIE) != Some(form.csrf.as_str()) {
         return fail("login.stale", StatusCode::FORBIDDEN);
     }
-    match state.svc.login(&form.login, &form.password, &address).await {
+    match state.svc.identity().login(&form.login, &form.password, &address).await {
         Ok(session) => {
             let mut res = Redirect::to("/console").into_response();
             let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
@@ -479,7 +480,7 @@ struct Empty {}
 
 async fn logout(State(state): State<AppState>, form: Csrf<Empty>) -> Response {
     // Signed out either way: the cookie goes even if the session row is already gone.
-    if let Err(e) = state.svc.logout(&form.session).await {
+    if let Err(e) = state.svc.identity().logout(&form.session).await {
         tracing::warn!(error = %e, "logout failed");
     }
     let mut res = Redirect::to("/login").into_response();
@@ -509,7 +510,7 @@ struct SwitchOrg {
 
 async fn switch_org(State(state): State<AppState>, form: Csrf<SwitchOrg>) -> Response {
     let result = match OrgId::parse(&form.form.org_id) {
-        Ok(org) => state.svc.switch_org(&form.session, &org).await.map_err(ApiError::from),
+        Ok(org) => state.svc.identity().switch_org(&form.session, &org).await.map_err(ApiError::from),
         Err(e) => Err(ApiError::from(e)),
     };
     match result {
@@ -524,7 +525,7 @@ struct SetLang {
 }
 
 async fn set_lang(State(state): State<AppState>, headers: HeaderMap, form: Csrf<SetLang>) -> Response {
-    if let Err(e) = state.svc.set_lang(&form.session.caller, &form.form.lang).await {
+    if let Err(e) = state.svc.identity().set_lang(&form.session.caller, &form.form.lang).await {
         return header_error(&state, form.session, e.into()).await;
     }
     // Back to the page the switch was pressed on, if it was one of ours (a path, never a host).

@@ -51,7 +51,7 @@ pub(crate) async fn apply_entry_rules(
     Ok(changes)
 }
 
-impl Service {
+impl Cases<'_> {
     pub async fn entry_rules(&self, caller: &Caller, org: &OrgId) -> Result<Vec<EntryRuleView>> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut c = self.store.read().await?;

@@ -20,10 +20,10 @@ use keiretsu_store::{AnyConnection, Backend, Tx, directory as dir, network as ne
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::departure::{BoxFuture, Departure, Reaction};
+use crate::Result;
 use crate::notifications::notify;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
-use crate::{Result, Service};
+use crate::reactions::{BoxFuture, Departure, Joined, Move, MoveReaction, Reaction, Settle, SignedIn, UnitNarrowed};
 
 const NO_LICENSE: DomainError = DomainError::NotFound { what: "license" };
 
@@ -32,9 +32,11 @@ mod reactions;
 mod seats;
 mod views;
 
-pub(crate) use entry_rules::apply_entry_rules;
-pub(crate) use reactions::{ReleaseSeats, release_unit, unit_narrowed};
+use entry_rules::apply_entry_rules;
+pub(crate) use reactions::{EntryRules, FirstVisit, ReleaseSeats, UnitSeats};
 pub use views::*;
+
+crate::use_cases!();
 
 /// A member and their own organization.
 type Holder = (String, String);
@@ -201,7 +203,7 @@ async fn warn(c: &mut AnyConnection, p: &PoolRow, now: Millis) -> Result<()> {
 /// A first visit under auto-authorization: run when an account signs in to an organization
 /// (a session or a token acting there). Later visits change nothing. On every sign-in, so it
 /// reads once and writes only on a first visit.
-pub(crate) async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<Change>> {
+async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<Change>> {
     let Some((pool, status)) = store::pool_and_seat(c, org, member).await? else {
         return Ok(Vec::new());
     };
@@ -247,8 +249,15 @@ fn visit_moves(pool: &PoolRow, status: Option<&str>) -> Result<Option<SeatStatus
     Ok(rules::on_visit(current, pool.auto_on != 0, room))
 }
 
+impl Cases<'_> {
+    /// A member's standing in their organization's pool; `None` without a license.
+    pub async fn standing(&self, org: &str, member: &str) -> Result<Option<SeatStatus>> {
+        standing(&mut *self.store.read().await?, org, member).await
+    }
+}
+
 /// A member's standing in an organization's pool; `None` when the organization has no license.
-pub(crate) async fn standing(c: &mut AnyConnection, org: &str, member: &str) -> Result<Option<SeatStatus>> {
+async fn standing(c: &mut AnyConnection, org: &str, member: &str) -> Result<Option<SeatStatus>> {
     if store::pool(c, org).await?.is_none() {
         return Ok(None);
     }
@@ -258,7 +267,7 @@ pub(crate) async fn standing(c: &mut AnyConnection, org: &str, member: &str) -> 
     }))
 }
 
-impl Service {
+impl Cases<'_> {
     /// For `keiretsu verify`: every seat pool whose count is not its enabled rows or exceeds the
     /// purchase, and every holding organization whose count is not its rows, each named.
     pub async fn verify_seats(&self) -> Result<Vec<String>> {
@@ -350,11 +359,11 @@ impl Service {
             .with("seats", purchased)
             .with("auto_authorize", auto.on);
         self.commit(tx, &[change]).await?;
-        self.license(&Caller::System, org).await
+        self.get(&Caller::System, org).await
     }
 
     /// The license dashboard: counts, auto-authorization, usage by organization and unit.
-    pub async fn license(&self, caller: &Caller, org: &OrgId) -> Result<LicenseView> {
+    pub async fn get(&self, caller: &Caller, org: &OrgId) -> Result<LicenseView> {
         let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
         let mut c = self.store.read().await?;
         let pool = store::pool(&mut c, permit.org().as_str()).await?.ok_or(NO_LICENSE)?;
@@ -395,6 +404,6 @@ impl Service {
         let change =
             Change::new(permit.actor(), Some(org.as_str()), "license.auto_authorize", org.as_str()).with("on", auto.on);
         self.commit(tx, &[change]).await?;
-        self.license(caller, org).await
+        self.get(caller, org).await
     }
 }

@@ -1,4 +1,5 @@
-//! What other capabilities' events do to seats: departures, units leaving or bringing fewer people.
+//! What other capabilities' events do to seats: departures, members joining or moving, units
+//! leaving or bringing fewer people, first visits. Wired in the crate root's registries.
 
 use super::*;
 
@@ -6,7 +7,7 @@ use super::*;
 /// for unit members).
 pub(crate) struct ReleaseSeats;
 
-impl Reaction for ReleaseSeats {
+impl Reaction<Departure> for ReleaseSeats {
     fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             let backend = tx.backend();
@@ -26,14 +27,61 @@ impl Reaction for ReleaseSeats {
     }
 }
 
+/// Members who join (or come back, or are imported) and members moved to other departments get
+/// seats where entry rules cover them.
+pub(crate) struct EntryRules;
+
+impl Reaction<Joined> for EntryRules {
+    fn react<'a>(&'a self, tx: &'a mut Tx, e: &'a Joined) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(apply_entry_rules(tx, &e.org, &e.members, &e.actor, e.at))
+    }
+}
+
+impl MoveReaction for EntryRules {
+    fn before<'a>(&'a self, _: &'a mut Tx, _: &'a Move) -> BoxFuture<'a, Result<Box<dyn Settle>>> {
+        Box::pin(async { Ok(Box::new(EntryRules) as Box<dyn Settle>) })
+    }
+}
+
+impl Settle for EntryRules {
+    fn settle<'a>(self: Box<Self>, tx: &'a mut Tx, e: &'a Move) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            // A department moving takes its rules' coverage with it; only a moved member is new
+            // to the rules that cover their new departments.
+            match &e.member {
+                Some(m) => apply_entry_rules(tx, &e.org, std::slice::from_ref(m), &e.actor, e.at).await,
+                None => Ok(Vec::new()),
+            }
+        })
+    }
+}
+
+/// A unit that left its network or brings fewer people gives back its people's seats.
+pub(crate) struct UnitSeats;
+
+impl Reaction<UnitNarrowed> for UnitSeats {
+    fn react<'a>(&'a self, tx: &'a mut Tx, e: &'a UnitNarrowed) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            if e.removed {
+                release_unit(tx, &e.pool_org, &e.unit.org_id, &e.actor, e.at).await
+            } else {
+                unit_narrowed(tx, &e.pool_org, &e.unit, &e.left_out, &e.actor, e.at).await
+            }
+        })
+    }
+}
+
+/// Signing in is a visit: the first one under auto-authorization takes a seat.
+pub(crate) struct FirstVisit;
+
+impl Reaction<SignedIn> for FirstVisit {
+    fn react<'a>(&'a self, tx: &'a mut Tx, e: &'a SignedIn) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(visit(tx, &e.org, &e.member, e.at))
+    }
+}
+
 /// A unit that leaves a network gives back the seats its people held in the backbone's pool.
-pub(crate) async fn release_unit(
-    c: &mut Tx,
-    pool: &str,
-    unit_org: &str,
-    actor: &str,
-    now: Millis,
-) -> Result<Vec<Change>> {
+async fn release_unit(c: &mut Tx, pool: &str, unit_org: &str, actor: &str, now: Millis) -> Result<Vec<Change>> {
     let backend = c.backend();
     store::lock_pool(c, backend, pool).await?;
     let held: Vec<String> = store::seats_of_org(c, pool, unit_org).await?.into_iter().map(|s| s.0).collect();
@@ -43,7 +91,7 @@ pub(crate) async fn release_unit(
 /// A unit now brings fewer people into its network: those left out give back the seats they
 /// held in the backbone's pool (unless another of the organization's units on that pool still
 /// brings them), and entry rules on departments it no longer brings are dropped.
-pub(crate) async fn unit_narrowed(
+async fn unit_narrowed(
     c: &mut Tx,
     pool: &str,
     unit: &net::UnitRow,

@@ -46,7 +46,7 @@ pub(super) async fn subtree_of(c: &mut AnyConnection, org: &str, department: &st
     Ok(subtree(&parents, &DepartmentId::from_trusted(department.to_owned())).into_iter().map(String::from).collect())
 }
 
-impl Service {
+impl Cases<'_> {
     /// The people a selection or list is about: the pool organization's own, or a unit's, of one
     /// of the pool organization's networks.
     pub(super) async fn people_of(&self, c: &mut AnyConnection, pool: &OrgId, unit: Option<&str>) -> Result<People> {

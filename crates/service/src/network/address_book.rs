@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Service {
+impl Cases<'_> {
     // ----- the address book -----
 
     /// The network address book and person picker: the people the caller may see, in name
@@ -144,7 +144,7 @@ impl Service {
             u
         };
         // The network's rules allowed the read above; the directory lists the tree.
-        let all = self.departments(&Caller::System, &OrgId::from_trusted(u.org_id.clone())).await?;
+        let all = self.directory().departments(&Caller::System, &OrgId::from_trusted(u.org_id.clone())).await?;
         if u.brings != "departments" {
             return Ok(all);
         }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Service {
+impl Cases<'_> {
     // ----- contacts -----
 
     pub async fn add_contact(

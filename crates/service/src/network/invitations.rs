@@ -72,7 +72,7 @@ fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)>
     Ok((rows, errors))
 }
 
-impl Service {
+impl Cases<'_> {
     // ----- invitations -----
 
     pub async fn invite(&self, caller: &Caller, id: &NetworkId, input: &NewInvitation) -> Result<InvitationView> {

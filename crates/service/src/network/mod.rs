@@ -25,11 +25,13 @@ use keiretsu_store::{AnyConnection, Backend, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::departure::{BoxFuture, Departure, Reaction};
 use crate::directory::DepartmentView;
 use crate::notifications::notify;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
-use crate::{Result, Service, random_id_bytes, random_token, secret_hash, unique_to_field};
+use crate::reactions::{
+    BoxFuture, CertificationChanged, Departure, Move, MoveReaction, Reaction, Registry, Settle, UnitNarrowed,
+};
+use crate::{Result, random_id_bytes, random_token, secret_hash, unique_to_field};
 
 const NOT_FOUND_NETWORK: DomainError = DomainError::NotFound { what: "network" };
 const NOT_FOUND_UNIT: DomainError = DomainError::NotFound { what: "unit" };
@@ -47,6 +49,8 @@ mod units;
 mod views;
 
 pub use views::*;
+
+crate::use_cases!();
 
 /// The caller as seen by one network.
 struct Seen {
@@ -148,7 +152,14 @@ impl Brought {
     /// After the change: a partner contact or backup left out refuses it (naming `field`), as a
     /// unit never loses a contact silently; anyone else left out gives back their partner seat,
     /// and entry rules on departments no longer brought go.
-    pub(crate) async fn settle(self, tx: &mut Tx, field: &str, actor: &str, now: Millis) -> Result<Vec<Change>> {
+    pub(crate) async fn settle(
+        self,
+        tx: &mut Tx,
+        field: &str,
+        actor: &str,
+        now: Millis,
+        narrowed: &Registry<UnitNarrowed>,
+    ) -> Result<Vec<Change>> {
         let mut changes = Vec::new();
         for (u, before) in &self.units {
             // As the unit now stands: its choice may have just changed.
@@ -168,10 +179,44 @@ impl Brought {
                 )
                 .into());
             }
-            let pool = store::network(tx, &u.network_id).await?.ok_or(NOT_FOUND_NETWORK)?.org_id;
-            changes.extend(crate::license::unit_narrowed(tx, &pool, &u, &left_out, actor, now).await?);
+            let pool_org = store::network(tx, &u.network_id).await?.ok_or(NOT_FOUND_NETWORK)?.org_id;
+            let event = UnitNarrowed { pool_org, unit: u, removed: false, left_out, actor: actor.to_owned(), at: now };
+            changes.extend(narrowed.run(tx, &event).await?);
         }
         Ok(changes)
+    }
+}
+
+/// A member or a department moving may take people out of what units bring into their
+/// networks: whom they bring is taken before the move and settled after it.
+pub(crate) struct BroughtIn {
+    /// Fired for each unit that then brings fewer people.
+    pub(crate) narrowed: std::sync::Arc<Registry<UnitNarrowed>>,
+}
+
+struct BroughtBefore {
+    brought: Brought,
+    narrowed: std::sync::Arc<Registry<UnitNarrowed>>,
+}
+
+impl MoveReaction for BroughtIn {
+    fn before<'a>(&'a self, tx: &'a mut Tx, e: &'a Move) -> BoxFuture<'a, Result<Box<dyn Settle>>> {
+        Box::pin(async move {
+            let brought = Brought::in_org(tx, &e.org, e.member.clone().map(|m| vec![m])).await?;
+            Ok(Box::new(BroughtBefore { brought, narrowed: self.narrowed.clone() }) as Box<dyn Settle>)
+        })
+    }
+}
+
+impl Settle for BroughtBefore {
+    fn settle<'a>(self: Box<Self>, tx: &'a mut Tx, e: &'a Move) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            if e.member.is_none() {
+                // A department moved: the departments units bring follow the tree.
+                store::refresh_unit_departments(tx, &e.org).await?;
+            }
+            self.brought.settle(tx, e.field, &e.actor, e.at, &self.narrowed).await
+        })
     }
 }
 
@@ -349,10 +394,10 @@ async fn find_successor(c: &mut AnyConnection, contact: &ContactRow) -> Result<O
 }
 
 /// A departing member's contact posts pass to their backups or department heads; the
-/// counterparts are told at once. Registered in the departure reactions.
+/// counterparts are told at once.
 pub(crate) struct ContactHandover;
 
-impl Reaction for ContactHandover {
+impl Reaction<Departure> for ContactHandover {
     fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
         Box::pin(async move {
             // Every unit where the leaver may hold or back a post, before reading any: a post
@@ -373,9 +418,18 @@ impl Reaction for ContactHandover {
     }
 }
 
+/// Units follow their organization's certification.
+pub(crate) struct UnitsFollowCertification;
+
+impl Reaction<CertificationChanged> for UnitsFollowCertification {
+    fn react<'a>(&'a self, tx: &'a mut Tx, e: &'a CertificationChanged) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(certification_changed(tx, &e.org, e.certified, &e.actor, e.at))
+    }
+}
+
 /// Blocks an organization's linked units when it loses certification and lets them back when
 /// it regains it; the backbones are told either way.
-pub(crate) async fn certification_changed(
+async fn certification_changed(
     c: &mut Tx,
     org: &str,
     certified: bool,
@@ -410,7 +464,7 @@ pub(crate) async fn certification_changed(
     Ok(changes)
 }
 
-impl Service {
+impl Cases<'_> {
     /// The network and the caller's place in it. Someone with no place gets "not found", so a
     /// refusal never confirms that a network exists.
     async fn look(&self, c: &mut AnyConnection, caller: &Caller, network: &NetworkId) -> Result<Seen> {

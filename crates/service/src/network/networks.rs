@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Service {
+impl Cases<'_> {
     // ----- networks -----
 
     pub async fn create_network(&self, caller: &Caller, input: &NewNetwork) -> Result<NetworkView> {
@@ -83,7 +83,7 @@ impl Service {
         Ok(out)
     }
 
-    pub async fn network(&self, caller: &Caller, id: &NetworkId) -> Result<NetworkView> {
+    pub async fn get(&self, caller: &Caller, id: &NetworkId) -> Result<NetworkView> {
         let mut c = self.store.read().await?;
         let seen = self.look(&mut c, caller, id).await?;
         let membership = if seen.viewer.is_backbone() { "backbone" } else { "unit" };

@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Service {
+impl Cases<'_> {
     // ----- units -----
 
     pub async fn units(&self, caller: &Caller, id: &NetworkId) -> Result<Vec<UnitView>> {
@@ -196,7 +196,8 @@ impl Service {
                     .with("departments", &tops)
             })
             .collect();
-        changes.extend(before.settle(&mut tx, "department_ids", &actor, self.now()).await?);
+        let narrowed = &self.reactions.unit_narrowed;
+        changes.extend(before.settle(&mut tx, "department_ids", &actor, self.now(), narrowed).await?);
         self.commit(tx, &changes).await?;
         self.unit(caller, id, unit).await
     }
@@ -234,7 +235,15 @@ impl Service {
                 .with("organization", &u.org_id),
         ];
         // Its people's partner seats go back to the backbone's pool.
-        changes.extend(crate::license::release_unit(&mut tx, &seen.network.org_id, &u.org_id, &actor, now).await?);
+        let event = UnitNarrowed {
+            pool_org: seen.network.org_id.clone(),
+            unit: u,
+            removed: true,
+            left_out: Vec::new(),
+            actor,
+            at: now,
+        };
+        changes.extend(self.reactions.unit_narrowed.run(&mut tx, &event).await?);
         self.commit(tx, &changes).await?;
         Ok(())
     }

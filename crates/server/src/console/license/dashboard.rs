@@ -118,7 +118,7 @@ pub(super) async fn set_auto(State(s): State<AppState>, form: Csrf<Pairs>) -> Re
     let result = async {
         let org = acting_org(&form)?;
         let on = one(&form.form, "on").as_deref() == Some("true");
-        s.svc.set_auto_authorize(&form.session.caller, &org, &AutoChange { on }).await?;
+        s.svc.license().set_auto_authorize(&form.session.caller, &org, &AutoChange { on }).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -134,7 +134,7 @@ pub(super) async fn set_auto(State(s): State<AppState>, form: Csrf<Pairs>) -> Re
 pub(super) async fn release_departed(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
     let result = async {
         let org = acting_org(&form)?;
-        Ok::<u64, ApiError>(s.svc.release_departed(&form.session.caller, &org).await?.changed)
+        Ok::<u64, ApiError>(s.svc.license().release_departed(&form.session.caller, &org).await?.changed)
     }
     .await;
     match result {

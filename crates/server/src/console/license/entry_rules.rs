@@ -14,7 +14,7 @@ pub(super) async fn entry_rules_page(s: &AppState, ctx: Ctx, f: Flash, failed: O
         Gate::Open(org, v) => (org, v),
         Gate::Closed(r) => return r,
     };
-    let rules = match s.svc.entry_rules(&ctx.session.caller, &org).await {
+    let rules = match s.svc.license().entry_rules(&ctx.session.caller, &org).await {
         Ok(r) => r,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -91,7 +91,9 @@ pub(super) async fn add_entry_rule(State(s): State<AppState>, form: Csrf<Pairs>)
             unit_id: UnitId::parse(unit).map_err(|e| ApiError::from(e).with_field("unit_id"))?,
             department_id: DepartmentId::parse(dept).map_err(|e| ApiError::from(e).with_field("department_id"))?,
         };
-        Ok::<u64, ApiError>(s.svc.add_entry_rule(&form.session.caller, &org, &input).await?.authorized.unwrap_or(0))
+        Ok::<u64, ApiError>(
+            s.svc.license().add_entry_rule(&form.session.caller, &org, &input).await?.authorized.unwrap_or(0),
+        )
     }
     .await;
     match result {
@@ -108,7 +110,7 @@ pub(super) async fn remove_entry_rule(State(s): State<AppState>, form: Csrf<Pair
     let result = async {
         let org = acting_org(&form)?;
         let d = DepartmentId::parse(&dept).map_err(|_| DomainError::NotFound { what: "entry rule" })?;
-        s.svc.remove_entry_rule(&form.session.caller, &org, &d).await?;
+        s.svc.license().remove_entry_rule(&form.session.caller, &org, &d).await?;
         Ok::<(), ApiError>(())
     }
     .await;

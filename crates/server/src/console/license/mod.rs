@@ -107,7 +107,7 @@ async fn gate(s: &AppState, ctx: &Ctx, title: &str) -> Gate {
     if !ctx.can(Scope::License) {
         return Gate::Closed(not_allowed(ctx, ACTIVE, title));
     }
-    match s.svc.license(&ctx.session.caller, &org).await {
+    match s.svc.license().get(&ctx.session.caller, &org).await {
         Ok(v) => Gate::Open(org, Box::new(v)),
         Err(e) if no_license(&e) => {
             let body = html! { p.muted data-testid="no-license" { (t(ctx.lang, "license.none")) } };

@@ -14,7 +14,7 @@ pub(super) async fn editions_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
         return not_allowed(&ctx, PLATFORM, title);
     }
     let caller = &ctx.session.caller;
-    let (list, orgs) = match (s.svc.editions(caller).await, s.svc.orgs(caller).await) {
+    let (list, orgs) = match (s.svc.license().editions(caller).await, s.svc.directory().orgs(caller).await) {
         (Ok(l), Ok(o)) => (l, o),
         (Err(e), _) | (_, Err(e)) => return err_page(&ctx, PLATFORM, title, e),
     };
@@ -138,7 +138,7 @@ pub(super) async fn update_edition(State(s): State<AppState>, Path(key): Path<St
             downstream: one(p, "downstream").is_some(),
             max_networks: parse_number(one(p, "max_networks"), "max_networks", 0, 100)?.unwrap_or(0),
         };
-        s.svc.update_edition(&form.session.caller, &key, &input).await?;
+        s.svc.license().update_edition(&form.session.caller, &key, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -160,7 +160,7 @@ pub(super) async fn set_license(State(s): State<AppState>, form: Csrf<Pairs>) ->
             edition: one(p, "edition").unwrap_or_default(),
             seats: parse_number(one(p, "seats"), "seats", 0, 10_000_000)?,
         };
-        s.svc.set_license(&form.session.caller, &org, &change).await?;
+        s.svc.license().set_license(&form.session.caller, &org, &change).await?;
         Ok::<(), ApiError>(())
     }
     .await;

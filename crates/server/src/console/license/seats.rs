@@ -14,9 +14,13 @@ pub(super) struct UnitChoice {
 pub(super) async fn unit_choices(s: &AppState, ctx: &Ctx) -> Vec<UnitChoice> {
     let caller = &ctx.session.caller;
     let mut out = Vec::new();
-    for n in s.svc.networks(caller).await.unwrap_or_default().into_iter().filter(|n| n.membership == "backbone") {
+    for n in
+        s.svc.network().networks(caller).await.unwrap_or_default().into_iter().filter(|n| n.membership == "backbone")
+    {
         let Ok(nid) = NetworkId::parse(&n.id) else { continue };
-        for u in s.svc.units(caller, &nid).await.unwrap_or_default().into_iter().filter(|u| u.status == "active") {
+        for u in
+            s.svc.network().units(caller, &nid).await.unwrap_or_default().into_iter().filter(|u| u.status == "active")
+        {
             out.push(UnitChoice {
                 network: nid.clone(),
                 id: u.id,
@@ -38,10 +42,10 @@ pub(super) async fn departments_of(
     let caller = &ctx.session.caller;
     match unit {
         Some(u) => match UnitId::parse(&u.id) {
-            Ok(uid) => s.svc.unit_departments(caller, &u.network, &uid).await.unwrap_or_default(),
+            Ok(uid) => s.svc.network().unit_departments(caller, &u.network, &uid).await.unwrap_or_default(),
             Err(_) => Vec::new(),
         },
-        None => s.svc.departments(caller, org).await.unwrap_or_default(),
+        None => s.svc.directory().departments(caller, org).await.unwrap_or_default(),
     }
 }
 
@@ -140,7 +144,7 @@ pub(super) async fn seats_page(
         cursor: nonblank(q.cursor.clone()),
         limit: Some(50),
     };
-    let (page, list_err): (Page<SeatView>, Option<ApiError>) = match s.svc.seats(caller, &org, &query).await {
+    let (page, list_err): (Page<SeatView>, Option<ApiError>) = match s.svc.license().seats(caller, &org, &query).await {
         Ok(p) => (p, None),
         Err(e) => {
             let e = ApiError::from(e);
@@ -322,7 +326,7 @@ pub(super) async fn set_selected(State(s): State<AppState>, form: Csrf<Pairs>) -
             .with_field("member_ids"));
         }
         let sel = SeatSelection { member_ids: members, department_id: None, unit_id: unit_of(p)? };
-        Ok(s.svc.set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
+        Ok(s.svc.license().set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
     }
     .await;
     let (name, at) = if at.is_some() { ("row", at) } else { ("selected", None) };
@@ -343,7 +347,7 @@ pub(super) async fn set_department(State(s): State<AppState>, form: Csrf<Pairs>)
             unit_id: unit_of(p)?,
         };
         let enable = one(p, "action").as_deref() == Some("enable");
-        Ok(s.svc.set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
+        Ok(s.svc.license().set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
     }
     .await;
     seat_result(&s, &form, "department", None, result).await

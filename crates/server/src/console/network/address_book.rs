@@ -23,12 +23,12 @@ pub(super) async fn people(
         Ok(n) => n,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
-    let net = match s.svc.network(caller, &nid).await {
+    let net = match s.svc.network().get(caller, &nid).await {
         Ok(n) => n,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
-    let units = s.svc.units(caller, &nid).await.unwrap_or_default();
-    let types = s.svc.partner_types(caller, &nid).await.unwrap_or_default();
+    let units = s.svc.network().units(caller, &nid).await.unwrap_or_default();
+    let types = s.svc.network().partner_types(caller, &nid).await.unwrap_or_default();
     let query = PeopleQuery {
         q: nonblank(q.q.clone()),
         unit_id: nonblank(q.unit_id.clone()),
@@ -37,7 +37,7 @@ pub(super) async fn people(
         limit: Some(50),
     };
     let mut f = Flash::default();
-    let (page, err) = match s.svc.people(caller, &nid, &query).await {
+    let (page, err) = match s.svc.network().people(caller, &nid, &query).await {
         Ok(p) => (p, None),
         Err(e) => {
             let e = ApiError::from(e);
@@ -109,9 +109,9 @@ pub(super) async fn person(
     let r = async {
         let nid = network_id(&id)?;
         let mid = parse_id(MemberId::parse, &member, "person")?;
-        let net = s.svc.network(caller, &nid).await?;
-        let p = s.svc.person(caller, &nid, &mid).await?;
-        let types = s.svc.partner_types(caller, &nid).await?;
+        let net = s.svc.network().get(caller, &nid).await?;
+        let p = s.svc.network().person(caller, &nid, &mid).await?;
+        let types = s.svc.network().partner_types(caller, &nid).await?;
         Ok::<_, ApiError>((net, p, types))
     }
     .await;

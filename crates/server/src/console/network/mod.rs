@@ -24,9 +24,9 @@ use keiretsu_service::network::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::labels::{contact_role_text, status_text, type_text};
 use super::pages::{
-    Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, status_text, typed,
-    typed_all,
+    Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all,
 };
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
@@ -80,31 +80,6 @@ fn network_id(raw: &str) -> Result<NetworkId, ApiError> {
 }
 fn unit_id(raw: &str) -> Result<UnitId, ApiError> {
     parse_id(UnitId::parse, raw, "unit")
-}
-
-/// A built-in partner type's name in the page's language; any other key as it is.
-pub(super) fn type_text(lang: Lang, key: &str) -> String {
-    match key {
-        "supplier" => t(lang, "ptype.supplier").to_owned(),
-        "distributor" => t(lang, "ptype.distributor").to_owned(),
-        "service_provider" => t(lang, "ptype.service_provider").to_owned(),
-        "ecosystem_staff" => t(lang, "ptype.ecosystem_staff").to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-/// A contact's role in the page's language.
-pub(super) fn contact_role_text(lang: Lang, role: &str) -> String {
-    match role {
-        "owner" => t(lang, "contact_role.owner").to_owned(),
-        "business" => t(lang, "contact_role.business").to_owned(),
-        "finance" => t(lang, "contact_role.finance").to_owned(),
-        "technical" => t(lang, "contact_role.technical").to_owned(),
-        "legal" => t(lang, "contact_role.legal").to_owned(),
-        "logistics" => t(lang, "contact_role.logistics").to_owned(),
-        "other" => t(lang, "contact_role.other").to_owned(),
-        other => other.to_owned(),
-    }
 }
 
 /// A partner type's name as the network calls it: built-in types keep their translation

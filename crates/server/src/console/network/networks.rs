@@ -13,7 +13,7 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
     if ctx.org().is_none() {
         return no_org(&ctx, ACTIVE, title);
     }
-    let list = match s.svc.networks(&ctx.session.caller).await {
+    let list = match s.svc.network().networks(&ctx.session.caller).await {
         Ok(l) => l,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -67,7 +67,7 @@ pub(super) async fn create_network(State(s): State<AppState>, form: Csrf<Pairs>)
     let p = &form.form;
     let input =
         NewNetwork { name: one(p, "name").unwrap_or_default(), description: one(p, "description").unwrap_or_default() };
-    match s.svc.create_network(&form.session.caller, &input).await {
+    match s.svc.network().create_network(&form.session.caller, &input).await {
         Ok(n) => saved(&format!("/console/networks/{}", n.id)),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => networks_page(&s, ctx, Flash::default(), Some(Failed::new("create", None, e.into(), p))).await,
@@ -109,14 +109,15 @@ pub(super) async fn network_page(
         Ok(n) => n,
         Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
     };
-    let net = match s.svc.network(caller, &nid).await {
+    let net = match s.svc.network().get(caller, &nid).await {
         Ok(n) => n,
         Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
     };
-    let (types, units) = match (s.svc.partner_types(caller, &nid).await, s.svc.units(caller, &nid).await) {
-        (Ok(x), Ok(u)) => (x, u),
-        (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
-    };
+    let (types, units) =
+        match (s.svc.network().partner_types(caller, &nid).await, s.svc.network().units(caller, &nid).await) {
+            (Ok(x), Ok(u)) => (x, u),
+            (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
+        };
     let admin = backbone_admin(&ctx, &net);
     let mut invitations = Vec::new();
     let mut members = Vec::new();
@@ -125,14 +126,14 @@ pub(super) async fn network_page(
     let mut names: HashMap<String, String> = HashMap::new();
     let mut datalist = html! {};
     if admin && let Some(org) = ctx.org() {
-        invitations = s.svc.invitations(caller, &nid, None).await.unwrap_or_default();
+        invitations = s.svc.network().invitations(caller, &nid, None).await.unwrap_or_default();
         let q = PeopleQuery { unit_id: Some("backbone".into()), limit: Some(200), ..Default::default() };
-        members = s.svc.people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
-        handovers = s.svc.handovers(caller, &nid).await.unwrap_or_default();
-        deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+        members = s.svc.network().people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
+        handovers = s.svc.network().handovers(caller, &nid).await.unwrap_or_default();
+        deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
         datalist = member_datalist(s, &ctx, &org).await;
         let everyone = PeopleQuery { limit: Some(200), ..Default::default() };
-        for p in s.svc.people(caller, &nid, &everyone).await.map(|p| p.items).unwrap_or_default() {
+        for p in s.svc.network().people(caller, &nid, &everyone).await.map(|p| p.items).unwrap_or_default() {
             names.insert(p.member_id, p.name);
         }
     }
@@ -490,7 +491,7 @@ pub(super) async fn update_network(State(s): State<AppState>, Path(id): Path<Str
             None => None,
         };
         let patch = NetworkPatch { name: one(p, "name"), description: one(p, "description"), visibility };
-        s.svc.update_network(&form.session.caller, &network_id(&id)?, &patch).await?;
+        s.svc.network().update_network(&form.session.caller, &network_id(&id)?, &patch).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -506,7 +507,7 @@ pub(super) async fn put_type(State(s): State<AppState>, Path(id): Path<String>, 
         policy: one(p, "policy").unwrap_or_default(),
     };
     let r = async {
-        s.svc.put_partner_type(&form.session.caller, &network_id(&id)?, key.trim(), &input).await?;
+        s.svc.network().put_partner_type(&form.session.caller, &network_id(&id)?, key.trim(), &input).await?;
         Ok::<(), ApiError>(())
     }
     .await
@@ -528,7 +529,7 @@ pub(super) async fn create_managed_unit(
         tier: one(p, "tier").unwrap_or_default(),
     };
     let r = async {
-        let u = s.svc.create_managed_unit(&form.session.caller, &network_id(&id)?, &input).await?;
+        let u = s.svc.network().create_managed_unit(&form.session.caller, &network_id(&id)?, &input).await?;
         Ok::<UnitView, ApiError>(u)
     }
     .await;
@@ -558,7 +559,7 @@ pub(super) async fn invite(
             expires_in_hours: parse_hours(one(p, "expires_in_hours"))?,
             departments: parse_names(&one(p, "departments").unwrap_or_default()),
         };
-        Ok::<InvitationView, ApiError>(s.svc.invite(&form.session.caller, &network_id(&id)?, &input).await?)
+        Ok::<InvitationView, ApiError>(s.svc.network().invite(&form.session.caller, &network_id(&id)?, &input).await?)
     }
     .await
     .map_err(|e| list_field(e, "departments"));
@@ -600,7 +601,9 @@ pub(super) async fn resend_invitation(
 ) -> Response {
     let r = async {
         let i = parse_id(InvitationId::parse, &inv, "invitation")?;
-        Ok::<InvitationView, ApiError>(s.svc.resend_invitation(&form.session.caller, &network_id(&id)?, &i).await?)
+        Ok::<InvitationView, ApiError>(
+            s.svc.network().resend_invitation(&form.session.caller, &network_id(&id)?, &i).await?,
+        )
     }
     .await;
     created_result(&s, &id, &headers, &form, "invitation", Some(&inv), r).await
@@ -613,7 +616,7 @@ pub(super) async fn revoke_invitation(
 ) -> Response {
     let r = async {
         let i = parse_id(InvitationId::parse, &inv, "invitation")?;
-        s.svc.revoke_invitation(&form.session.caller, &network_id(&id)?, &i).await?;
+        s.svc.network().revoke_invitation(&form.session.caller, &network_id(&id)?, &i).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -638,7 +641,7 @@ pub(super) async fn add_members(State(s): State<AppState>, Path(id): Path<String
             return Err(ApiError::from(DomainError::invalid("member_ids", Rule::Required)));
         }
         let input = NetworkMembersInput { member_ids, department_ids };
-        s.svc.add_network_members(&form.session.caller, &network_id(&id)?, &input).await?;
+        s.svc.network().add_network_members(&form.session.caller, &network_id(&id)?, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await
@@ -653,7 +656,7 @@ pub(super) async fn remove_member(
 ) -> Response {
     let r = async {
         let m = parse_id(MemberId::parse, &member, "member")?;
-        s.svc.remove_network_member(&form.session.caller, &network_id(&id)?, &m).await?;
+        s.svc.network().remove_network_member(&form.session.caller, &network_id(&id)?, &m).await?;
         Ok::<(), ApiError>(())
     }
     .await;

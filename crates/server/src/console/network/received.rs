@@ -28,7 +28,7 @@ pub(super) async fn received_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
     if !ctx.can(Scope::Partners) {
         return not_allowed(&ctx, ACTIVE, title);
     }
-    let list = match s.svc.received_invitations(&ctx.session.caller).await {
+    let list = match s.svc.network().received_invitations(&ctx.session.caller).await {
         Ok(l) => l,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -107,7 +107,7 @@ pub(super) async fn answer_page(
         return no_org(&ctx, ACTIVE, title);
     };
     let input = InvitationAnswer { code: Some(code.clone()), invitation_id: None, department_ids: None };
-    let preview = s.svc.preview_invitation(&ctx.session.caller, &input).await.map_err(ApiError::from);
+    let preview = s.svc.network().preview_invitation(&ctx.session.caller, &input).await.map_err(ApiError::from);
     let code_form = html! {
         form.inline.card method="get" action="/console/invitations/answer" data-testid="answer-code-form" {
             label.field { span { (t(lang, "invitations.code")) }
@@ -122,7 +122,7 @@ pub(super) async fn answer_page(
             // Without the tree the answer names no departments, and the invitation's are matched
             // by name: an empty choice would bring the whole organization.
             let tree = match closed {
-                None => s.svc.departments(&ctx.session.caller, &org).await.ok(),
+                None => s.svc.directory().departments(&ctx.session.caller, &org).await.ok(),
                 Some(_) => None,
             };
             let proposed = |d: &DepartmentView| p.departments.iter().any(|n| same_name(n, &d.name));
@@ -214,7 +214,7 @@ pub(super) async fn answer_failed(s: &AppState, form: &Csrf<Pairs>, e: ApiError)
 pub(super) async fn accept(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
     let r = async {
         let answer = answer_of(&form.form)?;
-        Ok::<UnitView, ApiError>(s.svc.accept_invitation(&form.session.caller, &answer).await?)
+        Ok::<UnitView, ApiError>(s.svc.network().accept_invitation(&form.session.caller, &answer).await?)
     }
     .await
     .map_err(|e| list_field(e, "department_ids"));
@@ -227,7 +227,7 @@ pub(super) async fn accept(State(s): State<AppState>, form: Csrf<Pairs>) -> Resp
 pub(super) async fn decline(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
     let r = async {
         let answer = answer_of(&form.form)?;
-        s.svc.decline_invitation(&form.session.caller, &answer).await?;
+        s.svc.network().decline_invitation(&form.session.caller, &answer).await?;
         Ok::<(), ApiError>(())
     }
     .await;

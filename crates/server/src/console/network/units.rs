@@ -27,14 +27,15 @@ pub(super) async fn unit_page(
         (Ok(n), Ok(u)) => (n, u),
         (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
     };
-    let net = match s.svc.network(caller, &nid).await {
+    let net = match s.svc.network().get(caller, &nid).await {
         Ok(n) => n,
         Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
     };
-    let (u, types) = match (s.svc.unit(caller, &nid, &uid).await, s.svc.partner_types(caller, &nid).await) {
-        (Ok(u), Ok(x)) => (u, x),
-        (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
-    };
+    let (u, types) =
+        match (s.svc.network().unit(caller, &nid, &uid).await, s.svc.network().partner_types(caller, &nid).await) {
+            (Ok(u), Ok(x)) => (u, x),
+            (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
+        };
     let admin = backbone_admin(&ctx, &net);
     let own_admin = net.membership == "unit"
         && ctx.can(Scope::Partners)
@@ -45,7 +46,7 @@ pub(super) async fn unit_page(
     let mut unit_people: Vec<PersonView> = Vec::new();
     for scope in [u.id.as_str(), "backbone"] {
         let q = PeopleQuery { unit_id: Some(scope.into()), limit: Some(200), ..Default::default() };
-        let people = s.svc.people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
+        let people = s.svc.network().people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
         for p in &people {
             names.insert(p.member_id.clone(), p.name.clone());
         }
@@ -60,7 +61,7 @@ pub(super) async fn unit_page(
         for b in u.contacts.iter().filter_map(|k| k.backup_id.as_ref()) {
             if !names.contains_key(b)
                 && let Ok(mid) = MemberId::parse(b)
-                && let Ok(m) = s.svc.member(caller, &org, &mid).await
+                && let Ok(m) = s.svc.directory().member(caller, &org, &mid).await
             {
                 names.insert(b.clone(), m.name);
             }
@@ -75,7 +76,7 @@ pub(super) async fn unit_page(
     // Without the tree there is no form: an empty choice would bring the whole organization.
     let may_bring = own_admin || (admin && u.managed);
     let org_deps = match OrgId::parse(&u.organization_id) {
-        Ok(o) if may_bring => s.svc.departments(caller, &o).await.ok(),
+        Ok(o) if may_bring => s.svc.directory().departments(caller, &o).await.ok(),
         _ => None,
     };
     let failed = failed.as_ref();
@@ -270,7 +271,7 @@ pub(super) async fn edit_unit(
         contract_end: one(p, "contract_end").map(|x| x.trim().to_owned()),
     };
     let r = async {
-        s.svc.update_unit(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &patch).await?;
+        s.svc.network().update_unit(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &patch).await?;
         Ok::<(), ApiError>(())
     }
     .await
@@ -285,7 +286,7 @@ pub(super) async fn set_unit_departments(
 ) -> Response {
     let input = UnitDepartmentsInput { department_ids: ticked_ids(&form.form) };
     let r = async {
-        s.svc.set_unit_departments(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
+        s.svc.network().set_unit_departments(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await
@@ -300,8 +301,8 @@ pub(super) async fn remove_unit(
 ) -> Response {
     let r = async {
         let nid = network_id(&id)?;
-        let net = s.svc.network(&form.session.caller, &nid).await?;
-        s.svc.remove_unit(&form.session.caller, &nid, &unit_id(&unit)?).await?;
+        let net = s.svc.network().get(&form.session.caller, &nid).await?;
+        s.svc.network().remove_unit(&form.session.caller, &nid, &unit_id(&unit)?).await?;
         Ok::<NetworkView, ApiError>(net)
     }
     .await;
@@ -329,7 +330,7 @@ pub(super) async fn add_contact(
             None => None,
         };
         let input = NewContact { side, member_id, role: one(p, "role").unwrap_or_default(), backup_id };
-        s.svc.add_contact(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
+        s.svc.network().add_contact(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -343,7 +344,7 @@ pub(super) async fn remove_contact(
 ) -> Response {
     let r = async {
         let k = parse_id(ContactId::parse, &contact, "contact")?;
-        s.svc.remove_contact(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &k).await?;
+        s.svc.network().remove_contact(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &k).await?;
         Ok::<(), ApiError>(())
     }
     .await;

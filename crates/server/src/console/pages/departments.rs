@@ -105,7 +105,7 @@ pub(crate) async fn departments(State(s): State<AppState>, ctx: Ctx, Query(q): Q
 pub(crate) async fn departments_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<DeptError>) -> Response {
     let title = t(ctx.lang, "nav.departments");
     let Some(org) = ctx.org() else { return no_org(&ctx, "departments", title) };
-    let deps = match s.svc.departments(&ctx.session.caller, &org).await {
+    let deps = match s.svc.directory().departments(&ctx.session.caller, &org).await {
         Ok(d) => d,
         Err(e) => return err_page(&ctx, "departments", title, e),
     };
@@ -113,7 +113,7 @@ pub(crate) async fn departments_page(s: &AppState, ctx: Ctx, f: Flash, err: Opti
     let mut names = HashMap::new();
     for id in head_ids {
         if let Ok(mid) = MemberId::parse(&id)
-            && let Ok(m) = s.svc.member(&ctx.session.caller, &org, &mid).await
+            && let Ok(m) = s.svc.directory().member(&ctx.session.caller, &org, &mid).await
         {
             names.insert(id, m.name);
         }
@@ -161,18 +161,18 @@ pub(crate) async fn dept_action(
     match (action, id) {
         ("create", _) => {
             let input = NewDepartment { name: f.name.clone().unwrap_or_default(), parent_id: parent };
-            s.svc.create_department(caller, &org, &input).await.map(|_| ())?
+            s.svc.directory().create_department(caller, &org, &input).await.map(|_| ())?
         }
         ("rename", Some(id)) => {
             let patch = DepartmentPatch { name: Some(f.name.clone().unwrap_or_default()), parent_id: None };
-            s.svc.update_department(caller, &org, &id, &patch).await?
+            s.svc.directory().update_department(caller, &org, &id, &patch).await?
         }
         ("move", Some(id)) => {
             let parent = parent.ok_or_else(|| ApiError::from(DomainError::NotFound { what: "department" }))?;
             let patch = DepartmentPatch { name: None, parent_id: Some(parent) };
-            s.svc.update_department(caller, &org, &id, &patch).await?
+            s.svc.directory().update_department(caller, &org, &id, &patch).await?
         }
-        ("delete", Some(id)) => s.svc.delete_department(caller, &org, &id).await?,
+        ("delete", Some(id)) => s.svc.directory().delete_department(caller, &org, &id).await?,
         ("heads", Some(id)) => {
             let member_ids = f
                 .member_ids
@@ -182,7 +182,7 @@ pub(crate) async fn dept_action(
                 .filter(|x| !x.is_empty())
                 .map(|x| MemberId::parse(x).map_err(|e| ApiError::from(e).with_field("member_ids")))
                 .collect::<Result<Vec<_>, _>>()?;
-            s.svc.set_heads(caller, &org, &id, &Heads { member_ids }).await?
+            s.svc.directory().set_heads(caller, &org, &id, &Heads { member_ids }).await?
         }
         _ => return Err(NOT_ALLOWED.into()),
     }

@@ -43,7 +43,8 @@ pub(crate) async fn import(State(s): State<AppState>, form: Csrf<ImportForm>) ->
     let title = t(lang, "nav.import");
     let Some(org) = ctx.org() else { return no_org(&ctx, "import", title) };
     let skip_bad = form.form.skip_bad.is_some();
-    let report = match s.svc.import_members(&ctx.session.caller, &org, &form.form.csv, skip_bad, &()).await {
+    let report = match s.svc.directory().import_members(&ctx.session.caller, &org, &form.form.csv, skip_bad, &()).await
+    {
         Ok(r) => r,
         Err(e) => {
             let e = ApiError::from(e);

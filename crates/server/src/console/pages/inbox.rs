@@ -88,7 +88,7 @@ pub(crate) async fn inbox_page(
 ) -> Response {
     let lang = ctx.lang;
     let title = t(lang, "nav.inbox");
-    let inbox = match s.svc.inbox(&ctx.session.caller, cursor.as_deref(), Some(50)).await {
+    let inbox = match s.svc.notifications().inbox(&ctx.session.caller, cursor.as_deref(), Some(50)).await {
         Ok(i) => i,
         Err(e) => return err_page(&ctx, "inbox", title, e),
     };
@@ -146,13 +146,13 @@ pub(crate) async fn inbox_result(s: &AppState, form: &Csrf<Pairs>, r: Result<u64
 }
 
 pub(crate) async fn read_all(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
-    let r = s.svc.mark_read(&form.session.caller, None).await.map_err(ApiError::from);
+    let r = s.svc.notifications().mark_read(&form.session.caller, None).await.map_err(ApiError::from);
     inbox_result(&s, &form, r).await
 }
 
 pub(crate) async fn read_one(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
     let r = match NotificationId::parse(&id) {
-        Ok(nid) => s.svc.mark_read(&form.session.caller, Some(&nid)).await.map_err(ApiError::from),
+        Ok(nid) => s.svc.notifications().mark_read(&form.session.caller, Some(&nid)).await.map_err(ApiError::from),
         Err(_) => Err(DomainError::NotFound { what: "notification" }.into()),
     };
     inbox_result(&s, &form, r).await

@@ -37,7 +37,7 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     .into_iter()
     .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
     .collect();
-    let (page, err) = match s.svc.journal(&ctx.session.caller, &query).await {
+    let (page, err) = match s.svc.journal().entries(&ctx.session.caller, &query).await {
         Ok(p) => (p, None),
         Err(e) => (Default::default(), Some(ApiError::from(e))),
     };

@@ -17,7 +17,7 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     let title = t(lang, "nav.members");
     let Some(org) = ctx.org() else { return no_org(&ctx, "members", title) };
     let caller = &ctx.session.caller;
-    let deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+    let deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
     let dep_names: HashMap<&str, &str> = deps.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect();
     let status = match q.status.as_deref() {
         None | Some("") => Some("active".to_owned()),
@@ -34,7 +34,7 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         limit: Some(50),
     };
     let mut f = Saved { saved: q.saved.clone() }.flash(lang);
-    let (page, err) = match s.svc.members(caller, &org, &query).await {
+    let (page, err) = match s.svc.directory().members(caller, &org, &query).await {
         Ok(p) => (p, None),
         Err(e) => {
             let e = ApiError::from(e);
@@ -142,7 +142,7 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
     if !ctx.can(Scope::Directory) {
         return not_allowed(&ctx, "members", title);
     }
-    let deps = s.svc.departments(&ctx.session.caller, &org).await.unwrap_or_default();
+    let deps = s.svc.directory().departments(&ctx.session.caller, &org).await.unwrap_or_default();
     let root = deps.iter().find(|d| d.parent_id.is_none()).map(|d| d.id.clone());
     let chosen = |id: &str| {
         if v.department_ids.is_empty() { root.as_deref() == Some(id) } else { v.department_ids.iter().any(|d| d == id) }
@@ -221,7 +221,7 @@ pub(crate) async fn add_member(State(s): State<AppState>, form: Csrf<Pairs>) -> 
     let caller = &form.session.caller;
     let Some(org) = caller.acting().map(|a| a.org.clone()) else { return Redirect::to("/console").into_response() };
     let result = match new_member_input(&form.form) {
-        Ok(input) => s.svc.add_member(caller, &org, &input).await.map_err(ApiError::from),
+        Ok(input) => s.svc.directory().add_member(caller, &org, &input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -255,7 +255,7 @@ pub(crate) async fn member(
 
 pub(crate) async fn load_member(s: &AppState, ctx: &Ctx, org: &OrgId, id: &str) -> Result<MemberView, ApiError> {
     let mid = MemberId::parse(id).map_err(|_| ApiError::from(DomainError::NotFound { what: "member" }))?;
-    Ok(s.svc.member(&ctx.session.caller, org, &mid).await?)
+    Ok(s.svc.directory().member(&ctx.session.caller, org, &mid).await?)
 }
 
 pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<MemberError>) -> Response {
@@ -267,10 +267,10 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
         Ok(m) => m,
         Err(e) => return err_page(&ctx, "members", title, e),
     };
-    let deps = s.svc.departments(caller, &org).await.unwrap_or_default();
+    let deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
     let dep_name = |id: &str| deps.iter().find(|d| d.id == id).map_or(id.to_owned(), |d| d.name.clone());
     let supervisor = match m.supervisor_id.as_deref().map(MemberId::parse) {
-        Some(Ok(sid)) => s.svc.member(caller, &org, &sid).await.ok(),
+        Some(Ok(sid)) => s.svc.directory().member(caller, &org, &sid).await.ok(),
         _ => None,
     };
     let admin = ctx.can(Scope::Directory);
@@ -416,7 +416,7 @@ pub(crate) async fn edit_member(State(s): State<AppState>, Path(id): Path<String
         supervisor_id: f.supervisor_id.clone().map(|x| x.trim().to_owned()),
     };
     member_action(&s, &form, &id, "edit", Some(f), async |c, org, mid| {
-        s.svc.update_member(c, &org, &mid, &patch).await.map(|_| ()).map_err(ApiError::from)
+        s.svc.directory().update_member(c, &org, &mid, &patch).await.map(|_| ()).map_err(ApiError::from)
     })
     .await
 }
@@ -429,6 +429,7 @@ pub(crate) async fn transfer_member(State(s): State<AppState>, Path(id): Path<St
         .collect();
     member_action(&s, &form, &id, "transfer", None, async |c, org, mid| {
         s.svc
+            .directory()
             .transfer_member(c, &org, &mid, &Transfer { department_ids: ids? })
             .await
             .map(|_| ())
@@ -439,14 +440,14 @@ pub(crate) async fn transfer_member(State(s): State<AppState>, Path(id): Path<St
 
 pub(crate) async fn leave(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
     member_action(&s, &form, &id, "status", None, async |c, org, mid| {
-        s.svc.leave(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
+        s.svc.directory().leave(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
     })
     .await
 }
 
 pub(crate) async fn rejoin(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
     member_action(&s, &form, &id, "status", None, async |c, org, mid| {
-        s.svc.rejoin(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
+        s.svc.directory().rejoin(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
     })
     .await
 }

@@ -22,7 +22,7 @@ use keiretsu_service::journal::JournalQuery;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::network::{contact_role_text, type_text};
+use super::labels::{contact_role_text, status_text, type_text};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::auth::Csrf;
@@ -139,10 +139,6 @@ pub(super) fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiErr
     (status_of(&e), layout(ctx, active, title, &Flash::error(&e), html! {})).into_response()
 }
 
-pub(super) fn status_text(lang: Lang, status: &str) -> &'static str {
-    if status == "left" { t(lang, "status.left") } else { t(lang, "status.active") }
-}
-
 fn scope_text(lang: Lang, scope: Scope) -> &'static str {
     match scope {
         Scope::Directory => t(lang, "scope.directory"),
@@ -229,7 +225,7 @@ pub(super) fn dept_options(
 /// Active members as suggestions for a member-id input (name and login shown, id filled in).
 pub(super) async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Markup {
     let query = MemberQuery { status: Some("active".into()), limit: Some(200), ..Default::default() };
-    let list = s.svc.members(&ctx.session.caller, org, &query).await.map(|p| p.items).unwrap_or_default();
+    let list = s.svc.directory().members(&ctx.session.caller, org, &query).await.map(|p| p.items).unwrap_or_default();
     html! {
         datalist #member-ids {
             @for m in &list { option value=(m.id) { (m.name) " (" (m.login) ")" } }

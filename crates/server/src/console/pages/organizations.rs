@@ -30,7 +30,7 @@ pub(crate) async fn orgs_page(
     if !ctx.me.operator {
         return not_allowed(&ctx, "orgs", title);
     }
-    let list = match s.svc.orgs(&ctx.session.caller).await {
+    let list = match s.svc.directory().orgs(&ctx.session.caller).await {
         Ok(l) => l,
         Err(e) => return err_page(&ctx, "orgs", title, e),
     };
@@ -91,7 +91,7 @@ pub(crate) async fn create_org(State(s): State<AppState>, form: Csrf<OrgForm>) -
         admin_name: f.admin_name.clone(),
         admin_password: nonblank(f.admin_password.clone()),
     };
-    match s.svc.create_org(&form.session.caller, &input).await {
+    match s.svc.directory().create_org(&form.session.caller, &input).await {
         Ok(_) => saved("/console/orgs"),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => orgs_page(&s, ctx, Flash::default(), &clone_org_form(f), Some(("create", e.into()))).await,
@@ -119,7 +119,7 @@ pub(crate) async fn certify(State(s): State<AppState>, Path(id): Path<String>, f
     let result = async {
         let org = OrgId::parse(&id).map_err(|_| ApiError::from(DomainError::NotFound { what: "organization" }))?;
         let c = Certification::parse("certification", &form.form.certification)?;
-        s.svc.set_certification(&form.session.caller, &org, c).await?;
+        s.svc.directory().set_certification(&form.session.caller, &org, c).await?;
         Ok::<(), ApiError>(())
     }
     .await;

@@ -20,11 +20,12 @@ pub async fn overview(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved
         return layout(&ctx, "overview", title, &f, body);
     };
     let caller = &ctx.session.caller;
-    let (o, deps) = match (s.svc.org(caller, &org).await, s.svc.departments(caller, &org).await) {
+    let (o, deps) = match (s.svc.directory().org(caller, &org).await, s.svc.directory().departments(caller, &org).await)
+    {
         (Ok(o), Ok(d)) => (o, d),
         (Err(e), _) | (_, Err(e)) => return err_page(&ctx, "overview", title, e),
     };
-    let members = match s.svc.member_count(caller, &org).await {
+    let members = match s.svc.directory().member_count(caller, &org).await {
         Ok(n) => n,
         Err(e) => return err_page(&ctx, "overview", title, e),
     };

@@ -27,7 +27,7 @@ pub(crate) async fn tokens_page(
     if ctx.org().is_none() {
         return no_org(&ctx, "tokens", title);
     }
-    let list = match s.svc.tokens(&ctx.session.caller).await {
+    let list = match s.svc.identity().tokens(&ctx.session.caller).await {
         Ok(l) => l,
         Err(e) => return err_page(&ctx, "tokens", title, e),
     };
@@ -95,6 +95,7 @@ pub(crate) async fn create_token(State(s): State<AppState>, form: Csrf<TokenForm
     let result = match days {
         Ok(days) => s
             .svc
+            .identity()
             .create_token(&ctx.session.caller, &NewToken { name: form.form.name.clone(), expires_in_days: days })
             .await
             .map_err(ApiError::from),
@@ -109,7 +110,7 @@ pub(crate) async fn create_token(State(s): State<AppState>, form: Csrf<TokenForm
 
 pub(crate) async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
     let result = match TokenId::parse(&id) {
-        Ok(tid) => s.svc.revoke_token(&form.session.caller, &tid).await.map_err(ApiError::from),
+        Ok(tid) => s.svc.identity().revoke_token(&form.session.caller, &tid).await.map_err(ApiError::from),
         Err(_) => Err(DomainError::NotFound { what: "token" }.into()),
     };
     match result {

@@ -12,12 +12,16 @@ use keiretsu_store::directory::{self as store, AccountRow, DepartmentRow, Member
 use keiretsu_store::{AnyConnection, Tx};
 use serde::{Deserialize, Serialize};
 
-use crate::departure::Departure;
 use crate::identity::hash_password;
-use crate::license;
-use crate::network::Brought;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
-use crate::{Result, Service, random_id_bytes, unique_to_field};
+use crate::reactions::{CertificationChanged, Departure, Joined, Move};
+use crate::{Result, random_id_bytes, unique_to_field};
+
+crate::use_cases!();
+
+mod departure;
+
+pub(crate) use departure::{ReassignReports, ReleaseHeadships, TellSupervisor};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
@@ -219,7 +223,7 @@ impl Progress for () {
 const NOT_FOUND_MEMBER: DomainError = DomainError::NotFound { what: "member" };
 const NOT_FOUND_DEPARTMENT: DomainError = DomainError::NotFound { what: "department" };
 
-impl Service {
+impl Cases<'_> {
     // ----- organizations (the platform operator) -----
 
     pub async fn create_org(&self, caller: &Caller, input: &NewOrg) -> Result<OrgView> {
@@ -313,11 +317,17 @@ impl Service {
             .with("to", to.as_str());
         let certified = to == Certification::Certified;
         let mut changes = vec![change];
-        changes.extend(
-            crate::network::certification_changed(&mut tx, org.as_str(), certified, permit.actor(), self.now()).await?,
-        );
+        let event =
+            CertificationChanged { org: org.to_string(), certified, actor: permit.actor().to_owned(), at: self.now() };
+        changes.extend(self.reactions.certification.run(&mut tx, &event).await?);
         self.commit(tx, &changes).await?;
         Ok(OrgView { certification: to, ..before.into() })
+    }
+
+    /// Members who joined, came back or were imported: every capability that reacts hears it.
+    async fn joined(&self, tx: &mut Tx, org: &OrgId, members: Vec<String>, actor: &str) -> Result<Vec<Change>> {
+        let event = Joined { org: org.to_string(), members, actor: actor.to_owned(), at: self.now() };
+        self.reactions.joined.run(tx, &event).await
     }
 
     // ----- departments -----
@@ -414,12 +424,18 @@ impl Service {
         }
         // A move may take people into or out of what a network unit brings in; a rename cannot.
         let moved = parent != current.parent_id;
-        let brought = if moved { Some(Brought::in_org(&mut tx, org.as_str(), None).await?) } else { None };
+        let event = Move {
+            org: org.to_string(),
+            member: None,
+            field: "parent_id",
+            actor: permit.actor().to_owned(),
+            at: self.now(),
+        };
+        let moving = if moved { Some(self.reactions.moves.before(&mut tx, &event).await?) } else { None };
         store::update_department(&mut tx, permit.org(), id.as_str(), &name, parent.as_deref()).await?;
         let mut changes = vec![change];
-        if let Some(brought) = brought {
-            keiretsu_store::network::refresh_unit_departments(&mut tx, org.as_str()).await?;
-            changes.extend(brought.settle(&mut tx, "parent_id", permit.actor(), self.now()).await?);
+        if let Some(moving) = moving {
+            changes.extend(moving.settle(&mut tx, &event).await?);
         }
         self.commit(tx, &changes).await?;
         Ok(())
@@ -562,8 +578,7 @@ impl Service {
                 .with("login", &row.login)
                 .with("department_ids", &departments),
         ];
-        let joined = std::slice::from_ref(&row.id);
-        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), joined, permit.actor(), self.now()).await?);
+        changes.extend(self.joined(&mut tx, org, vec![row.id.clone()], permit.actor()).await?);
         self.commit(tx, &changes).await?;
         Ok(member_view(row, departments))
     }
@@ -646,17 +661,21 @@ impl Service {
         let before: Vec<String> =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         let after = self.check_departments(&mut tx, &permit, &to.department_ids).await?;
-        let brought = Brought::in_org(&mut tx, org.as_str(), Some(vec![m.id.clone()])).await?;
+        let event = Move {
+            org: org.to_string(),
+            member: Some(m.id.clone()),
+            field: "department_ids",
+            actor: permit.actor().to_owned(),
+            at: self.now(),
+        };
+        let moving = self.reactions.moves.before(&mut tx, &event).await?;
         store::set_member_departments(&mut tx, &m.id, &after).await?;
         let mut changes = vec![
             Change::new(permit.actor(), Some(org.as_str()), "member.transfer", id.as_str())
                 .with("from", &before)
                 .with("to", &after),
         ];
-        // Moved out of what a network unit brings in.
-        changes.extend(brought.settle(&mut tx, "department_ids", permit.actor(), self.now()).await?);
-        let moved = std::slice::from_ref(&m.id);
-        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), moved, permit.actor(), self.now()).await?);
+        changes.extend(moving.settle(&mut tx, &event).await?);
         self.commit(tx, &changes).await?;
         Ok(member_view(m, after))
     }
@@ -684,7 +703,7 @@ impl Service {
         store::update_member(&mut tx, &m).await?;
         let mut changes =
             vec![Change::new(permit.actor(), Some(org.as_str()), "member.leave", id.as_str()).with("name", &m.name)];
-        changes.extend(self.departure.run(&mut tx, &departure).await?);
+        changes.extend(self.reactions.departure.run(&mut tx, &departure).await?);
         let deps =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         self.commit(tx, &changes).await?;
@@ -705,8 +724,7 @@ impl Service {
         let deps =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         let mut changes = vec![Change::new(permit.actor(), Some(org.as_str()), "member.rejoin", id.as_str())];
-        let back = std::slice::from_ref(&m.id);
-        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), back, permit.actor(), self.now()).await?);
+        changes.extend(self.joined(&mut tx, org, vec![m.id.clone()], permit.actor()).await?);
         self.commit(tx, &changes).await?;
         Ok(member_view(m, deps))
     }
@@ -862,7 +880,7 @@ impl Service {
             .map(|(m, _)| m.id.clone())
             .chain(plan.updates.iter().map(|(m, _)| m.id.clone()))
             .collect();
-        changes.extend(license::apply_entry_rules(&mut tx, org.as_str(), &touched, permit.actor(), self.now()).await?);
+        changes.extend(self.joined(&mut tx, org, touched, permit.actor()).await?);
         self.commit(tx, &changes).await?;
         if created + updated >= 1000 {
             self.store.analyze().await?;
