@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use keiretsu_service::Caller;
 use keiretsu_service::identity::SessionInfo;
 use serde::de::DeserializeOwned;
@@ -127,21 +127,14 @@ impl FromRequestParts<AppState> for Auth {
                 .and_then(bearer)
                 .ok_or_else(|| ApiError::unauthenticated().with_field("authorization"))?;
             let caller = state.svc.identity().token(secret.trim()).await?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "/problems/unauthenticated",
-                    "Not signed in",
-                    "the token is unknown, revoked or expired",
-                )
+                ApiError::new(crate::error::ProblemType::Unauthenticated, "the token is unknown, revoked or expired")
             })?;
             return Ok(Auth { caller, session: None, address });
         }
         if let Some(secret) = cookie(&parts.headers, session_cookie_name(state)) {
             let Some(session) = state.svc.identity().session(secret).await? else {
                 return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "/problems/unauthenticated",
-                    "Not signed in",
+                    crate::error::ProblemType::Unauthenticated,
                     "the session has ended; sign in again",
                 ));
             };
@@ -163,13 +156,8 @@ pub fn is_safe(method: &Method) -> bool {
 }
 
 pub fn csrf_error() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "/problems/csrf",
-        "CSRF check failed",
-        "the form is stale or came from another site; reload the page",
-    )
-    .with_field("csrf")
+    ApiError::new(crate::error::ProblemType::Csrf, "the form is stale or came from another site; reload the page")
+        .with_field("csrf")
 }
 
 /// A console session (signed in), without reading the body.
@@ -208,11 +196,11 @@ pub struct Upload {
 /// empty arrives as a part with no name and no bytes, and is dropped.
 async fn multipart(req: Request, state: &AppState) -> Result<(Vec<(String, String)>, Vec<Upload>), ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(e.status(), "/problems/validation", "Invalid input", e.body_text())
+        ApiError::new(crate::error::ProblemType::Validation, e.body_text()).with_status(e.status())
     };
     let mut form = axum::extract::Multipart::from_request(req, state)
         .await
-        .map_err(|e| ApiError::new(e.status(), "/problems/validation", "Invalid input", e.body_text()))?;
+        .map_err(|e| ApiError::new(crate::error::ProblemType::Validation, e.body_text()).with_status(e.status()))?;
     let (mut pairs, mut files) = (Vec::new(), Vec::new());
     while let Some(part) = form.next_field().await.map_err(bad)? {
         let field = part.name().unwrap_or_default().to_owned();
@@ -264,10 +252,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
             return Err(csrf_error().into_response());
         }
         let rest = serde_urlencoded::to_string(&pairs).map_err(|_| csrf_error().into_response())?;
-        let form = serde_urlencoded::from_str(&rest).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", e.to_string())
-                .into_response()
-        })?;
+        let form = serde_urlencoded::from_str(&rest)
+            .map_err(|e| ApiError::new(crate::error::ProblemType::Validation, e.to_string()).into_response())?;
         Ok(Csrf { session, form, files, address })
     }
 }

@@ -9,6 +9,105 @@ use keiretsu_domain::DomainError;
 use keiretsu_service::Error;
 use serde::Serialize;
 
+/// Every kind of problem the server answers with, so each `type` is written once, with its status
+/// and title. Clients branch on `type`; the title is for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemType {
+    Validation,
+    /// A body that is not JSON at all: a validation problem with status 400.
+    MalformedJson,
+    Conflict,
+    NotFound,
+    Forbidden,
+    Unauthenticated,
+    BadCredentials,
+    Throttled,
+    Internal,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    RequestTimeout,
+    Csrf,
+    IdempotencyMismatch,
+    IdempotencyRetry,
+    IdempotencyInProgress,
+    UriTooLong,
+    HeadersTooLarge,
+    MalformedRequest,
+}
+
+impl ProblemType {
+    pub const fn uri(self) -> &'static str {
+        match self {
+            ProblemType::Validation | ProblemType::MalformedJson => "/problems/validation",
+            ProblemType::Conflict => "/problems/conflict",
+            ProblemType::NotFound => "/problems/not-found",
+            ProblemType::Forbidden => "/problems/forbidden",
+            ProblemType::Unauthenticated => "/problems/unauthenticated",
+            ProblemType::BadCredentials => "/problems/bad-credentials",
+            ProblemType::Throttled => "/problems/throttled",
+            ProblemType::Internal => "/problems/internal",
+            ProblemType::PayloadTooLarge => "/problems/payload-too-large",
+            ProblemType::UnsupportedMediaType => "/problems/unsupported-media-type",
+            ProblemType::MethodNotAllowed => "/problems/method-not-allowed",
+            ProblemType::RequestTimeout => "/problems/request-timeout",
+            ProblemType::Csrf => "/problems/csrf",
+            ProblemType::IdempotencyMismatch => "/problems/idempotency-mismatch",
+            ProblemType::IdempotencyRetry => "/problems/idempotency-retry",
+            ProblemType::IdempotencyInProgress => "/problems/idempotency-in-progress",
+            ProblemType::UriTooLong => "/problems/uri-too-long",
+            ProblemType::HeadersTooLarge => "/problems/headers-too-large",
+            ProblemType::MalformedRequest => "/problems/malformed-request",
+        }
+    }
+
+    pub const fn status(self) -> StatusCode {
+        match self {
+            ProblemType::Validation | ProblemType::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemType::MalformedJson | ProblemType::MalformedRequest => StatusCode::BAD_REQUEST,
+            ProblemType::Conflict | ProblemType::IdempotencyRetry | ProblemType::IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
+            ProblemType::NotFound => StatusCode::NOT_FOUND,
+            ProblemType::Forbidden | ProblemType::Csrf => StatusCode::FORBIDDEN,
+            ProblemType::Unauthenticated | ProblemType::BadCredentials => StatusCode::UNAUTHORIZED,
+            ProblemType::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemType::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ProblemType::UriTooLong => StatusCode::URI_TOO_LONG,
+            ProblemType::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            ProblemType::Validation => "Invalid input",
+            ProblemType::MalformedJson => "Malformed JSON",
+            ProblemType::Conflict => "Conflict",
+            ProblemType::NotFound => "Not found",
+            ProblemType::Forbidden => "Forbidden",
+            ProblemType::Unauthenticated => "Not signed in",
+            ProblemType::BadCredentials => "Sign-in failed",
+            ProblemType::Throttled => "Too many attempts",
+            ProblemType::Internal => "Internal error",
+            ProblemType::PayloadTooLarge => "Body too large",
+            ProblemType::UnsupportedMediaType => "Unsupported media type",
+            ProblemType::MethodNotAllowed => "Method not allowed",
+            ProblemType::RequestTimeout => "Request timeout",
+            ProblemType::Csrf => "CSRF check failed",
+            ProblemType::IdempotencyMismatch => "Idempotency key reused",
+            ProblemType::IdempotencyRetry => "Retry",
+            ProblemType::IdempotencyInProgress => "In progress",
+            ProblemType::UriTooLong => "URI too long",
+            ProblemType::HeadersTooLarge => "Request header fields too large",
+            ProblemType::MalformedRequest => "Malformed request",
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Stable per kind of error, e.g. `/problems/validation`.
@@ -31,15 +130,21 @@ pub struct ApiError(pub Problem);
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> ApiError {
         ApiError(Problem {
-            kind,
-            title,
-            status: status.as_u16(),
+            kind: kind.uri(),
+            title: kind.title(),
+            status: kind.status().as_u16(),
             detail: detail.into(),
             field: None,
             retry_after: None,
         })
+    }
+
+    /// The same problem with another status: a rejection from axum keeps the status it chose.
+    pub fn with_status(mut self, status: StatusCode) -> ApiError {
+        self.0.status = status.as_u16();
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -48,21 +153,11 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "/problems/unauthenticated",
-            "Not signed in",
-            "sign in or send a bearer token",
-        )
+        ApiError::new(ProblemType::Unauthenticated, "sign in or send a bearer token")
     }
 
     pub fn payload_too_large() -> ApiError {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "/problems/payload-too-large",
-            "Body too large",
-            "the request body is larger than this endpoint accepts",
-        )
+        ApiError::new(ProblemType::PayloadTooLarge, "the request body is larger than this endpoint accepts")
     }
 
     pub fn status(&self) -> u16 {
@@ -75,29 +170,14 @@ impl From<Error> for ApiError {
         match e {
             Error::Domain(d) => d.into(),
             Error::Throttled { retry_after_s } => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "/problems/throttled",
-                    "Too many attempts",
-                    e.to_string(),
-                );
+                let mut e = ApiError::new(ProblemType::Throttled, e.to_string());
                 e.0.retry_after = Some(retry_after_s);
                 e
             }
-            Error::BadCredentials => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "/problems/bad-credentials",
-                "Sign-in failed",
-                "wrong login or password",
-            ),
+            Error::BadCredentials => ApiError::new(ProblemType::BadCredentials, "wrong login or password"),
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "/problems/internal",
-                    "Internal error",
-                    "the server could not finish the request",
-                )
+                ApiError::new(ProblemType::Internal, "the server could not finish the request")
             }
         }
     }
@@ -108,19 +188,14 @@ impl From<DomainError> for ApiError {
         let detail = d.to_string();
         match &d {
             DomainError::Invalid { field, .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", detail)
-                    .with_field(field.clone())
+                ApiError::new(ProblemType::Validation, detail).with_field(field.clone())
             }
             DomainError::Conflict { field, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "/problems/conflict", "Conflict", detail).with_field(field.clone())
+                ApiError::new(ProblemType::Conflict, detail).with_field(field.clone())
             }
-            DomainError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "/problems/not-found", "Not found", detail)
-            }
+            DomainError::NotFound { .. } => ApiError::new(ProblemType::NotFound, detail),
             DomainError::Forbidden(_) if d == keiretsu_domain::identity::NOT_SIGNED_IN => ApiError::unauthenticated(),
-            DomainError::Forbidden(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail)
-            }
+            DomainError::Forbidden(_) => ApiError::new(ProblemType::Forbidden, detail),
         }
     }
 }
@@ -153,18 +228,13 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(_) => serde_field(&text),
             _ => None,
         };
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", text);
-        if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            e = ApiError::new(
-                status,
-                "/problems/unsupported-media-type",
-                "Unsupported media type",
-                "send `Content-Type: application/json`",
-            );
-        } else if status == StatusCode::BAD_REQUEST {
-            e.0.title = "Malformed JSON";
-            e.0.status = status.as_u16();
-        }
+        let mut e = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ApiError::new(ProblemType::UnsupportedMediaType, "send `Content-Type: application/json`")
+            }
+            StatusCode::BAD_REQUEST => ApiError::new(ProblemType::MalformedJson, text),
+            _ => ApiError::new(ProblemType::Validation, text),
+        };
         e.0.field = field.or(Some("body".into()));
         e
     }
@@ -174,7 +244,7 @@ impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> ApiError {
         let text = r.body_text();
         let field = serde_field(&text).unwrap_or_else(|| "query".into());
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/problems/validation", "Invalid input", text).with_field(field)
+        ApiError::new(ProblemType::Validation, text).with_field(field)
     }
 }
 

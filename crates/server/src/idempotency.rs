@@ -14,6 +14,9 @@ use axum::response::{IntoResponse, Response};
 use keiretsu_service::Caller;
 use keiretsu_service::idempotency::{Answer, Record};
 use keiretsu_service::secret_hash;
+
+/// How often a request whose key is held by a request still running looks again.
+const IN_PROGRESS_POLL: Duration = Duration::from_millis(20);
 use serde_json::Value;
 
 use crate::AppState;
@@ -44,9 +47,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "/problems/validation",
-                "Invalid input",
+                crate::error::ProblemType::Validation,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
             .with_field("Idempotency-Key")
@@ -87,9 +88,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
         match record {
             Some(r) if r.request_hash != fingerprint => {
                 return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "/problems/idempotency-mismatch",
-                    "Idempotency key reused",
+                    crate::error::ProblemType::IdempotencyMismatch,
                     "this Idempotency-Key was used with a different request",
                 )
                 .with_field("Idempotency-Key"));
@@ -100,21 +99,17 @@ async fn handle(state: AppState, req: Request, next: Next) -> Result<Response, A
             // The first request failed and gave the key back: this one may run it again.
             None => {
                 return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "/problems/idempotency-retry",
-                    "Retry",
+                    crate::error::ProblemType::IdempotencyRetry,
                     "the first request with this key failed; send it again",
                 ));
             }
             Some(_) if tokio::time::Instant::now() >= deadline => {
                 return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "/problems/idempotency-in-progress",
-                    "In progress",
+                    crate::error::ProblemType::IdempotencyInProgress,
                     "a request with this Idempotency-Key is still running",
                 ));
             }
-            Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Some(_) => tokio::time::sleep(IN_PROGRESS_POLL).await,
         }
     }
 }

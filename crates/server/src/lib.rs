@@ -63,6 +63,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Open client connections per listener.
 pub const DEFAULT_MAX_CLIENT_CONNECTIONS: usize = 1024;
+/// How long the accept loop waits after a failed accept (most often: out of file descriptors).
+const ACCEPT_RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
@@ -254,7 +256,7 @@ async fn serve_router(
                     // Out of file descriptors, most often: wait for some to close, do not spin.
                     tracing::error!(error = %e, "accept failed");
                     tokio::select! {
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        () = tokio::time::sleep(ACCEPT_RETRY) => continue,
                         () = &mut shutdown => break,
                     }
                 }
@@ -313,9 +315,7 @@ fn answer(
             // Whatever the handler made of the broken body, the client was too slow: say so and
             // close, since the rest of the body would otherwise be read as the next request.
             let mut res = error::ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "/problems/request-timeout",
-                "Request timeout",
+                crate::error::ProblemType::RequestTimeout,
                 format!("the request body did not arrive within {} s", body_timeout.as_secs_f64()),
             )
             .into_response();

@@ -74,13 +74,9 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 pub async fn guarded(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match &state.settings.metrics_token {
         Some(token) if token.admits(&headers) => render(State(state)).await,
-        Some(_) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "/problems/unauthenticated",
-            "Not signed in",
-            "send the metrics bearer token",
-        )
-        .into_response(),
+        Some(_) => {
+            ApiError::new(crate::error::ProblemType::Unauthenticated, "send the metrics bearer token").into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

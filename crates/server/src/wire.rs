@@ -9,6 +9,8 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use crate::error::ProblemType;
+
 /// A stream that replaces hyper's bodiless parse-error answers with problem details.
 pub struct ProblemOnParseError<S> {
     inner: S,
@@ -27,17 +29,12 @@ impl<S> ProblemOnParseError<S> {
 /// router made always has a body, so a head with `content-length: 0` and one of these statuses
 /// can only be hyper's.
 fn replacement(head: &[u8]) -> Option<Vec<u8>> {
-    let (status, kind, title, detail) = if head.starts_with(b"HTTP/1.1 414 ") {
-        (414, "uri-too-long", "URI too long", "the request's URI is longer than the server reads (64 KiB)")
+    let (kind, detail) = if head.starts_with(b"HTTP/1.1 414 ") {
+        (ProblemType::UriTooLong, "the request's URI is longer than the server reads (64 KiB)")
     } else if head.starts_with(b"HTTP/1.1 431 ") {
-        (
-            431,
-            "headers-too-large",
-            "Request header fields too large",
-            "the request's headers are larger than the server reads",
-        )
+        (ProblemType::HeadersTooLarge, "the request's headers are larger than the server reads")
     } else if head.starts_with(b"HTTP/1.1 400 ") {
-        (400, "malformed-request", "Malformed request", "the request is not well-formed HTTP/1.1")
+        (ProblemType::MalformedRequest, "the request is not well-formed HTTP/1.1")
     } else {
         return None;
     };
@@ -46,9 +43,9 @@ fn replacement(head: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let body = serde_json::json!({
-        "type": format!("/problems/{kind}"),
-        "title": title,
-        "status": status,
+        "type": kind.uri(),
+        "title": kind.title(),
+        "status": kind.status().as_u16(),
         "detail": detail,
     })
     .to_string();

@@ -138,7 +138,7 @@ impl Cases<'_> {
         let mut c = self.store.read().await?;
         let mut after = 0;
         loop {
-            let page = store::chain_page(&mut c, after, 5000).await?;
+            let page = store::chain_page(&mut c, after, store::CHAIN_PAGE).await?;
             for e in &page {
                 if let Err(b) = verifier.check(e) {
                     return Ok(Verification { checked: verifier.checked, first_break: Some(b) });

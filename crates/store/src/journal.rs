@@ -106,6 +106,10 @@ pub async fn append(tx: &mut Tx, changes: &[Change], at: Millis) -> Result<Optio
     Ok(entries.pop())
 }
 
+/// How many journal entries one read of the chain takes: enough to amortize the round trip,
+/// few enough that a follower catching up holds no more than a few MiB at a time.
+pub const CHAIN_PAGE: i64 = 5000;
+
 /// A page of the whole chain in revision order, for verification.
 pub async fn chain_page(c: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<Entry>> {
     let rows: Vec<Row> =

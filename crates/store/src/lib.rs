@@ -119,7 +119,7 @@ impl Store {
         }
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -235,6 +235,9 @@ pub enum Col {
     Text(&'static str),
     BigInt(&'static str),
 }
+
+/// How long a use case waits for a database connection before it fails (the pool is exhausted).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Rows per bulk statement: one JSON parameter each, so the row count is bounded only by size.
 const BULK_ROWS: usize = 2000;

@@ -64,12 +64,7 @@ pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     problem_media_type(&mut doc);
     one_of_code_or_id(&mut doc);
     let routes = routes.method_not_allowed_fallback(|| async {
-        ApiError::new(
-            axum::http::StatusCode::METHOD_NOT_ALLOWED,
-            "/problems/method-not-allowed",
-            "Method not allowed",
-            "this address does not take that method",
-        )
+        ApiError::new(crate::error::ProblemType::MethodNotAllowed, "this address does not take that method")
     });
     (routes, doc)
 }
@@ -93,7 +88,7 @@ fn one_of_code_or_id(openapi: &mut utoipa::openapi::OpenApi) {
 
 /// The answer under `/api` to an address no route has, as a problem document like every error.
 pub fn not_found() -> ApiError {
-    ApiError::new(axum::http::StatusCode::NOT_FOUND, "/problems/not-found", "Not found", "no such address in the API")
+    ApiError::new(crate::error::ProblemType::NotFound, "no such address in the API")
 }
 
 fn router() -> OpenApiRouter<AppState> {

@@ -72,6 +72,9 @@ fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)>
     Ok((rows, errors))
 }
 
+/// Longer than any code the server issues, with room for a pasted code with spaces around it.
+const MAX_CODE_CHARS: usize = 128;
+
 impl Cases<'_> {
     // ----- invitations -----
 
@@ -311,8 +314,8 @@ impl Cases<'_> {
         let permit = caller.permit_own(Need::Manage(Scope::Partners))?;
         let row = match (&answer.code, &answer.invitation_id) {
             (Some(code), None) => {
-                if code.chars().count() > 128 {
-                    return Err(DomainError::invalid("code", Rule::TooLong(128)).into());
+                if code.chars().count() > MAX_CODE_CHARS {
+                    return Err(DomainError::invalid("code", Rule::TooLong(MAX_CODE_CHARS)).into());
                 }
                 let code = code.trim();
                 if code.is_empty() {

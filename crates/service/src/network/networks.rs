@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Members and departments one call may add to a network's backbone side: one transaction each.
+const MAX_NETWORK_MEMBERS_ADDED: usize = 1000;
+
 impl Cases<'_> {
     // ----- networks -----
 
@@ -171,8 +174,9 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let seen = self.look(&mut tx, caller, id).await?;
         seen.backbone_admin()?;
-        if input.member_ids.len() + input.department_ids.len() > 1000 {
-            return Err(DomainError::invalid("member_ids", Rule::Range { min: 0, max: 1000 }).into());
+        if input.member_ids.len() + input.department_ids.len() > MAX_NETWORK_MEMBERS_ADDED {
+            let max = MAX_NETWORK_MEMBERS_ADDED as i64;
+            return Err(DomainError::invalid("member_ids", Rule::Range { min: 0, max }).into());
         }
         let org = OrgId::from_trusted(seen.network.org_id.clone());
         let mut members: Vec<String> = Vec::new();

@@ -317,13 +317,8 @@ pub(super) async fn set_selected(State(s): State<AppState>, form: Csrf<Pairs>) -
     let result = async {
         let org = acting_org(&form)?;
         if members.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "/problems/validation",
-                "Invalid input",
-                t(lang, "license.choose_accounts"),
-            )
-            .with_field("member_ids"));
+            return Err(ApiError::new(crate::error::ProblemType::Validation, t(lang, "license.choose_accounts"))
+                .with_field("member_ids"));
         }
         let sel = SeatSelection { member_ids: members, department_id: None, unit_id: unit_of(p)? };
         Ok(s.svc.license().set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
