@@ -171,6 +171,14 @@ fn schema_of(text: &str) -> Schema {
     serde_json::from_str(text).unwrap_or(Schema { fields: Vec::new() })
 }
 
+/// Exports and totals take the whole selection, not a page; a `limit` or `cursor` given is still
+/// held to its rule, as the query is the list's.
+fn paging_rules(q: &SubmissionQuery) -> Result<()> {
+    page_limit(q.limit)?;
+    q.cursor.as_deref().map(|c| decode_cursor(c, 2)).transpose()?;
+    Ok(())
+}
+
 fn filters(schema: &Schema, text: Option<&str>) -> Result<Vec<Filter>> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(Vec::new()) };
     // Counted in characters, as the document's maxLength is.
@@ -516,8 +524,7 @@ impl Cases<'_> {
 
     /// The same selection as CSV: submitter columns, then one column per field.
     pub async fn submissions_csv(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<String> {
-        // The whole selection, not a page; a `limit` given is still held to the rule.
-        page_limit(q.limit)?;
+        paging_rules(q)?;
         let (schema, rows) = self.matching(caller, app, q).await?;
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<String> =
@@ -548,7 +555,7 @@ impl Cases<'_> {
 
     /// Count, sum and average over the same selection, optionally grouped by a field.
     pub async fn submission_totals(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<Vec<Group>> {
-        page_limit(q.limit)?;
+        paging_rules(q)?;
         let (schema, rows) = self.matching(caller, app, q).await?;
         let values: Vec<Values> =
             rows.iter().map(|s| serde_json::from_str::<Values>(&s.row.data).unwrap_or_default()).collect();

@@ -1,0 +1,354 @@
+//! One app's form page: the form to submit, the submissions list with filters and totals, uploads.
+
+use super::*;
+
+/// The list's filters, as the address carries them.
+#[derive(Deserialize, Default)]
+pub(super) struct ListQuery {
+    saved: Option<String>,
+    filter: Option<String>,
+    organization_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    by: Option<String>,
+    of: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The filters that narrow the list (and the export), without paging or totals.
+    fn filters(&self) -> Vec<(&'static str, String)> {
+        [("filter", &self.filter), ("organization_id", &self.organization_id), ("from", &self.from), ("to", &self.to)]
+            .into_iter()
+            .filter_map(|(k, v)| nonblank(v.clone()).map(|v| (k, v.trim().to_owned())))
+            .collect()
+    }
+
+    fn query(&self) -> SubmissionQuery {
+        let clean = |v: &Option<String>| nonblank(v.clone()).map(|v| v.trim().to_owned());
+        SubmissionQuery {
+            filter: clean(&self.filter),
+            organization_id: clean(&self.organization_id),
+            from: clean(&self.from),
+            to: clean(&self.to),
+            cursor: clean(&self.cursor),
+            by: clean(&self.by),
+            of: clean(&self.of),
+            limit: Some(PAGE),
+            ..Default::default()
+        }
+    }
+}
+
+pub(super) async fn form_page(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let f = Flash { error: None, notice: q.saved.as_ref().map(|_| t(ctx.lang, "common.saved").to_owned()) };
+    form_render(&s, ctx, &id, q, f, None).await
+}
+
+/// The submissions the caller may read: `None` when they may read none, else the page or why
+/// the filters were refused.
+type Listed = Option<Result<Page<SubmissionView>, ApiError>>;
+
+pub(super) async fn form_render(
+    s: &AppState,
+    ctx: Ctx,
+    id: &str,
+    q: ListQuery,
+    f: Flash,
+    failed: Option<Failed>,
+) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "forms.title");
+    let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
+    let caller = &ctx.session.caller;
+    let found = async {
+        let app = app_id(id)?;
+        let schema = s.svc.forms().schema(caller, &app).await?;
+        Ok::<_, ApiError>((app, schema))
+    }
+    .await;
+    let (app, schema) = match found {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
+    let (view, manages) = app_view(s, &ctx, &app).await;
+    let name = view.as_ref().map_or_else(|| app.to_string(), |a| a.name.clone());
+    let schema = schema.schema;
+    let may_submit = !schema.fields.is_empty() && holds(s, &ctx, &app, "submit").await;
+    let query = q.query();
+    let listed: Listed = match s.svc.forms().submissions(caller, &app, &query).await {
+        Ok(p) => Some(Ok(p)),
+        Err(keiretsu_service::Error::Domain(keiretsu_domain::DomainError::Forbidden(_))) => None,
+        Err(e) => Some(Err(e.into())),
+    };
+    let totals = match (&listed, &query.by, &query.of) {
+        (Some(Ok(_)), by, of) if by.is_some() || of.is_some() => {
+            Some(s.svc.forms().submission_totals(caller, &app, &query).await.map_err(ApiError::from))
+        }
+        _ => None,
+    };
+    // The owner's app admins filter by the organizations of their networks' units.
+    let mut orgs: Vec<(String, String)> = Vec::new();
+    if manages {
+        if let Some((_, here)) = ctx.me.organizations.iter().find(|(o, _)| *o == org.as_str()) {
+            orgs.push((org.to_string(), here.clone()));
+        }
+        if let Ok(r) = reach(s, &ctx).await {
+            for (u, _) in &r.units {
+                if !orgs.iter().any(|(o, _)| *o == u.organization_id) {
+                    orgs.push((u.organization_id.clone(), u.organization_name.clone()));
+                }
+            }
+        }
+    }
+    let has_members = schema.fields.iter().any(|f| f.kind == FieldKind::Member);
+    let datalist = if may_submit && has_members {
+        member_datalist(s, &ctx, &org).await
+    } else {
+        html! {}
+    };
+    let failed = failed.as_ref();
+    let action = format!("/console/workbench/{}", app);
+    let list_err = match &listed {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let body = html! {
+        h2 data-testid="form-title" { (name) }
+        @if let Some(a) = &view { @if !a.description.is_empty() { p.muted { (a.description) } } }
+        @if manages { p { a href={ "/console/apps/" (app) } data-testid="manage-app-link" { (t(lang, "forms.manage")) } } }
+        @if may_submit {
+            form.stack.card method="post" action=(action) enctype="multipart/form-data" data-testid="submission-form" {
+                (ctx.csrf())
+                (fields(lang, &schema, failed, "submit", None))
+                button type="submit" data-testid="submission-submit" { (t(lang, "forms.submit")) }
+            }
+            (datalist)
+        } @else if listed.is_none() {
+            p.muted data-testid="nothing-allowed" { (t(lang, "forms.nothing")) }
+        } @else if schema.fields.is_empty() {
+            p.muted data-testid="no-fields" { (t(lang, "forms.no_fields")) }
+        } @else {
+            p.muted data-testid="submit-not-allowed" { (t(lang, "forms.may_not_submit")) }
+        }
+        @if let Some(result) = &listed {
+            h2 #submissions { (t(lang, "forms.submissions")) }
+            (filters(lang, &app, &schema, &q, &orgs, list_err, totals.as_ref()))
+            @if let Some(Ok(groups)) = &totals { (totals_table(lang, groups, query.by.is_some())) }
+            @if let Ok(page) = result { (submission_table(lang, &schema, page, &action, &q)) }
+        }
+    };
+    match (failed, list_err) {
+        (None, Some(e)) => (status_of(e), layout(&ctx, ACTIVE, title, &Flash::error(e), body)).into_response(),
+        _ => finish(&ctx, title, &f, failed, body),
+    }
+}
+
+/// The list's filter form, its export link and the totals' choices.
+pub(super) fn filters(
+    lang: Lang,
+    app: &AppId,
+    schema: &Schema,
+    q: &ListQuery,
+    orgs: &[(String, String)],
+    err: Option<&ApiError>,
+    totals: Option<&Result<Vec<Group>, ApiError>>,
+) -> Markup {
+    let action = format!("/console/workbench/{app}");
+    let export = format!(
+        "/api/v1/apps/{app}/submissions/export?{}",
+        serde_urlencoded::to_string(q.filters()).unwrap_or_default()
+    );
+    let keys: Vec<String> = schema.fields.iter().map(|f| format!("{} ({})", f.key, kind_text(lang, f.kind))).collect();
+    let v = |x: &Option<String>| x.clone().unwrap_or_default();
+    let (by, of) = (v(&q.by), v(&q.of));
+    let organization = v(&q.organization_id);
+    let totals_err = match totals {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let groupable = |k: FieldKind| {
+        matches!(
+            k,
+            FieldKind::Text
+                | FieldKind::SingleChoice
+                | FieldKind::MultipleChoice
+                | FieldKind::Date
+                | FieldKind::Member
+                | FieldKind::Department
+        )
+    };
+    html! {
+        form.inline.filters method="get" action={ (action) "#submissions" } data-testid="submission-filters" {
+            label.field {
+                span { (t(lang, "forms.filter")) }
+                input name="filter" value=(v(&q.filter)) placeholder=(t(lang, "forms.filter_placeholder")) size="32" data-testid="submission-filter";
+                (field_error(err, "filter"))
+            }
+            @if !orgs.is_empty() {
+                label.field {
+                    span { (t(lang, "forms.organization")) }
+                    select name="organization_id" data-testid="submission-organization" {
+                        option value="" { (t(lang, "forms.any")) }
+                        @for (id, name) in orgs { option value=(id) selected[organization == *id] { (name) } }
+                    }
+                    (field_error(err, "organization_id"))
+                }
+            }
+            label.field {
+                span { (t(lang, "forms.from")) }
+                input type="date" name="from" value=(v(&q.from)) data-testid="submission-from";
+                (field_error(err, "from"))
+            }
+            label.field {
+                span { (t(lang, "forms.to")) }
+                input type="date" name="to" value=(v(&q.to)) data-testid="submission-to";
+                (field_error(err, "to"))
+            }
+            label.field {
+                span { (t(lang, "forms.by")) }
+                select name="by" data-testid="submission-by" {
+                    option value="" { "—" }
+                    @for f in schema.fields.iter().filter(|f| groupable(f.kind)) { option value=(f.key) selected[by == f.key] { (f.label) } }
+                }
+                (field_error(totals_err, "by"))
+            }
+            label.field {
+                span { (t(lang, "forms.of")) }
+                select name="of" data-testid="submission-of" {
+                    option value="" { "—" }
+                    @for f in schema.fields.iter().filter(|f| matches!(f.kind, FieldKind::Number | FieldKind::Money)) {
+                        option value=(f.key) selected[of == f.key] { (f.label) }
+                    }
+                }
+                (field_error(totals_err, "of"))
+            }
+            button type="submit" data-testid="submission-search" { (t(lang, "common.search")) }
+            a.button.secondary href=(export) data-testid="submission-export" { (t(lang, "forms.export")) }
+        }
+        p.hint data-testid="filter-help" {
+            (tf(lang, "forms.filter_help", &[("ops", &FilterOp::NAMES.join(", ")), ("fields", &keys.join(", "))]))
+        }
+    }
+}
+
+pub(super) fn amount_text(a: &Option<Amount>) -> String {
+    match a {
+        None => "—".to_owned(),
+        Some(Amount::Money(m)) => m.clone(),
+        Some(Amount::Number(n)) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+        Some(Amount::Number(n)) => {
+            let text = format!("{n:.4}");
+            text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        }
+    }
+}
+
+pub(super) fn totals_table(lang: Lang, groups: &[Group], grouped: bool) -> Markup {
+    html! {
+        table data-testid="totals" {
+            thead { tr {
+                @if grouped { th { (t(lang, "forms.group")) } }
+                th { (t(lang, "forms.count")) } th { (t(lang, "forms.sum")) } th { (t(lang, "forms.average")) }
+            } }
+            tbody {
+                @for g in groups {
+                    tr data-testid="totals-row" data-key=(g.key) {
+                        @if grouped {
+                            td { @if g.key.is_empty() { span.muted { (t(lang, "forms.no_value")) } } @else { (g.key) } }
+                        }
+                        td data-testid="totals-count" { (g.count) }
+                        td data-testid="totals-sum" { (amount_text(&g.sum)) }
+                        td data-testid="totals-average" { (amount_text(&g.average)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn unit_cell(lang: Lang, s: &SubmissionView) -> Markup {
+    html! {
+        @match (&s.unit_id, &s.partner_type) {
+            (Some(u), pt) => {
+                code { (u) }
+                @if let Some(pt) = pt { " · " (type_text(lang, pt)) }
+            }
+            (None, _) => { span.muted { (t(lang, "forms.backbone")) } }
+        }
+    }
+}
+
+pub(super) fn submission_table(
+    lang: Lang,
+    schema: &Schema,
+    page: &Page<SubmissionView>,
+    action: &str,
+    q: &ListQuery,
+) -> Markup {
+    let shown: Vec<&Field> = schema.fields.iter().take(COLUMNS).collect();
+    let older = page.next_cursor.as_ref().map(|c| {
+        let mut p = q.filters();
+        for (k, v) in [("by", &q.by), ("of", &q.of)] {
+            if let Some(v) = nonblank(v.clone()) {
+                p.push((k, v));
+            }
+        }
+        p.push(("cursor", c.clone()));
+        format!("{action}?{}#submissions", serde_urlencoded::to_string(&p).unwrap_or_default())
+    });
+    html! {
+        table data-testid="submission-table" {
+            thead { tr {
+                th { (t(lang, "forms.time")) } th { (t(lang, "forms.submitter")) } th { (t(lang, "forms.organization")) }
+                th { (t(lang, "forms.unit")) }
+                @for f in &shown { th { (f.label) } }
+                th {}
+            } }
+            tbody {
+                @for s in &page.items {
+                    tr data-testid="submission-row" data-submission-id=(s.id) {
+                        td.nowrap { (s.created_at) }
+                        td data-testid="submission-row-submitter" { (s.member_name) }
+                        td data-testid="submission-row-org" { (s.organization_name) }
+                        td { (unit_cell(lang, s)) }
+                        @for f in &shown { td data-testid="submission-row-value" { (s.values.get(&f.key).map(value_text).unwrap_or_default()) } }
+                        td { a href={ "/console/submissions/" (s.id) } data-testid="submission-link" { (t(lang, "forms.open")) } }
+                    }
+                }
+                @if page.items.is_empty() {
+                    tr { td.muted colspan=(5 + shown.len()) data-testid="submission-empty" { (t(lang, "forms.none")) } }
+                }
+            }
+        }
+        div.pager { @if let Some(o) = older { a href=(o) data-testid="submission-older" { (t(lang, "forms.older")) } } }
+    }
+}
+
+pub(super) async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+    let mut pairs = form.form.clone();
+    let result = async {
+        let app = app_id(&id)?;
+        let schema = s.svc.forms().schema(&form.session.caller, &app).await?.schema;
+        attach(&s, &form, &app, &schema, &mut pairs).await?;
+        let input = SubmissionInput { values: values_of(&schema, &pairs) };
+        s.svc.forms().submit(&form.session.caller, &app, &input).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => saved(&format!("/console/workbench/{id}")),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => {
+                let failed = Failed::new("submit", None, e, &pairs);
+                form_render(&s, ctx, &id, ListQuery::default(), Flash::default(), Some(failed)).await
+            }
+            Err(r) => r,
+        },
+    }
+}
