@@ -1,123 +1,25 @@
 //! Apps, permission groups, publication to networks, and decisions through the access index.
-//!
-//! The index is built from the database once, then advanced by the journal: each run of new
-//! entries names the objects it touched, and those are read again and put in the index. This
-//! server's own writes advance it before they return; other servers' writes arrive by NOTIFY
-//! (PostgreSQL) or by polling, and `at_least` waits for a given revision.
+//! The index itself, and how the journal advances it, is in [`crate::access`].
 
-use std::sync::{RwLock, RwLockReadGuard};
-use std::time::Duration;
-
-use keiretsu_domain::access::{Audience, Decision, Index, Principal, Right};
+use keiretsu_domain::access::{Audience, Decision, Principal, Right};
 use keiretsu_domain::directory::name;
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId, OrgId};
-use keiretsu_domain::journal::{Change, Entry};
+use keiretsu_domain::journal::Change;
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_store::apps::{self as store, AppRow, Refreshed, Touched};
+use keiretsu_store::apps::{self as store, AppRow};
 use keiretsu_store::network as net;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::sync::watch;
 
 use crate::notifications::notify;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
-use crate::{Result, Service, random_id_bytes, unique_to_field};
+use crate::{Result, random_id_bytes, unique_to_field};
 
 crate::use_cases!();
 
-fn poisoned() -> crate::Error {
-    crate::Error::Internal("access index lock".into())
-}
-
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
 const NOT_FOUND_MEMBER: DomainError = DomainError::NotFound { what: "member" };
-
-/// The process's access index and the journal revision it reflects.
-pub struct Access {
-    index: RwLock<Index>,
-    /// -1 until the index is first built.
-    revision: watch::Sender<i64>,
-    /// One advance at a time: entries are applied in revision order.
-    advancing: tokio::sync::Mutex<()>,
-}
-
-impl Default for Access {
-    fn default() -> Self {
-        Access { index: RwLock::default(), revision: watch::Sender::new(-1), advancing: Default::default() }
-    }
-}
-
-/// Past this many touched members a rebuild is quicker than reading them one by one.
-const REBUILD_ABOVE: usize = 20_000;
-
-/// What a run of journal entries touched, by the kind of id they name, and the seats they
-/// moved: `(member, pool, enabled)` in journal order.
-type SeatMoves = Vec<(String, String, bool)>;
-
-fn touched(entries: &[Entry]) -> (Touched, SeatMoves) {
-    let mut t = Touched::default();
-    let mut seats = SeatMoves::new();
-    for e in entries {
-        let list = match e.target.split_once('_').map(|(p, _)| p) {
-            Some("mem") => Some(&mut t.members),
-            Some("dep") => Some(&mut t.departments),
-            Some("unt") => Some(&mut t.units),
-            Some("org") => Some(&mut t.unit_orgs),
-            Some("net") => Some(&mut t.networks),
-            Some("app") => Some(&mut t.apps),
-            _ => None,
-        };
-        if let Some(list) = list {
-            list.push(e.target.clone());
-        }
-        let Some(members) = e
-            .details
-            .contains("\"members\"")
-            .then(|| serde_json::from_str::<serde_json::Value>(&e.details).ok())
-            .flatten()
-            .and_then(|d| d.get("members").and_then(|m| m.as_array()).cloned())
-        else {
-            continue;
-        };
-        let members = members.iter().filter_map(|m| m.as_str()).map(str::to_owned);
-        // A seat entry says whose seat in its organization's pool moved, and to what: it is put in
-        // as it stands, so a batch of 100,000 needs no reading back (nor a rebuild).
-        match (e.action.strip_prefix("seat."), &e.organization) {
-            (Some(to), Some(pool)) => seats.extend(members.map(|m| (m, pool.clone(), to == "enable"))),
-            _ => t.members.extend(members),
-        }
-    }
-    for list in [&mut t.members, &mut t.departments, &mut t.units, &mut t.unit_orgs, &mut t.networks, &mut t.apps] {
-        list.sort_unstable();
-        list.dedup();
-    }
-    (t, seats)
-}
-
-/// Puts what was read again into the index (a touched id that was not found is gone), then the
-/// run's seat movements in order.
-fn apply(ix: &mut Index, t: &Touched, r: &Refreshed, seats: &SeatMoves) {
-    let found = |ids: &mut dyn Iterator<Item = &String>| ids.cloned().collect::<std::collections::HashSet<String>>();
-    let members = found(&mut r.members.iter().map(|m| &m.id));
-    r.members.iter().for_each(|m| ix.put_member(m));
-    t.members.iter().filter(|m| !members.contains(*m)).for_each(|m| ix.remove_member(m));
-    let departments = found(&mut r.departments.iter().map(|d| &d.0));
-    r.departments.iter().for_each(|(d, p)| ix.put_department(d, p.as_deref()));
-    t.departments.iter().filter(|d| !departments.contains(*d)).for_each(|d| ix.remove_department(d));
-    r.networks.iter().for_each(|(n, owner)| ix.put_network(n, owner));
-    let units = found(&mut r.units.iter().map(|u| &u.0.id));
-    for (u, removed) in &r.units {
-        if *removed { ix.remove_unit(&u.id) } else { ix.put_unit(u) }
-    }
-    t.units.iter().filter(|u| !units.contains(*u)).for_each(|u| ix.remove_unit(u));
-    let apps = found(&mut r.apps.iter().map(|a| &a.id));
-    r.apps.iter().for_each(|a| ix.put_app(a));
-    t.apps.iter().filter(|a| !apps.contains(*a)).for_each(|a| ix.remove_app(a));
-    for (member, pool, enabled) in seats {
-        ix.put_seat(member, pool, *enabled);
-    }
-}
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AppView {
@@ -216,111 +118,6 @@ pub struct CheckQuery {
     pub right: Option<String>,
     /// A revision from a write's `Keiretsu-Revision` header: the answer reflects at least that write.
     pub at_least: Option<i64>,
-}
-
-impl Service {
-    /// Brings the access index up to the journal's latest revision (building it the first time)
-    /// and returns that revision.
-    pub async fn advance_access(&self) -> Result<i64> {
-        let _one = self.access.advancing.lock().await;
-        let mut at = *self.access.revision.borrow();
-        let mut c = self.store.read().await?;
-        loop {
-            let entries =
-                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, 5000).await? };
-            let (t, seats) = touched(&entries);
-            if at < 0 || t.members.len() > REBUILD_ABOVE {
-                // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
-                let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
-                // The build reads on connections of its own; a small pool must not wait on this one.
-                drop(c);
-                let index = store::index(&self.store).await?;
-                let old = std::mem::replace(&mut *self.access.index.write().map_err(|_| poisoned())?, index);
-                // Freed after the lock is released, so decisions do not wait for a million frees.
-                drop(old);
-                c = self.store.read().await?;
-                at = revision;
-            } else if let Some(last) = entries.last() {
-                let fresh = store::refresh(&mut c, &t).await?;
-                apply(&mut *self.access.index.write().map_err(|_| poisoned())?, &t, &fresh, &seats);
-                at = last.revision;
-            } else {
-                return Ok(at);
-            }
-            self.access.revision.send_replace(at);
-        }
-    }
-
-    /// After a commit: this server's own change is in the index before the write returns.
-    pub(crate) async fn advance_access_if_built(&self) -> Result<()> {
-        if *self.access.revision.borrow() >= 0 {
-            self.advance_access().await?;
-        }
-        Ok(())
-    }
-
-    /// Whether the access and people indexes have been built: until then a request would wait
-    /// for a build of seconds, so the server does not call itself ready.
-    pub fn indexes_built(&self) -> bool {
-        *self.access.revision.borrow() >= 0 && self.people.revision.load(std::sync::atomic::Ordering::Acquire) >= 0
-    }
-
-    /// Builds the index, then follows other servers' writes for as long as the server runs.
-    pub async fn follow_journal(self) {
-        // Built now rather than on the first request, which would otherwise wait for it.
-        if let Err(e) = self.advance_access().await {
-            tracing::warn!(error = %e, "building the access index");
-        }
-        if let Err(e) = self.advance_people().await {
-            tracing::warn!(error = %e, "building the people index");
-        }
-        let mut follower = self.store.follower(Duration::from_secs(1)).await;
-        let mut seen = 0;
-        loop {
-            follower.wait().await;
-            // Another server's write ends this one's cached token callers too.
-            match self.journal().latest_revision().await {
-                Ok(latest) if latest != seen => {
-                    seen = latest;
-                    self.tokens.invalidate();
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "reading the journal's revision"),
-            }
-            // Building too, when the build at start failed: `/readyz` waits for both indexes,
-            // so a replica whose database was away for a moment must not stay unready.
-            if let Err(e) = self.advance_access().await {
-                tracing::warn!(error = %e, "advancing the access index");
-            }
-            if let Err(e) = self.advance_people().await {
-                tracing::warn!(error = %e, "advancing the people index");
-            }
-        }
-    }
-
-    /// The access index, reflecting at least revision `at_least` (one a write returned): nobody
-    /// gets a decision older than their own change. Waits up to two seconds, then says so.
-    pub async fn access_index(&self, at_least: Option<i64>) -> Result<RwLockReadGuard<'_, Index>> {
-        let wanted = at_least.unwrap_or(0);
-        let mut at = *self.access.revision.borrow();
-        let mut waited = 0;
-        while at < 0 || at < wanted {
-            at = self.advance_access().await?;
-            if at >= wanted {
-                break;
-            }
-            if waited >= 40 {
-                return Err(DomainError::conflict(
-                    "at_least",
-                    Rule::Custom("is a revision this server has not seen yet"),
-                )
-                .into());
-            }
-            waited += 1;
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.access.index.read().map_err(|_| poisoned())
-    }
 }
 
 impl Cases<'_> {

@@ -21,9 +21,11 @@ macro_rules! use_cases {
 }
 pub(crate) use use_cases;
 
+pub mod access;
 pub mod apps;
 pub mod demo;
 pub mod directory;
+pub mod follower;
 pub mod forms;
 pub mod idempotency;
 pub mod identity;
@@ -122,8 +124,10 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Settings,
     pub(crate) reactions: Arc<reactions::Reactions>,
-    pub(crate) access: Arc<apps::Access>,
+    pub(crate) access: Arc<access::Access>,
     pub(crate) people: Arc<people::People>,
+    /// Every in-memory index the journal advances, access and people among them.
+    pub(crate) indexes: Arc<follower::Indexes>,
     pub(crate) tokens: Arc<identity::TokenCache>,
     /// A hash checked when a login is unknown, so unknown and known logins take the same time.
     pub(crate) decoy_hash: Arc<str>,
@@ -170,13 +174,19 @@ impl Clock for SystemClock {
 impl Service {
     pub async fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Result<Service> {
         let decoy_hash = identity::hash_password(&settings, &random_token(24)).await?;
+        let access = Arc::new(access::Access::default());
+        let people = Arc::new(people::People::default());
+        // The indexes the follower advances, in this order; `/readyz` waits for all of them. A
+        // new index (inventory, communication) is one more entry in this list.
+        let indexes = follower::Indexes::new(vec![access.clone(), people.clone()]);
         Ok(Service {
             store,
             clock,
             settings,
             reactions: Arc::new(wired()),
-            access: Arc::default(),
-            people: Arc::default(),
+            access,
+            people,
+            indexes: Arc::new(indexes),
             tokens: Arc::default(),
             decoy_hash: decoy_hash.into(),
         })

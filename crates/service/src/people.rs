@@ -1,30 +1,29 @@
 //! The people index's host: built from the database once, then advanced from the journal like
-//! the access index. A wide address-book read first brings it up to the journal's latest
-//! revision (one indexed read when nothing is new), so nobody reads a page older than a write
-//! that had committed when they asked, whichever server made it. While a build holds it
-//! (seconds at a million people), wide reads go to the SQL plans rather than wait.
+//! the access index (both are [`JournalIndex`]es the follower advances). A wide address-book
+//! read first brings it up to the journal's latest revision (one indexed read when nothing is
+//! new), so nobody reads a page older than a write that had committed when they asked, whichever
+//! server made it. While a build holds it (seconds at a million people), wide reads go to the
+//! SQL plans rather than wait.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard};
 
 use keiretsu_domain::journal::Entry;
 use keiretsu_domain::people::Index;
+use keiretsu_store::Store;
 use keiretsu_store::network::{self as store, PeopleRefreshed};
 
+use crate::follower::{JournalIndex, Revision};
+use crate::reactions::BoxFuture;
 use crate::{Result, Service};
 
 /// The process's people index (`None` until first built) and the revision it reflects.
+#[derive(Default)]
 pub struct People {
     index: RwLock<Option<Index>>,
-    pub(crate) revision: AtomicI64,
+    /// -1 until the index is first built.
+    revision: Revision,
     /// One advance at a time: entries are applied in revision order.
     advancing: tokio::sync::Mutex<()>,
-}
-
-impl Default for People {
-    fn default() -> Self {
-        People { index: RwLock::default(), revision: AtomicI64::new(-1), advancing: Default::default() }
-    }
 }
 
 /// Past this many touched members in one run, a rebuild is quicker than reading them one by one.
@@ -97,22 +96,22 @@ fn apply(ix: &mut Index, members: &[String], r: &PeopleRefreshed) {
     }
 }
 
-impl Service {
-    /// Brings the people index up to the journal's latest revision, building it the first time
-    /// and again when a run touches many members or the changes beside the base pile up.
-    pub async fn advance_people(&self) -> Result<i64> {
-        let one = self.people.advancing.lock().await;
-        self.advance_people_locked(one).await
+impl People {
+    /// Brings the index up to the journal's latest revision, building it the first time and
+    /// again when a run touches many members or the changes beside the base pile up.
+    async fn advance_to_head(&self, db: &Store) -> Result<i64> {
+        let one = self.advancing.lock().await;
+        self.advance_locked(db, one).await
     }
 
-    async fn advance_people_locked(&self, _one: tokio::sync::MutexGuard<'_, ()>) -> Result<i64> {
-        let mut at = self.people.revision.load(Ordering::Acquire);
-        let mut c = self.store.read().await?;
+    async fn advance_locked(&self, db: &Store, _one: tokio::sync::MutexGuard<'_, ()>) -> Result<i64> {
+        let mut at = self.revision.get();
+        let mut c = db.read().await?;
         loop {
             let entries =
                 if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, 5000).await? };
             let (members, units, orgs) = touched(&entries);
-            let delta = self.people.index.read().map_err(|_| poisoned())?.as_ref().map_or(0, Index::delta_len);
+            let delta = self.index.read().map_err(|_| poisoned())?.as_ref().map_or(0, Index::delta_len);
             if at < 0 || members.len() > REBUILD_ABOVE || delta > DELTA_ABOVE {
                 // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
                 let revision = keiretsu_store::journal::latest_revision(&mut c).await?;
@@ -120,28 +119,50 @@ impl Service {
                 let index = tokio::task::spawn_blocking(move || Index::build(&facts))
                     .await
                     .map_err(|e| crate::Error::Internal(e.to_string()))?;
-                let old = self.people.index.write().map_err(|_| poisoned())?.replace(index);
+                let old = self.index.write().map_err(|_| poisoned())?.replace(index);
                 // Freed after the lock is released, so readers do not wait for a million frees.
                 drop(old);
                 at = revision;
             } else if let Some(last) = entries.last() {
                 let fresh = store::refresh_people(&mut c, &members, &units, &orgs).await?;
-                if let Some(ix) = self.people.index.write().map_err(|_| poisoned())?.as_mut() {
+                if let Some(ix) = self.index.write().map_err(|_| poisoned())?.as_mut() {
                     apply(ix, &members, &fresh);
                 }
                 at = last.revision;
             } else {
                 return Ok(at);
             }
-            self.people.revision.store(at, Ordering::Release);
+            self.revision.set(at);
         }
+    }
+}
+
+impl JournalIndex for People {
+    fn name(&self) -> &'static str {
+        "people"
+    }
+
+    fn revision(&self) -> i64 {
+        self.revision.get()
+    }
+
+    fn advance<'a>(&'a self, db: &'a Store) -> BoxFuture<'a, Result<i64>> {
+        Box::pin(self.advance_to_head(db))
+    }
+}
+
+impl Service {
+    /// Brings the people index up to the journal's latest revision, building it the first time
+    /// and again when a run touches many members or the changes beside the base pile up.
+    pub async fn advance_people(&self) -> Result<i64> {
+        self.people.advance_to_head(&self.store).await
     }
 
     /// The people index as of the journal's latest revision; `None` while a build holds it
     /// longer than [`BUSY_WAIT`]: the SQL plans answer meanwhile, slower but as current.
     pub(crate) async fn people_index(&self) -> Result<Option<PeopleGuard<'_>>> {
         // Most reads find nothing new: they need not queue behind each other for the advance.
-        let at = self.people.revision.load(Ordering::Acquire);
+        let at = self.people.revision.get();
         if at >= 0 {
             let latest = keiretsu_store::journal::latest_revision(&mut *self.store.read().await?).await?;
             if latest <= at {
@@ -151,7 +172,7 @@ impl Service {
         let Ok(one) = tokio::time::timeout(BUSY_WAIT, self.people.advancing.lock()).await else {
             return Ok(None);
         };
-        self.advance_people_locked(one).await?;
+        self.people.advance_locked(&self.store, one).await?;
         Ok(Some(PeopleGuard(self.people.index.read().map_err(|_| poisoned())?)))
     }
 
