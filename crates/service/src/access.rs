@@ -34,6 +34,11 @@ pub struct Access {
     advancing: tokio::sync::Mutex<()>,
 }
 
+/// How long a read demanding `at_least` waits for another server's write to reach this one:
+/// this many pauses of [`AT_LEAST_PAUSE`] (two seconds), then a conflict naming `at_least`.
+const AT_LEAST_TRIES: u32 = 40;
+const AT_LEAST_PAUSE: Duration = Duration::from_millis(50);
+
 /// Past this many touched members a rebuild is quicker than reading them one by one.
 const REBUILD_ABOVE: usize = 20_000;
 
@@ -114,7 +119,7 @@ impl Access {
         let mut c = db.read().await?;
         loop {
             let entries =
-                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, 5000).await? };
+                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, keiretsu_store::journal::CHAIN_PAGE).await? };
             let (t, seats) = touched(&entries);
             if at < 0 || t.members.len() > REBUILD_ABOVE {
                 // The revision is read first: whatever commits meanwhile is applied again, harmlessly.
@@ -179,7 +184,7 @@ impl Service {
             if at >= wanted {
                 break;
             }
-            if waited >= 40 {
+            if waited >= AT_LEAST_TRIES {
                 return Err(DomainError::conflict(
                     "at_least",
                     Rule::Custom("is a revision this server has not seen yet"),
@@ -187,7 +192,7 @@ impl Service {
                 .into());
             }
             waited += 1;
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(AT_LEAST_PAUSE).await;
         }
         self.access.index.read().map_err(|_| poisoned())
     }

@@ -12,6 +12,10 @@ use keiretsu_store::Store;
 use crate::reactions::BoxFuture;
 use crate::{Result, Service};
 
+/// Where PostgreSQL's NOTIFY is not heard (SQLite, a dropped listener), how often the follower
+/// looks at the journal's head anyway.
+const POLL: Duration = Duration::from_secs(1);
+
 /// An in-memory index built from the database once, then advanced by the journal's entries.
 pub trait JournalIndex: Send + Sync {
     /// What logs call it: "access", "people".
@@ -78,7 +82,7 @@ impl Service {
     pub async fn follow_journal(self) {
         // Built now rather than on the first request, which would otherwise wait for it.
         self.indexes.advance_all(&self.store, "building").await;
-        let mut follower = self.store.follower(Duration::from_secs(1)).await;
+        let mut follower = self.store.follower(POLL).await;
         let mut seen = 0;
         loop {
             follower.wait().await;
