@@ -1,7 +1,7 @@
 //! Apps, permission groups, publication, the workbench and access decisions.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use keiretsu_domain::DomainError;
 use keiretsu_domain::access::Decision;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, id};
+use super::{ApiJson, ApiQuery, Ids, id};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -26,10 +26,6 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(who_can))
         .routes(routes!(usable))
         .routes(routes!(workbench))
-}
-
-fn app(raw: &str) -> Result<AppId, ApiError> {
-    id(AppId::parse, raw, "app")
 }
 
 /// App admins: the organization's apps.
@@ -57,10 +53,10 @@ async fn create_app(
 async fn put_group(
     State(s): State<AppState>,
     auth: Auth,
-    Path((a, g)): Path<(String, String)>,
+    Ids((app, group)): Ids<(AppId, String)>,
     ApiJson(body): ApiJson<GroupInput>,
 ) -> ApiResult<StatusCode> {
-    s.svc.apps().put_permission_group(&auth.caller, &app(&a)?, &g, &body).await?;
+    s.svc.apps().put_permission_group(&auth.caller, &app, &group, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -68,8 +64,8 @@ async fn put_group(
 #[utoipa::path(get, path = "/api/v1/apps/{app_id}/permission-groups", tag = "apps", security(("bearer" = [])),
     params(("app_id" = String, Path)),
     responses((status = 200, body = Vec<GroupView>), (status = "4XX", body = Problem)))]
-async fn list_groups(State(s): State<AppState>, auth: Auth, Path(a): Path<String>) -> ApiResult<Json<Vec<GroupView>>> {
-    Ok(Json(s.svc.apps().permission_groups(&auth.caller, &app(&a)?).await?))
+async fn list_groups(State(s): State<AppState>, auth: Auth, Ids(app): Ids<AppId>) -> ApiResult<Json<Vec<GroupView>>> {
+    Ok(Json(s.svc.apps().permission_groups(&auth.caller, &app).await?))
 }
 
 /// App admins: remove a permission group; what it alone granted ends at once.
@@ -79,9 +75,9 @@ async fn list_groups(State(s): State<AppState>, auth: Auth, Path(a): Path<String
 async fn remove_group(
     State(s): State<AppState>,
     auth: Auth,
-    Path((a, g)): Path<(String, String)>,
+    Ids((app, group)): Ids<(AppId, String)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.apps().remove_permission_group(&auth.caller, &app(&a)?, &g).await.map_err(|e| match e {
+    s.svc.apps().remove_permission_group(&auth.caller, &app, &group).await.map_err(|e| match e {
         // The app was found: the missing one is the group in the path.
         keiretsu_service::Error::Domain(DomainError::NotFound { what: "permission group" }) => {
             ApiError::from(e).with_field("group")
@@ -98,10 +94,10 @@ async fn remove_group(
 async fn publish(
     State(s): State<AppState>,
     auth: Auth,
-    Path((a, n)): Path<(String, String)>,
+    Ids((app, network)): Ids<(AppId, NetworkId)>,
     ApiJson(body): ApiJson<Publication>,
 ) -> ApiResult<StatusCode> {
-    s.svc.apps().publish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?, &body).await?;
+    s.svc.apps().publish_app(&auth.caller, &app, &network, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -111,9 +107,9 @@ async fn publish(
 async fn unpublish(
     State(s): State<AppState>,
     auth: Auth,
-    Path((a, n)): Path<(String, String)>,
+    Ids((app, network)): Ids<(AppId, NetworkId)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.apps().unpublish_app(&auth.caller, &app(&a)?, &id(NetworkId::parse, &n, "network")?).await?;
+    s.svc.apps().unpublish_app(&auth.caller, &app, &network).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,10 +119,10 @@ async fn unpublish(
 async fn check(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
     ApiQuery(q): ApiQuery<CheckQuery>,
+    Ids(app): Ids<AppId>,
 ) -> ApiResult<Json<Decision>> {
-    Ok(Json(s.svc.apps().check_access(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.apps().check_access(&auth.caller, &app, &q).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -143,10 +139,10 @@ pub struct Freshness {
 async fn who_can(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
     ApiQuery(q): ApiQuery<WhoQuery>,
+    Ids(app): Ids<AppId>,
 ) -> ApiResult<Json<Page<String>>> {
-    Ok(Json(s.svc.apps().who_can(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.apps().who_can(&auth.caller, &app, &q).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

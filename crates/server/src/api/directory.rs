@@ -1,7 +1,7 @@
 //! Organizations, departments and members.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use keiretsu_domain::ids::{DepartmentId, MemberId, OrgId};
 use keiretsu_service::directory::{
@@ -13,9 +13,9 @@ use serde::Deserialize;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, id};
+use super::{ApiJson, ApiQuery, Ids};
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::{AppState, IMPORT_LIMIT};
 
 pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -32,16 +32,6 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(rejoin))
         .routes(routes!(set_role))
         .routes(routes!(import_members).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
-}
-
-fn org(raw: &str) -> Result<OrgId, ApiError> {
-    id(OrgId::parse, raw, "organization")
-}
-fn member(raw: &str) -> Result<MemberId, ApiError> {
-    id(MemberId::parse, raw, "member")
-}
-fn department(raw: &str) -> Result<DepartmentId, ApiError> {
-    id(DepartmentId::parse, raw, "department")
 }
 
 /// Operator: every organization on the installation.
@@ -65,8 +55,8 @@ async fn create_org(
 /// An organization: its members read their own; the operator reads any.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path)), responses((status = 200, body = OrgView), (status = "4XX", body = Problem)))]
-async fn get_org(State(s): State<AppState>, auth: Auth, Path(org_id): Path<String>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(s.svc.directory().org(&auth.caller, &org(&org_id)?).await?))
+async fn get_org(State(s): State<AppState>, auth: Auth, Ids(org): Ids<OrgId>) -> ApiResult<Json<OrgView>> {
+    Ok(Json(s.svc.directory().org(&auth.caller, &org).await?))
 }
 
 /// Operator: set an organization's certification state.
@@ -76,10 +66,10 @@ async fn get_org(State(s): State<AppState>, auth: Auth, Path(org_id): Path<Strin
 async fn set_certification(
     State(s): State<AppState>,
     auth: Auth,
-    Path(org_id): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<CertificationChange>,
 ) -> ApiResult<Json<OrgView>> {
-    Ok(Json(s.svc.directory().set_certification(&auth.caller, &org(&org_id)?, body.certification).await?))
+    Ok(Json(s.svc.directory().set_certification(&auth.caller, &org, body.certification).await?))
 }
 
 /// The department tree, as a flat list with parent ids, heads and member counts.
@@ -88,9 +78,9 @@ async fn set_certification(
 async fn list_departments(
     State(s): State<AppState>,
     auth: Auth,
-    Path(org_id): Path<String>,
+    Ids(org): Ids<OrgId>,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
-    Ok(Json(s.svc.directory().departments(&auth.caller, &org(&org_id)?).await?))
+    Ok(Json(s.svc.directory().departments(&auth.caller, &org).await?))
 }
 
 /// Create a department (under the root unless a parent is given).
@@ -100,10 +90,10 @@ async fn list_departments(
 async fn create_department(
     State(s): State<AppState>,
     auth: Auth,
-    Path(org_id): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.directory().create_department(&auth.caller, &org(&org_id)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.directory().create_department(&auth.caller, &org, &body).await?)))
 }
 
 /// Rename a department or move it (with its subtree) under another.
@@ -113,10 +103,10 @@ async fn create_department(
 async fn update_department(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, dep)): Path<(String, String)>,
+    Ids((org, department)): Ids<(OrgId, DepartmentId)>,
     ApiJson(body): ApiJson<DepartmentPatch>,
 ) -> ApiResult<StatusCode> {
-    s.svc.directory().update_department(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
+    s.svc.directory().update_department(&auth.caller, &org, &department, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,9 +116,9 @@ async fn update_department(
 async fn delete_department(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, dep)): Path<(String, String)>,
+    Ids((org, department)): Ids<(OrgId, DepartmentId)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.directory().delete_department(&auth.caller, &org(&org_id)?, &department(&dep)?).await?;
+    s.svc.directory().delete_department(&auth.caller, &org, &department).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -139,10 +129,10 @@ async fn delete_department(
 async fn set_heads(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, dep)): Path<(String, String)>,
+    Ids((org, department)): Ids<(OrgId, DepartmentId)>,
     ApiJson(body): ApiJson<Heads>,
 ) -> ApiResult<StatusCode> {
-    s.svc.directory().set_heads(&auth.caller, &org(&org_id)?, &department(&dep)?, &body).await?;
+    s.svc.directory().set_heads(&auth.caller, &org, &department, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -152,10 +142,10 @@ async fn set_heads(
 async fn list_members(
     State(s): State<AppState>,
     auth: Auth,
-    Path(org_id): Path<String>,
     ApiQuery(q): ApiQuery<MemberQuery>,
+    Ids(org): Ids<OrgId>,
 ) -> ApiResult<Json<Page<MemberView>>> {
-    Ok(Json(s.svc.directory().members(&auth.caller, &org(&org_id)?, &q).await?))
+    Ok(Json(s.svc.directory().members(&auth.caller, &org, &q).await?))
 }
 
 /// Add a member (join). An existing login is linked; a new one gets an account.
@@ -165,10 +155,10 @@ async fn list_members(
 async fn add_member(
     State(s): State<AppState>,
     auth: Auth,
-    Path(org_id): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<NewMember>,
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.directory().add_member(&auth.caller, &org(&org_id)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.directory().add_member(&auth.caller, &org, &body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members/{member_id}", tag = "directory", security(("bearer" = [])),
@@ -176,9 +166,9 @@ async fn add_member(
 async fn get_member(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, mid)): Path<(String, String)>,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.directory().member(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+    Ok(Json(s.svc.directory().member(&auth.caller, &org, &member).await?))
 }
 
 /// Change a member's name, title, employee number or supervisor.
@@ -188,10 +178,10 @@ async fn get_member(
 async fn update_member(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, mid)): Path<(String, String)>,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
     ApiJson(body): ApiJson<MemberPatch>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.directory().update_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
+    Ok(Json(s.svc.directory().update_member(&auth.caller, &org, &member, &body).await?))
 }
 
 /// Move a member to other departments.
@@ -201,10 +191,10 @@ async fn update_member(
 async fn transfer_member(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, mid)): Path<(String, String)>,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
     ApiJson(body): ApiJson<Transfer>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.directory().transfer_member(&auth.caller, &org(&org_id)?, &member(&mid)?, &body).await?))
+    Ok(Json(s.svc.directory().transfer_member(&auth.caller, &org, &member, &body).await?))
 }
 
 /// The member leaves; every departure reaction runs in the same transaction.
@@ -213,9 +203,9 @@ async fn transfer_member(
 async fn leave(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, mid)): Path<(String, String)>,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.directory().leave(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+    Ok(Json(s.svc.directory().leave(&auth.caller, &org, &member).await?))
 }
 
 /// A member who left rejoins.
@@ -224,9 +214,9 @@ async fn leave(
 async fn rejoin(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, mid)): Path<(String, String)>,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.directory().rejoin(&auth.caller, &org(&org_id)?, &member(&mid)?).await?))
+    Ok(Json(s.svc.directory().rejoin(&auth.caller, &org, &member).await?))
 }
 
 /// Primary admin: make a member a sub-admin with scopes, a plain member, or the primary admin (a transfer).
@@ -236,10 +226,10 @@ async fn rejoin(
 async fn set_role(
     State(s): State<AppState>,
     auth: Auth,
-    Path((org_id, mid)): Path<(String, String)>,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
     ApiJson(body): ApiJson<RoleChange>,
 ) -> ApiResult<Json<MemberView>> {
-    Ok(Json(s.svc.directory().set_role(&auth.caller, &org(&org_id)?, &member(&mid)?, &body.role).await?))
+    Ok(Json(s.svc.directory().set_role(&auth.caller, &org, &member, &body.role).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -258,12 +248,11 @@ pub struct ImportQuery {
 async fn import_members(
     State(s): State<AppState>,
     auth: Auth,
-    Path(org_id): Path<String>,
     ApiQuery(q): ApiQuery<ImportQuery>,
+    Ids(org): Ids<OrgId>,
     body: String,
 ) -> ApiResult<(StatusCode, Json<ImportReport>)> {
-    let report =
-        s.svc.directory().import_members(&auth.caller, &org(&org_id)?, &body, q.skip_bad.unwrap_or(false), &()).await?;
+    let report = s.svc.directory().import_members(&auth.caller, &org, &body, q.skip_bad.unwrap_or(false), &()).await?;
     let status = if report.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)))
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use keiretsu_domain::form::{Group, Schema};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, id};
+use super::{ApiJson, ApiQuery, Ids};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiResult, Problem};
@@ -28,15 +28,11 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(download))
 }
 
-fn app(raw: &str) -> Result<AppId, crate::error::ApiError> {
-    id(AppId::parse, raw, "app")
-}
-
 /// The app's form as it is now (anyone the app reaches).
 #[utoipa::path(get, path = "/api/v1/apps/{app_id}/schema", tag = "forms", security(("bearer" = [])),
     params(("app_id" = String, Path)), responses((status = 200, body = SchemaView), (status = "4XX", body = Problem)))]
-async fn get_schema(State(s): State<AppState>, auth: Auth, Path(a): Path<String>) -> ApiResult<Json<SchemaView>> {
-    Ok(Json(s.svc.forms().schema(&auth.caller, &app(&a)?).await?))
+async fn get_schema(State(s): State<AppState>, auth: Auth, Ids(app): Ids<AppId>) -> ApiResult<Json<SchemaView>> {
+    Ok(Json(s.svc.forms().schema(&auth.caller, &app).await?))
 }
 
 /// App admins: a new version of the form; earlier submissions keep the version they were made in.
@@ -46,10 +42,10 @@ async fn get_schema(State(s): State<AppState>, auth: Auth, Path(a): Path<String>
 async fn put_schema(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
+    Ids(app): Ids<AppId>,
     ApiJson(body): ApiJson<Schema>,
 ) -> ApiResult<Json<SchemaView>> {
-    Ok(Json(s.svc.forms().put_schema(&auth.caller, &app(&a)?, &body).await?))
+    Ok(Json(s.svc.forms().put_schema(&auth.caller, &app, &body).await?))
 }
 
 /// Submit the form (needs the submit right and a seat).
@@ -59,10 +55,10 @@ async fn put_schema(
 async fn submit(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
+    Ids(app): Ids<AppId>,
     ApiJson(body): ApiJson<SubmissionInput>,
 ) -> ApiResult<(StatusCode, Json<SubmissionView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.forms().submit(&auth.caller, &app(&a)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.forms().submit(&auth.caller, &app, &body).await?)))
 }
 
 /// The submissions the caller may read, newest first, filtered.
@@ -72,10 +68,10 @@ async fn submit(
 async fn list_submissions(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
     ApiQuery(q): ApiQuery<SubmissionQuery>,
+    Ids(app): Ids<AppId>,
 ) -> ApiResult<Json<Page<SubmissionView>>> {
-    Ok(Json(s.svc.forms().submissions(&auth.caller, &app(&a)?, &q).await?))
+    Ok(Json(s.svc.forms().submissions(&auth.caller, &app, &q).await?))
 }
 
 /// The same selection as CSV.
@@ -85,10 +81,10 @@ async fn list_submissions(
 async fn export_submissions(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
     ApiQuery(q): ApiQuery<SubmissionQuery>,
+    Ids(app): Ids<AppId>,
 ) -> ApiResult<impl IntoResponse> {
-    let csv = s.svc.forms().submissions_csv(&auth.caller, &app(&a)?, &q).await?;
+    let csv = s.svc.forms().submissions_csv(&auth.caller, &app, &q).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -105,14 +101,10 @@ async fn export_submissions(
 async fn submission_totals(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
     ApiQuery(q): ApiQuery<SubmissionQuery>,
+    Ids(app): Ids<AppId>,
 ) -> ApiResult<Json<Vec<Group>>> {
-    Ok(Json(s.svc.forms().submission_totals(&auth.caller, &app(&a)?, &q).await?))
-}
-
-fn submission(raw: &str) -> Result<SubmissionId, crate::error::ApiError> {
-    id(SubmissionId::parse, raw, "submission")
+    Ok(Json(s.svc.forms().submission_totals(&auth.caller, &app, &q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/submissions/{submission_id}", tag = "forms", security(("bearer" = [])),
@@ -121,9 +113,9 @@ fn submission(raw: &str) -> Result<SubmissionId, crate::error::ApiError> {
 async fn get_submission(
     State(s): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Ids(submission): Ids<SubmissionId>,
 ) -> ApiResult<Json<SubmissionView>> {
-    Ok(Json(s.svc.forms().submission(&auth.caller, &submission(&id)?).await?))
+    Ok(Json(s.svc.forms().submission(&auth.caller, &submission).await?))
 }
 
 /// The submitter (while they may still submit) or an edit grant changes the values.
@@ -133,10 +125,10 @@ async fn get_submission(
 async fn update_submission(
     State(s): State<AppState>,
     auth: Auth,
-    Path(id): Path<String>,
+    Ids(submission): Ids<SubmissionId>,
     ApiJson(body): ApiJson<SubmissionInput>,
 ) -> ApiResult<Json<SubmissionView>> {
-    Ok(Json(s.svc.forms().update_submission(&auth.caller, &submission(&id)?, &body).await?))
+    Ok(Json(s.svc.forms().update_submission(&auth.caller, &submission, &body).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -156,16 +148,16 @@ pub struct UploadQuery {
 async fn upload(
     State(s): State<AppState>,
     auth: Auth,
-    Path(a): Path<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
     headers: HeaderMap,
+    Ids(app): Ids<AppId>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let view = s
         .svc
         .forms()
-        .upload_attachment(&auth.caller, &app(&a)?, q.name.as_deref().unwrap_or("attachment"), content_type, &body)
+        .upload_attachment(&auth.caller, &app, q.name.as_deref().unwrap_or("attachment"), content_type, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -174,9 +166,12 @@ async fn upload(
 #[utoipa::path(get, path = "/api/v1/attachments/{attachment_id}", tag = "forms", security(("bearer" = [])),
     params(("attachment_id" = String, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = "4XX", body = Problem)))]
-async fn download(State(s): State<AppState>, auth: Auth, Path(raw): Path<String>) -> ApiResult<impl IntoResponse> {
-    let (a, bytes) =
-        s.svc.forms().download_attachment(&auth.caller, &id(AttachmentId::parse, &raw, "attachment")?).await?;
+async fn download(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(attachment): Ids<AttachmentId>,
+) -> ApiResult<impl IntoResponse> {
+    let (a, bytes) = s.svc.forms().download_attachment(&auth.caller, &attachment).await?;
     let disposition = content_disposition(&a.name);
     Ok((
         [

@@ -1,7 +1,7 @@
 //! Tokens, the signed-in caller, and the operator's account controls.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use keiretsu_domain::ids::{AccountId, OrgId, TokenId};
 use keiretsu_service::identity::{CreatedToken, Me, NewToken, TokenView};
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, id};
+use super::{ApiJson, Ids};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiResult, Problem};
@@ -70,8 +70,8 @@ async fn list_tokens(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Ve
 /// Revoke one of the caller's tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{token_id}", tag = "identity", security(("bearer" = [])),
     params(("token_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn revoke_token(State(s): State<AppState>, auth: Auth, Path(token_id): Path<String>) -> ApiResult<StatusCode> {
-    s.svc.identity().revoke_token(&auth.caller, &id(TokenId::parse, &token_id, "token")?).await?;
+async fn revoke_token(State(s): State<AppState>, auth: Auth, Ids(token): Ids<TokenId>) -> ApiResult<StatusCode> {
+    s.svc.identity().revoke_token(&auth.caller, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,23 +85,15 @@ async fn me(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
 /// Operator: disable an account. Its sessions end and its tokens are revoked at once.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/disable", tag = "platform", security(("bearer" = [])),
     params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn disable_account(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(account_id): Path<String>,
-) -> ApiResult<StatusCode> {
-    s.svc.identity().set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, true).await?;
+async fn disable_account(State(s): State<AppState>, auth: Auth, Ids(account): Ids<AccountId>) -> ApiResult<StatusCode> {
+    s.svc.identity().set_account_disabled(&auth.caller, &account, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Operator: enable a disabled account again.
 #[utoipa::path(post, path = "/api/v1/accounts/{account_id}/enable", tag = "platform", security(("bearer" = [])),
     params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn enable_account(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(account_id): Path<String>,
-) -> ApiResult<StatusCode> {
-    s.svc.identity().set_account_disabled(&auth.caller, &id(AccountId::parse, &account_id, "account")?, false).await?;
+async fn enable_account(State(s): State<AppState>, auth: Auth, Ids(account): Ids<AccountId>) -> ApiResult<StatusCode> {
+    s.svc.identity().set_account_disabled(&auth.caller, &account, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! The journal and the notification inbox.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use keiretsu_domain::ids::NotificationId;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiQuery, id};
+use super::{ApiQuery, Ids};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiResult, Problem};
@@ -82,8 +82,12 @@ async fn notifications(
 /// Mark one notification read.
 #[utoipa::path(post, path = "/api/v1/notifications/{notification_id}/read", tag = "notifications", security(("bearer" = [])),
     params(("notification_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
-async fn read_notification(State(s): State<AppState>, auth: Auth, Path(nid): Path<String>) -> ApiResult<StatusCode> {
-    s.svc.notifications().mark_read(&auth.caller, Some(&id(NotificationId::parse, &nid, "notification")?)).await?;
+async fn read_notification(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(notification): Ids<NotificationId>,
+) -> ApiResult<StatusCode> {
+    s.svc.notifications().mark_read(&auth.caller, Some(&notification)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,7 +13,7 @@ use keiretsu_service::page::Page;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, id};
+use super::{ApiJson, ApiQuery, Ids, PathParam, id};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -31,8 +31,14 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(remove_entry_rule))
 }
 
-fn org(raw: &str) -> Result<OrgId, ApiError> {
-    id(OrgId::parse, raw, "organization")
+/// The department an entry rule binds, which names the rule in its path: a malformed one is no
+/// such entry rule.
+struct EntryRule(DepartmentId);
+
+impl PathParam for EntryRule {
+    fn from_param(raw: String) -> Result<Self, ApiError> {
+        id(DepartmentId::parse, &raw, "entry rule").map(EntryRule)
+    }
 }
 
 /// The edition catalogue.
@@ -58,8 +64,8 @@ async fn update_edition(
 /// License admins: counts, auto-authorization and usage by organization and unit.
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/license", tag = "license", security(("bearer" = [])),
     params(("org_id" = String, Path)), responses((status = 200, body = LicenseView), (status = "4XX", body = Problem)))]
-async fn get_license(State(s): State<AppState>, auth: Auth, Path(o): Path<String>) -> ApiResult<Json<LicenseView>> {
-    Ok(Json(s.svc.license().get(&auth.caller, &org(&o)?).await?))
+async fn get_license(State(s): State<AppState>, auth: Auth, Ids(org): Ids<OrgId>) -> ApiResult<Json<LicenseView>> {
+    Ok(Json(s.svc.license().get(&auth.caller, &org).await?))
 }
 
 /// Operator: set the organization's edition and purchased seats.
@@ -69,10 +75,10 @@ async fn get_license(State(s): State<AppState>, auth: Auth, Path(o): Path<String
 async fn set_license(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<LicenseChange>,
 ) -> ApiResult<Json<LicenseView>> {
-    Ok(Json(s.svc.license().set_license(&auth.caller, &org(&o)?, &body).await?))
+    Ok(Json(s.svc.license().set_license(&auth.caller, &org, &body).await?))
 }
 
 /// License admins: switch auto-authorization (the trial edition keeps it on).
@@ -82,10 +88,10 @@ async fn set_license(
 async fn set_auto_authorize(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<AutoChange>,
 ) -> ApiResult<Json<LicenseView>> {
-    Ok(Json(s.svc.license().set_auto_authorize(&auth.caller, &org(&o)?, &body).await?))
+    Ok(Json(s.svc.license().set_auto_authorize(&auth.caller, &org, &body).await?))
 }
 
 /// The authorization list: search by name, filter by department (subtree) and status; a unit's people with `unit_id`.
@@ -94,10 +100,10 @@ async fn set_auto_authorize(
 async fn list_seats(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
     ApiQuery(q): ApiQuery<SeatQuery>,
+    Ids(org): Ids<OrgId>,
 ) -> ApiResult<Json<Page<SeatView>>> {
-    Ok(Json(s.svc.license().seats(&auth.caller, &org(&o)?, &q).await?))
+    Ok(Json(s.svc.license().seats(&auth.caller, &org, &q).await?))
 }
 
 /// Authorize chosen accounts or a department subtree: all of them, or none if the pool lacks room.
@@ -107,10 +113,10 @@ async fn list_seats(
 async fn enable_seats(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<SeatSelection>,
 ) -> ApiResult<Json<SeatsChanged>> {
-    Ok(Json(s.svc.license().set_seats(&auth.caller, &org(&o)?, &body, true).await?))
+    Ok(Json(s.svc.license().set_seats(&auth.caller, &org, &body, true).await?))
 }
 
 /// Freeze chosen accounts or a department subtree; auto-authorization never re-enables them.
@@ -120,10 +126,10 @@ async fn enable_seats(
 async fn freeze_seats(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<SeatSelection>,
 ) -> ApiResult<Json<SeatsChanged>> {
-    Ok(Json(s.svc.license().set_seats(&auth.caller, &org(&o)?, &body, false).await?))
+    Ok(Json(s.svc.license().set_seats(&auth.caller, &org, &body, false).await?))
 }
 
 /// Release every seat still held by a member who has left.
@@ -133,9 +139,9 @@ async fn freeze_seats(
 async fn release_departed(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
 ) -> ApiResult<Json<SeatsChanged>> {
-    Ok(Json(s.svc.license().release_departed(&auth.caller, &org(&o)?).await?))
+    Ok(Json(s.svc.license().release_departed(&auth.caller, &org).await?))
 }
 
 /// Partner intelligent entry: unit departments whose members, present and future, get seats.
@@ -145,9 +151,9 @@ async fn release_departed(
 async fn list_entry_rules(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
 ) -> ApiResult<Json<Vec<EntryRuleView>>> {
-    Ok(Json(s.svc.license().entry_rules(&auth.caller, &org(&o)?).await?))
+    Ok(Json(s.svc.license().entry_rules(&auth.caller, &org).await?))
 }
 
 /// Bind a unit's department to the pool: its members get seats now (as many as fit) and on joining.
@@ -157,10 +163,10 @@ async fn list_entry_rules(
 async fn add_entry_rule(
     State(s): State<AppState>,
     auth: Auth,
-    Path(o): Path<String>,
+    Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<NewEntryRule>,
 ) -> ApiResult<(StatusCode, Json<EntryRuleView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.license().add_entry_rule(&auth.caller, &org(&o)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.license().add_entry_rule(&auth.caller, &org, &body).await?)))
 }
 
 /// Unbind a department; seats already given stay.
@@ -170,8 +176,8 @@ async fn add_entry_rule(
 async fn remove_entry_rule(
     State(s): State<AppState>,
     auth: Auth,
-    Path((o, d)): Path<(String, String)>,
+    Ids((org, rule)): Ids<(OrgId, EntryRule)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.license().remove_entry_rule(&auth.caller, &org(&o)?, &id(DepartmentId::parse, &d, "entry rule")?).await?;
+    s.svc.license().remove_entry_rule(&auth.caller, &org, &rule.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,8 +8,10 @@ pub mod journal;
 pub mod license;
 pub mod network;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use keiretsu_domain::ids;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -138,7 +140,95 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Path ids parsed into their types; a malformed id is simply not found.
+/// A route's path parameters parsed into their types, stated in the handler's signature:
+/// `Ids(app): Ids<AppId>`, `Ids((network, unit)): Ids<(NetworkId, UnitId)>`. A malformed id
+/// is simply not found, the same answer as an unknown one; a parameter that is not an id
+/// stays a `String`. Extractors run in argument order: this one goes after [`Auth`] and any
+/// query, which are answered first as before, and before the body, which axum reads last; so
+/// a malformed id is refused before the body is looked at.
+///
+/// [`Auth`]: crate::auth::Auth
+pub struct Ids<T>(pub T);
+
+impl<T: PathParams, S: Send + Sync> FromRequestParts<S> for Ids<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        // The parameters as strings first, so a segment that is not UTF-8 is refused as before.
+        let Path(raw) = Path::<T::Raw>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        T::from_raw(raw).map(Ids).map_err(IntoResponse::into_response)
+    }
+}
+
+/// One path parameter read from its segment.
+pub trait PathParam: Sized {
+    fn from_param(raw: String) -> Result<Self, ApiError>;
+}
+
+/// A route's path parameters: one, or a tuple of them in the order of the path, each parsed
+/// in turn, so the first malformed one is the one reported.
+pub trait PathParams: Sized {
+    type Raw: DeserializeOwned + Send;
+    fn from_raw(raw: Self::Raw) -> Result<Self, ApiError>;
+}
+
+impl<T: PathParam> PathParams for T {
+    type Raw = String;
+    fn from_raw(raw: String) -> Result<Self, ApiError> {
+        T::from_param(raw)
+    }
+}
+
+impl<A: PathParam, B: PathParam> PathParams for (A, B) {
+    type Raw = (String, String);
+    fn from_raw((a, b): (String, String)) -> Result<Self, ApiError> {
+        Ok((A::from_param(a)?, B::from_param(b)?))
+    }
+}
+
+impl<A: PathParam, B: PathParam, C: PathParam> PathParams for (A, B, C) {
+    type Raw = (String, String, String);
+    fn from_raw((a, b, c): (String, String, String)) -> Result<Self, ApiError> {
+        Ok((A::from_param(a)?, B::from_param(b)?, C::from_param(c)?))
+    }
+}
+
+/// A key or name, not an id: taken as sent; the use case checks it.
+impl PathParam for String {
+    fn from_param(raw: String) -> Result<Self, ApiError> {
+        Ok(raw)
+    }
+}
+
+/// Each id with what a malformed one is reported as not finding.
+macro_rules! path_ids {
+    ($($id:ident => $what:literal),* $(,)?) => {$(
+        impl PathParam for ids::$id {
+            fn from_param(raw: String) -> Result<Self, ApiError> {
+                id(ids::$id::parse, &raw, $what)
+            }
+        }
+    )*};
+}
+
+path_ids! {
+    OrgId => "organization",
+    DepartmentId => "department",
+    AccountId => "account",
+    MemberId => "member",
+    TokenId => "token",
+    NotificationId => "notification",
+    NetworkId => "network",
+    UnitId => "unit",
+    ContactId => "contact",
+    InvitationId => "invitation",
+    AppId => "app",
+    SubmissionId => "submission",
+    AttachmentId => "attachment",
+}
+
+/// Ids given by a user (in a path, a query) parsed into their types; a malformed id is simply
+/// not found.
 pub fn id<T>(
     parse: fn(&str) -> Result<T, keiretsu_domain::DomainError>,
     raw: &str,

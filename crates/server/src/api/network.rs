@@ -1,7 +1,7 @@
 //! Partner networks: networks, partner types, units, contacts, invitations and the address book.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use keiretsu_domain::ids::{ContactId, InvitationId, MemberId, NetworkId, UnitId};
 use keiretsu_domain::journal::Entry;
@@ -17,10 +17,10 @@ use serde::Deserialize;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, id};
+use super::{ApiJson, ApiQuery, Ids};
 use crate::AppState;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 
 pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_networks, create_network))
@@ -47,22 +47,6 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(decline_invitation))
 }
 
-fn network(raw: &str) -> Result<NetworkId, ApiError> {
-    id(NetworkId::parse, raw, "network")
-}
-fn unit(raw: &str) -> Result<UnitId, ApiError> {
-    id(UnitId::parse, raw, "unit")
-}
-fn contact(raw: &str) -> Result<ContactId, ApiError> {
-    id(ContactId::parse, raw, "contact")
-}
-fn invitation(raw: &str) -> Result<InvitationId, ApiError> {
-    id(InvitationId::parse, raw, "invitation")
-}
-fn member(raw: &str) -> Result<MemberId, ApiError> {
-    id(MemberId::parse, raw, "member")
-}
-
 /// The networks the caller's organization owns (as backbone) or belongs to (as a unit).
 #[utoipa::path(get, path = "/api/v1/networks", tag = "network", security(("bearer" = [])),
     responses((status = 200, body = Vec<NetworkView>), (status = "4XX", body = Problem)))]
@@ -83,8 +67,12 @@ async fn create_network(
 
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}", tag = "network", security(("bearer" = [])),
     params(("network_id" = String, Path)), responses((status = 200, body = NetworkView), (status = "4XX", body = Problem)))]
-async fn get_network(State(s): State<AppState>, auth: Auth, Path(n): Path<String>) -> ApiResult<Json<NetworkView>> {
-    Ok(Json(s.svc.network().get(&auth.caller, &network(&n)?).await?))
+async fn get_network(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(network): Ids<NetworkId>,
+) -> ApiResult<Json<NetworkView>> {
+    Ok(Json(s.svc.network().get(&auth.caller, &network).await?))
 }
 
 /// Backbone partner admin: rename, describe, or change who sees whom (`visibility`).
@@ -94,10 +82,10 @@ async fn get_network(State(s): State<AppState>, auth: Auth, Path(n): Path<String
 async fn update_network(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
+    Ids(network): Ids<NetworkId>,
     ApiJson(body): ApiJson<NetworkPatch>,
 ) -> ApiResult<Json<NetworkView>> {
-    Ok(Json(s.svc.network().update_network(&auth.caller, &network(&n)?, &body).await?))
+    Ok(Json(s.svc.network().update_network(&auth.caller, &network, &body).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}/partner-types", tag = "network", security(("bearer" = [])),
@@ -105,9 +93,9 @@ async fn update_network(
 async fn list_partner_types(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
+    Ids(network): Ids<NetworkId>,
 ) -> ApiResult<Json<Vec<PartnerTypeView>>> {
-    Ok(Json(s.svc.network().partner_types(&auth.caller, &network(&n)?).await?))
+    Ok(Json(s.svc.network().partner_types(&auth.caller, &network).await?))
 }
 
 /// Backbone partner admin: create or replace a partner type with its tiers and cooperation policy.
@@ -117,17 +105,21 @@ async fn list_partner_types(
 async fn put_partner_type(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, key)): Path<(String, String)>,
+    Ids((network, key)): Ids<(NetworkId, String)>,
     ApiJson(body): ApiJson<PartnerTypeInput>,
 ) -> ApiResult<Json<PartnerTypeView>> {
-    Ok(Json(s.svc.network().put_partner_type(&auth.caller, &network(&n)?, &key, &body).await?))
+    Ok(Json(s.svc.network().put_partner_type(&auth.caller, &network, &key, &body).await?))
 }
 
 /// The units the caller may see under the network's visibility rules.
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}/units", tag = "network", security(("bearer" = [])),
     params(("network_id" = String, Path)), responses((status = 200, body = Vec<UnitView>), (status = "4XX", body = Problem)))]
-async fn list_units(State(s): State<AppState>, auth: Auth, Path(n): Path<String>) -> ApiResult<Json<Vec<UnitView>>> {
-    Ok(Json(s.svc.network().units(&auth.caller, &network(&n)?).await?))
+async fn list_units(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(network): Ids<NetworkId>,
+) -> ApiResult<Json<Vec<UnitView>>> {
+    Ok(Json(s.svc.network().units(&auth.caller, &network).await?))
 }
 
 /// Backbone partner admin: add a unit kept inside the network (a new organization the backbone runs).
@@ -137,10 +129,10 @@ async fn list_units(State(s): State<AppState>, auth: Auth, Path(n): Path<String>
 async fn create_managed_unit(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
+    Ids(network): Ids<NetworkId>,
     ApiJson(body): ApiJson<NewManagedUnit>,
 ) -> ApiResult<(StatusCode, Json<UnitView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.network().create_managed_unit(&auth.caller, &network(&n)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().create_managed_unit(&auth.caller, &network, &body).await?)))
 }
 
 /// A unit with its contacts.
@@ -150,9 +142,9 @@ async fn create_managed_unit(
 async fn get_unit(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u)): Path<(String, String)>,
+    Ids((network, unit)): Ids<(NetworkId, UnitId)>,
 ) -> ApiResult<Json<UnitView>> {
-    Ok(Json(s.svc.network().unit(&auth.caller, &network(&n)?, &unit(&u)?).await?))
+    Ok(Json(s.svc.network().unit(&auth.caller, &network, &unit).await?))
 }
 
 /// Backbone partner admin: the unit's partner type, tier, tags and contract period.
@@ -162,10 +154,10 @@ async fn get_unit(
 async fn update_unit(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u)): Path<(String, String)>,
+    Ids((network, unit)): Ids<(NetworkId, UnitId)>,
     ApiJson(body): ApiJson<UnitPatch>,
 ) -> ApiResult<Json<UnitView>> {
-    Ok(Json(s.svc.network().update_unit(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
+    Ok(Json(s.svc.network().update_unit(&auth.caller, &network, &unit, &body).await?))
 }
 
 /// The backbone removes a unit, or the unit's own partner admin leaves: its people lose access at once.
@@ -175,9 +167,9 @@ async fn update_unit(
 async fn remove_unit(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u)): Path<(String, String)>,
+    Ids((network, unit)): Ids<(NetworkId, UnitId)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.network().remove_unit(&auth.caller, &network(&n)?, &unit(&u)?).await?;
+    s.svc.network().remove_unit(&auth.caller, &network, &unit).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,9 +180,9 @@ async fn remove_unit(
 async fn unit_departments(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u)): Path<(String, String)>,
+    Ids((network, unit)): Ids<(NetworkId, UnitId)>,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
-    Ok(Json(s.svc.network().unit_departments(&auth.caller, &network(&n)?, &unit(&u)?).await?))
+    Ok(Json(s.svc.network().unit_departments(&auth.caller, &network, &unit).await?))
 }
 
 /// The departments the unit brings into the network (and those below them, present and future);
@@ -204,10 +196,10 @@ async fn unit_departments(
 async fn set_unit_departments(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u)): Path<(String, String)>,
+    Ids((network, unit)): Ids<(NetworkId, UnitId)>,
     ApiJson(body): ApiJson<UnitDepartmentsInput>,
 ) -> ApiResult<Json<UnitView>> {
-    Ok(Json(s.svc.network().set_unit_departments(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?))
+    Ok(Json(s.svc.network().set_unit_departments(&auth.caller, &network, &unit, &body).await?))
 }
 
 /// Add a contact: backbone side by the backbone's partner admins, partner side also by the unit's.
@@ -217,10 +209,10 @@ async fn set_unit_departments(
 async fn add_contact(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u)): Path<(String, String)>,
+    Ids((network, unit)): Ids<(NetworkId, UnitId)>,
     ApiJson(body): ApiJson<NewContact>,
 ) -> ApiResult<(StatusCode, Json<ContactView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.network().add_contact(&auth.caller, &network(&n)?, &unit(&u)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().add_contact(&auth.caller, &network, &unit, &body).await?)))
 }
 
 /// Change a contact's person, role or backup.
@@ -230,10 +222,10 @@ async fn add_contact(
 async fn update_contact(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u, k)): Path<(String, String, String)>,
+    Ids((network, unit, contact)): Ids<(NetworkId, UnitId, ContactId)>,
     ApiJson(body): ApiJson<ContactPatch>,
 ) -> ApiResult<Json<ContactView>> {
-    Ok(Json(s.svc.network().update_contact(&auth.caller, &network(&n)?, &unit(&u)?, &contact(&k)?, &body).await?))
+    Ok(Json(s.svc.network().update_contact(&auth.caller, &network, &unit, &contact, &body).await?))
 }
 
 /// Remove a contact: its backup takes over and the counterpart is told; the last contact of a side stays.
@@ -243,9 +235,9 @@ async fn update_contact(
 async fn remove_contact(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, u, k)): Path<(String, String, String)>,
+    Ids((network, unit, contact)): Ids<(NetworkId, UnitId, ContactId)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.network().remove_contact(&auth.caller, &network(&n)?, &unit(&u)?, &contact(&k)?).await?;
+    s.svc.network().remove_contact(&auth.caller, &network, &unit, &contact).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -256,10 +248,10 @@ async fn remove_contact(
 async fn add_network_members(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
+    Ids(network): Ids<NetworkId>,
     ApiJson(body): ApiJson<NetworkMembersInput>,
 ) -> ApiResult<Json<NetworkMembersAdded>> {
-    Ok(Json(s.svc.network().add_network_members(&auth.caller, &network(&n)?, &body).await?))
+    Ok(Json(s.svc.network().add_network_members(&auth.caller, &network, &body).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/networks/{network_id}/members/{member_id}", tag = "network", security(("bearer" = [])),
@@ -268,9 +260,9 @@ async fn add_network_members(
 async fn remove_network_member(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, m)): Path<(String, String)>,
+    Ids((network, member)): Ids<(NetworkId, MemberId)>,
 ) -> ApiResult<StatusCode> {
-    s.svc.network().remove_network_member(&auth.caller, &network(&n)?, &member(&m)?).await?;
+    s.svc.network().remove_network_member(&auth.caller, &network, &member).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -290,10 +282,10 @@ pub struct InvitationFilter {
 async fn list_invitations(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
     ApiQuery(q): ApiQuery<InvitationFilter>,
+    Ids(network): Ids<NetworkId>,
 ) -> ApiResult<Json<Vec<InvitationView>>> {
-    Ok(Json(s.svc.network().invitations(&auth.caller, &network(&n)?, q.status.as_deref()).await?))
+    Ok(Json(s.svc.network().invitations(&auth.caller, &network, q.status.as_deref()).await?))
 }
 
 /// Backbone partner admin: invite a partner with a preset type and tier. The code is in the answer, once.
@@ -303,10 +295,10 @@ async fn list_invitations(
 async fn invite(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
+    Ids(network): Ids<NetworkId>,
     ApiJson(body): ApiJson<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<InvitationView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.network().invite(&auth.caller, &network(&n)?, &body).await?)))
+    Ok((StatusCode::CREATED, Json(s.svc.network().invite(&auth.caller, &network, &body).await?)))
 }
 
 /// Bulk invitations from CSV (`partner_name,partner_type,tier[,organization_id]`); bad rows are reported.
@@ -316,10 +308,10 @@ async fn invite(
 async fn import_invitations(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
+    Ids(network): Ids<NetworkId>,
     body: String,
 ) -> ApiResult<Json<InvitationImport>> {
-    Ok(Json(s.svc.network().import_invitations(&auth.caller, &network(&n)?, &body).await?))
+    Ok(Json(s.svc.network().import_invitations(&auth.caller, &network, &body).await?))
 }
 
 /// A new code and expiry for a pending invitation; the old code stops working.
@@ -329,9 +321,9 @@ async fn import_invitations(
 async fn resend_invitation(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, i)): Path<(String, String)>,
+    Ids((network, invitation)): Ids<(NetworkId, InvitationId)>,
 ) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(s.svc.network().resend_invitation(&auth.caller, &network(&n)?, &invitation(&i)?).await?))
+    Ok(Json(s.svc.network().resend_invitation(&auth.caller, &network, &invitation).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/networks/{network_id}/invitations/{invitation_id}/revoke", tag = "network",
@@ -340,9 +332,9 @@ async fn resend_invitation(
 async fn revoke_invitation(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, i)): Path<(String, String)>,
+    Ids((network, invitation)): Ids<(NetworkId, InvitationId)>,
 ) -> ApiResult<Json<InvitationView>> {
-    Ok(Json(s.svc.network().revoke_invitation(&auth.caller, &network(&n)?, &invitation(&i)?).await?))
+    Ok(Json(s.svc.network().revoke_invitation(&auth.caller, &network, &invitation).await?))
 }
 
 /// The network address book and person picker, under the network's visibility rules.
@@ -352,10 +344,10 @@ async fn revoke_invitation(
 async fn list_people(
     State(s): State<AppState>,
     auth: Auth,
-    Path(n): Path<String>,
     ApiQuery(q): ApiQuery<PeopleQuery>,
+    Ids(network): Ids<NetworkId>,
 ) -> ApiResult<Json<Page<PersonView>>> {
-    Ok(Json(s.svc.network().people(&auth.caller, &network(&n)?, &q).await?))
+    Ok(Json(s.svc.network().people(&auth.caller, &network, &q).await?))
 }
 
 /// One person: organization, unit, type and tier, departments, status, and their contacts at the backbone.
@@ -365,16 +357,20 @@ async fn list_people(
 async fn get_person(
     State(s): State<AppState>,
     auth: Auth,
-    Path((n, m)): Path<(String, String)>,
+    Ids((network, member)): Ids<(NetworkId, MemberId)>,
 ) -> ApiResult<Json<PersonDetail>> {
-    Ok(Json(s.svc.network().person(&auth.caller, &network(&n)?, &member(&m)?).await?))
+    Ok(Json(s.svc.network().person(&auth.caller, &network, &member).await?))
 }
 
 /// Backbone partner admin: contact handovers and vacancies, newest first.
 #[utoipa::path(get, path = "/api/v1/networks/{network_id}/handovers", tag = "network", security(("bearer" = [])),
     params(("network_id" = String, Path)), responses((status = 200, body = Vec<Entry>), (status = "4XX", body = Problem)))]
-async fn list_handovers(State(s): State<AppState>, auth: Auth, Path(n): Path<String>) -> ApiResult<Json<Vec<Entry>>> {
-    Ok(Json(s.svc.network().handovers(&auth.caller, &network(&n)?).await?))
+async fn list_handovers(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(network): Ids<NetworkId>,
+) -> ApiResult<Json<Vec<Entry>>> {
+    Ok(Json(s.svc.network().handovers(&auth.caller, &network).await?))
 }
 
 /// Partner admin: pending invitations sent to the caller's organization.
