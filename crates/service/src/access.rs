@@ -118,8 +118,11 @@ impl Access {
         let mut at = self.revision.get();
         let mut c = db.read().await?;
         loop {
-            let entries =
-                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, keiretsu_store::journal::CHAIN_PAGE).await? };
+            let entries = if at < 0 {
+                Vec::new()
+            } else {
+                keiretsu_store::journal::chain_page(&mut c, at, keiretsu_store::journal::CHAIN_PAGE).await?
+            };
             let (t, seats) = touched(&entries);
             if at < 0 || t.members.len() > REBUILD_ABOVE {
                 // The revision is read first: whatever commits meanwhile is applied again, harmlessly.

@@ -108,8 +108,11 @@ impl People {
         let mut at = self.revision.get();
         let mut c = db.read().await?;
         loop {
-            let entries =
-                if at < 0 { Vec::new() } else { keiretsu_store::journal::chain_page(&mut c, at, keiretsu_store::journal::CHAIN_PAGE).await? };
+            let entries = if at < 0 {
+                Vec::new()
+            } else {
+                keiretsu_store::journal::chain_page(&mut c, at, keiretsu_store::journal::CHAIN_PAGE).await?
+            };
             let (members, units, orgs) = touched(&entries);
             let delta = self.index.read().map_err(|_| poisoned())?.as_ref().map_or(0, Index::delta_len);
             if at < 0 || members.len() > REBUILD_ABOVE || delta > DELTA_ABOVE {
