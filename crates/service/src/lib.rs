@@ -155,6 +155,7 @@ fn wired() -> reactions::Reactions {
             Box::new(network::BroughtIn { narrowed: unit_narrowed.clone() }),
             Box::new(license::EntryRules),
         ]),
+        tree_changed: Registry::new(vec![Box::new(network::BroughtFollowsTree)]),
         certification: Registry::new(vec![Box::new(network::UnitsFollowCertification)]),
         unit_narrowed,
         signed_in: Registry::new(vec![Box::new(license::FirstVisit)]),

@@ -119,6 +119,12 @@ impl Moving {
     }
 }
 
+/// A department was added to an organization's tree, or one is about to be removed (`removed`).
+pub struct TreeChanged {
+    pub org: String,
+    pub removed: Option<String>,
+}
+
 /// An organization became certified, or stopped being so.
 pub struct CertificationChanged {
     pub org: String,
@@ -150,6 +156,7 @@ pub struct Reactions {
     pub departure: Registry<Departure>,
     pub joined: Registry<Joined>,
     pub moves: Moves,
+    pub tree_changed: Registry<TreeChanged>,
     pub certification: Registry<CertificationChanged>,
     /// Shared: the reaction to a move fires it for each unit the move narrows.
     pub unit_narrowed: std::sync::Arc<Registry<UnitNarrowed>>,

@@ -47,12 +47,15 @@ impl Cases<'_> {
             created_at: self.now(),
         };
         store::insert_department(&mut tx, &row).await?;
-        // A new department below one a network unit brings in is brought in too.
-        keiretsu_store::network::refresh_unit_departments(&mut tx, org.as_str()).await?;
-        let change = Change::new(permit.actor(), Some(org.as_str()), "department.create", &row.id)
-            .with("name", &row.name)
-            .with("parent_id", &row.parent_id);
-        self.commit(tx, &[change]).await?;
+        let event = TreeChanged { org: org.to_string(), removed: None };
+        let mut changes = self.reactions.tree_changed.run(&mut tx, &event).await?;
+        changes.insert(
+            0,
+            Change::new(permit.actor(), Some(org.as_str()), "department.create", &row.id)
+                .with("name", &row.name)
+                .with("parent_id", &row.parent_id),
+        );
+        self.commit(tx, &changes).await?;
         Ok(DepartmentView { id: row.id, parent_id: row.parent_id, name: row.name, head_ids: vec![], member_count: 0 })
     }
 
@@ -126,13 +129,14 @@ impl Cases<'_> {
         if members > 0 {
             return Err(DomainError::conflict("department_id", Rule::NotEmpty("members")).into());
         }
-        keiretsu_store::network::forget_department(&mut tx, id.as_str()).await?;
+        let event = TreeChanged { org: org.to_string(), removed: Some(id.to_string()) };
+        let mut changes = self.reactions.tree_changed.run(&mut tx, &event).await?;
         store::delete_department(&mut tx, permit.org(), id.as_str()).await?;
-        self.commit(
-            tx,
-            &[Change::new(permit.actor(), Some(org.as_str()), "department.delete", id.as_str()).with("name", &d.name)],
-        )
-        .await?;
+        changes.insert(
+            0,
+            Change::new(permit.actor(), Some(org.as_str()), "department.delete", id.as_str()).with("name", &d.name),
+        );
+        self.commit(tx, &changes).await?;
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::hash_password;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
-use crate::reactions::{CertificationChanged, Departure, Joined, Move};
+use crate::reactions::{CertificationChanged, Departure, Joined, Move, TreeChanged};
 use crate::{Result, random_id_bytes, unique_to_field};
 
 crate::use_cases!();

@@ -29,7 +29,8 @@ use crate::directory::DepartmentView;
 use crate::notifications::notify;
 use crate::page::{Page, decode_cursor, encode_cursor, page_limit};
 use crate::reactions::{
-    BoxFuture, CertificationChanged, Departure, Move, MoveReaction, Reaction, Registry, Settle, UnitNarrowed,
+    BoxFuture, CertificationChanged, Departure, Move, MoveReaction, Reaction, Registry, Settle, TreeChanged,
+    UnitNarrowed,
 };
 use crate::{Result, random_id_bytes, random_token, secret_hash, unique_to_field};
 
@@ -414,6 +415,22 @@ impl Reaction<Departure> for ContactHandover {
                 changes.push(d.change("departure.clear_backup").with("contacts", &cleared));
             }
             Ok(changes)
+        })
+    }
+}
+
+/// What units bring follows the tree: a department added below a brought one is brought too, a
+/// removed one is forgotten.
+pub(crate) struct BroughtFollowsTree;
+
+impl Reaction<TreeChanged> for BroughtFollowsTree {
+    fn react<'a>(&'a self, tx: &'a mut Tx, e: &'a TreeChanged) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            match &e.removed {
+                Some(department) => store::forget_department(tx, department).await?,
+                None => store::refresh_unit_departments(tx, &e.org).await?,
+            }
+            Ok(Vec::new())
         })
     }
 }
