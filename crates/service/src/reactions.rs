@@ -2,7 +2,7 @@
 //! something others depend on (a member leaves, moves or joins, an organization's certification
 //! changes, a unit leaves or narrows, someone signs in) fires the event inside its transaction;
 //! every registered reaction runs there too and returns the journal entries for what it did.
-//! The registries are filled in one place, [`Reactions::wired`] in the crate root, so no
+//! The registries are filled in one place, `wired()` in the crate root, so no
 //! capability names another's internals, and approvals, inventory and communication plug in
 //! by adding a line there.
 
