@@ -8,6 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use keiretsu_domain::directory::MemberStatus;
+use keiretsu_domain::identity::Role;
 use keiretsu_domain::ids::{DepartmentId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_service::directory::NewDepartment;
 use keiretsu_service::identity::NewToken;
@@ -65,8 +67,8 @@ async fn people(svc: &Service, org: &str, prefix: &str, n: usize, departments: &
                     title: None,
                     employee_no: None,
                     supervisor_id: None,
-                    status: "active".into(),
-                    role: "member".into(),
+                    status: MemberStatus::Active,
+                    role: Role::Member,
                     joined_at: now,
                     left_at: None,
                 };

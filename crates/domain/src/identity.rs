@@ -67,14 +67,26 @@ impl Role {
         }
     }
 
-    pub fn decode(text: &str) -> Role {
+    /// Reads the storage form back; text that is none of them (or names an unknown scope) is an
+    /// error, so a damaged row never quietly becomes a plain member or an admin.
+    pub fn decode(text: &str) -> Result<Role, DomainError> {
         match text.split_once(':') {
+            Some(("sub_admin", "")) => Ok(Role::SubAdmin(Vec::new())),
             Some(("sub_admin", scopes)) => {
-                Role::SubAdmin(scopes.split(',').filter_map(|s| Scope::parse("role", s).ok()).collect())
+                Ok(Role::SubAdmin(scopes.split(',').map(|s| Scope::parse("role", s)).collect::<Result<_, _>>()?))
             }
-            _ if text == "primary_admin" => Role::PrimaryAdmin,
-            _ => Role::Member,
+            None if text == "primary_admin" => Ok(Role::PrimaryAdmin),
+            None if text == "member" => Ok(Role::Member),
+            _ => Err(DomainError::invalid("role", Rule::Format("primary_admin, member or sub_admin:<scopes>"))),
         }
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = DomainError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Role::decode(&text)
     }
 }
 
@@ -311,8 +323,20 @@ mod tests {
 
     #[test]
     fn role_round_trips() {
-        for role in [Role::PrimaryAdmin, Role::Member, Role::SubAdmin(vec![Scope::Directory, Scope::Audit])] {
-            assert_eq!(Role::decode(&role.encode()), role);
+        for role in [
+            Role::PrimaryAdmin,
+            Role::Member,
+            Role::SubAdmin(vec![Scope::Directory, Scope::Audit]),
+            Role::SubAdmin(Vec::new()),
+        ] {
+            assert_eq!(Role::decode(&role.encode()), Ok(role));
+        }
+    }
+
+    #[test]
+    fn a_damaged_role_is_an_error_not_a_member() {
+        for text in ["", "admin", "primary_admin:", "sub_admin:directory,root", "member:audit", "Member"] {
+            assert!(Role::decode(text).is_err(), "{text:?} decoded");
         }
     }
 

@@ -306,6 +306,37 @@ pub fn contact_role(field: &str, text: &str) -> Result<String, DomainError> {
     }
 }
 
+/// Where a unit stands in its network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitStatus {
+    Active,
+    /// Its organization lost its certification; its people are out until it is certified again.
+    Blocked,
+    Removed,
+}
+
+text_enum!(UnitStatus {
+    Active = "active",
+    Blocked = "blocked",
+    Removed = "removed",
+});
+
+/// Whom a unit brings into its network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Brings {
+    /// Every person of its organization.
+    Organization,
+    /// The people of the departments named for the unit, and of those below them.
+    Departments,
+}
+
+text_enum!(Brings {
+    Organization = "organization",
+    Departments = "departments",
+});
+
 /// Which side of the partnership a contact speaks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -21,5 +21,14 @@ macro_rules! text_enum {
                 }
             }
         }
+
+        /// Reading a stored column: text that names no variant is an error, never a default.
+        impl TryFrom<String> for $name {
+            type Error = $crate::error::DomainError;
+
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                Self::parse(stringify!($name), &text)
+            }
+        }
     };
 }

@@ -6,6 +6,7 @@ use keiretsu_domain::directory::name;
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId, OrgId};
 use keiretsu_domain::journal::Change;
+use keiretsu_domain::network::UnitStatus;
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::apps::{self as store, AppRow};
 use keiretsu_store::network as net;
@@ -146,8 +147,7 @@ impl Cases<'_> {
         // Admins review: the owner's read every submission, a partner's their organization's.
         let review = [Right::ViewAll, Right::ViewOrg, Right::Edit];
         store::put_group(&mut tx, &row.id, "reviewers", &review, &[Principal::Admins]).await?;
-        let text = serde_json::to_string(&schema).map_err(|e| crate::Error::Internal(e.to_string()))?;
-        keiretsu_store::forms::insert_version(&mut tx, &row.id, 1, &text, row.created_at).await?;
+        keiretsu_store::forms::insert_version(&mut tx, &row.id, 1, &schema, row.created_at).await?;
         let change =
             Change::new(permit.actor(), Some(permit.org().as_str()), "app.create", &row.id).with("name", &row.name);
         self.commit(tx, &[change]).await?;
@@ -221,7 +221,7 @@ impl Cases<'_> {
             })?;
         let now = self.now();
         store::put_publication(&mut tx, &a.id, &network.id, &p.audience, now).await?;
-        for u in net::units(&mut tx, &network.id).await?.into_iter().filter(|u| u.status == "active") {
+        for u in net::units(&mut tx, &network.id).await?.into_iter().filter(|u| u.status == UnitStatus::Active) {
             let reached = match &p.audience {
                 Audience::AllUnits | Audience::Departments(_) => true,
                 Audience::PartnerTypes(t) => t.contains(&u.partner_type),

@@ -379,7 +379,7 @@ impl Cases<'_> {
             acting: Some(Acting {
                 org: org.clone(),
                 member: MemberId::from_trusted(member.id),
-                role: Role::decode(&member.role),
+                role: member.role.clone(),
             }),
         })
     }

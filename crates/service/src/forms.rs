@@ -10,9 +10,9 @@ use keiretsu_domain::ids::{AppId, AttachmentId, MemberId, NetworkId, OrgId, Subm
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::time::{format_rfc3339, parse_rfc3339};
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_store::AnyConnection;
 use keiretsu_store::directory as dir;
 use keiretsu_store::forms::{self as store, AttachmentRow, Narrow, SubmissionItem, SubmissionRow};
+use keiretsu_store::{AnyConnection, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -125,7 +125,7 @@ fn attachment_view(a: &AttachmentRow) -> AttachmentView {
 }
 
 fn submission_view(s: SubmissionItem) -> SubmissionView {
-    let values = serde_json::from_str::<BTreeMap<String, Value>>(&s.row.data).unwrap_or_default();
+    let values = s.row.data.0.into_map();
     SubmissionView {
         id: s.row.id,
         app_id: s.row.app_id,
@@ -157,18 +157,10 @@ impl View {
         match self {
             View::All => true,
             View::Org(org) => s.org_id == *org,
-            View::Departments(deps) => {
-                let theirs: Vec<String> = serde_json::from_str(&s.departments).unwrap_or_default();
-                theirs.iter().any(|d| deps.contains(d))
-            }
+            View::Departments(deps) => s.departments.iter().any(|d| deps.contains(d)),
             View::Own(member) => s.member_id == *member,
         }
     }
-}
-
-fn schema_of(text: &str) -> Schema {
-    // Stored only after `Schema::validate`; an unreadable one has no fields.
-    serde_json::from_str(text).unwrap_or(Schema { fields: Vec::new() })
 }
 
 /// Exports and totals take the whole selection, not a page; a `limit` or `cursor` given is still
@@ -267,8 +259,7 @@ impl Cases<'_> {
         schema.validate()?;
         let mut tx = self.store.write().await?;
         let version = store::latest_version(&mut tx, app.as_str()).await?.map_or(1, |(v, _)| v + 1);
-        let text = serde_json::to_string(schema).map_err(|e| crate::Error::Internal(e.to_string()))?;
-        store::insert_version(&mut tx, app.as_str(), version, &text, self.now()).await?;
+        store::insert_version(&mut tx, app.as_str(), version, schema, self.now()).await?;
         let change = Change::new(&actor.0, Some(actor.1.as_str()), "app.schema", app.as_str())
             .with("version", version)
             .with("fields", schema.fields.iter().map(|f| f.key.as_str()).collect::<Vec<_>>());
@@ -279,10 +270,10 @@ impl Cases<'_> {
     /// The form as it is now, for anyone the app reaches.
     pub async fn schema(&self, caller: &Caller, app: &AppId) -> Result<SchemaView> {
         self.reach(&*self.access_index(None).await?, caller, app)?;
-        let (version, text) = store::latest_version(&mut *self.store.read().await?, app.as_str())
+        let (version, schema) = store::latest_version(&mut *self.store.read().await?, app.as_str())
             .await?
-            .unwrap_or((0, r#"{"fields":[]}"#.to_owned()));
-        Ok(SchemaView { app_id: app.to_string(), version, schema: schema_of(&text) })
+            .unwrap_or((0, Schema { fields: Vec::new() }));
+        Ok(SchemaView { app_id: app.to_string(), version, schema })
     }
 
     /// Checks the member, department and attachment fields: people the submitter can see in
@@ -298,7 +289,9 @@ impl Cases<'_> {
     ) -> Result<()> {
         for (key, m) in schema.member_refs(values).iter().map(|m| ("member", m)) {
             let id = MemberId::parse(m)?;
-            let mine = dir::member(c, org, id.as_str()).await?.is_some_and(|r| r.status == "active");
+            let mine = dir::member(c, org, id.as_str())
+                .await?
+                .is_some_and(|r| r.status == keiretsu_domain::directory::MemberStatus::Active);
             let mut seen = mine;
             if !seen {
                 for net in keiretsu_store::network::networks_of_org(c, owner.as_str()).await? {
@@ -353,8 +346,7 @@ impl Cases<'_> {
             reached
         };
         let mut c = self.store.read().await?;
-        let (version, text) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
-        let schema = schema_of(&text);
+        let (version, schema) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
         if schema.fields.is_empty() {
             return Err(DomainError::conflict("app", Rule::Custom("has no form fields yet")).into());
         }
@@ -375,14 +367,14 @@ impl Cases<'_> {
             member_id: member.to_string(),
             org_id: org.to_string(),
             unit_id: unit,
-            departments: serde_json::to_string(&departments).unwrap_or_else(|_| "[]".into()),
-            data: serde_json::to_string(&values).map_err(|e| crate::Error::Internal(e.to_string()))?,
+            departments: Json(departments),
+            data: Json(values),
             created_at: now,
             updated_at: now,
         };
         let mut tx = self.store.write().await?;
         store::insert_submission(&mut tx, &row).await?;
-        let files = schema.attachment_refs(&values);
+        let files = schema.attachment_refs(&row.data);
         if store::attach(&mut tx, &files, app.as_str(), member.as_str(), &row.id).await? != files.len() as u64 {
             return Err(DomainError::conflict(
                 "values",
@@ -437,16 +429,14 @@ impl Cases<'_> {
         }
         let app = AppId::from_trusted(item.row.app_id.clone());
         let mut c = self.store.read().await?;
-        let (version, text) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
-        let schema = schema_of(&text);
+        let (version, schema) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
         let values = schema.check_values(&input.values)?;
         let submitter = MemberId::from_trusted(item.row.member_id.clone());
         let org = OrgId::from_trusted(item.row.org_id.clone());
         self.check_refs(&mut c, caller, &owner, &schema, &values, (&submitter, &org)).await?;
         drop(c);
-        let data = serde_json::to_string(&values).map_err(|e| crate::Error::Internal(e.to_string()))?;
         let mut tx = self.store.write().await?;
-        store::update_submission(&mut tx, id.as_str(), version, &data, self.now()).await?;
+        store::update_submission(&mut tx, id.as_str(), version, &values, self.now()).await?;
         let files = schema.attachment_refs(&values);
         if store::attach(&mut tx, &files, app.as_str(), submitter.as_str(), id.as_str()).await? != files.len() as u64 {
             return Err(DomainError::conflict(
@@ -478,7 +468,9 @@ impl Cases<'_> {
             self.view_of(&ix, &member, &org, &owner, app, deps)
                 .ok_or(DomainError::Forbidden("you may not read this app's submissions"))?
         };
-        let schema = schema_of(&store::latest_version(&mut c, app.as_str()).await?.map(|v| v.1).unwrap_or_default());
+        let schema = store::latest_version(&mut c, app.as_str())
+            .await?
+            .map_or(Schema { fields: Vec::new() }, |(_, schema)| schema);
         let fs = filters(&schema, q.filter.as_deref())?;
         let narrow = Narrow {
             member: q.member_id.as_deref().map(MemberId::parse).transpose()?.map(String::from),
@@ -491,10 +483,7 @@ impl Cases<'_> {
         let rows = rows
             .into_iter()
             .filter(|s| view.sees(&s.row))
-            .filter(|s| {
-                let values = serde_json::from_str::<Values>(&s.row.data).unwrap_or_default();
-                fs.iter().all(|f| f.matches(&values))
-            })
+            .filter(|s| fs.iter().all(|f| f.matches(&s.row.data)))
             .collect();
         Ok((schema, rows))
     }
@@ -535,7 +524,6 @@ impl Cases<'_> {
         let csv_err = |e: csv::Error| crate::Error::Internal(e.to_string());
         w.write_record(&header).map_err(csv_err)?;
         for s in rows {
-            let values = serde_json::from_str::<Values>(&s.row.data).unwrap_or_default();
             // Names typed by people go through the same spreadsheet-safe rendering as the values.
             let mut record = vec![
                 s.row.id.clone(),
@@ -546,7 +534,7 @@ impl Cases<'_> {
                 s.unit_partner_type.clone().unwrap_or_default(),
                 s.row.version.to_string(),
             ];
-            record.extend(form::csv_cells(&schema, &values));
+            record.extend(form::csv_cells(&schema, &s.row.data));
             w.write_record(&record).map_err(csv_err)?;
         }
         String::from_utf8(w.into_inner().map_err(|e| crate::Error::Internal(e.to_string()))?)
@@ -557,9 +545,7 @@ impl Cases<'_> {
     pub async fn submission_totals(&self, caller: &Caller, app: &AppId, q: &SubmissionQuery) -> Result<Vec<Group>> {
         paging_rules(q)?;
         let (schema, rows) = self.matching(caller, app, q).await?;
-        let values: Vec<Values> =
-            rows.iter().map(|s| serde_json::from_str::<Values>(&s.row.data).unwrap_or_default()).collect();
-        Ok(form::aggregate(&schema, values.iter(), q.by.as_deref(), q.of.as_deref())?)
+        Ok(form::aggregate(&schema, rows.iter().map(|s| &*s.row.data), q.by.as_deref(), q.of.as_deref())?)
     }
 
     /// A member who may submit, or edit submissions, uploads a file for an attachment field.

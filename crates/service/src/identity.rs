@@ -271,7 +271,7 @@ impl Cases<'_> {
         if let Some(org) = &org
             && let Some(m) =
                 dir_store::member_of_account(&mut tx, &OrgId::from_trusted(org.clone()), &account.id).await?
-            && m.status == "active"
+            && m.status == directory::MemberStatus::Active
         {
             changes.extend(self.signed_in(&mut tx, org, &m.id, session.created_at).await?);
         }
@@ -365,9 +365,9 @@ impl Cases<'_> {
         if let Some(org) = org {
             let org = OrgId::from_trusted(org.to_owned());
             if let Some(m) = dir_store::member_of_account(c, &org, account).await?
-                && m.status == "active"
+                && m.status == directory::MemberStatus::Active
             {
-                acting = Some(Acting { org, member: MemberId::from_trusted(m.id), role: Role::decode(&m.role) });
+                acting = Some(Acting { org, member: MemberId::from_trusted(m.id), role: m.role });
             }
         }
         Ok(Some(Caller::Account { account: AccountId::from_trusted(a.id), operator: a.operator == 1, acting }))
@@ -378,7 +378,7 @@ impl Cases<'_> {
         let account = session.caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
         let mut tx = self.store.write().await?;
         let member = dir_store::member_of_account(&mut tx, org, account.as_str()).await?;
-        let Some(member) = member.filter(|m| m.status == "active") else {
+        let Some(member) = member.filter(|m| m.status == directory::MemberStatus::Active) else {
             return Err(DomainError::NotFound { what: "organization" }.into());
         };
         store::set_session_org(&mut tx, &session.id_hash, org.as_str()).await?;

@@ -4,8 +4,8 @@ use keiretsu_domain::DomainError;
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN};
 use keiretsu_domain::ids::{NotificationId, OrgId};
 use keiretsu_domain::time::{Millis, format_rfc3339};
-use keiretsu_store::AnyConnection;
 use keiretsu_store::notifications::{self as store, NotificationRow};
+use keiretsu_store::{AnyConnection, Json};
 use serde::Serialize;
 
 use crate::page::{Page, bad_cursor, decode_cursor, encode_cursor, page_limit};
@@ -50,7 +50,7 @@ pub(crate) async fn notify(
         org_id: org.map(ToString::to_string),
         kind: kind.to_owned(),
         title: title(kind).to_owned(),
-        body: params.to_string(),
+        body: Json(params),
         link: link.map(str::to_owned),
         created_at: now,
         read_at: None,
@@ -78,7 +78,7 @@ impl From<NotificationRow> for NotificationView {
             id: n.id,
             kind: n.kind,
             title: n.title,
-            params: serde_json::from_str(&n.body).unwrap_or(serde_json::Value::Null),
+            params: n.body.0,
             link: n.link,
             organization_id: n.org_id,
             created_at: format_rfc3339(n.created_at),

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use keiretsu_domain::directory::Certification;
-use keiretsu_domain::ids::{AccountId, OrgId};
+use keiretsu_domain::directory::{Certification, MemberStatus};
+use keiretsu_domain::ids::{AccountId, MemberId, OrgId};
 use keiretsu_domain::time::FakeClock;
 use keiretsu_service::directory::{NewDepartment, NewMember, NewOrg};
 use keiretsu_service::{Caller, Service};
-use keiretsu_store::Store;
+use keiretsu_store::{Json, Store};
 use keiretsu_testkit::{T0, TestDb, both, test_settings};
 
 async fn service(db: &TestDb) -> (Service, Arc<FakeClock>) {
@@ -64,6 +64,36 @@ both! {
         sqlx::query("ALTER TABLE journal_hidden RENAME TO journal").execute(svc.store().pool()).await.unwrap();
         assert_eq!(svc.directory().departments(&Caller::System, &org).await.unwrap().len(), before, "no department without its entry");
         assert!(svc.journal().verify_journal().await.unwrap().first_break.is_none());
+    }
+
+    async fn damaged_stored_values_are_errors_not_defaults(db) {
+        let test_db = TestDb::new(db).await;
+        let (svc, _) = service(&test_db).await;
+        let org = org(&svc, "damage.admin").await;
+        let member = svc
+            .directory()
+            .add_member(&Caller::System, &org, &NewMember { login: "damaged".into(), name: "Damaged".into(), ..Default::default() })
+            .await
+            .unwrap();
+        let id = MemberId::parse(&member.id).unwrap();
+        let pool = svc.store().pool();
+        // The schema's checks keep statuses and certifications to their values; a role has no
+        // such check, so a damaged one must read as an error, not as a plain member or an admin.
+        assert_eq!(svc.directory().member(&Caller::System, &org, &id).await.unwrap().status, MemberStatus::Active);
+        for damaged in ["sub_admin:directory,root", "owner", ""] {
+            sqlx::query("UPDATE members SET role = $1 WHERE id = $2")
+                .bind(damaged)
+                .bind(&member.id)
+                .execute(pool)
+                .await
+                .unwrap();
+            assert!(svc.directory().member(&Caller::System, &org, &id).await.is_err(), "{damaged:?} read as a role");
+        }
+        // JSON columns decode into their type, and text that is not one is an error, not an empty value.
+        let read = |sql: &'static str| sqlx::query_scalar::<_, Json<Vec<String>>>(sql).fetch_one(pool);
+        assert_eq!(read("SELECT CAST('[\"a\",\"b\"]' AS TEXT)").await.unwrap().0, ["a", "b"]);
+        assert!(read("SELECT CAST('{\"a\":1}' AS TEXT)").await.is_err());
+        assert!(read("SELECT CAST('' AS TEXT)").await.is_err());
     }
 
     async fn concurrent_changes_keep_one_unbroken_chain(db) {

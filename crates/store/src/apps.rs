@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use keiretsu_domain::access::{AppFacts, Audience, Facts, Index, Loader, MemberFacts, Principal, Right, UnitFacts};
+use keiretsu_domain::directory::MemberStatus;
+use keiretsu_domain::identity::Role;
 use sqlx::AnyConnection;
 
-use crate::{Result, Store, rows_in};
+use crate::{Json, Result, Store, rows_in};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AppRow {
@@ -64,8 +66,8 @@ pub async fn put_group(
     )
     .bind(app)
     .bind(name)
-    .bind(serde_json::to_string(rights).unwrap_or_default())
-    .bind(serde_json::to_string(principals).unwrap_or_default())
+    .bind(Json(rights))
+    .bind(Json(principals))
     .execute(c)
     .await?;
     Ok(())
@@ -73,22 +75,12 @@ pub async fn put_group(
 
 /// An app's permission groups, by name: `(name, rights, principals)`.
 pub async fn groups(c: &mut AnyConnection, app: &str) -> Result<Vec<(String, Vec<Right>, Vec<Principal>)>> {
-    let rows: Vec<(String, String, String)> =
+    let rows: Vec<(String, Rights, Principals)> =
         sqlx::query_as("SELECT name, rights, principals FROM permission_groups WHERE app_id = $1 ORDER BY name")
             .bind(app)
             .fetch_all(c)
             .await?;
-    // Rows are written from these same types; an unreadable one shows as granting nothing, as the index reads it.
-    Ok(rows
-        .into_iter()
-        .map(|(name, rights, principals)| {
-            (
-                name,
-                serde_json::from_str(&rights).unwrap_or_default(),
-                serde_json::from_str(&principals).unwrap_or_default(),
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(name, rights, principals)| (name, rights.0, principals.0)).collect())
 }
 
 /// Removes a permission group; how many rows went (0 or 1).
@@ -114,7 +106,7 @@ pub async fn put_publication(
     )
     .bind(app)
     .bind(network)
-    .bind(serde_json::to_string(audience).unwrap_or_default())
+    .bind(Json(audience))
     .bind(at)
     .execute(c)
     .await?;
@@ -264,21 +256,31 @@ pub async fn facts(store: &Store) -> Result<Facts> {
 /// The members `refresh` reads again, a row each with their departments and enabled seats'
 /// pools folded into lists.
 const MEMBERS: &str = "SELECT m.id, m.org_id, m.status, m.role, \
-     (SELECT string_agg(d.department_id, ',') FROM member_departments d WHERE d.member_id = m.id), \
-     (SELECT string_agg(s.pool_id, ',') FROM seats s WHERE s.member_id = m.id AND s.status = 'enabled') \
+     (SELECT string_agg(d.department_id, ',') FROM member_departments d WHERE d.member_id = m.id) AS departments, \
+     (SELECT string_agg(s.pool_id, ',') FROM seats s WHERE s.member_id = m.id AND s.status = 'enabled') AS pools \
      FROM members m";
 
-type MemberRow = (String, String, String, String, Option<String>, Option<String>);
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    org_id: String,
+    #[sqlx(try_from = "String")]
+    status: MemberStatus,
+    #[sqlx(try_from = "String")]
+    role: Role,
+    departments: Option<String>,
+    pools: Option<String>,
+}
 
-fn member_facts((id, org, status, role, departments, pools): MemberRow) -> MemberFacts {
+fn member_facts(m: MemberRow) -> MemberFacts {
     let list = |v: Option<String>| v.map_or_else(Vec::new, |v| v.split(',').map(str::to_owned).collect());
     MemberFacts {
-        admin: role == "primary_admin" || role.starts_with("sub_admin:"),
-        active: status == "active",
-        departments: list(departments),
-        pools: list(pools),
-        id,
-        org,
+        admin: m.role.is_admin(),
+        active: m.status == MemberStatus::Active,
+        departments: list(m.departments),
+        pools: list(m.pools),
+        id: m.id,
+        org: m.org_id,
     }
 }
 
@@ -321,9 +323,11 @@ pub async fn refresh(c: &mut AnyConnection, t: &Touched) -> Result<Refreshed> {
 }
 
 /// `(app, name, rights, principals)`.
-type GroupRow = (String, String, String, String);
+type GroupRow = (String, String, Rights, Principals);
+type Rights = Json<Vec<Right>>;
+type Principals = Json<Vec<Principal>>;
 /// `(app, network, audience)`.
-type PublicationRow = (String, String, String);
+type PublicationRow = (String, String, Json<Audience>);
 
 /// Apps with their groups and publications: all of them, or those in `ids`.
 async fn app_facts(c: &mut AnyConnection, ids: Option<&[String]>) -> Result<Vec<AppFacts>> {
@@ -359,14 +363,12 @@ async fn app_facts(c: &mut AnyConnection, ids: Option<&[String]>) -> Result<Vec<
         apps.into_iter().map(|(id, org)| (id.clone(), AppFacts { id, org, ..AppFacts::default() })).collect();
     for (app, name, rights, principals) in groups {
         if let Some(a) = by_app.get_mut(&app) {
-            // Rows are written from these same types; an unreadable one grants nothing.
-            let rights = serde_json::from_str(&rights).unwrap_or_default();
-            a.groups.push((name, rights, serde_json::from_str(&principals).unwrap_or_default()));
+            a.groups.push((name, rights.0, principals.0));
         }
     }
     for (app, network, audience) in publications {
-        if let (Some(a), Ok(audience)) = (by_app.get_mut(&app), serde_json::from_str::<Audience>(&audience)) {
-            a.publications.push((network, audience));
+        if let Some(a) = by_app.get_mut(&app) {
+            a.publications.push((network, audience.0));
         }
     }
     Ok(by_app.into_values().collect())

@@ -1,6 +1,8 @@
 //! Organizations, departments, accounts and members. Every query about an organization's
 //! data takes the organization's id and filters by it inside the SQL.
 
+use keiretsu_domain::directory::{Certification, MemberStatus};
+use keiretsu_domain::identity::Role;
 use keiretsu_domain::ids::OrgId;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -11,7 +13,8 @@ use crate::{Backend, Result};
 pub struct OrgRow {
     pub id: String,
     pub name: String,
-    pub certification: String,
+    #[sqlx(try_from = "String")]
+    pub certification: Certification,
     pub edition: Option<String>,
     pub created_at: i64,
 }
@@ -20,7 +23,7 @@ pub async fn insert_org(c: &mut AnyConnection, org: &OrgRow) -> Result<()> {
     sqlx::query("INSERT INTO organizations (id, name, certification, edition, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&org.id)
         .bind(&org.name)
-        .bind(&org.certification)
+        .bind(org.certification.as_str())
         .bind(&org.edition)
         .bind(org.created_at)
         .execute(c)
@@ -41,9 +44,9 @@ pub async fn orgs(c: &mut AnyConnection) -> Result<Vec<OrgRow>> {
         .await?)
 }
 
-pub async fn set_certification(c: &mut AnyConnection, id: &str, certification: &str) -> Result<u64> {
+pub async fn set_certification(c: &mut AnyConnection, id: &str, certification: Certification) -> Result<u64> {
     Ok(sqlx::query("UPDATE organizations SET certification = $1 WHERE id = $2")
-        .bind(certification)
+        .bind(certification.as_str())
         .bind(id)
         .execute(c)
         .await?
@@ -266,8 +269,10 @@ pub struct MemberRow {
     pub title: Option<String>,
     pub employee_no: Option<String>,
     pub supervisor_id: Option<String>,
-    pub status: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub joined_at: i64,
     pub left_at: Option<i64>,
 }
@@ -298,8 +303,8 @@ pub async fn insert_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
     .bind(&m.title)
     .bind(&m.employee_no)
     .bind(&m.supervisor_id)
-    .bind(&m.status)
-    .bind(&m.role)
+    .bind(m.status.as_str())
+    .bind(m.role.encode())
     .bind(search_key(m))
     .bind(m.joined_at)
     .bind(m.left_at)
@@ -318,8 +323,8 @@ pub async fn update_member(c: &mut AnyConnection, m: &MemberRow) -> Result<()> {
     .bind(&m.title)
     .bind(&m.employee_no)
     .bind(&m.supervisor_id)
-    .bind(&m.status)
-    .bind(&m.role)
+    .bind(m.status.as_str())
+    .bind(m.role.encode())
     .bind(search_key(m))
     .bind(m.joined_at)
     .bind(m.left_at)
@@ -455,7 +460,7 @@ pub struct MemberFilter {
     pub text: Option<String>,
     /// Members of any of these departments.
     pub departments: Option<Vec<String>>,
-    pub status: Option<String>,
+    pub status: Option<MemberStatus>,
     /// Cursor: the `(name, id)` of the last member of the previous page.
     pub after: Option<(String, String)>,
     pub limit: i64,
@@ -518,8 +523,8 @@ pub async fn list_members(
     if index_first {
         q = q.bind(pattern.clone());
     }
-    if let Some(s) = &f.status {
-        q = q.bind(s);
+    if let Some(s) = f.status {
+        q = q.bind(s.as_str());
     }
     if !index_first && let Some(t) = &pattern {
         q = q.bind(t);
@@ -686,8 +691,8 @@ pub async fn insert_members(c: &mut AnyConnection, backend: Backend, rows: &[(Me
                 m.title,
                 m.employee_no,
                 m.supervisor_id,
-                m.status,
-                m.role,
+                m.status.as_str(),
+                m.role.encode(),
                 search_key(m),
                 m.joined_at,
                 m.left_at

@@ -1,14 +1,15 @@
 //! Form apps' schema versions, submissions and attachments.
 
+use keiretsu_domain::form::{Schema, Values};
 use sqlx::AnyConnection;
 
-use crate::Result;
+use crate::{Json, Result};
 
-pub async fn insert_version(c: &mut AnyConnection, app: &str, version: i64, schema: &str, at: i64) -> Result<()> {
+pub async fn insert_version(c: &mut AnyConnection, app: &str, version: i64, schema: &Schema, at: i64) -> Result<()> {
     sqlx::query("INSERT INTO app_versions (app_id, version, schema, created_at) VALUES ($1, $2, $3, $4)")
         .bind(app)
         .bind(version)
-        .bind(schema)
+        .bind(Json(schema))
         .bind(at)
         .execute(c)
         .await?;
@@ -16,19 +17,23 @@ pub async fn insert_version(c: &mut AnyConnection, app: &str, version: i64, sche
 }
 
 /// `(version, schema)` of the app's newest schema.
-pub async fn latest_version(c: &mut AnyConnection, app: &str) -> Result<Option<(i64, String)>> {
-    Ok(sqlx::query_as("SELECT version, schema FROM app_versions WHERE app_id = $1 ORDER BY version DESC LIMIT 1")
-        .bind(app)
-        .fetch_optional(c)
-        .await?)
+pub async fn latest_version(c: &mut AnyConnection, app: &str) -> Result<Option<(i64, Schema)>> {
+    let row: Option<(i64, Json<Schema>)> =
+        sqlx::query_as("SELECT version, schema FROM app_versions WHERE app_id = $1 ORDER BY version DESC LIMIT 1")
+            .bind(app)
+            .fetch_optional(c)
+            .await?;
+    Ok(row.map(|(v, s)| (v, s.0)))
 }
 
 /// Every version of the app's schema, oldest first.
-pub async fn versions(c: &mut AnyConnection, app: &str) -> Result<Vec<(i64, String)>> {
-    Ok(sqlx::query_as("SELECT version, schema FROM app_versions WHERE app_id = $1 ORDER BY version")
-        .bind(app)
-        .fetch_all(c)
-        .await?)
+pub async fn versions(c: &mut AnyConnection, app: &str) -> Result<Vec<(i64, Schema)>> {
+    let rows: Vec<(i64, Json<Schema>)> =
+        sqlx::query_as("SELECT version, schema FROM app_versions WHERE app_id = $1 ORDER BY version")
+            .bind(app)
+            .fetch_all(c)
+            .await?;
+    Ok(rows.into_iter().map(|(v, s)| (v, s.0)).collect())
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -39,10 +44,9 @@ pub struct SubmissionRow {
     pub member_id: String,
     pub org_id: String,
     pub unit_id: Option<String>,
-    /// JSON array.
-    pub departments: String,
-    /// JSON object.
-    pub data: String,
+    /// The submitter's departments when they submitted.
+    pub departments: Json<Vec<String>>,
+    pub data: Json<Values>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -83,10 +87,10 @@ pub async fn insert_submission(c: &mut AnyConnection, s: &SubmissionRow) -> Resu
 }
 
 /// Rewrites a submission's values, in the schema version they were checked against.
-pub async fn update_submission(c: &mut AnyConnection, id: &str, version: i64, data: &str, at: i64) -> Result<()> {
+pub async fn update_submission(c: &mut AnyConnection, id: &str, version: i64, data: &Values, at: i64) -> Result<()> {
     sqlx::query("UPDATE submissions SET version = $1, data = $2, updated_at = $3 WHERE id = $4")
         .bind(version)
-        .bind(data)
+        .bind(Json(data))
         .bind(at)
         .bind(id)
         .execute(c)

@@ -7,6 +7,7 @@ pub mod forms;
 pub mod idempotency;
 pub mod identity;
 pub mod journal;
+mod json;
 pub mod license;
 pub mod network;
 pub mod notifications;
@@ -19,6 +20,7 @@ use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor};
 
+pub use json::Json;
 pub use sqlx::AnyConnection;
 pub use sqlx::Error as SqlError;
 
@@ -41,6 +43,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database url: use sqlite:PATH or postgres://")]
     UnsupportedUrl,
+    /// A stored value the domain does not accept: damaged data, reported rather than defaulted.
+    #[error("stored value: {0}")]
+    Stored(#[from] keiretsu_domain::error::DomainError),
 }
 
 impl StoreError {

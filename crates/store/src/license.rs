@@ -1,7 +1,8 @@
 //! Editions, seat pools and seats. A pool's `assigned` count moves only through the
 //! conditional updates here, in the transaction that moves the seats themselves.
 
-use keiretsu_domain::license::Edition;
+use keiretsu_domain::error::DomainError;
+use keiretsu_domain::license::{Edition, SeatReason, SeatStatus};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -147,7 +148,7 @@ pub async fn pool_and_seat(
     c: &mut AnyConnection,
     org: &str,
     member: &str,
-) -> Result<Option<(PoolRow, Option<String>)>> {
+) -> Result<Option<(PoolRow, Option<SeatStatus>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -162,7 +163,7 @@ pub async fn pool_and_seat(
     .bind(org)
     .fetch_optional(c)
     .await?;
-    Ok(row.map(|r| (r.pool, r.status)))
+    row.map(|r| Ok((r.pool, r.status.map(SeatStatus::try_from).transpose()?))).transpose()
 }
 
 pub async fn return_seats(c: &mut AnyConnection, org: &str, n: i64) -> Result<()> {
@@ -179,8 +180,10 @@ pub struct SeatRow {
     pub pool_id: String,
     pub member_id: String,
     pub org_id: String,
-    pub status: String,
-    pub reason: String,
+    #[sqlx(try_from = "String")]
+    pub status: SeatStatus,
+    #[sqlx(try_from = "String")]
+    pub reason: SeatReason,
     pub changed_at: i64,
 }
 
@@ -218,8 +221,8 @@ pub async fn update_seats(
     backend: Backend,
     pool: &str,
     members: &[String],
-    status: &str,
-    reason: &str,
+    status: SeatStatus,
+    reason: SeatReason,
     at: i64,
 ) -> Result<()> {
     let sql = format!(
@@ -228,8 +231,8 @@ pub async fn update_seats(
     );
     for chunk in members.chunks(50_000) {
         sqlx::query(&sql)
-            .bind(status)
-            .bind(reason)
+            .bind(status.as_str())
+            .bind(reason.as_str())
             .bind(at)
             .bind(pool)
             .bind(json!(chunk).to_string())
@@ -246,8 +249,8 @@ pub async fn insert_seats(
     backend: Backend,
     pool: &str,
     members: &[(String, String)],
-    status: &str,
-    reason: &str,
+    status: SeatStatus,
+    reason: SeatReason,
     at: i64,
 ) -> Result<()> {
     let cols = [
@@ -258,7 +261,8 @@ pub async fn insert_seats(
         Col::Text("reason"),
         Col::BigInt("changed_at"),
     ];
-    let rows: Vec<serde_json::Value> = members.iter().map(|(m, o)| json!([pool, m, o, status, reason, at])).collect();
+    let rows: Vec<serde_json::Value> =
+        members.iter().map(|(m, o)| json!([pool, m, o, status.as_str(), reason.as_str(), at])).collect();
     upsert_json(
         c,
         backend,
@@ -340,7 +344,7 @@ pub async fn enable_in_departments(
     pool: &str,
     org: &str,
     departments: &[String],
-    reason: &str,
+    reason: SeatReason,
     at: i64,
 ) -> Result<Vec<String>> {
     let sql = format!(
@@ -354,7 +358,7 @@ pub async fn enable_in_departments(
     );
     Ok(sqlx::query_scalar(&sql)
         .bind(pool)
-        .bind(reason)
+        .bind(reason.as_str())
         .bind(at)
         .bind(json!(departments).to_string())
         .bind(org)
@@ -408,47 +412,68 @@ pub async fn pools_for_org(c: &mut AnyConnection, org: &str) -> Result<Vec<Strin
     .await?)
 }
 
-/// Rows of these members in a pool: `(member, member's organization, status)`.
-pub async fn rows_of(
-    c: &mut AnyConnection,
-    backend: Backend,
-    pool: &str,
-    members: &[String],
-) -> Result<Vec<(String, String, String)>> {
+/// A member's row in a pool, with the member's organization.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Held {
+    pub member_id: String,
+    pub org_id: String,
+    #[sqlx(try_from = "String")]
+    pub status: SeatStatus,
+}
+
+/// Rows of these members in a pool.
+pub async fn rows_of(c: &mut AnyConnection, backend: Backend, pool: &str, members: &[String]) -> Result<Vec<Held>> {
     let mut out = Vec::new();
     for chunk in members.chunks(50_000) {
         let sql = format!(
             "SELECT member_id, org_id, status FROM seats WHERE pool_id = $1 AND member_id IN ({}) ORDER BY member_id",
             json_texts(backend, 2)
         );
-        out.extend(
-            sqlx::query_as::<_, (String, String, String)>(&sql)
-                .bind(pool)
-                .bind(json!(chunk).to_string())
-                .fetch_all(&mut *c)
-                .await?,
-        );
+        out.extend(sqlx::query_as::<_, Held>(&sql).bind(pool).bind(json!(chunk).to_string()).fetch_all(&mut *c).await?);
     }
     Ok(out)
 }
 
-/// One row of the authorization list.
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// One row of the authorization list: `status` and `reason` are `None` for a member who was
+/// never authorized (no row).
+#[derive(Clone, Debug)]
 pub struct ListedRow {
     pub member_id: String,
     pub name: String,
     pub login: String,
     pub title: Option<String>,
-    pub status: Option<String>,
-    pub reason: Option<String>,
+    pub status: Option<SeatStatus>,
+    pub reason: Option<SeatReason>,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for ListedRow {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        fn stored<T: TryFrom<String, Error = DomainError>>(
+            text: Option<String>,
+            index: &str,
+        ) -> sqlx::Result<Option<T>> {
+            text.map(T::try_from)
+                .transpose()
+                .map_err(|e| sqlx::Error::ColumnDecode { index: index.to_owned(), source: Box::new(e) })
+        }
+        Ok(ListedRow {
+            member_id: row.try_get("member_id")?,
+            name: row.try_get("name")?,
+            login: row.try_get("login")?,
+            title: row.try_get("title")?,
+            status: stored(row.try_get("status")?, "status")?,
+            reason: stored(row.try_get("reason")?, "reason")?,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
     pub text: Option<String>,
     pub departments: Option<Vec<String>>,
-    /// `enabled`, `frozen`, `unauthorized` or `never` (no row).
-    pub status: Option<String>,
+    /// `Never`: members with no row.
+    pub status: Option<SeatStatus>,
     pub after: Option<(String, String)>,
     pub limit: i64,
 }
@@ -484,11 +509,11 @@ pub async fn list(
         );
         binds.push(json!(deps).to_string());
     }
-    match f.status.as_deref() {
-        Some("never") => sql += " AND s.status IS NULL",
+    match f.status {
+        Some(SeatStatus::Never) => sql += " AND s.status IS NULL",
         Some(s) => {
             sql += &format!(" AND s.status = ${}", next());
-            binds.push(s.to_owned());
+            binds.push(s.as_str().to_owned());
         }
         None => {}
     }
@@ -566,8 +591,8 @@ pub async fn license_admin_accounts(c: &mut AnyConnection, org: &str) -> Result<
     .await?)
 }
 
-/// Members of `org` holding any row in `pool`: `(member, organization, status)`.
-pub async fn seats_of_org(c: &mut AnyConnection, pool: &str, org: &str) -> Result<Vec<(String, String, String)>> {
+/// Members of `org` holding any row in `pool`.
+pub async fn seats_of_org(c: &mut AnyConnection, pool: &str, org: &str) -> Result<Vec<Held>> {
     Ok(sqlx::query_as(
         "SELECT member_id, org_id, status FROM seats WHERE pool_id = $1 AND org_id = $2 ORDER BY member_id",
     )

@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::Result;
+use crate::{Json, Result};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct NotificationRow {
@@ -11,7 +11,8 @@ pub struct NotificationRow {
     pub org_id: Option<String>,
     pub kind: String,
     pub title: String,
-    pub body: String,
+    /// The parameters the title and body are rendered from.
+    pub body: Json<serde_json::Value>,
     pub link: Option<String>,
     pub created_at: i64,
     pub read_at: Option<i64>,

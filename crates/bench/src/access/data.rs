@@ -5,10 +5,14 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use keiretsu_domain::access::{Audience, Principal, Right};
+use keiretsu_domain::directory::MemberStatus;
+use keiretsu_domain::identity::Role;
 use keiretsu_domain::ids::{AppId, DepartmentId, NetworkId, OrgId, UnitId};
+use keiretsu_domain::network::{Tier, Visibility};
 use keiretsu_service::license::LicenseChange;
 use keiretsu_service::{Backend, Caller, Service, random_id_bytes};
 use keiretsu_store::Col::{BigInt, Text};
+use keiretsu_store::Json;
 use keiretsu_store::apps::{self as apps_store, AppRow};
 use keiretsu_store::directory as dir;
 use keiretsu_store::insert_json;
@@ -94,18 +98,18 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
             org_id: pool.to_owned(),
             name: "Access Network".into(),
             description: String::new(),
-            visibility: "own".into(),
+            visibility: Visibility::Own,
             created_at: now,
         },
     )
     .await?;
-    let tiers = serde_json::to_string(&TIERS.iter().map(|t| json!({ "name": t, "policy": "" })).collect::<Vec<_>>())?;
+    let tiers: Vec<Tier> = TIERS.iter().map(|t| Tier { name: (*t).into(), policy: String::new() }).collect();
     for key in [SUPPLIER, DISTRIBUTOR, SERVICE] {
         let t = PartnerTypeRow {
             network_id: network.clone(),
             key: key.into(),
             name: key.replace('_', " "),
-            tiers: tiers.clone(),
+            tiers: Json(tiers.clone()),
             policy: String::new(),
         };
         net::upsert_partner_type(&mut tx, &t).await?;
@@ -129,7 +133,7 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
             format!("B{j:05}"),
             now,
         );
-        if m.status == "active" && j % 20 != 7 {
+        if m.status == MemberStatus::Active && j % 20 != 7 {
             seats.push(json!([pool, m.id, pool, "enabled", "manual", now]));
         }
         accounts.push(a);
@@ -187,8 +191,8 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
                     now,
                 );
                 if k == 0 {
-                    m.role = "primary_admin".into();
-                    m.status = "active".into();
+                    m.role = Role::PrimaryAdmin;
+                    m.status = MemberStatus::Active;
                     m.left_at = None;
                 }
                 // Everyone in one department (the six in turn); every tenth also in a second one.
@@ -196,7 +200,7 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
                 if k % 10 == 9 {
                     of.push(deps[(k + 1) % deps.len()].clone());
                 }
-                if m.status == "active" && g % 10 != 3 {
+                if m.status == MemberStatus::Active && g % 10 != 3 {
                     seats.push(json!([pool, m.id, org, "enabled", "manual", now]));
                     unit_seats += 1;
                 }

@@ -3,9 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+use keiretsu_domain::directory::MemberStatus;
+use keiretsu_domain::identity::Role;
 use keiretsu_domain::ids::{AccountId, ContactId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
+use keiretsu_domain::network::{Tier, Visibility};
 use keiretsu_service::{Backend, Service, random_id_bytes};
 use keiretsu_store::Col::{BigInt, Text};
+use keiretsu_store::Json;
 use keiretsu_store::directory::{self as dir, AccountRow, MemberRow};
 use keiretsu_store::insert_json;
 use keiretsu_store::network::{self as net, NetworkRow, PartnerTypeRow};
@@ -86,8 +90,8 @@ pub(crate) fn person(
         title: Some("Specialist".into()),
         employee_no: Some(employee_no),
         supervisor_id: None,
-        status: if left { "left" } else { "active" }.into(),
-        role: "member".into(),
+        status: if left { MemberStatus::Left } else { MemberStatus::Active },
+        role: Role::Member,
         joined_at: now,
         left_at: left.then_some(now),
     };
@@ -110,18 +114,18 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
             org_id: backbone.to_string(),
             name: "Bench Network".into(),
             description: String::new(),
-            visibility: "own".into(),
+            visibility: Visibility::Own,
             created_at: now,
         },
     )
     .await?;
-    let tiers = serde_json::to_string(&TIERS.iter().map(|t| json!({ "name": t, "policy": "" })).collect::<Vec<_>>())?;
+    let tiers: Vec<Tier> = TIERS.iter().map(|t| Tier { name: (*t).into(), policy: String::new() }).collect();
     for key in TYPES {
         let t = PartnerTypeRow {
             network_id: network.to_string(),
             key: (*key).into(),
             name: (*key).replace('_', " "),
-            tiers: tiers.clone(),
+            tiers: Json(tiers.clone()),
             policy: String::new(),
         };
         net::upsert_partner_type(&mut tx, &t).await?;
@@ -144,7 +148,7 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
         );
         if j % 5 == 0 {
             // Network members stay: they hold the contacts.
-            m.status = "active".into();
+            m.status = MemberStatus::Active;
             m.left_at = None;
         }
         accounts.push(a);
@@ -234,11 +238,15 @@ pub(super) async fn generate(svc: &Service, url: &str, args: &Args) -> anyhow::R
                 );
                 if k < 4 {
                     // The head, the contact, the backup and a viewer stay.
-                    m.status = "active".into();
+                    m.status = MemberStatus::Active;
                     m.left_at = None;
                 }
                 let left_out = production.is_some() && k >= args.unit_members * 3 / 4;
-                if g % spread_every == spread_every / 2 && m.status == "active" && status == "active" && !left_out {
+                if g % spread_every == spread_every / 2
+                    && m.status == MemberStatus::Active
+                    && status == "active"
+                    && !left_out
+                {
                     fx.spread.push((m.name.clone(), m.id.clone()));
                     fx.logins.push(m.login.clone());
                 }

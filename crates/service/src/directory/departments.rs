@@ -148,7 +148,7 @@ impl Cases<'_> {
         let ids: Vec<String> =
             heads.member_ids.iter().map(ToString::to_string).collect::<HashSet<_>>().into_iter().collect();
         let found = store::members_by_ids(&mut tx, permit.org(), &ids).await?;
-        if found.len() != ids.len() || found.iter().any(|m| m.status != "active") {
+        if found.len() != ids.len() || found.iter().any(|m| m.status != MemberStatus::Active) {
             return Err(DomainError::invalid(
                 "member_ids",
                 Rule::Custom("must be active members of this organization"),

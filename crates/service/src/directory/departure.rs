@@ -1,5 +1,6 @@
 //! What a departure does to the directory: headships, reports and the supervisor's inbox.
 
+use keiretsu_domain::directory::MemberStatus;
 use keiretsu_domain::ids::OrgId;
 use keiretsu_domain::journal::Change;
 use keiretsu_store::Tx;
@@ -58,7 +59,7 @@ impl Reaction<Departure> for TellSupervisor {
             let Some(sup) = &d.member.supervisor_id else {
                 return Ok(Vec::new());
             };
-            let Some(sup) = store::member(tx, &d.org, sup).await?.filter(|s| s.status == "active") else {
+            let Some(sup) = store::member(tx, &d.org, sup).await?.filter(|s| s.status == MemberStatus::Active) else {
                 return Ok(Vec::new());
             };
             let link = format!("/console/members/{}", d.member.id);

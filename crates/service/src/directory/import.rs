@@ -163,8 +163,8 @@ impl Cases<'_> {
                 title: row.title,
                 employee_no: Some(row.employee_no),
                 supervisor_id: None,
-                status: "active".into(),
-                role: Role::Member.encode(),
+                status: MemberStatus::Active,
+                role: Role::Member,
                 joined_at: now,
                 left_at: None,
             };

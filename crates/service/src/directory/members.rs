@@ -85,8 +85,8 @@ impl Cases<'_> {
             title,
             employee_no,
             supervisor_id: input.supervisor_id.as_ref().map(ToString::to_string),
-            status: "active".into(),
-            role: Role::Member.encode(),
+            status: MemberStatus::Active,
+            role: Role::Member,
             joined_at: self.now(),
             left_at: None,
         };
@@ -205,10 +205,10 @@ impl Cases<'_> {
         let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
-        if m.status == "left" {
+        if m.status == MemberStatus::Left {
             return Err(DomainError::conflict("member_id", Rule::Custom("has already left")).into());
         }
-        if Role::decode(&m.role) == Role::PrimaryAdmin {
+        if m.role == Role::PrimaryAdmin {
             return Err(DomainError::conflict(
                 "member_id",
                 Rule::Custom("is the primary admin; transfer the primary admin role first"),
@@ -217,9 +217,9 @@ impl Cases<'_> {
         }
         let departure =
             Departure { org: org.clone(), member: m.clone(), actor: permit.actor().to_owned(), at: self.now() };
-        m.status = "left".into();
+        m.status = MemberStatus::Left;
         m.left_at = Some(departure.at);
-        m.role = Role::Member.encode();
+        m.role = Role::Member;
         store::update_member(&mut tx, &m).await?;
         let mut changes =
             vec![Change::new(permit.actor(), Some(org.as_str()), "member.leave", id.as_str()).with("name", &m.name)];
@@ -234,10 +234,10 @@ impl Cases<'_> {
         let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let mut tx = self.store.write().await?;
         let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
-        if m.status == "active" {
+        if m.status == MemberStatus::Active {
             return Err(DomainError::conflict("member_id", Rule::Custom("is already active")).into());
         }
-        m.status = "active".into();
+        m.status = MemberStatus::Active;
         m.left_at = None;
         m.joined_at = self.now();
         store::update_member(&mut tx, &m).await?;
@@ -256,7 +256,7 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let mut m = active_member(&mut tx, &permit, id.as_str(), "member_id").await?;
         let mut changes = vec![];
-        if Role::decode(&m.role) == Role::PrimaryAdmin && *role != Role::PrimaryAdmin {
+        if m.role == Role::PrimaryAdmin && *role != Role::PrimaryAdmin {
             return Err(DomainError::conflict(
                 "role",
                 Rule::Custom("the primary admin keeps the role until it is transferred to someone else"),
@@ -270,17 +270,18 @@ impl Cases<'_> {
                 if previous.id == m.id {
                     continue;
                 }
-                previous.role = Role::SubAdmin(Scope::ALL.to_vec()).encode();
+                previous.role = Role::SubAdmin(Scope::ALL.to_vec());
                 store::update_member(&mut tx, &previous).await?;
                 changes.push(
                     Change::new(permit.actor(), Some(org.as_str()), "member.role", &previous.id)
-                        .with("role", &previous.role),
+                        .with("role", previous.role.encode()),
                 );
             }
         }
-        m.role = role.encode();
+        m.role = role.clone();
         store::update_member(&mut tx, &m).await?;
-        changes.push(Change::new(permit.actor(), Some(org.as_str()), "member.role", &m.id).with("role", &m.role));
+        changes
+            .push(Change::new(permit.actor(), Some(org.as_str()), "member.role", &m.id).with("role", m.role.encode()));
         let deps =
             store::departments_of(&mut tx, std::slice::from_ref(&m.id)).await?.into_iter().map(|(_, d)| d).collect();
         self.commit(tx, &changes).await?;
@@ -321,8 +322,7 @@ impl Cases<'_> {
             let id = p.pop().unwrap_or_default();
             (p.pop().unwrap_or_default(), id)
         });
-        let filter =
-            MemberFilter { text, departments, status: status.map(|s| s.as_str().to_owned()), after, limit: limit + 1 };
+        let filter = MemberFilter { text, departments, status, after, limit: limit + 1 };
         let mut rows = store::list_members(&mut c, self.store.backend(), permit.org(), &filter).await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);

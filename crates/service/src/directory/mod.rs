@@ -40,7 +40,7 @@ pub struct OrgView {
 impl From<OrgRow> for OrgView {
     fn from(o: OrgRow) -> Self {
         OrgView {
-            certification: Certification::parse("certification", &o.certification).unwrap_or(Certification::Unverified),
+            certification: o.certification,
             id: o.id,
             name: o.name,
             edition: o.edition,
@@ -124,8 +124,8 @@ pub struct MemberView {
 
 fn member_view(m: MemberRow, department_ids: Vec<String>) -> MemberView {
     MemberView {
-        status: if m.status == "left" { MemberStatus::Left } else { MemberStatus::Active },
-        role: Role::decode(&m.role),
+        status: m.status,
+        role: m.role,
         id: m.id,
         account_id: m.account_id,
         login: m.login,
@@ -233,7 +233,7 @@ fn supervisor_error() -> DomainError {
 
 async fn active_member(c: &mut AnyConnection, permit: &Permit, id: &str, field: &str) -> Result<MemberRow> {
     match store::member(c, permit.org(), id).await? {
-        Some(m) if m.status == "active" => Ok(m),
+        Some(m) if m.status == MemberStatus::Active => Ok(m),
         _ if field == "supervisor_id" => Err(supervisor_error().into()),
         _ => Err(NOT_FOUND_MEMBER.into()),
     }

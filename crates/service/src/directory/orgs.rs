@@ -18,7 +18,7 @@ impl Cases<'_> {
         let org = OrgRow {
             id: OrgId::from_random(random_id_bytes()).to_string(),
             name,
-            certification: input.certification.unwrap_or(Certification::Unverified).as_str().into(),
+            certification: input.certification.unwrap_or(Certification::Unverified),
             edition: None,
             created_at: now,
         };
@@ -50,8 +50,8 @@ impl Cases<'_> {
             title: None,
             employee_no: None,
             supervisor_id: None,
-            status: "active".into(),
-            role: Role::PrimaryAdmin.encode(),
+            status: MemberStatus::Active,
+            role: Role::PrimaryAdmin,
             joined_at: now,
             left_at: None,
         };
@@ -60,7 +60,7 @@ impl Cases<'_> {
         let changes = [
             Change::new(permit.actor(), None, "org.create", &org.id)
                 .with("name", &org.name)
-                .with("certification", &org.certification),
+                .with("certification", org.certification.as_str()),
             Change::new(permit.actor(), Some(&org.id), "member.join", &admin.id)
                 .with("name", &admin.name)
                 .with("role", &admin.role),
@@ -87,9 +87,9 @@ impl Cases<'_> {
         let permit = caller.operator()?;
         let mut tx = self.store.write().await?;
         let before = store::org(&mut tx, org.as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
-        store::set_certification(&mut tx, org.as_str(), to.as_str()).await?;
+        store::set_certification(&mut tx, org.as_str(), to).await?;
         let change = Change::new(permit.actor(), None, "org.certify", org.as_str())
-            .with("from", &before.certification)
+            .with("from", before.certification.as_str())
             .with("to", to.as_str());
         let certified = to == Certification::Certified;
         let mut changes = vec![change];

@@ -13,9 +13,10 @@ use keiretsu_domain::identity::{Caller, Need, Scope};
 use keiretsu_domain::ids::{DepartmentId, OrgId, UnitId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::license::{self as rules, AutoSetting, Counts, Edition, SeatReason, SeatStatus};
+use keiretsu_domain::network::{Brings, UnitStatus};
 use keiretsu_domain::time::Millis;
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_store::license::{self as store, EntryRuleRow, ListFilter, PoolRow};
+use keiretsu_store::license::{self as store, EntryRuleRow, Held, ListFilter, PoolRow};
 use keiretsu_store::{AnyConnection, Backend, Tx, directory as dir, network as net};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -60,13 +61,11 @@ async fn move_seats(
     // Read under the lock: who may still hold a seat, and where each one stands now.
     let ids: Vec<String> = members.iter().map(|(m, _)| m.clone()).collect();
     let seatable: HashSet<String> = store::seatable(c, backend, pool, &ids).await?.into_iter().collect();
-    let current: HashMap<String, String> =
-        store::rows_of(c, backend, pool, &ids).await?.into_iter().map(|(m, _, s)| (m, s)).collect();
-    let mut moving: Vec<&(String, String)> = members
-        .iter()
-        .filter(|(m, _)| seatable.contains(m) && current.get(m).map(String::as_str) != Some(to.as_str()))
-        .collect();
-    let was_enabled = moving.iter().filter(|(m, _)| current.get(m).map(String::as_str) == Some("enabled")).count();
+    let current: HashMap<String, SeatStatus> =
+        store::rows_of(c, backend, pool, &ids).await?.into_iter().map(|h| (h.member_id, h.status)).collect();
+    let mut moving: Vec<&(String, String)> =
+        members.iter().filter(|(m, _)| seatable.contains(m) && current.get(m) != Some(&to)).collect();
+    let was_enabled = moving.iter().filter(|(m, _)| current.get(m) == Some(&SeatStatus::Enabled)).count();
     if to == SeatStatus::Enabled && !moving.is_empty() {
         let wanted = moving.len() as i64;
         if store::take_seats(c, pool, wanted).await?.is_none() {
@@ -98,14 +97,14 @@ async fn move_seats(
     let (existing, new): (Vec<&Holder>, Vec<&Holder>) = moving.iter().partition(|(m, _)| current.contains_key(m));
     let existing: Vec<String> = existing.into_iter().map(|(m, _)| m.clone()).collect();
     let new: Vec<(String, String)> = new.into_iter().cloned().collect();
-    store::update_seats(c, backend, pool, &existing, to.as_str(), reason.as_str(), now).await?;
-    store::insert_seats(c, backend, pool, &new, to.as_str(), reason.as_str(), now).await?;
+    store::update_seats(c, backend, pool, &existing, to, reason, now).await?;
+    store::insert_seats(c, backend, pool, &new, to, reason, now).await?;
     warn_if_crossed(c, pool, now).await?;
     store::add_usage(
         c,
         pool,
         &usage_deltas(moving.iter().map(|(m, org)| {
-            let was = current.get(m).map(String::as_str) == Some("enabled");
+            let was = current.get(m) == Some(&SeatStatus::Enabled);
             (org.as_str(), i64::from(to == SeatStatus::Enabled) - i64::from(was))
         })),
     )
@@ -159,11 +158,11 @@ async fn release(
     if rows.is_empty() {
         return Ok(None);
     }
-    let enabled: Vec<&(String, String, String)> = rows.iter().filter(|(_, _, s)| s == "enabled").collect();
-    let all: Vec<String> = rows.iter().map(|(m, _, _)| m.clone()).collect();
+    let enabled: Vec<&Held> = rows.iter().filter(|h| h.status == SeatStatus::Enabled).collect();
+    let all: Vec<String> = rows.iter().map(|h| h.member_id.clone()).collect();
     store::delete_seats(c, backend, pool, &all).await?;
     if !enabled.is_empty() {
-        store::add_usage(c, pool, &usage_deltas(enabled.iter().map(|(_, org, _)| (org.as_str(), -1)))).await?;
+        store::add_usage(c, pool, &usage_deltas(enabled.iter().map(|h| (h.org_id.as_str(), -1)))).await?;
         store::return_seats(c, pool, enabled.len() as i64).await?;
         warn_if_crossed(c, pool, now).await?;
     }
@@ -207,7 +206,7 @@ async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<C
     let Some((pool, status)) = store::pool_and_seat(c, org, member).await? else {
         return Ok(Vec::new());
     };
-    if visit_moves(&pool, status.as_deref())?.is_none() {
+    if visit_moves(&pool, status).is_none() {
         return Ok(Vec::new());
     }
     // A first visit: decide again under the pool's lock, as a second sign-in may have been first.
@@ -216,7 +215,7 @@ async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<C
     let Some((pool, status)) = store::pool_and_seat(c, org, member).await? else {
         return Ok(Vec::new());
     };
-    let Some(mut to) = visit_moves(&pool, status.as_deref())? else {
+    let Some(mut to) = visit_moves(&pool, status) else {
         return Ok(Vec::new());
     };
     if store::seatable(c, backend, org, &[member.to_owned()]).await?.is_empty() {
@@ -231,7 +230,7 @@ async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<C
         }
     }
     let holder = [(member.to_owned(), org.to_owned())];
-    store::insert_seats(c, backend, org, &holder, to.as_str(), SeatReason::Auto.as_str(), now).await?;
+    store::insert_seats(c, backend, org, &holder, to, SeatReason::Auto, now).await?;
     if let Some(p) = taken {
         store::add_usage(c, org, &[(org.to_owned(), 1)]).await?;
         warn(c, &p, now).await?;
@@ -240,13 +239,9 @@ async fn visit(c: &mut Tx, org: &str, member: &str, now: Millis) -> Result<Vec<C
 }
 
 /// Where a visit moves a member's seat, if anywhere.
-fn visit_moves(pool: &PoolRow, status: Option<&str>) -> Result<Option<SeatStatus>> {
-    let current = match status {
-        Some(s) => SeatStatus::parse("status", s)?,
-        None => SeatStatus::Never,
-    };
+fn visit_moves(pool: &PoolRow, status: Option<SeatStatus>) -> Option<SeatStatus> {
     let room = pool.purchased.is_none_or(|p| pool.assigned < p);
-    Ok(rules::on_visit(current, pool.auto_on != 0, room))
+    rules::on_visit(status.unwrap_or(SeatStatus::Never), pool.auto_on != 0, room)
 }
 
 impl Cases<'_> {
@@ -261,10 +256,7 @@ async fn standing(c: &mut AnyConnection, org: &str, member: &str) -> Result<Opti
     if store::pool(c, org).await?.is_none() {
         return Ok(None);
     }
-    Ok(Some(match store::seat(c, org, member).await? {
-        Some(s) => SeatStatus::parse("status", &s.status)?,
-        None => SeatStatus::Never,
-    }))
+    Ok(Some(store::seat(c, org, member).await?.map_or(SeatStatus::Never, |s| s.status)))
 }
 
 impl Cases<'_> {

@@ -84,7 +84,7 @@ impl Reaction<SignedIn> for FirstVisit {
 async fn release_unit(c: &mut Tx, pool: &str, unit_org: &str, actor: &str, now: Millis) -> Result<Vec<Change>> {
     let backend = c.backend();
     store::lock_pool(c, backend, pool).await?;
-    let held: Vec<String> = store::seats_of_org(c, pool, unit_org).await?.into_iter().map(|s| s.0).collect();
+    let held: Vec<String> = store::seats_of_org(c, pool, unit_org).await?.into_iter().map(|s| s.member_id).collect();
     Ok(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?.into_iter().collect())
 }
 
@@ -100,7 +100,7 @@ async fn unit_narrowed(
     now: Millis,
 ) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
-    if unit.brings == "departments" {
+    if unit.brings == Brings::Departments {
         let brought = net::unit_departments_of(c, &unit.id).await?;
         for rule in store::entry_rules(c, pool).await? {
             if rule.unit_id == unit.id && !brought.contains_key(&rule.department_id) {
@@ -129,7 +129,7 @@ async fn unit_narrowed(
     let held: Vec<String> = store::seats_of_org(c, pool, &unit.org_id)
         .await?
         .into_iter()
-        .map(|s| s.0)
+        .map(|s| s.member_id)
         .filter(|m| out.contains(m))
         .collect();
     changes.extend(release(c, backend, pool, &held, SeatReason::Manual, actor, now).await?);

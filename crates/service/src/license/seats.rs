@@ -54,7 +54,7 @@ impl Cases<'_> {
             return Ok(People { org: pool.to_string(), unit: None, brought: None });
         };
         let unit = UnitId::parse(unit)?;
-        let u = net::unit_by_id(c, unit.as_str()).await?.filter(|u| u.status == "active");
+        let u = net::unit_by_id(c, unit.as_str()).await?.filter(|u| u.status == UnitStatus::Active);
         let Some(u) = u else {
             return Err(DomainError::invalid(
                 "unit_id",
@@ -110,8 +110,7 @@ impl Cases<'_> {
             }
             None => who.brought.as_ref().map(|b| b.iter().cloned().collect()),
         };
-        let filter =
-            ListFilter { text, departments, status: status.map(|s| s.as_str().to_owned()), after, limit: limit + 1 };
+        let filter = ListFilter { text, departments, status, after, limit: limit + 1 };
         let mut rows = store::list(&mut c, self.store.backend(), permit.org().as_str(), &people, &filter).await?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
@@ -122,16 +121,12 @@ impl Cases<'_> {
         let items = rows
             .into_iter()
             .map(|r| SeatView {
-                status: r
-                    .status
-                    .as_deref()
-                    .map_or(Ok(SeatStatus::Never), |s| SeatStatus::parse("status", s))
-                    .unwrap_or(SeatStatus::Never),
+                status: r.status.unwrap_or(SeatStatus::Never),
                 member_id: r.member_id,
                 name: r.name,
                 login: r.login,
                 title: r.title,
-                reason: r.reason,
+                reason: r.reason.map(|r| r.as_str().to_owned()),
             })
             .collect();
         Ok(Page { items, next_cursor })
@@ -231,7 +226,7 @@ impl Cases<'_> {
         let now = self.now();
         let reason = SeatReason::Manual;
         let backend = self.store.backend();
-        let moved = store::enable_in_departments(&mut tx, backend, org, &people, &deps, reason.as_str(), now).await?;
+        let moved = store::enable_in_departments(&mut tx, backend, org, &people, &deps, reason, now).await?;
         if !moved.is_empty() && store::take_seats(&mut tx, org, moved.len() as i64).await?.is_none() {
             // Dropping the transaction undoes the rows written above.
             return Err(DomainError::conflict(

@@ -40,7 +40,7 @@ impl Cases<'_> {
                     // A unit out of sight has no departments to filter by.
                     Some(u) => store::unit(&mut c, &seen.network.id, u)
                         .await?
-                        .filter(|u| u.status == "active" && seen.sees_unit(u))
+                        .filter(|u| u.status == UnitStatus::Active && seen.sees_unit(u))
                         .map(|u| u.org_id)
                         .unwrap_or_default(),
                     None => {
@@ -138,14 +138,14 @@ impl Cases<'_> {
             let mut c = self.store.read().await?;
             let seen = self.look(&mut c, caller, id).await?;
             let u = store::unit(&mut c, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-            if u.status != "active" || !seen.sees_unit(&u) {
+            if u.status != UnitStatus::Active || !seen.sees_unit(&u) {
                 return Err(NOT_FOUND_UNIT.into());
             }
             u
         };
         // The network's rules allowed the read above; the directory lists the tree.
         let all = self.directory().departments(&Caller::System, &OrgId::from_trusted(u.org_id.clone())).await?;
-        if u.brings != "departments" {
+        if u.brings != Brings::Departments {
             return Ok(all);
         }
         // Only the departments brought in, the chosen ones shown as roots, and only heads the
@@ -177,13 +177,13 @@ impl Cases<'_> {
                     return Err(NOT_FOUND_PERSON.into());
                 }
                 let unit = store::unit(&mut c, &seen.network.id, u).await?.ok_or(NOT_FOUND_PERSON)?;
-                if unit.status != "active" && !seen.viewer.is_backbone() {
+                if unit.status != UnitStatus::Active && !seen.viewer.is_backbone() {
                     return Err(NOT_FOUND_PERSON.into());
                 }
                 store::contacts_of_unit(&mut c, u)
                     .await?
                     .into_iter()
-                    .filter(|k| k.side == "backbone")
+                    .filter(|k| k.side == Side::Backbone)
                     .map(contact_view)
                     .collect()
             }
@@ -196,7 +196,7 @@ impl Cases<'_> {
             .collect();
         // Only the departments the unit brings: the others are not the network's to see.
         if let Some(u) = &p.unit_id
-            && store::unit_by_id(&mut c, u).await?.is_some_and(|u| u.brings == "departments")
+            && store::unit_by_id(&mut c, u).await?.is_some_and(|u| u.brings == Brings::Departments)
         {
             let brought = store::unit_departments_of(&mut c, u).await?;
             dep_ids.retain(|d| brought.contains_key(d));

@@ -40,27 +40,23 @@ impl Cases<'_> {
             }
             check(&mut tx, b.as_str(), "backup_id").await?;
         }
-        let k = ContactRow {
+        let k = NewContactRow {
             id: ContactId::from_random(random_id_bytes()).to_string(),
             unit_id: u.id.clone(),
-            side: input.side.as_str().into(),
+            side: input.side,
             member_id: input.member_id.to_string(),
-            member_name: String::new(),
-            account_id: String::new(),
-            org_id: String::new(),
             role,
             backup_id: input.backup_id.as_ref().map(ToString::to_string),
             created_at: self.now(),
         };
-        store::insert_contact(&mut tx, &k).await.map_err(|e| unique_to_field(e, "member_id"))?;
+        let row = store::insert_contact(&mut tx, &k).await.map_err(|e| unique_to_field(e, "member_id"))?;
         let change = Change::new(caller.actor(), Some(&seen.network.org_id), "contact.add", &k.id)
             .with("network", &seen.network.id)
             .with("unit", &u.id)
-            .with("side", &k.side)
+            .with("side", k.side.as_str())
             .with("member", &k.member_id)
             .with("role", &k.role)
             .with("backup", &k.backup_id);
-        let row = store::contact(&mut tx, &u.id, &k.id).await?.ok_or(NOT_FOUND_CONTACT)?;
         self.commit(tx, &[change]).await?;
         Ok(contact_view(row))
     }
@@ -87,7 +83,7 @@ impl Cases<'_> {
             ),
             None => k.backup_id.clone(),
         };
-        let side = Side::parse("side", &k.side)?;
+        let side = k.side;
         let check = async |c: &mut AnyConnection, id: &str, field: &str| {
             contact_member(c, side, &k.unit_id, &k.org_id, id, field).await
         };
@@ -167,7 +163,7 @@ impl Cases<'_> {
         // the side's other contacts) on another server is over before this one decides.
         let u = seen.lock_unit(tx, unit).await?;
         let k = store::contact(tx, &u.id, contact.as_str()).await?.ok_or(NOT_FOUND_CONTACT)?;
-        match Side::parse("side", &k.side)? {
+        match k.side {
             Side::Backbone => seen.backbone_admin()?,
             Side::Partner => seen.unit_admin(&u.id)?,
         }

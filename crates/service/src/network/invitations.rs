@@ -125,14 +125,14 @@ impl Cases<'_> {
             target_org: input.organization_id.as_ref().map(ToString::to_string),
             partner_type: input.partner_type.clone(),
             tier: input.tier.clone(),
-            status: InvitationStatus::Pending.as_str().into(),
+            status: InvitationStatus::Pending,
             created_by: caller.acting().map(|a| a.member.to_string()).unwrap_or_else(|| caller.actor()),
             created_at: now,
             expires_at: now + hours * 3_600_000,
             answered_at: None,
             answered_by_org: None,
             unit_id: None,
-            departments: serde_json::to_string(&departments).unwrap_or_else(|_| "[]".into()),
+            departments: Json(departments),
         };
         store::insert_invitation(tx, &row).await.map_err(|e| {
             if e.unique_violation().is_some() {
@@ -154,7 +154,7 @@ impl Cases<'_> {
             .with("organization", &row.target_org)
             .with("partner_type", &row.partner_type)
             .with("tier", &row.tier)
-            .with("departments", &departments)
+            .with("departments", &row.departments.0)
             .with("expires_at", row.expires_at);
         Ok((invitation_view(row, now, Some(code)), change))
     }
@@ -212,7 +212,7 @@ impl Cases<'_> {
         let seen = self.look(&mut c, caller, id).await?;
         seen.backbone_admin()?;
         let now = self.now();
-        let rows = store::invitations(&mut c, &seen.network.id, status.map(InvitationStatus::as_str)).await?;
+        let rows = store::invitations(&mut c, &seen.network.id, status).await?;
         Ok(rows.into_iter().map(|r| invitation_view(r, now, None)).collect())
     }
 
@@ -259,10 +259,10 @@ impl Cases<'_> {
         let mut row =
             store::invitation(&mut tx, &seen.network.id, inv.as_str(), lock).await?.ok_or(NOT_FOUND_INVITATION)?;
         let now = self.now();
-        if store::answer_invitation(&mut tx, &row.id, "revoked", None, None, now).await? == 0 {
+        if store::answer_invitation(&mut tx, &row.id, InvitationStatus::Revoked, None, None, now).await? == 0 {
             return Err(DomainError::conflict("invitation_id", Rule::Custom("is no longer pending")).into());
         }
-        row.status = "revoked".into();
+        row.status = InvitationStatus::Revoked;
         row.answered_at = Some(now);
         let change = Change::new(caller.actor(), Some(&seen.network.org_id), "invitation.revoke", &row.id)
             .with("network", &seen.network.id);
@@ -285,7 +285,7 @@ impl Cases<'_> {
     async fn preview_of(&self, c: &mut AnyConnection, r: InvitationRow) -> Result<InvitationPreview> {
         let network = store::network(c, &r.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
         let backbone = dir::org(c, &network.org_id).await?.map(|o| o.name).unwrap_or_default();
-        let status = InvitationStatus::parse("status", &r.status)?;
+        let status = r.status;
         Ok(InvitationPreview {
             expired: status == InvitationStatus::Pending && self.now() >= r.expires_at,
             status,
@@ -297,7 +297,7 @@ impl Cases<'_> {
             partner_type: r.partner_type,
             tier: r.tier,
             expires_at: format_rfc3339(r.expires_at),
-            departments: serde_json::from_str(&r.departments).unwrap_or_default(),
+            departments: r.departments.0,
         })
     }
 
@@ -352,39 +352,33 @@ impl Cases<'_> {
         let network = store::network(&mut tx, &inv.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
         let partner = dir::org(&mut tx, org.as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
         let now = self.now();
-        let state = InvitationState {
-            status: InvitationStatus::parse("status", &inv.status)?,
-            expires_at: inv.expires_at,
-            target_org: inv.target_org.as_deref(),
-        };
-        rules::check_answer(&state, org.as_str(), partner.certification == "certified", now)?;
+        let state =
+            InvitationState { status: inv.status, expires_at: inv.expires_at, target_org: inv.target_org.as_deref() };
+        rules::check_answer(&state, org.as_str(), partner.certification == Certification::Certified, now)?;
         if network.org_id == org.as_str() {
             return Err(DomainError::conflict("organization", Rule::Custom("is the network's own backbone")).into());
         }
         if store::unit_of_org(&mut tx, &network.id, org.as_str()).await?.is_some() {
             return Err(already_a_unit().into());
         }
-        let u = UnitRow {
+        let new = NewUnitRow {
             id: UnitId::from_random(random_id_bytes()).to_string(),
             network_id: network.id.clone(),
             org_id: partner.id.clone(),
-            org_name: partner.name.clone(),
             partner_type: inv.partner_type.clone(),
             tier: inv.tier.clone(),
-            tags: "[]".into(),
-            contract_start: None,
-            contract_end: None,
-            managed: 0,
-            status: "active".into(),
-            blocked_reason: None,
+            managed: false,
             joined_at: now,
-            removed_at: None,
-            brings: "organization".into(),
         };
-        let named: Vec<String> = serde_json::from_str(&inv.departments).unwrap_or_default();
-        let tops = rules::departments_to_bring(&tree(&mut tx, &org).await?, &named, answer.department_ids.as_deref())?;
+        let tops = rules::departments_to_bring(
+            &tree(&mut tx, &org).await?,
+            &inv.departments,
+            answer.department_ids.as_deref(),
+        )?;
         // Conditional on the invitation still being pending: of two racing accepts, one wins.
-        if store::answer_invitation(&mut tx, &inv.id, "accepted", Some(org.as_str()), None, now).await? == 0 {
+        if store::answer_invitation(&mut tx, &inv.id, InvitationStatus::Accepted, Some(org.as_str()), None, now).await?
+            == 0
+        {
             return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")).into());
         }
         // The first contacts are held: a departure's unit locks cannot reach a unit nobody else
@@ -394,12 +388,12 @@ impl Cases<'_> {
         let active: HashSet<String> = store::hold_members(&mut tx, &people)
             .await?
             .into_iter()
-            .filter(|(_, s)| s == "active")
-            .map(|(m, _)| m)
+            .filter(|m| m.status == MemberStatus::Active)
+            .map(|m| m.id)
             .collect();
         // Another code accepted at once by the same organization: the unique index decides, and
         // the loser hears what the check above tells it a moment later.
-        store::insert_unit(&mut tx, &u).await.map_err(|e| match e.unique_violation() {
+        let u = store::insert_unit(&mut tx, &new).await.map_err(|e| match e.unique_violation() {
             Some(_) => already_a_unit().into(),
             None => crate::Error::Store(e),
         })?;
@@ -414,14 +408,11 @@ impl Cases<'_> {
             _ => None,
         };
         if let Some(acting) = acting {
-            let k = ContactRow {
+            let k = NewContactRow {
                 id: ContactId::from_random(random_id_bytes()).to_string(),
                 unit_id: u.id.clone(),
-                side: Side::Partner.as_str().into(),
+                side: Side::Partner,
                 member_id: acting.member.to_string(),
-                member_name: String::new(),
-                account_id: String::new(),
-                org_id: String::new(),
                 role: "business".into(),
                 backup_id: None,
                 created_at: now,
@@ -468,20 +459,19 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let lock = Some(tx.backend());
         let (inv, org) = self.answered(&mut tx, lock, caller, answer).await?;
-        let state = InvitationState {
-            status: InvitationStatus::parse("status", &inv.status)?,
-            expires_at: inv.expires_at,
-            target_org: inv.target_org.as_deref(),
-        };
+        let state =
+            InvitationState { status: inv.status, expires_at: inv.expires_at, target_org: inv.target_org.as_deref() };
         // Declining needs no certification.
         rules::check_answer(&state, org.as_str(), true, self.now())?;
         let network = store::network(&mut tx, &inv.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
         let now = self.now();
-        if store::answer_invitation(&mut tx, &inv.id, "declined", Some(org.as_str()), None, now).await? == 0 {
+        if store::answer_invitation(&mut tx, &inv.id, InvitationStatus::Declined, Some(org.as_str()), None, now).await?
+            == 0
+        {
             return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")).into());
         }
         let inviter = dir::member(&mut tx, &OrgId::from_trusted(network.org_id.clone()), &inv.created_by).await?;
-        if let Some(m) = inviter.filter(|m| m.status == "active") {
+        if let Some(m) = inviter.filter(|m| m.status == MemberStatus::Active) {
             let partner = dir::org(&mut tx, org.as_str()).await?.map(|o| o.name).unwrap_or_default();
             let params = json!({ "partner": partner, "network": network.name });
             let link = format!("/console/networks/{}", network.id);

@@ -6,22 +6,23 @@
 
 use std::collections::{HashMap, HashSet};
 
-use keiretsu_domain::directory::{RowError, name, optional_text, subtree};
+use keiretsu_domain::directory::{Certification, MemberStatus, RowError, name, optional_text, subtree};
 use keiretsu_domain::identity::{Caller, NOT_ALLOWED, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{ContactId, DepartmentId, InvitationId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::journal::{Change, Entry};
 use keiretsu_domain::network::{
-    self as rules, BUILTIN_TYPES, Candidate, DEFAULT_TIERS, InvitationState, InvitationStatus, Side, Tier,
-    TreeDepartment, Viewer, Visibility,
+    self as rules, BUILTIN_TYPES, Brings, Candidate, DEFAULT_TIERS, InvitationState, InvitationStatus, Side, Tier,
+    TreeDepartment, UnitStatus, Viewer, Visibility,
 };
 use keiretsu_domain::people;
 use keiretsu_domain::time::{Millis, format_rfc3339};
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::directory as dir;
 use keiretsu_store::network::{
-    self as store, ContactRow, InvitationRow, NetworkRow, PartnerTypeRow, PeopleFilter, PersonRow, UnitRow,
+    self as store, ContactRow, InvitationRow, NetworkRow, NewContactRow, NewUnitRow, PartnerTypeRow, PeopleFilter,
+    PersonRow, UnitRow,
 };
-use keiretsu_store::{AnyConnection, Backend, Tx};
+use keiretsu_store::{AnyConnection, Backend, Json, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -61,7 +62,7 @@ struct Seen {
 
 impl Seen {
     fn visibility(&self) -> Visibility {
-        Visibility::parse("visibility", &self.network.visibility).unwrap_or_default()
+        self.network.visibility
     }
 
     fn backbone_admin(&self) -> Result<()> {
@@ -83,7 +84,7 @@ impl Seen {
     /// A live unit of this network the viewer sees; not found otherwise.
     async fn unit(&self, c: &mut AnyConnection, unit: &UnitId) -> Result<UnitRow> {
         match store::unit(c, &self.network.id, unit.as_str()).await? {
-            Some(u) if u.status != "removed" && self.sees_unit(&u) => Ok(u),
+            Some(u) if u.status != UnitStatus::Removed && self.sees_unit(&u) => Ok(u),
             _ => Err(NOT_FOUND_UNIT.into()),
         }
     }
@@ -92,19 +93,20 @@ impl Seen {
     /// departments or contacts, which every such change locks first.
     async fn lock_unit(&self, tx: &mut Tx, unit: &UnitId) -> Result<UnitRow> {
         match store::lock_unit(tx, &self.network.id, unit.as_str()).await? {
-            Some(u) if u.status != "removed" && self.sees_unit(&u) => Ok(u),
+            Some(u) if u.status != UnitStatus::Removed && self.sees_unit(&u) => Ok(u),
             _ => Err(NOT_FOUND_UNIT.into()),
         }
     }
 
     fn sees_unit(&self, u: &UnitRow) -> bool {
         let backbone = self.viewer.is_backbone();
-        (backbone || u.status == "active") && self.viewer.unit_scope(self.visibility()).sees(&u.id, &u.partner_type)
+        (backbone || u.status == UnitStatus::Active)
+            && self.viewer.unit_scope(self.visibility()).sees(&u.id, &u.partner_type)
     }
 }
 
-fn tiers_of(t: &PartnerTypeRow) -> Vec<Tier> {
-    serde_json::from_str(&t.tiers).unwrap_or_default()
+fn tiers_of(t: &PartnerTypeRow) -> &[Tier] {
+    &t.tiers
 }
 
 /// Checks that `key` is a partner type of the network and `tier` one of its tiers.
@@ -139,7 +141,8 @@ impl Brought {
     /// The live units of `org` that bring only some departments: the only ones a change to its
     /// tree or its members' departments can narrow.
     pub(crate) async fn in_org(c: &mut AnyConnection, org: &str, only: Option<Vec<String>>) -> Result<Brought> {
-        let units = store::live_units_of_org(c, org).await?.into_iter().filter(|u| u.brings == "departments").collect();
+        let units =
+            store::live_units_of_org(c, org).await?.into_iter().filter(|u| u.brings == Brings::Departments).collect();
         Brought::of(c, units, only).await
     }
 
@@ -171,7 +174,7 @@ impl Brought {
             let contacts = store::contacts_of_unit(tx, &u.id).await?;
             let holds =
                 |k: &ContactRow| out.contains(&k.member_id) || k.backup_id.as_ref().is_some_and(|b| out.contains(b));
-            if contacts.iter().any(|k| k.side == Side::Partner.as_str() && holds(k)) {
+            if contacts.iter().any(|k| k.side == Side::Partner && holds(k)) {
                 return Err(DomainError::conflict(
                     field,
                     Rule::Custom(
@@ -248,7 +251,7 @@ async fn contact_member(c: &mut AnyConnection, side: Side, unit: &str, org: &str
 async fn active_member_of(c: &mut AnyConnection, org: &str, id: &str, field: &str) -> Result<dir::MemberRow> {
     let org = OrgId::from_trusted(org.to_owned());
     match dir::member(c, &org, id).await? {
-        Some(m) if m.status == "active" => Ok(m),
+        Some(m) if m.status == MemberStatus::Active => Ok(m),
         _ => Err(DomainError::invalid(field, Rule::Custom("must be an active member of that organization")).into()),
     }
 }
@@ -276,7 +279,7 @@ async fn backbone_listeners(c: &mut AnyConnection, network: &NetworkRow, unit: &
     let mut accounts: Vec<String> = store::contacts_of_unit(c, unit)
         .await?
         .into_iter()
-        .filter(|k| k.side == "backbone")
+        .filter(|k| k.side == Side::Backbone)
         .map(|k| k.account_id)
         .collect();
     if accounts.is_empty() {
@@ -290,7 +293,7 @@ async fn partner_listeners(c: &mut AnyConnection, unit: &UnitRow) -> Result<Vec<
     let mut accounts: Vec<String> = store::contacts_of_unit(c, &unit.id)
         .await?
         .into_iter()
-        .filter(|k| k.side == "partner")
+        .filter(|k| k.side == Side::Partner)
         .map(|k| k.account_id)
         .collect();
     if accounts.is_empty() {
@@ -312,12 +315,12 @@ async fn hand_over(
     let unit = store::unit_by_id(c, &contact.unit_id).await?.ok_or(NOT_FOUND_UNIT)?;
     let network = store::network(c, &unit.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
     let link = unit_link(&network.id, &unit.id);
-    let side = Side::parse("side", &contact.side)?;
+    let side = contact.side;
     let base = |action: &'static str| {
         Change::new(actor, Some(&network.org_id), action, &contact.id)
             .with("network", &network.id)
             .with("unit", &unit.id)
-            .with("side", &contact.side)
+            .with("side", contact.side.as_str())
             .with("role", &contact.role)
             .with("from", &contact.member_id)
             .with("why", why)
@@ -372,15 +375,17 @@ async fn hand_over(
 async fn find_successor(c: &mut AnyConnection, contact: &ContactRow) -> Result<Option<dir::MemberRow>> {
     let org = OrgId::from_trusted(contact.org_id.clone());
     let mut backup = match &contact.backup_id {
-        Some(b) => dir::member(c, &org, b).await?.map(|m| Candidate { active: m.status == "active", member: m.id }),
+        Some(b) => {
+            dir::member(c, &org, b).await?.map(|m| Candidate { active: m.status == MemberStatus::Active, member: m.id })
+        }
         None => None,
     };
     let mut heads: Vec<Candidate> = store::heads_over(c, &contact.member_id)
         .await?
         .into_iter()
-        .map(|(member, status)| Candidate { member, active: status == "active" })
+        .map(|h| Candidate { member: h.id, active: h.status == MemberStatus::Active })
         .collect();
-    if contact.side == Side::Partner.as_str() {
+    if contact.side == Side::Partner {
         // A partner-side post goes only to someone the unit brings into the network.
         let ids: Vec<String> = backup.iter().chain(&heads).map(|k| k.member.clone()).collect();
         let brought: HashSet<String> = store::brought_of(c, &contact.unit_id, &ids).await?.into_iter().collect();
@@ -458,12 +463,12 @@ async fn certification_changed(
     store::lock_units_of_org(c, org).await?;
     let mut changes = Vec::new();
     for mut u in store::live_units_of_org(c, org).await? {
-        let (from, to, kind) = match (u.status.as_str(), certified) {
-            ("active", false) if u.managed == 0 => ("active", "blocked", "unit_blocked"),
-            ("blocked", true) => ("blocked", "active", "unit_unblocked"),
+        let (from, to, kind) = match (u.status, certified) {
+            (UnitStatus::Active, false) if u.managed == 0 => (UnitStatus::Active, UnitStatus::Blocked, "unit_blocked"),
+            (UnitStatus::Blocked, true) => (UnitStatus::Blocked, UnitStatus::Active, "unit_unblocked"),
             _ => continue,
         };
-        u.status = to.into();
+        u.status = to;
         u.blocked_reason = (!certified).then(|| "organization not certified".to_owned());
         store::update_unit(c, &u).await?;
         let network = store::network(c, &u.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
@@ -473,8 +478,8 @@ async fn certification_changed(
         changes.push(
             Change::new(actor, Some(&network.org_id), "unit.status", &u.id)
                 .with("network", &network.id)
-                .with("from", from)
-                .with("to", to)
+                .with("from", from.as_str())
+                .with("to", to.as_str())
                 .with("why", "certification"),
         );
     }
@@ -502,7 +507,7 @@ impl Cases<'_> {
             return Err(NOT_FOUND_NETWORK.into());
         }
         match store::unit_of_org(c, &network.id, acting.org.as_str()).await? {
-            Some(u) if u.status == "active" => {
+            Some(u) if u.status == UnitStatus::Active => {
                 // The organization's partner admins answer for the unit; its other members are in
                 // the network only when the unit brings them.
                 if !admin && !store::brings(c, &u.id, acting.member.as_str()).await? {

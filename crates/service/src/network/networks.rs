@@ -15,7 +15,7 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let org =
             dir::org(&mut tx, permit.org().as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
-        if org.certification != "certified" {
+        if org.certification != Certification::Certified {
             return Err(DomainError::conflict(
                 "organization",
                 Rule::Custom("must be certified by the platform before it can own a network"),
@@ -45,7 +45,7 @@ impl Cases<'_> {
             org_id: org.id.clone(),
             name: network_name,
             description,
-            visibility: Visibility::Own.as_str().into(),
+            visibility: Visibility::Own,
             created_at: self.now(),
         };
         store::insert_network(&mut tx, &row).await.map_err(|e| unique_to_field(e, "name"))?;
@@ -56,7 +56,7 @@ impl Cases<'_> {
                 network_id: row.id.clone(),
                 key: (*key).into(),
                 name: (*label).into(),
-                tiers: serde_json::to_string(&tiers).unwrap_or_default(),
+                tiers: Json(tiers.clone()),
                 policy: String::new(),
             };
             store::upsert_partner_type(&mut tx, &t).await?;
@@ -108,8 +108,8 @@ impl Cases<'_> {
             change = change.with("description", &n.description);
         }
         if let Some(v) = patch.visibility {
-            change = change.with("visibility", json!({ "from": n.visibility, "to": v.as_str() }));
-            n.visibility = v.as_str().into();
+            change = change.with("visibility", json!({ "from": n.visibility.as_str(), "to": v.as_str() }));
+            n.visibility = v;
         }
         store::update_network(&mut tx, &n).await.map_err(|e| unique_to_field(e, "name"))?;
         self.commit(tx, &[change]).await?;
@@ -147,18 +147,13 @@ impl Cases<'_> {
                 );
             }
         }
-        let row = PartnerTypeRow {
-            network_id: network.clone(),
-            key: key.clone(),
-            name: label,
-            tiers: serde_json::to_string(&tiers).unwrap_or_default(),
-            policy,
-        };
+        let row =
+            PartnerTypeRow { network_id: network.clone(), key: key.clone(), name: label, tiers: Json(tiers), policy };
         store::upsert_partner_type(&mut tx, &row).await?;
         let change = Change::new(caller.actor(), Some(&seen.network.org_id), "network.partner_type", network)
             .with("key", &key)
             .with("name", &row.name)
-            .with("tiers", tiers.iter().map(|t| &t.name).collect::<Vec<_>>());
+            .with("tiers", row.tiers.iter().map(|t| &t.name).collect::<Vec<_>>());
         self.commit(tx, &[change]).await?;
         Ok(partner_type_view(row))
     }
@@ -205,7 +200,7 @@ impl Cases<'_> {
             }
             let deps: Vec<String> = deps.into_iter().collect();
             let filter = dir::MemberFilter {
-                status: Some("active".into()),
+                status: Some(MemberStatus::Active),
                 departments: Some(deps),
                 limit: 1_000_000,
                 ..Default::default()

@@ -14,7 +14,8 @@ impl Cases<'_> {
         for u in store::units(&mut c, &seen.network.id).await? {
             if seen.sees_unit(&u) {
                 let n = counts.get(&u.id).copied().unwrap_or(0);
-                let tops = if u.brings == "departments" { store::unit_tops(&mut c, &u.id).await? } else { Vec::new() };
+                let tops =
+                    if u.brings == Brings::Departments { store::unit_tops(&mut c, &u.id).await? } else { Vec::new() };
                 out.push(unit_view(u, n, Vec::new(), tops));
             }
         }
@@ -49,7 +50,7 @@ impl Cases<'_> {
             id: OrgId::from_random(random_id_bytes()).to_string(),
             name: partner,
             // The backbone vouches for a unit it keeps; certification is for linked organizations.
-            certification: "unverified".into(),
+            certification: Certification::Unverified,
             edition: None,
             created_at: now,
         };
@@ -63,24 +64,16 @@ impl Cases<'_> {
             created_at: now,
         };
         dir::insert_department(&mut tx, &root).await?;
-        let u = UnitRow {
+        let new = NewUnitRow {
             id: UnitId::from_random(random_id_bytes()).to_string(),
             network_id: seen.network.id.clone(),
             org_id: org.id.clone(),
-            org_name: org.name.clone(),
             partner_type: input.partner_type.clone(),
             tier: input.tier.clone(),
-            tags: "[]".into(),
-            contract_start: None,
-            contract_end: None,
-            managed: 1,
-            status: "active".into(),
-            blocked_reason: None,
+            managed: true,
             joined_at: now,
-            removed_at: None,
-            brings: "organization".into(),
         };
-        store::insert_unit(&mut tx, &u).await?;
+        let u = store::insert_unit(&mut tx, &new).await?;
         let mut contacts = Vec::new();
         if let Some(acting) = caller.acting() {
             contacts.push(self.owner_contact(&mut tx, &u.id, acting.member.as_str(), now).await?);
@@ -103,20 +96,16 @@ impl Cases<'_> {
         member: &str,
         now: Millis,
     ) -> Result<ContactRow> {
-        let k = ContactRow {
+        let k = NewContactRow {
             id: ContactId::from_random(random_id_bytes()).to_string(),
             unit_id: unit.to_owned(),
-            side: Side::Backbone.as_str().into(),
+            side: Side::Backbone,
             member_id: member.to_owned(),
-            member_name: String::new(),
-            account_id: String::new(),
-            org_id: String::new(),
             role: "owner".into(),
             backup_id: None,
             created_at: now,
         };
-        store::insert_contact(c, &k).await?;
-        Ok(store::contact(c, unit, &k.id).await?.unwrap_or(k))
+        Ok(store::insert_contact(c, &k).await?)
     }
 
     pub async fn update_unit(
@@ -131,7 +120,7 @@ impl Cases<'_> {
         seen.backbone_admin()?;
         // Locked: the whole row is written back, so a removal meanwhile must be seen, not undone.
         let mut u = store::lock_unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-        if u.status == "removed" {
+        if u.status == UnitStatus::Removed {
             return Err(NOT_FOUND_UNIT.into());
         }
         let mut change = Change::new(caller.actor(), Some(&seen.network.org_id), "unit.update", &u.id)
@@ -146,7 +135,7 @@ impl Cases<'_> {
         if let Some(tags) = &patch.tags {
             let tags = rules::tags("tags", tags)?;
             change = change.with("tags", &tags);
-            u.tags = serde_json::to_string(&tags).unwrap_or_default();
+            u.tags = Json(tags);
         }
         if patch.contract_start.is_some() || patch.contract_end.is_some() {
             let start = patch.contract_start.as_deref().or(u.contract_start.as_deref());
@@ -209,7 +198,7 @@ impl Cases<'_> {
         let seen = self.look(&mut tx, caller, id).await?;
         seen.unit_admin(unit.as_str())?;
         let mut u = store::lock_unit(&mut tx, &seen.network.id, unit.as_str()).await?.ok_or(NOT_FOUND_UNIT)?;
-        if u.status == "removed" {
+        if u.status == UnitStatus::Removed {
             return Err(NOT_FOUND_UNIT.into());
         }
         let now = self.now();
@@ -224,7 +213,7 @@ impl Cases<'_> {
             let admins = dir::primary_admin_accounts(&mut tx, &OrgId::from_trusted(u.org_id.clone())).await?;
             notify_all(&mut tx, &admins, &u.org_id, "unit_removed", &params, "/console/networks", now).await?;
         }
-        u.status = "removed".into();
+        u.status = UnitStatus::Removed;
         u.removed_at = Some(now);
         store::update_unit(&mut tx, &u).await?;
         let action = if by_partner { "unit.leave" } else { "unit.remove" };

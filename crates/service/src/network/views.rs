@@ -288,7 +288,7 @@ pub struct PersonDetail {
 
 pub(super) fn network_view(n: NetworkRow, membership: &str) -> NetworkView {
     NetworkView {
-        visibility: Visibility::parse("visibility", &n.visibility).unwrap_or_default(),
+        visibility: n.visibility,
         id: n.id,
         organization_id: n.org_id,
         name: n.name,
@@ -301,7 +301,7 @@ pub(super) fn network_view(n: NetworkRow, membership: &str) -> NetworkView {
 pub(super) fn partner_type_view(t: PartnerTypeRow) -> PartnerTypeView {
     PartnerTypeView {
         builtin: BUILTIN_TYPES.iter().any(|(k, _)| *k == t.key),
-        tiers: serde_json::from_str(&t.tiers).unwrap_or_default(),
+        tiers: t.tiers.0,
         key: t.key,
         name: t.name,
         policy: t.policy,
@@ -310,7 +310,7 @@ pub(super) fn partner_type_view(t: PartnerTypeRow) -> PartnerTypeView {
 
 pub(super) fn contact_view(k: ContactRow) -> ContactView {
     ContactView {
-        side: Side::parse("side", &k.side).unwrap_or(Side::Partner),
+        side: k.side,
         id: k.id,
         unit_id: k.unit_id,
         member_id: k.member_id,
@@ -329,8 +329,8 @@ pub(super) fn unit_view(
 ) -> UnitView {
     UnitView {
         departments: tops.into_iter().map(|(id, name)| BroughtDepartment { id, name }).collect(),
-        brings: u.brings.clone(),
-        tags: serde_json::from_str(&u.tags).unwrap_or_default(),
+        brings: u.brings.as_str().into(),
+        tags: u.tags.0,
         managed: u.managed != 0,
         joined_at: format_rfc3339(u.joined_at),
         contacts: contacts.into_iter().map(contact_view).collect(),
@@ -342,14 +342,14 @@ pub(super) fn unit_view(
         tier: u.tier,
         contract_start: u.contract_start,
         contract_end: u.contract_end,
-        status: u.status,
+        status: u.status.as_str().into(),
         blocked_reason: u.blocked_reason,
         member_count,
     }
 }
 
 pub(super) fn invitation_view(i: InvitationRow, now: Millis, code: Option<String>) -> InvitationView {
-    let status = InvitationStatus::parse("status", &i.status).unwrap_or(InvitationStatus::Revoked);
+    let status = i.status;
     InvitationView {
         expired: status == InvitationStatus::Pending && now >= i.expires_at,
         status,
@@ -365,7 +365,7 @@ pub(super) fn invitation_view(i: InvitationRow, now: Millis, code: Option<String
         expires_at: format_rfc3339(i.expires_at),
         answered_at: i.answered_at.map(format_rfc3339),
         unit_id: i.unit_id,
-        departments: serde_json::from_str(&i.departments).unwrap_or_default(),
+        departments: i.departments.0,
     }
 }
 
@@ -374,7 +374,7 @@ pub(super) fn person_view(p: PersonRow) -> PersonView {
         member_id: p.member_id,
         name: p.name,
         title: p.title,
-        status: p.status,
+        status: p.status.as_str().into(),
         organization_id: p.org_id,
         organization_name: p.org_name,
         unit_id: p.unit_id,

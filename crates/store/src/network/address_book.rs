@@ -12,7 +12,8 @@ pub struct PersonRow {
     pub account_id: String,
     pub name: String,
     pub title: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
     pub org_id: String,
     pub org_name: String,
     pub unit_id: Option<String>,

@@ -8,7 +8,8 @@ use super::*;
 pub struct ContactRow {
     pub id: String,
     pub unit_id: String,
-    pub side: String,
+    #[sqlx(try_from = "String")]
+    pub side: Side,
     pub member_id: String,
     pub member_name: String,
     pub account_id: String,
@@ -21,21 +22,34 @@ pub struct ContactRow {
 const CONTACT_COLUMNS: &str = "SELECT k.id, k.unit_id, k.side, k.member_id, m.name AS member_name, m.account_id, \
     m.org_id, k.role, k.backup_id, k.created_at FROM contacts k JOIN members m ON m.id = k.member_id";
 
-pub async fn insert_contact(c: &mut AnyConnection, k: &ContactRow) -> Result<()> {
+/// A contact as it is written; the person's name and organization come from the member.
+#[derive(Clone, Debug)]
+pub struct NewContactRow {
+    pub id: String,
+    pub unit_id: String,
+    pub side: Side,
+    pub member_id: String,
+    pub role: String,
+    pub backup_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// Inserts a contact and reads it back with the person's name.
+pub async fn insert_contact(c: &mut AnyConnection, k: &NewContactRow) -> Result<ContactRow> {
     sqlx::query(
         "INSERT INTO contacts (id, unit_id, side, member_id, role, backup_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&k.id)
     .bind(&k.unit_id)
-    .bind(&k.side)
+    .bind(k.side.as_str())
     .bind(&k.member_id)
     .bind(&k.role)
     .bind(&k.backup_id)
     .bind(k.created_at)
-    .execute(c)
+    .execute(&mut *c)
     .await?;
-    Ok(())
+    contact(c, &k.unit_id, &k.id).await?.ok_or_else(|| sqlx::Error::RowNotFound.into())
 }
 
 pub async fn update_contact(
@@ -86,11 +100,19 @@ pub async fn contacts_held_by(c: &mut AnyConnection, member: &str) -> Result<Vec
     .await?)
 }
 
+/// A member and whether they are still with their organization.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Standing {
+    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub status: MemberStatus,
+}
+
 /// `(member, status)` of these members in id order, each share-locked until the transaction ends,
 /// for posts in a unit no other transaction sees yet (a departure's unit locks cannot reach
 /// them): a departure, which locks its member first, waits for this transaction, or this one
 /// for it and then reads the member as gone.
-pub async fn hold_members(c: &mut Tx, ids: &[String]) -> Result<Vec<(String, String)>> {
+pub async fn hold_members(c: &mut Tx, ids: &[String]) -> Result<Vec<Standing>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -114,9 +136,9 @@ pub async fn clear_backup(c: &mut AnyConnection, member: &str) -> Result<Vec<Str
 }
 
 /// `(member, status)` of the heads of the departments a member belongs to.
-pub async fn heads_over(c: &mut AnyConnection, member: &str) -> Result<Vec<(String, String)>> {
+pub async fn heads_over(c: &mut AnyConnection, member: &str) -> Result<Vec<Standing>> {
     Ok(sqlx::query_as(
-        "SELECT DISTINCT h.member_id, m.status FROM member_departments md \
+        "SELECT DISTINCT h.member_id AS id, m.status FROM member_departments md \
          JOIN department_heads h ON h.department_id = md.department_id \
          JOIN members m ON m.id = h.member_id WHERE md.member_id = $1 ORDER BY h.member_id",
     )

@@ -13,15 +13,16 @@ pub struct InvitationRow {
     pub target_org: Option<String>,
     pub partner_type: String,
     pub tier: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: InvitationStatus,
     pub created_by: String,
     pub created_at: i64,
     pub expires_at: i64,
     pub answered_at: Option<i64>,
     pub answered_by_org: Option<String>,
     pub unit_id: Option<String>,
-    /// JSON array of the department names proposed to bring in.
-    pub departments: String,
+    /// The department names proposed to bring in.
+    pub departments: Json<Vec<String>>,
 }
 
 const INVITATION_COLUMNS: &str = "id, network_id, code_hash, partner_name, target_org, partner_type, tier, status, \
@@ -36,7 +37,7 @@ pub async fn insert_invitation(c: &mut AnyConnection, i: &InvitationRow) -> Resu
         .bind(&i.target_org)
         .bind(&i.partner_type)
         .bind(&i.tier)
-        .bind(&i.status)
+        .bind(i.status.as_str())
         .bind(&i.created_by)
         .bind(i.created_at)
         .bind(i.expires_at)
@@ -82,14 +83,18 @@ pub async fn invitation_by_code(
 }
 
 /// A network's invitations, newest first; `status` filters.
-pub async fn invitations(c: &mut AnyConnection, network: &str, status: Option<&str>) -> Result<Vec<InvitationRow>> {
+pub async fn invitations(
+    c: &mut AnyConnection,
+    network: &str,
+    status: Option<InvitationStatus>,
+) -> Result<Vec<InvitationRow>> {
     let sql = format!(
         "SELECT {INVITATION_COLUMNS} FROM invitations WHERE network_id = $1 {} ORDER BY created_at DESC, id LIMIT 500",
         if status.is_some() { "AND status = $2" } else { "" }
     );
     let mut q = sqlx::query_as(&sql).bind(network);
     if let Some(s) = status {
-        q = q.bind(s);
+        q = q.bind(s.as_str());
     }
     Ok(q.fetch_all(c).await?)
 }
@@ -99,7 +104,7 @@ pub async fn invitations(c: &mut AnyConnection, network: &str, status: Option<&s
 pub async fn answer_invitation(
     c: &mut AnyConnection,
     id: &str,
-    status: &str,
+    status: InvitationStatus,
     org: Option<&str>,
     unit: Option<&str>,
     at: i64,
@@ -108,7 +113,7 @@ pub async fn answer_invitation(
         "UPDATE invitations SET status = $1, answered_at = $2, answered_by_org = $3, unit_id = $4 \
          WHERE id = $5 AND status = 'pending'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(at)
     .bind(org)
     .bind(unit)

@@ -11,10 +11,12 @@
 
 use sqlx::AnyConnection;
 
+use keiretsu_domain::directory::MemberStatus;
+use keiretsu_domain::network::{Brings, InvitationStatus, Side, Tier, UnitStatus, Visibility};
 use keiretsu_domain::people::{Facts as PeopleFacts, PersonFacts, UnitFacts};
 
 use crate::directory::placeholders;
-use crate::{Backend, Result, Tx, rows_in};
+use crate::{Backend, Json, Result, Tx, rows_in};
 
 /// The clause that locks the rows of `alias` a read returns, given the backend of the write
 /// transaction it runs in; nothing for a plain read, or on SQLite, whose writer is alone.
@@ -49,7 +51,8 @@ pub struct NetworkRow {
     pub org_id: String,
     pub name: String,
     pub description: String,
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
     pub created_at: i64,
 }
 
@@ -63,7 +66,7 @@ pub async fn insert_network(c: &mut AnyConnection, n: &NetworkRow) -> Result<()>
     .bind(&n.org_id)
     .bind(&n.name)
     .bind(&n.description)
-    .bind(&n.visibility)
+    .bind(n.visibility.as_str())
     .bind(n.created_at)
     .execute(c)
     .await?;
@@ -74,7 +77,7 @@ pub async fn update_network(c: &mut AnyConnection, n: &NetworkRow) -> Result<()>
     sqlx::query("UPDATE networks SET name = $1, description = $2, visibility = $3 WHERE id = $4")
         .bind(&n.name)
         .bind(&n.description)
-        .bind(&n.visibility)
+        .bind(n.visibility.as_str())
         .bind(&n.id)
         .execute(c)
         .await?;
@@ -111,7 +114,7 @@ pub struct PartnerTypeRow {
     pub network_id: String,
     pub key: String,
     pub name: String,
-    pub tiers: String,
+    pub tiers: Json<Vec<Tier>>,
     pub policy: String,
 }
 

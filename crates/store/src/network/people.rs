@@ -4,13 +4,30 @@ use super::*;
 
 // ----- the people index -----
 
-/// `(id, org, name, search, status)`.
-type PersonFactsRow = (String, String, String, String, String);
-/// `(id, network, org, partner type, status, brings)`.
-type UnitFactsRow = (String, String, String, String, String, String);
+#[derive(sqlx::FromRow)]
+struct PersonFactsRow {
+    id: String,
+    org_id: String,
+    name: String,
+    search: String,
+    #[sqlx(try_from = "String")]
+    status: MemberStatus,
+}
 
-fn person_facts((id, org, name, key, status): PersonFactsRow) -> PersonFacts {
-    PersonFacts { id, org, name, key, active: status == "active" }
+#[derive(sqlx::FromRow)]
+struct UnitFactsRow {
+    id: String,
+    network_id: String,
+    org_id: String,
+    partner_type: String,
+    #[sqlx(try_from = "String")]
+    status: UnitStatus,
+    #[sqlx(try_from = "String")]
+    brings: Brings,
+}
+
+fn person_facts(m: PersonFactsRow) -> PersonFacts {
+    PersonFacts { id: m.id, org: m.org_id, name: m.name, key: m.search, active: m.status == MemberStatus::Active }
 }
 
 const PERSON_FACTS: &str = "SELECT id, org_id, name, search, status FROM members";
@@ -24,7 +41,8 @@ pub async fn unit_facts(c: &mut AnyConnection, column: Option<&str>, ids: &[Stri
         None => (sqlx::query_as(UNITS).fetch_all(&mut *c).await?, sqlx::query_as(TOPS).fetch_all(&mut *c).await?),
         Some(column) => {
             let rows: Vec<UnitFactsRow> = rows_in(c, &format!("{UNITS} WHERE {column} IN (?)"), ids).await?;
-            let scoped: Vec<String> = rows.iter().filter(|r| r.5 == "departments").map(|r| r.0.clone()).collect();
+            let scoped: Vec<String> =
+                rows.iter().filter(|r| r.brings == Brings::Departments).map(|r| r.id.clone()).collect();
             let tops = rows_in(c, &format!("{TOPS} AND unit_id IN (?)"), &scoped).await?;
             (rows, tops)
         }
@@ -35,10 +53,17 @@ pub async fn unit_facts(c: &mut AnyConnection, column: Option<&str>, ids: &[Stri
     }
     Ok(rows
         .into_iter()
-        .map(|(id, network, org, partner_type, status, brings)| {
-            let departments = (brings == "departments").then(|| tops.remove(&id).unwrap_or_default());
-            let removed = status == "removed";
-            (UnitFacts { active: status == "active", id, network, org, partner_type, departments }, removed)
+        .map(|u| {
+            let departments = (u.brings == Brings::Departments).then(|| tops.remove(&u.id).unwrap_or_default());
+            let facts = UnitFacts {
+                active: u.status == UnitStatus::Active,
+                id: u.id,
+                network: u.network_id,
+                org: u.org_id,
+                partner_type: u.partner_type,
+                departments,
+            };
+            (facts, u.status == UnitStatus::Removed)
         })
         .collect())
 }

@@ -12,16 +12,31 @@ pub struct UnitRow {
     pub org_name: String,
     pub partner_type: String,
     pub tier: String,
-    pub tags: String,
+    pub tags: Json<Vec<String>>,
     pub contract_start: Option<String>,
     pub contract_end: Option<String>,
     pub managed: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UnitStatus,
     pub blocked_reason: Option<String>,
     pub joined_at: i64,
     pub removed_at: Option<i64>,
-    /// `organization` (all its people) or `departments` (those of `unit_departments`).
-    pub brings: String,
+    /// Its whole organization, or the departments of `unit_departments`.
+    #[sqlx(try_from = "String")]
+    pub brings: Brings,
+}
+
+/// A unit as it is written: a new unit always starts active, with no tags, contract or
+/// departments, bringing its whole organization.
+#[derive(Clone, Debug)]
+pub struct NewUnitRow {
+    pub id: String,
+    pub network_id: String,
+    pub org_id: String,
+    pub partner_type: String,
+    pub tier: String,
+    pub managed: bool,
+    pub joined_at: i64,
 }
 
 const UNIT_COLUMNS: &str = "SELECT u.id, u.network_id, u.org_id, o.name AS org_name, u.partner_type, u.tier, u.tags, \
@@ -33,7 +48,8 @@ const UNIT_COLUMNS: &str = "SELECT u.id, u.network_id, u.org_id, o.name AS org_n
 pub(crate) const BROUGHT: &str = "(u.brings = 'organization' OR EXISTS (SELECT 1 FROM member_departments md \
     JOIN unit_departments ud ON ud.department_id = md.department_id WHERE md.member_id = m.id AND ud.unit_id = u.id))";
 
-pub async fn insert_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
+/// Inserts a unit and reads it back as stored.
+pub async fn insert_unit(c: &mut AnyConnection, u: &NewUnitRow) -> Result<UnitRow> {
     sqlx::query(&format!(
         "INSERT INTO units (id, network_id, org_id, partner_type, tier, tags, contract_start, contract_end, managed, \
          status, blocked_reason, joined_at, removed_at, brings) VALUES ({})",
@@ -44,18 +60,18 @@ pub async fn insert_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
     .bind(&u.org_id)
     .bind(&u.partner_type)
     .bind(&u.tier)
-    .bind(&u.tags)
-    .bind(&u.contract_start)
-    .bind(&u.contract_end)
-    .bind(u.managed)
-    .bind(&u.status)
-    .bind(&u.blocked_reason)
+    .bind(Json(Vec::<String>::new()))
+    .bind(None::<String>)
+    .bind(None::<String>)
+    .bind(i64::from(u.managed))
+    .bind(UnitStatus::Active.as_str())
+    .bind(None::<String>)
     .bind(u.joined_at)
-    .bind(u.removed_at)
-    .bind(&u.brings)
-    .execute(c)
+    .bind(None::<i64>)
+    .bind(Brings::Organization.as_str())
+    .execute(&mut *c)
     .await?;
-    Ok(())
+    unit_by_id(c, &u.id).await?.ok_or_else(|| sqlx::Error::RowNotFound.into())
 }
 
 /// Writes a unit's profile and status back.
@@ -69,7 +85,7 @@ pub async fn update_unit(c: &mut AnyConnection, u: &UnitRow) -> Result<()> {
     .bind(&u.tags)
     .bind(&u.contract_start)
     .bind(&u.contract_end)
-    .bind(&u.status)
+    .bind(u.status.as_str())
     .bind(&u.blocked_reason)
     .bind(u.removed_at)
     .bind(&u.network_id)
@@ -229,7 +245,7 @@ pub async fn unit_departments_of(c: &mut AnyConnection, unit: &str) -> Result<st
 pub async fn set_unit_departments(c: &mut AnyConnection, unit: &str, tops: Option<&[String]>) -> Result<()> {
     sqlx::query("DELETE FROM unit_departments WHERE unit_id = $1").bind(unit).execute(&mut *c).await?;
     sqlx::query("UPDATE units SET brings = $1 WHERE id = $2")
-        .bind(if tops.is_some() { "departments" } else { "organization" })
+        .bind(if tops.is_some() { Brings::Departments } else { Brings::Organization }.as_str())
         .bind(unit)
         .execute(&mut *c)
         .await?;
