@@ -515,6 +515,20 @@ const CASES: &[Case] = &[
         kind: Kind::Tenant,
         body: none,
     },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}/password-link",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "delete",
+        path: "/api/v1/me/sessions/{session_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
 ];
 
 /// Ids of organization A's objects, the targets of every call.
@@ -533,6 +547,7 @@ struct Ids {
     app: String,
     submission: String,
     attachment: String,
+    session: String,
 }
 
 impl Ids {
@@ -552,6 +567,7 @@ impl Ids {
             .replace("{group}", "everyone")
             .replace("{submission_id}", &self.submission)
             .replace("{attachment_id}", &self.attachment)
+            .replace("{session_id}", &self.session)
     }
 }
 
@@ -620,7 +636,12 @@ both! {
         let attachment: Value = admin_a.http.post(format!("{}/api/v1/apps/{app_id}/attachments?name=a.txt", s.base))
             .bearer_auth(admin_a.token.as_ref().unwrap()).header("content-type", "text/plain").body("secret plans")
             .send().await.unwrap().json().await.unwrap();
+        // A's admin is signed in to the console too: that session is a target.
+        let cookie = s.console_session("alpha.admin").await.split(';').next().unwrap().to_owned();
+        let sessions: Value = admin_a.http.get(format!("{}/api/v1/me/sessions", s.base)).header("cookie", cookie)
+            .send().await.unwrap().json().await.unwrap();
         let ids = Ids {
+            session: sessions[0]["id"].as_str().expect("a session").to_owned(),
             submission: submission["id"].as_str().unwrap().to_owned(),
             attachment: attachment["id"].as_str().expect("attachment").to_owned(),
             app: app_id,

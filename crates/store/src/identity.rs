@@ -174,3 +174,77 @@ pub async fn clear_failures(c: &mut AnyConnection, key: &str) -> Result<()> {
     sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(c).await?;
     Ok(())
 }
+
+// ----- set-password links -----
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PasswordLinkRow {
+    pub id: String,
+    pub secret_hash: String,
+    pub account_id: String,
+    pub org_id: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+pub async fn insert_password_link(c: &mut AnyConnection, l: &PasswordLinkRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO password_links (id, secret_hash, account_id, org_id, created_by, created_at, expires_at, used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&l.id)
+    .bind(&l.secret_hash)
+    .bind(&l.account_id)
+    .bind(&l.org_id)
+    .bind(&l.created_by)
+    .bind(l.created_at)
+    .bind(l.expires_at)
+    .bind(l.used_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn password_link(c: &mut AnyConnection, secret_hash: &str) -> Result<Option<PasswordLinkRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, secret_hash, account_id, org_id, created_by, created_at, expires_at, used_at \
+         FROM password_links WHERE secret_hash = $1",
+    )
+    .bind(secret_hash)
+    .fetch_optional(c)
+    .await?)
+}
+
+/// Marks a link used, if it still is unused and unexpired at `now`: of two requests racing with
+/// one link, one sees 1 and the other 0.
+pub async fn use_password_link(c: &mut AnyConnection, id: &str, now: i64) -> Result<u64> {
+    Ok(sqlx::query("UPDATE password_links SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1")
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+/// Ends an account's unused links (a new one replaces them); how many there were.
+pub async fn retire_password_links(c: &mut AnyConnection, account: &str, now: i64) -> Result<u64> {
+    Ok(sqlx::query("UPDATE password_links SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(account)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+/// An account's sessions, newest first.
+pub async fn sessions_of(c: &mut AnyConnection, account: &str) -> Result<Vec<SessionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id_hash, account_id, org_id, csrf_token, created_at, last_seen_at FROM sessions \
+         WHERE account_id = $1 ORDER BY created_at DESC, id_hash",
+    )
+    .bind(account)
+    .fetch_all(c)
+    .await?)
+}

@@ -1,10 +1,11 @@
 //! Tokens, the signed-in caller, and the operator's account controls.
 
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keiretsu_domain::ids::{AccountId, OrgId, TokenId};
-use keiretsu_service::identity::{CreatedToken, Me, NewToken, TokenView};
+use keiretsu_domain::ids::{AccountId, MemberId, OrgId, TokenId};
+use keiretsu_service::identity::{CreatedToken, Me, NewToken, PasswordLink, SessionView, SetPassword, TokenView};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,6 +21,10 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(disable_account))
         .routes(routes!(enable_account))
+        .routes(routes!(issue_password_link))
+        .routes(routes!(set_password))
+        .routes(routes!(sessions))
+        .routes(routes!(end_session))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -95,5 +100,42 @@ async fn disable_account(State(s): State<AppState>, auth: Auth, Ids(account): Id
     params(("account_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
 async fn enable_account(State(s): State<AppState>, auth: Auth, Ids(account): Ids<AccountId>) -> ApiResult<StatusCode> {
     s.svc.identity().set_account_disabled(&auth.caller, &account, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issue a one-time link with which a member sets their password (72 hours; a new link replaces
+/// an unused one). Only for someone whose account belongs to this organization alone.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members/{member_id}/password-link", tag = "directory",
+    security(("bearer" = [])), params(("org_id" = String, Path), ("member_id" = String, Path)),
+    responses((status = 201, body = PasswordLink), (status = "4XX", body = Problem)))]
+async fn issue_password_link(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
+) -> ApiResult<(StatusCode, Json<PasswordLink>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.identity().issue_password_link(&auth.caller, &org, &member).await?)))
+}
+
+/// Set a password with the code of a set-password link. Needs no sign-in; the code works once,
+/// and every session the account had ends.
+#[utoipa::path(post, path = "/api/v1/set-password", tag = "identity", request_body = SetPassword,
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn set_password(State(s): State<AppState>, ApiJson(body): ApiJson<SetPassword>) -> ApiResult<StatusCode> {
+    s.svc.identity().set_password_with_link(&body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in account's console sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>), (status = "4XX", body = Problem)))]
+async fn sessions(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(s.svc.identity().sessions(&auth.caller, auth.session.as_ref()).await?))
+}
+
+/// End one of the signed-in account's sessions.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{session_id}", tag = "identity", security(("bearer" = [])),
+    params(("session_id" = String, Path)), responses((status = 204), (status = "4XX", body = Problem)))]
+async fn end_session(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    s.svc.identity().end_session(&auth.caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

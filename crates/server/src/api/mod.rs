@@ -105,13 +105,15 @@ fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Authentication before everything else: a request with no credentials at all is answered
-/// 401 before its path, query or body is looked at, except signing in for a token.
+/// 401 before its path, query or body is looked at, except signing in for a token and setting a
+/// password with a link (the link's code is the credential).
 pub async fn require_credentials(req: Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::http::{Method, header};
     use axum::response::IntoResponse;
     let h = req.headers();
     let anonymous = !h.contains_key(header::AUTHORIZATION) && !h.contains_key(header::COOKIE);
-    let signing_in = req.method() == Method::POST && req.uri().path() == "/api/v1/tokens";
+    let signing_in =
+        req.method() == Method::POST && matches!(req.uri().path(), "/api/v1/tokens" | "/api/v1/set-password");
     if anonymous && !signing_in && req.uri().path().starts_with("/api/v1/") {
         return ApiError::unauthenticated().into_response();
     }

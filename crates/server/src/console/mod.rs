@@ -4,6 +4,7 @@
 //! A form that fails is rendered again with the message next to the field; one that succeeds
 //! redirects (303) to a page.
 
+mod account;
 pub mod apps;
 pub mod forms;
 mod labels;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(license::routes())
         .merge(apps::routes())
         .merge(forms::routes())
+        .merge(account::routes())
         .method_not_allowed_fallback(up_from_a_form)
         .fallback(up_from_a_form)
         .layer(axum::middleware::map_response(security_headers))
@@ -319,7 +321,7 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
                         (t(lang, "nav.inbox")) " "
                         span.badge.unread[ctx.unread > 0] data-testid="inbox-count" { (ctx.unread) }
                     }
-                    span.muted data-testid="signed-in-as" { (ctx.me.name) }
+                    a.muted href="/console/account" data-testid="signed-in-as" title=(t(lang, "account.title")) { (ctx.me.name) }
                     form method="post" action="/logout" {
                         (ctx.csrf())
                         button.secondary.small type="submit" data-testid="logout" { (t(lang, "header.logout")) }

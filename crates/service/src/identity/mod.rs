@@ -18,6 +18,10 @@ use crate::{Error, Result, random_id_bytes, random_token, secret_hash};
 
 crate::use_cases!();
 
+mod own_account;
+
+pub use own_account::{PASSWORD_LINK_HOURS, PasswordLink, SessionView, SetPassword};
+
 fn argon2(settings: &crate::Settings) -> Result<Argon2<'static>> {
     let params = Params::new(settings.argon2_memory_kib, settings.argon2_iterations, 1, None)
         .map_err(|e| Error::Internal(e.to_string()))?;

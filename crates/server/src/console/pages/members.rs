@@ -243,6 +243,12 @@ pub(crate) struct MemberError {
     edit: Option<EditForm>,
 }
 
+impl MemberError {
+    pub(crate) fn new(form: &'static str, error: ApiError) -> MemberError {
+        MemberError { form, error, edit: None }
+    }
+}
+
 pub(crate) async fn member(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -356,6 +362,17 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                             }
                         }
                         @if let Some(e) = err_for("status") { span.field-error role="alert" { (error_text(e)) } }
+                    }
+                    @if active {
+                        h2 { (t(lang, "members.password_link")) }
+                        div.card {
+                            form.inline method="post" action={ "/console/members/" (m.id) "/password-link" } data-testid="password-link-form" {
+                                (ctx.csrf())
+                                button.secondary type="submit" data-testid="password-link-submit" { (t(lang, "members.password_link_issue")) }
+                            }
+                            p.hint { (t(lang, "members.password_link_help")) }
+                            @if let Some(e) = err_for("password_link") { span.field-error role="alert" data-testid="password-link-error" { (error_text(e)) } }
+                        }
                     }
                 }
             }

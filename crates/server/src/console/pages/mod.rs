@@ -36,6 +36,7 @@ mod journal;
 mod members;
 mod organizations;
 mod overview;
+mod password_link;
 mod tokens;
 
 pub(crate) use departments::*;
@@ -45,6 +46,7 @@ pub(crate) use journal::*;
 pub(crate) use members::*;
 pub(crate) use organizations::*;
 pub(crate) use overview::*;
+pub(crate) use password_link::*;
 pub(crate) use tokens::*;
 
 pub fn routes() -> Router<AppState> {
@@ -61,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/members/{id}/transfer", post(transfer_member))
         .route("/console/members/{id}/leave", post(leave))
         .route("/console/members/{id}/rejoin", post(rejoin))
+        .route("/console/members/{id}/password-link", post(issue_password_link))
         .route("/console/import", get(import_page).post(import))
         .route("/console/journal", get(journal))
         .route("/console/inbox", get(inbox))

@@ -1,0 +1,234 @@
+//! A person's own account: setting a first password with the link an administrator issued (no
+//! sign-in needed: the code is the authority), changing the password, and seeing and ending one's
+//! sessions.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use keiretsu_domain::identity::PASSWORD_MIN;
+use keiretsu_service::identity::SetPassword;
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use super::{Address, Ctx, Flash, error_text, head, layout, login_lang, status_of};
+use crate::AppState;
+use crate::auth::Csrf;
+use crate::error::ApiError;
+use crate::i18n::{Lang, t, tf};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/set-password", get(set_password_page).post(set_password))
+        .route("/console/account", get(account))
+        .route("/console/account/password", post(change_password))
+        .route("/console/account/sessions/{id}/end", post(end_session))
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    #[serde(default)]
+    code: String,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SetPasswordForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+    lang: Option<String>,
+}
+
+/// What went wrong with a field of these forms, in the reader's words and language; anything
+/// else as the service said it.
+fn message(lang: Lang, e: &ApiError) -> String {
+    match e.0.field.as_deref() {
+        Some("current_password") => t(lang, "account.current_wrong").to_owned(),
+        Some("password" | "new_password") => tf(lang, "account.password_rule", &[("min", &PASSWORD_MIN.to_string())]),
+        Some("confirm") => t(lang, "account.confirm_mismatch").to_owned(),
+        Some("code") => t(lang, "account.code_unusable").to_owned(),
+        _ => error_text(e),
+    }
+}
+
+/// The message beside the input named `field`, if the error is about it.
+fn beside(lang: Lang, err: Option<&ApiError>, field: &str) -> Markup {
+    html! {
+        @if let Some(e) = err.filter(|e| e.0.field.as_deref() == Some(field)) {
+            span.field-error role="alert" data-testid={ "field-error-" (field) } { (message(lang, e)) }
+        }
+    }
+}
+
+/// The page a set-password link opens, or the same page again with what went wrong.
+fn render_set_password(lang: Lang, code: &str, err: Option<&ApiError>, done: bool) -> Response {
+    let status = err.map_or(StatusCode::OK, status_of);
+    let general = err.filter(|e| !matches!(e.0.field.as_deref(), Some("password" | "confirm")));
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.html_code()) {
+            (head(lang, t(lang, "account.set_title")))
+            body {
+                main.login {
+                    div.card {
+                        h1 { (t(lang, "account.set_title")) }
+                        @if done {
+                            div.notice role="status" data-testid="notice" { (t(lang, "account.set_done")) }
+                            p { a href={ "/login?lang=" (lang.code()) } data-testid="to-login" { (t(lang, "login.submit")) } }
+                        } @else {
+                            @if let Some(e) = general { div.error role="alert" data-testid="error" { (message(lang, e)) } }
+                            p.muted { (tf(lang, "account.password_rule", &[("min", &PASSWORD_MIN.to_string())])) }
+                            form.stack method="post" action="/set-password" data-testid="set-password-form" {
+                                input type="hidden" name="code" value=(code);
+                                input type="hidden" name="lang" value=(lang.code());
+                                label for="sp-password" { (t(lang, "account.new_password")) }
+                                input #sp-password name="password" type="password" autocomplete="new-password" required autofocus data-testid="set-password-password";
+                                (beside(lang, err, "password"))
+                                label for="sp-confirm" { (t(lang, "account.confirm_password")) }
+                                input #sp-confirm name="confirm" type="password" autocomplete="new-password" required data-testid="set-password-confirm";
+                                (beside(lang, err, "confirm"))
+                                button type="submit" data-testid="set-password-submit" { (t(lang, "account.set_submit")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    (status, markup).into_response()
+}
+
+async fn set_password_page(headers: HeaderMap, Query(q): Query<CodeQuery>) -> Response {
+    render_set_password(login_lang(&headers, q.lang.as_deref()), &q.code, None, false)
+}
+
+async fn set_password(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<SetPasswordForm>,
+) -> Response {
+    let lang = login_lang(&headers, f.lang.as_deref());
+    if f.password != f.confirm {
+        let e = ApiError::from(keiretsu_domain::DomainError::invalid(
+            "confirm",
+            keiretsu_domain::Rule::Custom("does not match the new password"),
+        ));
+        return render_set_password(lang, &f.code, Some(&e), false);
+    }
+    match s.svc.identity().set_password_with_link(&SetPassword { code: f.code.clone(), password: f.password }).await {
+        Ok(()) => render_set_password(lang, "", None, true),
+        Err(e) => render_set_password(lang, &f.code, Some(&ApiError::from(e)), false),
+    }
+}
+
+async fn account(State(s): State<AppState>, ctx: Ctx) -> Response {
+    account_page(&s, ctx, Flash::default(), None).await
+}
+
+async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "account.title");
+    let sessions = match s.svc.identity().sessions(&ctx.session.caller, Some(&ctx.session)).await {
+        Ok(list) => list,
+        Err(e) => return super::pages::err_page(&ctx, "account", title, e),
+    };
+    let body = html! {
+        section.card {
+            h2 { (t(lang, "account.password")) }
+            form.stack method="post" action="/console/account/password" data-testid="password-form" {
+                (ctx.csrf())
+                label for="a-current" { (t(lang, "account.current_password")) }
+                input #a-current name="current_password" type="password" autocomplete="current-password" required data-testid="current-password";
+                (beside(lang, err, "current_password"))
+                label for="a-new" { (t(lang, "account.new_password")) }
+                input #a-new name="new_password" type="password" autocomplete="new-password" required data-testid="new-password";
+                span.hint { (tf(lang, "account.password_rule", &[("min", &PASSWORD_MIN.to_string())])) }
+                (beside(lang, err, "new_password"))
+                button type="submit" data-testid="password-submit" { (t(lang, "account.change_password")) }
+            }
+        }
+        section.card {
+            h2 { (t(lang, "account.sessions")) }
+            p.muted { (t(lang, "account.sessions_help")) }
+            table data-testid="sessions" {
+                thead { tr { th { (t(lang, "account.signed_in")) } th { (t(lang, "account.last_seen")) } th {} } }
+                tbody {
+                    @for x in &sessions {
+                        tr data-testid="session-row" {
+                            td.nowrap { time datetime=(x.created_at) { (x.created_at) } }
+                            td.nowrap { time datetime=(x.last_seen_at) { (x.last_seen_at) } }
+                            td {
+                                form method="post" action={ "/console/account/sessions/" (x.id) "/end" } {
+                                    (ctx.csrf())
+                                    @if x.current {
+                                        span.badge data-testid="session-current" { (t(lang, "account.this_session")) } " "
+                                        button.secondary.small type="submit" data-testid="session-end-current" { (t(lang, "header.logout")) }
+                                    } @else {
+                                        button.secondary.small type="submit" data-testid="session-end" { (t(lang, "account.end_session")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let res = layout(&ctx, "account", title, &f, body);
+    match err {
+        Some(e) => (status_of(e), res).into_response(),
+        None => res,
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn change_password(State(s): State<AppState>, Address(address): Address, form: Csrf<PasswordForm>) -> Response {
+    let caller = &form.session.caller;
+    let f = &form.form;
+    let result = s.svc.identity().change_password(caller, &f.current_password, &f.new_password, &address).await;
+    let ctx = match super::ctx_of(&s, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(()) => {
+            let notice = Flash { error: None, notice: Some(t(ctx.lang, "account.password_changed").to_owned()) };
+            account_page(&s, ctx, notice, None).await
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            account_page(&s, ctx, Flash::default(), Some(&e)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn end_session(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Empty>) -> Response {
+    let current = form.session.id_hash.starts_with(&id);
+    match s.svc.identity().end_session(&form.session.caller, &id).await {
+        Ok(()) if current => Redirect::to("/login").into_response(),
+        Ok(()) => Redirect::to("/console/account").into_response(),
+        Err(e) => {
+            let ctx = match super::ctx_of(&s, &form).await {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            let e = ApiError::from(e);
+            account_page(&s, ctx, Flash::error(&e), Some(&e)).await
+        }
+    }
+}
