@@ -174,14 +174,21 @@ impl FromRequestParts<AppState> for ConsoleSession {
     }
 }
 
-/// A console form whose `csrf` field matched the session's token; the handler gets the rest.
+/// A console form whose `csrf` field matched the session's token; the handler gets the rest,
+/// parsed into `T` (a repeated name, from a multi-select or checkboxes, fills a `Vec`).
 /// A `multipart/form-data` form (one with file inputs) gives its files apart.
 pub struct Csrf<T> {
     pub session: SessionInfo,
     pub form: T,
+    /// The fields as sent (without `csrf`): a failed form is drawn again with what was typed.
+    pub raw: Vec<(String, String)>,
     pub files: Vec<Upload>,
     pub address: String,
 }
+
+/// A form that posts nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
 
 /// A file chosen in a console form.
 pub struct Upload {
@@ -252,8 +259,81 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Csrf<T> {
             return Err(csrf_error().into_response());
         }
         let rest = serde_urlencoded::to_string(&pairs).map_err(|_| csrf_error().into_response())?;
-        let form = serde_urlencoded::from_str(&rest)
-            .map_err(|e| ApiError::new(crate::error::ProblemType::Validation, e.to_string()).into_response())?;
-        Ok(Csrf { session, form, files, address })
+        let form = parse_form(&rest).map_err(IntoResponse::into_response)?;
+        Ok(Csrf { session, form, raw: pairs, files, address })
+    }
+}
+
+/// A form body as `T`. A value it cannot take (a number input sent text, one name sent twice
+/// for a single input) is a validation problem naming the input.
+fn parse_form<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(serde_html_form::Deserializer::from_bytes(body.as_bytes())).map_err(|e| {
+        let inner = e.inner().to_string();
+        // A missing input has no path: serde quotes its name (`missing field `org_id``).
+        let quoted = || inner.strip_prefix("missing field `")?.split('`').next().map(str::to_owned);
+        let field = e
+            .path()
+            .iter()
+            .find_map(|s| match s {
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                _ => None,
+            })
+            .or_else(quoted);
+        let detail = match &field {
+            Some(f) if !inner.contains(&format!("`{f}`")) => format!("{f}: {inner}"),
+            _ => inner,
+        };
+        let problem = ApiError::new(crate::error::ProblemType::Validation, detail);
+        match field {
+            Some(f) => problem.with_field(f),
+            None => problem,
+        }
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Form {
+        #[serde(default)]
+        name: String,
+        note: Option<String>,
+        #[serde(default)]
+        department_id: Vec<String>,
+        days: Option<u32>,
+    }
+
+    #[test]
+    fn a_form_takes_repeated_names_into_a_list() {
+        let f: Form = parse_form("name=Kato&department_id=dep_a&department_id=dep_b&note=").unwrap();
+        assert_eq!(f.name, "Kato");
+        assert_eq!(f.department_id, ["dep_a", "dep_b"]);
+        assert_eq!(f.note.as_deref(), Some(""));
+        assert_eq!(f.days, None);
+        let f: Form = parse_form("department_id=dep_a").unwrap();
+        assert_eq!((f.name.as_str(), f.department_id.len()), ("", 1));
+        let _: NoFields = parse_form("anything=at+all").unwrap();
+    }
+
+    #[test]
+    fn a_value_a_form_cannot_take_is_a_validation_problem_naming_the_input() {
+        let e = parse_form::<Form>("name=Kato&days=lots").unwrap_err();
+        assert_eq!(e.0.field.as_deref(), Some("days"));
+        assert_eq!(e.0.kind, crate::error::ProblemType::Validation.uri());
+        assert!(e.0.detail.starts_with("days: "), "{}", e.0.detail);
+        let e = parse_form::<Form>("name=a&name=b").unwrap_err();
+        assert_eq!(e.0.field.as_deref(), Some("name"));
+
+        #[derive(serde::Deserialize, Debug)]
+        struct Needs {
+            #[allow(dead_code)]
+            org_id: String,
+        }
+        let e = parse_form::<Needs>("").unwrap_err();
+        assert_eq!(e.0.field.as_deref(), Some("org_id"));
+        assert_eq!(e.0.detail, "missing field `org_id`");
     }
 }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::auth::{ConsoleSession, Csrf, client_address, cookie, session_clear_cookie, session_set_cookie};
+use crate::auth::{ConsoleSession, Csrf, NoFields, client_address, cookie, session_clear_cookie, session_set_cookie};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t};
 
@@ -477,10 +477,7 @@ async fn login(
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
-async fn logout(State(state): State<AppState>, form: Csrf<Empty>) -> Response {
+async fn logout(State(state): State<AppState>, form: Csrf<NoFields>) -> Response {
     // Signed out either way: the cookie goes even if the session row is already gone.
     if let Err(e) = state.svc.identity().logout(&form.session).await {
         tracing::warn!(error = %e, "logout failed");

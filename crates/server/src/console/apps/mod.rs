@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::labels::{kind_text, type_text};
 use super::pages::{
-    Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all,
+    Failed, dept_options, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed, typed_all,
 };
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
@@ -36,7 +36,7 @@ mod publish;
 
 use builder::{add_field, remove_field};
 use page::{app, app_page};
-use publish::{preview, publish, put_group, remove_group, unpublish};
+use publish::{PublishForm, preview, publish, put_group, remove_group, unpublish};
 
 const ACTIVE: &str = "apps";
 const WORKBENCH: &str = "workbench";
@@ -155,17 +155,24 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
     finish(&ctx, ACTIVE, title, &f, failed, body)
 }
 
-async fn create_app(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+#[derive(Deserialize)]
+struct AppForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn create_app(State(s): State<AppState>, form: Csrf<AppForm>) -> Response {
     let p = &form.form;
-    let input = NewApp {
-        name: one(p, "name").unwrap_or_default(),
-        description: one(p, "description").unwrap_or_default(),
-        fields: Vec::new(),
-    };
+    let input = NewApp { name: p.name.clone(), description: p.description.clone(), fields: Vec::new() };
     match s.svc.apps().create_app(&form.session.caller, &input).await {
         Ok(a) => saved(&format!("/console/apps/{}", a.id)),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => apps_page(&s, ctx, Flash::default(), Some(Failed::new("create", None, e.into(), p))).await,
+            Ok(ctx) => {
+                let failed = Failed::new("create", None, e.into(), &form.raw);
+                apps_page(&s, ctx, Flash::default(), Some(failed)).await
+            }
             Err(r) => r,
         },
     }
@@ -184,7 +191,7 @@ struct AppQuery {
 
 /// A publication previewed: what was chosen, and how many people can use the app now and would.
 struct Preview {
-    values: Pairs,
+    chosen: PublishForm,
     now: usize,
     would_be: usize,
 }
@@ -287,7 +294,7 @@ async fn member_names(
     ctx: &Ctx,
     org: &keiretsu_domain::ids::OrgId,
     groups: &[GroupView],
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut ids: Vec<&str> = groups
         .iter()
         .flat_map(|g| &g.principals)
@@ -298,18 +305,21 @@ async fn member_names(
     let mut out = Vec::new();
     for id in ids.into_iter().take(NAMED_MEMBERS) {
         let Ok(mid) = MemberId::parse(id) else { continue };
-        if let Ok(m) = s.svc.directory().member(&ctx.session.caller, org, &mid).await {
-            out.push((m.id, m.name));
+        match s.svc.directory().member(&ctx.session.caller, org, &mid).await {
+            Ok(m) => out.push((m.id, m.name)),
+            // A partner's member is not found in the organization: it stays an id.
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(e.into()),
         }
     }
-    out
+    Ok(out)
 }
 
 /// The app page again after a failed form, with what was typed and the error beside `which`
 /// (and, for a form on a row, beside that row).
-async fn again(
+async fn again<T>(
     s: &AppState,
-    form: &Csrf<Pairs>,
+    form: &Csrf<T>,
     id: &str,
     which: &'static str,
     row: Option<&str>,
@@ -317,7 +327,7 @@ async fn again(
 ) -> Response {
     match ctx_of(s, form).await {
         Ok(ctx) => {
-            let failed = Failed::new(which, row, e, &form.form);
+            let failed = Failed::new(which, row, e, &form.raw);
             app_page(s, ctx, id, Flash::default(), Some(failed), Shown::default()).await
         }
         Err(r) => r,

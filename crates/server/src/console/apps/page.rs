@@ -59,10 +59,18 @@ pub(super) async fn app_page(
         }
     };
     let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
-    let datalist = member_datalist(s, &ctx, &org).await;
-    // The backbone's own departments, for groups and for naming them in the table.
-    let deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
-    let member_names = member_names(s, &ctx, &org, &groups).await;
+    let loaded = async {
+        let datalist = member_datalist(s, &ctx, &org).await?;
+        // The backbone's own departments, for groups and for naming them in the table.
+        let deps = s.svc.directory().departments(caller, &org).await?;
+        let names = member_names(s, &ctx, &org, &groups).await?;
+        Ok::<_, ApiError>((datalist, deps, names))
+    }
+    .await;
+    let (datalist, deps, member_names) = match loaded {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
     // "Who can use it": a page of member ids, in id order.
     let who_page = s
         .svc
@@ -75,18 +83,18 @@ pub(super) async fn app_page(
     let group_err = err_of(failed, "group", None);
     let field_err = err_of(failed, "field", None);
     // The publish form holds what was chosen when a publication failed or was previewed.
-    let chosen = |key: &str, default: &str| match &preview {
-        Some(p) => one(&p.values, key).unwrap_or_default(),
-        None => typed(failed, "publish", None, key, default),
+    let (audience, picked_types, picked_units, picked_network) = match &preview {
+        Some(p) => {
+            let c = &p.chosen;
+            (c.audience.clone().unwrap_or_default(), c.partner_type.clone(), c.unit_id.clone(), c.network_id.clone())
+        }
+        None => (
+            typed(failed, "publish", None, "audience", "all_units"),
+            typed_all(failed, "publish", None, "partner_type"),
+            typed_all(failed, "publish", None, "unit_id"),
+            typed(failed, "publish", None, "network_id", ""),
+        ),
     };
-    let chosen_all = |key: &str| match &preview {
-        Some(p) => all(&p.values, key),
-        None => typed_all(failed, "publish", None, key),
-    };
-    let audience = chosen("audience", "all_units");
-    let picked_types = chosen_all("partner_type");
-    let picked_units = chosen_all("unit_id");
-    let picked_network = chosen("network_id", "");
     let kind = typed(failed, "field", None, "kind", "text");
     let field_typed = |key: &str| typed(failed, "field", None, key, "");
     // The group editor: a fresh form proposes the "everyone" group as every app starts with it.

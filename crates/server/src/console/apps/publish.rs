@@ -2,27 +2,35 @@
 
 use super::*;
 
-fn audience_of(p: &Pairs) -> Result<Audience, ApiError> {
+/// The publish form, which also previews and unpublishes (those read only what they need):
+/// a network and an audience, with the partner types or units ticked for it.
+#[derive(Deserialize, Clone)]
+pub(super) struct PublishForm {
+    #[serde(default)]
+    pub(super) network_id: String,
+    pub(super) audience: Option<String>,
+    #[serde(default)]
+    pub(super) partner_type: Vec<String>,
+    #[serde(default)]
+    pub(super) unit_id: Vec<String>,
+}
+
+fn audience_of(p: &PublishForm) -> Result<Audience, ApiError> {
     let required = || ApiError::from(DomainError::invalid("audience", Rule::Required));
-    match one(p, "audience").as_deref() {
+    let chosen = |ids: &Vec<String>| if ids.is_empty() { Err(required()) } else { Ok(ids.clone()) };
+    match p.audience.as_deref() {
         Some("all_units") => Ok(Audience::AllUnits),
-        Some("partner_types") => {
-            let ids = all(p, "partner_type");
-            if ids.is_empty() { Err(required()) } else { Ok(Audience::PartnerTypes(ids)) }
-        }
-        Some("units") => {
-            let ids = all(p, "unit_id");
-            if ids.is_empty() { Err(required()) } else { Ok(Audience::Units(ids)) }
-        }
+        Some("partner_types") => chosen(&p.partner_type).map(Audience::PartnerTypes),
+        Some("units") => chosen(&p.unit_id).map(Audience::Units),
         _ => Err(required()),
     }
 }
 
-fn network_of(p: &Pairs) -> Result<NetworkId, ApiError> {
-    NetworkId::parse(&one(p, "network_id").unwrap_or_default()).map_err(|e| ApiError::from(e).with_field("network_id"))
+fn network_of(p: &PublishForm) -> Result<NetworkId, ApiError> {
+    NetworkId::parse(&p.network_id).map_err(|e| ApiError::from(e).with_field("network_id"))
 }
 
-pub(super) async fn publish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn publish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<PublishForm>) -> Response {
     let p = &form.form;
     let result = async {
         let app = app_id(&id)?;
@@ -38,7 +46,7 @@ pub(super) async fn publish(State(s): State<AppState>, Path(id): Path<String>, f
     }
 }
 
-pub(super) async fn unpublish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn unpublish(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<PublishForm>) -> Response {
     let result = async {
         let app = app_id(&id)?;
         let network = network_of(&form.form)?;
@@ -52,23 +60,41 @@ pub(super) async fn unpublish(State(s): State<AppState>, Path(id): Path<String>,
     }
 }
 
+/// The group editor: a name, rights ticked, and who: checkboxes, multi-selects and typed ids.
+#[derive(Deserialize)]
+pub(super) struct GroupForm {
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    right: Vec<String>,
+    everyone: Option<String>,
+    admins: Option<String>,
+    #[serde(default)]
+    partner_type: Vec<String>,
+    #[serde(default)]
+    unit_id: Vec<String>,
+    #[serde(default)]
+    department_id: Vec<String>,
+    #[serde(default)]
+    member_ids: String,
+}
+
 /// The group editor's choices as principals; at least one is needed.
-pub(super) fn principals_of(p: &Pairs) -> Result<Vec<Principal>, ApiError> {
+pub(super) fn principals_of(p: &GroupForm) -> Result<Vec<Principal>, ApiError> {
     let mut out = Vec::new();
-    if one(p, "everyone").is_some() {
+    if p.everyone.is_some() {
         out.push(Principal::Everyone);
     }
-    if one(p, "admins").is_some() {
+    if p.admins.is_some() {
         out.push(Principal::Admins);
     }
-    let picked = |key: &str| all(p, key).into_iter().filter(|v| !v.trim().is_empty());
-    out.extend(picked("partner_type").map(Principal::PartnerType));
-    out.extend(picked("unit_id").map(Principal::Unit));
-    out.extend(picked("department_id").map(Principal::Department));
+    let picked = |ids: &Vec<String>| ids.iter().filter(|v| !v.trim().is_empty()).cloned().collect::<Vec<_>>();
+    out.extend(picked(&p.partner_type).into_iter().map(Principal::PartnerType));
+    out.extend(picked(&p.unit_id).into_iter().map(Principal::Unit));
+    out.extend(picked(&p.department_id).into_iter().map(Principal::Department));
     // Members are typed: ids separated by commas (or spaces), each checked here so the error
     // lands beside the input rather than on the list as a whole.
-    let typed = one(p, "member_ids").unwrap_or_default();
-    for raw in typed.split([',', ' ', '\n']).map(str::trim).filter(|m| !m.is_empty()) {
+    for raw in p.member_ids.split([',', ' ', '\n']).map(str::trim).filter(|m| !m.is_empty()) {
         let id = MemberId::parse(raw).map_err(|e| ApiError::from(e).with_field("member_ids"))?;
         out.push(Principal::Member(id.to_string()));
     }
@@ -78,8 +104,8 @@ pub(super) fn principals_of(p: &Pairs) -> Result<Vec<Principal>, ApiError> {
     Ok(out)
 }
 
-pub(super) fn rights_of(p: &Pairs) -> Result<Vec<Right>, ApiError> {
-    let rights = all(p, "right").iter().map(|r| Right::parse("rights", r)).collect::<Result<Vec<_>, _>>()?;
+pub(super) fn rights_of(rights: &[String]) -> Result<Vec<Right>, ApiError> {
+    let rights = rights.iter().map(|r| Right::parse("rights", r)).collect::<Result<Vec<_>, _>>()?;
     if rights.is_empty() {
         return Err(DomainError::invalid("rights", Rule::Required).into());
     }
@@ -87,13 +113,12 @@ pub(super) fn rights_of(p: &Pairs) -> Result<Vec<Right>, ApiError> {
 }
 
 /// Saves the group under its name: a new one, or the one of that name replaced.
-pub(super) async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn put_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<GroupForm>) -> Response {
     let p = &form.form;
     let result = async {
         let app = app_id(&id)?;
-        let group = one(p, "group").unwrap_or_default();
-        let input = GroupInput { rights: rights_of(p)?, principals: principals_of(p)? };
-        s.svc.apps().put_permission_group(&form.session.caller, &app, &group, &input).await?;
+        let input = GroupInput { rights: rights_of(&p.right)?, principals: principals_of(p)? };
+        s.svc.apps().put_permission_group(&form.session.caller, &app, &p.group, &input).await?;
         Ok::<(), ApiError>(())
     }
     .await;
@@ -103,8 +128,19 @@ pub(super) async fn put_group(State(s): State<AppState>, Path(id): Path<String>,
     }
 }
 
-pub(super) async fn remove_group(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
-    let group = one(&form.form, "group").unwrap_or_default();
+/// The group to remove, by name.
+#[derive(Deserialize)]
+pub(super) struct GroupRemoveForm {
+    #[serde(default)]
+    group: String,
+}
+
+pub(super) async fn remove_group(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    form: Csrf<GroupRemoveForm>,
+) -> Response {
+    let group = form.form.group.clone();
     let result = async {
         let app = app_id(&id)?;
         s.svc.apps().remove_permission_group(&form.session.caller, &app, &group).await?;
@@ -119,7 +155,7 @@ pub(super) async fn remove_group(State(s): State<AppState>, Path(id): Path<Strin
 
 /// The publish form's "Preview": how many people would see the app with the chosen audience.
 /// Nothing changes; the page comes back with the choice and the number.
-pub(super) async fn preview(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn preview(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<PublishForm>) -> Response {
     let p = &form.form;
     let result = async {
         let app = app_id(&id)?;
@@ -131,7 +167,7 @@ pub(super) async fn preview(State(s): State<AppState>, Path(id): Path<String>, f
     match result {
         Ok((now, would_be)) => match ctx_of(&s, &form).await {
             Ok(ctx) => {
-                let preview = Preview { values: p.clone(), now, would_be };
+                let preview = Preview { chosen: p.clone(), now, would_be };
                 let shown = Shown { preview: Some(preview), ..Default::default() };
                 app_page(&s, ctx, &id, Flash::default(), None, shown).await
             }

@@ -76,10 +76,18 @@ pub(super) async fn form_render(
         Ok(x) => x,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
-    let (view, manages) = app_view(s, &ctx, &app).await;
-    let name = view.as_ref().map_or_else(|| app.to_string(), |a| a.name.clone());
     let schema = schema.schema;
-    let may_submit = !schema.fields.is_empty() && holds(s, &ctx, &app, "submit").await;
+    let known = async {
+        let (view, manages) = app_view(s, &ctx, &app).await?;
+        let may_submit = !schema.fields.is_empty() && holds(s, &ctx, &app, "submit").await?;
+        Ok::<_, ApiError>((view, manages, may_submit))
+    }
+    .await;
+    let (view, manages, may_submit) = match known {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
+    let name = view.as_ref().map_or_else(|| app.to_string(), |a| a.name.clone());
     let query = q.query();
     let listed: Listed = match s.svc.forms().submissions(caller, &app, &query).await {
         Ok(p) => Some(Ok(p)),
@@ -98,17 +106,23 @@ pub(super) async fn form_render(
         if let Some((_, here)) = ctx.me.organizations.iter().find(|(o, _)| *o == org.as_str()) {
             orgs.push((org.to_string(), here.clone()));
         }
-        if let Ok(r) = reach(s, &ctx).await {
-            for (u, _) in &r.units {
-                if !orgs.iter().any(|(o, _)| *o == u.organization_id) {
-                    orgs.push((u.organization_id.clone(), u.organization_name.clone()));
-                }
+        // The app's admins may look into their networks: a failure is a real one.
+        let r = match reach(s, &ctx).await {
+            Ok(r) => r,
+            Err(e) => return err_page(&ctx, ACTIVE, title, e),
+        };
+        for (u, _) in &r.units {
+            if !orgs.iter().any(|(o, _)| *o == u.organization_id) {
+                orgs.push((u.organization_id.clone(), u.organization_name.clone()));
             }
         }
     }
     let has_members = schema.fields.iter().any(|f| f.kind == FieldKind::Member);
     let datalist = if may_submit && has_members {
-        member_datalist(s, &ctx, &org).await
+        match member_datalist(s, &ctx, &org).await {
+            Ok(d) => d,
+            Err(e) => return err_page(&ctx, ACTIVE, title, e),
+        }
     } else {
         html! {}
     };
@@ -330,8 +344,9 @@ pub(super) fn submission_table(
     }
 }
 
-pub(super) async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
-    let mut pairs = form.form.clone();
+pub(super) async fn submit(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
+    // The inputs are named after the app's schema fields: read as pairs, not a struct.
+    let mut pairs = form.raw.clone();
     let result = async {
         let app = app_id(&id)?;
         let schema = s.svc.forms().schema(&form.session.caller, &app).await?.schema;

@@ -20,11 +20,11 @@ use serde_json::{Map, Value};
 
 use super::apps::reach;
 use super::labels::{kind_text, type_text};
-use super::pages::{Failed, Pairs, all, err_of, err_page, member_datalist, no_org, nonblank, one, typed_all};
+use super::pages::{Failed, Pairs, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed_all};
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
-use crate::auth::Csrf;
+use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf};
 
@@ -60,47 +60,56 @@ fn input_name(key: &str) -> String {
     format!("values.{key}")
 }
 
-/// The app as the caller knows it: from their workbench, or from their organization's apps.
-/// `None` for a reader who neither uses nor manages it (the page then shows its id).
-async fn app_view(s: &AppState, ctx: &Ctx, app: &AppId) -> (Option<AppView>, bool) {
+/// The app as the caller knows it: from their workbench, or from their organization's apps
+/// (listed only for app admins, decided from the role). `None` for a reader who neither uses
+/// nor manages it (the page then shows its id).
+async fn app_view(s: &AppState, ctx: &Ctx, app: &AppId) -> Result<(Option<AppView>, bool), ApiError> {
     let caller = &ctx.session.caller;
     if ctx.can(Scope::Apps)
-        && let Ok(list) = s.svc.apps().list(caller).await
-        && let Some(a) = list.into_iter().find(|a| a.id == app.as_str())
+        && let Some(a) = s.svc.apps().list(caller).await?.into_iter().find(|a| a.id == app.as_str())
     {
-        return (Some(a), true);
+        return Ok((Some(a), true));
     }
-    let used =
-        s.svc.apps().workbench(caller, None).await.ok().and_then(|l| l.into_iter().find(|a| a.id == app.as_str()));
-    (used, false)
+    let used = s.svc.apps().workbench(caller, None).await?.into_iter().find(|a| a.id == app.as_str());
+    Ok((used, false))
 }
 
-/// Does the caller hold `right` on the app now (their own decision; never an error).
-async fn holds(s: &AppState, ctx: &Ctx, app: &AppId, right: &str) -> bool {
+/// Does the caller hold `right` on the app now (their own decision). An app that does not
+/// reach them is unknown to them: that is a no, not a failure.
+async fn holds(s: &AppState, ctx: &Ctx, app: &AppId, right: &str) -> Result<bool, ApiError> {
     let q = CheckQuery { member_id: None, right: Some(right.to_owned()), at_least: None };
-    s.svc.apps().check_access(&ctx.session.caller, app, &q).await.is_ok_and(|d| d.allowed)
+    match s.svc.apps().check_access(&ctx.session.caller, app, &q).await {
+        Ok(d) => Ok(d.allowed),
+        Err(e) if not_found(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A form's pairs as submission values: empty inputs left out, numbers as JSON numbers when
 /// they read as one (else the text, for the form to refuse by name), choices and files as lists.
+/// The inputs are named after the app's schema fields, so they are read from the pairs.
 fn values_of(schema: &Schema, p: &Pairs) -> Map<String, Value> {
+    let first = |name: &str| p.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let mut out = Map::new();
     for f in &schema.fields {
         let name = input_name(&f.key);
         let value = match f.kind {
             FieldKind::MultipleChoice | FieldKind::Attachment => {
-                let items: Vec<Value> =
-                    all(p, &name).into_iter().filter(|v| !v.trim().is_empty()).map(Value::String).collect();
+                let items: Vec<Value> = p
+                    .iter()
+                    .filter(|(k, v)| *k == name && !v.trim().is_empty())
+                    .map(|(_, v)| Value::String(v.clone()))
+                    .collect();
                 if items.is_empty() {
                     continue;
                 }
                 Value::Array(items)
             }
-            FieldKind::Number => match nonblank(one(p, &name)) {
+            FieldKind::Number => match nonblank(first(&name)) {
                 Some(text) => number_json(&text).unwrap_or(Value::String(text)),
                 None => continue,
             },
-            _ => match nonblank(one(p, &name)) {
+            _ => match nonblank(first(&name)) {
                 Some(text) => Value::String(text),
                 None => continue,
             },
@@ -263,7 +272,7 @@ fn finish(ctx: &Ctx, title: &str, f: &Flash, failed: Option<&Failed>, body: Mark
 /// the page comes back with them ticked, so nobody chooses the files again.
 async fn attach(
     s: &AppState,
-    form: &Csrf<Pairs>,
+    form: &Csrf<NoFields>,
     app: &AppId,
     schema: &Schema,
     pairs: &mut Pairs,

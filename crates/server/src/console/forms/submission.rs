@@ -27,20 +27,30 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
     let app = AppId::from_trusted(sub.app_id.clone());
-    let (schema, version) = match s.svc.forms().schema(caller, &app).await {
-        Ok(v) => (v.schema, v.version),
-        Err(_) => (Schema { fields: Vec::new() }, sub.version),
-    };
-    let (view, _) = app_view(s, &ctx, &app).await;
-    let name = view.as_ref().map_or_else(|| app.to_string(), |a| a.name.clone());
     let mine = caller.acting().is_some_and(|a| a.member.as_str() == sub.member_id);
-    let may_edit = !schema.fields.is_empty()
-        && (holds(s, &ctx, &app, "edit").await || (mine && holds(s, &ctx, &app, "submit").await));
-    let datalist = if may_edit && schema.fields.iter().any(|f| f.kind == FieldKind::Member) {
-        member_datalist(s, &ctx, &org).await
-    } else {
-        html! {}
+    let known = async {
+        let (schema, version) = match s.svc.forms().schema(caller, &app).await {
+            Ok(v) => (v.schema, v.version),
+            // A reader the app no longer reaches still sees the stored values, by key.
+            Err(e) if not_found(&e) => (Schema { fields: Vec::new() }, sub.version),
+            Err(e) => return Err(ApiError::from(e)),
+        };
+        let (view, _) = app_view(s, &ctx, &app).await?;
+        let may_edit = !schema.fields.is_empty()
+            && (holds(s, &ctx, &app, "edit").await? || (mine && holds(s, &ctx, &app, "submit").await?));
+        let datalist = if may_edit && schema.fields.iter().any(|f| f.kind == FieldKind::Member) {
+            member_datalist(s, &ctx, &org).await?
+        } else {
+            html! {}
+        };
+        Ok((schema, version, view, may_edit, datalist))
+    }
+    .await;
+    let (schema, version, view, may_edit, datalist) = match known {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
+    let name = view.as_ref().map_or_else(|| app.to_string(), |a| a.name.clone());
     let unknown: Vec<(&String, &Value)> = sub.values.iter().filter(|(k, _)| schema.field(k).is_none()).collect();
     let failed = failed.as_ref();
     let body = html! {
@@ -103,8 +113,9 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
     finish(&ctx, title, &f, failed, body)
 }
 
-pub(super) async fn update(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
-    let mut pairs = form.form.clone();
+pub(super) async fn update(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
+    // The inputs are named after the app's schema fields: read as pairs, not a struct.
+    let mut pairs = form.raw.clone();
     let result = async {
         let sid = parse_id(SubmissionId::parse, &id, "submission")?;
         let caller = &form.session.caller;

@@ -114,10 +114,17 @@ pub(super) async fn dashboard_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opt
     finish(&ctx, ACTIVE, title, &f, failed, body)
 }
 
-pub(super) async fn set_auto(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+/// The auto-authorization switch: `on` is what pressing it asks for.
+#[derive(Deserialize)]
+pub(super) struct AutoForm {
+    #[serde(default)]
+    on: String,
+}
+
+pub(super) async fn set_auto(State(s): State<AppState>, form: Csrf<AutoForm>) -> Response {
     let result = async {
         let org = acting_org(&form)?;
-        let on = one(&form.form, "on").as_deref() == Some("true");
+        let on = form.form.on == "true";
         s.svc.license().set_auto_authorize(&form.session.caller, &org, &AutoChange { on }).await?;
         Ok::<(), ApiError>(())
     }
@@ -125,13 +132,13 @@ pub(super) async fn set_auto(State(s): State<AppState>, form: Csrf<Pairs>) -> Re
     match result {
         Ok(()) => Redirect::to("/console/license?saved=1#auto").into_response(),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => dashboard_page(&s, ctx, Flash::default(), Some(Failed::new("auto", None, e, &form.form))).await,
+            Ok(ctx) => dashboard_page(&s, ctx, Flash::default(), Some(Failed::new("auto", None, e, &form.raw))).await,
             Err(r) => r,
         },
     }
 }
 
-pub(super) async fn release_departed(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn release_departed(State(s): State<AppState>, form: Csrf<NoFields>) -> Response {
     let result = async {
         let org = acting_org(&form)?;
         Ok::<u64, ApiError>(s.svc.license().release_departed(&form.session.caller, &org).await?.changed)
@@ -141,7 +148,7 @@ pub(super) async fn release_departed(State(s): State<AppState>, form: Csrf<Pairs
         Ok(n) => Redirect::to(&format!("/console/license?changed={n}")).into_response(),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => {
-                dashboard_page(&s, ctx, Flash::default(), Some(Failed::new("release", None, e, &form.form))).await
+                dashboard_page(&s, ctx, Flash::default(), Some(Failed::new("release", None, e, &form.raw))).await
             }
             Err(r) => r,
         },

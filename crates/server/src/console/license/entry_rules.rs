@@ -18,10 +18,16 @@ pub(super) async fn entry_rules_page(s: &AppState, ctx: Ctx, f: Flash, failed: O
         Ok(r) => r,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
-    let units = unit_choices(s, &ctx).await;
+    let units = match unit_choices(s, &ctx).await {
+        Ok(u) => u,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
     let mut trees: Vec<(&UnitChoice, Vec<DepartmentView>)> = Vec::new();
     for u in &units {
-        trees.push((u, departments_of(s, &ctx, &org, Some(u)).await));
+        match departments_of(s, &ctx, &org, Some(u)).await {
+            Ok(ds) => trees.push((u, ds)),
+            Err(e) => return err_page(&ctx, ACTIVE, title, e),
+        }
     }
     let dept_names: HashMap<&str, &str> =
         trees.iter().flat_map(|(_, ds)| ds.iter().map(|d| (d.id.as_str(), d.name.as_str()))).collect();
@@ -80,10 +86,17 @@ pub(super) async fn entry_rules_page(s: &AppState, ctx: Ctx, f: Flash, failed: O
     finish(&ctx, ACTIVE, title, &f, failed, body)
 }
 
-pub(super) async fn add_entry_rule(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+/// A rule to add: `unit/department`, one option of the grouped select.
+#[derive(Deserialize)]
+pub(super) struct EntryRuleForm {
+    #[serde(default)]
+    target: String,
+}
+
+pub(super) async fn add_entry_rule(State(s): State<AppState>, form: Csrf<EntryRuleForm>) -> Response {
     let result = async {
         let org = acting_org(&form)?;
-        let target = one(&form.form, "target").unwrap_or_default();
+        let target = &form.form.target;
         let Some((unit, dept)) = target.split_once('/') else {
             return Err(DomainError::invalid("department_id", Rule::Required).into());
         };
@@ -99,14 +112,21 @@ pub(super) async fn add_entry_rule(State(s): State<AppState>, form: Csrf<Pairs>)
     match result {
         Ok(n) => Redirect::to(&format!("/console/license/entry-rules?changed={n}")).into_response(),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => entry_rules_page(&s, ctx, Flash::default(), Some(Failed::new("add", None, e, &form.form))).await,
+            Ok(ctx) => entry_rules_page(&s, ctx, Flash::default(), Some(Failed::new("add", None, e, &form.raw))).await,
             Err(r) => r,
         },
     }
 }
 
-pub(super) async fn remove_entry_rule(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
-    let dept = one(&form.form, "department_id").unwrap_or_default();
+/// The rule to remove, named by its department.
+#[derive(Deserialize)]
+pub(super) struct EntryRuleRemoveForm {
+    #[serde(default)]
+    department_id: String,
+}
+
+pub(super) async fn remove_entry_rule(State(s): State<AppState>, form: Csrf<EntryRuleRemoveForm>) -> Response {
+    let dept = form.form.department_id.clone();
     let result = async {
         let org = acting_org(&form)?;
         let d = DepartmentId::parse(&dept).map_err(|_| DomainError::NotFound { what: "entry rule" })?;
@@ -118,7 +138,7 @@ pub(super) async fn remove_entry_rule(State(s): State<AppState>, form: Csrf<Pair
         Ok(()) => Redirect::to("/console/license/entry-rules?saved=1").into_response(),
         Err(e) => match ctx_of(&s, &form).await {
             Ok(ctx) => {
-                let failed = Failed::new("remove", Some(&dept), e, &form.form);
+                let failed = Failed::new("remove", Some(&dept), e, &form.raw);
                 entry_rules_page(&s, ctx, Flash::default(), Some(failed)).await
             }
             Err(r) => r,

@@ -22,10 +22,10 @@ use keiretsu_service::page::Page;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::pages::{Failed, Pairs, dept_options, err_of, err_page, no_org, nonblank, one, typed};
+use super::pages::{Failed, dept_options, err_of, err_page, no_org, nonblank, ticked, typed, typed_all};
 use super::{Ctx, Flash, ctx_of, error_text, field_error, layout, not_allowed, status_of};
 use crate::AppState;
-use crate::auth::Csrf;
+use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf};
 
@@ -86,7 +86,7 @@ fn finish(ctx: &Ctx, active: &str, title: &str, f: &Flash, failed: Option<&Faile
     }
 }
 
-fn acting_org(form: &Csrf<Pairs>) -> Result<OrgId, ApiError> {
+fn acting_org<T>(form: &Csrf<T>) -> Result<OrgId, ApiError> {
     form.session.caller.acting().map(|a| a.org.clone()).ok_or_else(|| NOT_ALLOWED.into())
 }
 

@@ -21,12 +21,7 @@ pub(super) async fn editions_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
     let names: HashMap<&str, &str> = list.iter().map(|e| (e.key.as_str(), e.name.as_str())).collect();
     let failed = failed.as_ref();
     let lic_err = err_of(failed, "license", None);
-    let checked = |at: &str, key: &str, current: bool| match failed
-        .filter(|x| x.form == "edition" && x.at.as_deref() == Some(at))
-    {
-        Some(x) => one(&x.values, key).is_some(),
-        None => current,
-    };
+    let checked = |at: &str, key: &str, current: bool| ticked(failed, "edition", Some(at), key, current);
     let body = html! {
         p.muted { (t(lang, "editions.help")) }
         table data-testid="edition-table" {
@@ -126,17 +121,34 @@ pub(super) fn parse_number(
     }
 }
 
-pub(super) async fn update_edition(State(s): State<AppState>, Path(key): Path<String>, form: Csrf<Pairs>) -> Response {
+/// An edition's form: the checkboxes are sent only when ticked; the number as typed, checked
+/// here so its error names it.
+#[derive(Deserialize)]
+pub(super) struct EditionForm {
+    #[serde(default)]
+    name: String,
+    seat_limited: Option<String>,
+    auto_default: Option<String>,
+    auto_locked: Option<String>,
+    downstream: Option<String>,
+    max_networks: Option<String>,
+}
+
+pub(super) async fn update_edition(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    form: Csrf<EditionForm>,
+) -> Response {
     let p = &form.form;
     let result = async {
         let input = Edition {
             key: key.clone(),
-            name: one(p, "name").unwrap_or_default(),
-            seat_limited: one(p, "seat_limited").is_some(),
-            auto_default: one(p, "auto_default").is_some(),
-            auto_locked: one(p, "auto_locked").is_some(),
-            downstream: one(p, "downstream").is_some(),
-            max_networks: parse_number(one(p, "max_networks"), "max_networks", 0, 100)?.unwrap_or(0),
+            name: p.name.clone(),
+            seat_limited: p.seat_limited.is_some(),
+            auto_default: p.auto_default.is_some(),
+            auto_locked: p.auto_locked.is_some(),
+            downstream: p.downstream.is_some(),
+            max_networks: parse_number(p.max_networks.clone(), "max_networks", 0, 100)?.unwrap_or(0),
         };
         s.svc.license().update_edition(&form.session.caller, &key, &input).await?;
         Ok::<(), ApiError>(())
@@ -145,21 +157,30 @@ pub(super) async fn update_edition(State(s): State<AppState>, Path(key): Path<St
     match result {
         Ok(()) => Redirect::to("/console/platform/editions?saved=1").into_response(),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => editions_page(&s, ctx, Flash::default(), Some(Failed::new("edition", Some(&key), e, p))).await,
+            Ok(ctx) => {
+                editions_page(&s, ctx, Flash::default(), Some(Failed::new("edition", Some(&key), e, &form.raw))).await
+            }
             Err(r) => r,
         },
     }
 }
 
-pub(super) async fn set_license(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+/// An organization's edition and purchased seats (empty: unlimited).
+#[derive(Deserialize)]
+pub(super) struct LicenseForm {
+    #[serde(default)]
+    organization_id: String,
+    #[serde(default)]
+    edition: String,
+    seats: Option<String>,
+}
+
+pub(super) async fn set_license(State(s): State<AppState>, form: Csrf<LicenseForm>) -> Response {
     let p = &form.form;
     let result = async {
-        let org = OrgId::parse(&one(p, "organization_id").unwrap_or_default())
-            .map_err(|e| ApiError::from(e).with_field("organization_id"))?;
-        let change = LicenseChange {
-            edition: one(p, "edition").unwrap_or_default(),
-            seats: parse_number(one(p, "seats"), "seats", 0, 10_000_000)?,
-        };
+        let org = OrgId::parse(&p.organization_id).map_err(|e| ApiError::from(e).with_field("organization_id"))?;
+        let change =
+            LicenseChange { edition: p.edition.clone(), seats: parse_number(p.seats.clone(), "seats", 0, 10_000_000)? };
         s.svc.license().set_license(&form.session.caller, &org, &change).await?;
         Ok::<(), ApiError>(())
     }
@@ -167,7 +188,7 @@ pub(super) async fn set_license(State(s): State<AppState>, form: Csrf<Pairs>) ->
     match result {
         Ok(()) => Redirect::to("/console/platform/editions?saved=1#licenses").into_response(),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => editions_page(&s, ctx, Flash::default(), Some(Failed::new("license", None, e, p))).await,
+            Ok(ctx) => editions_page(&s, ctx, Flash::default(), Some(Failed::new("license", None, e, &form.raw))).await,
             Err(r) => r,
         },
     }

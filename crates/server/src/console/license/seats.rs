@@ -11,16 +11,14 @@ pub(super) struct UnitChoice {
 }
 
 /// The active units of the networks the organization owns (those the caller may look into).
-pub(super) async fn unit_choices(s: &AppState, ctx: &Ctx) -> Vec<UnitChoice> {
+/// The service lists only networks the caller may look into, and their units with them, so a
+/// failure is a real one.
+pub(super) async fn unit_choices(s: &AppState, ctx: &Ctx) -> Result<Vec<UnitChoice>, ApiError> {
     let caller = &ctx.session.caller;
     let mut out = Vec::new();
-    for n in
-        s.svc.network().networks(caller).await.unwrap_or_default().into_iter().filter(|n| n.membership == "backbone")
-    {
-        let Ok(nid) = NetworkId::parse(&n.id) else { continue };
-        for u in
-            s.svc.network().units(caller, &nid).await.unwrap_or_default().into_iter().filter(|u| u.status == "active")
-        {
+    for n in s.svc.network().networks(caller).await?.into_iter().filter(|n| n.membership == "backbone") {
+        let nid = NetworkId::parse(&n.id)?;
+        for u in s.svc.network().units(caller, &nid).await?.into_iter().filter(|u| u.status == "active") {
             out.push(UnitChoice {
                 network: nid.clone(),
                 id: u.id,
@@ -29,24 +27,22 @@ pub(super) async fn unit_choices(s: &AppState, ctx: &Ctx) -> Vec<UnitChoice> {
             });
         }
     }
-    out
+    Ok(out)
 }
 
-/// A unit's department tree, or the organization's own without a unit.
+/// A unit's department tree (an active unit the caller sees), or the organization's own
+/// without a unit.
 pub(super) async fn departments_of(
     s: &AppState,
     ctx: &Ctx,
     org: &OrgId,
     unit: Option<&UnitChoice>,
-) -> Vec<DepartmentView> {
+) -> Result<Vec<DepartmentView>, ApiError> {
     let caller = &ctx.session.caller;
-    match unit {
-        Some(u) => match UnitId::parse(&u.id) {
-            Ok(uid) => s.svc.network().unit_departments(caller, &u.network, &uid).await.unwrap_or_default(),
-            Err(_) => Vec::new(),
-        },
-        None => s.svc.directory().departments(caller, org).await.unwrap_or_default(),
-    }
+    Ok(match unit {
+        Some(u) => s.svc.network().unit_departments(caller, &u.network, &UnitId::parse(&u.id)?).await?,
+        None => s.svc.directory().departments(caller, org).await?,
+    })
 }
 
 /// The list's filters, as the search form sends them and as links keep them.
@@ -95,9 +91,8 @@ impl SeatParams {
         serde_urlencoded::to_string(&p).unwrap_or_default()
     }
     /// The filters a form carried back in its `back` field; anything else in it is dropped.
-    fn from_back(pairs: &Pairs) -> SeatParams {
-        let back = one(pairs, "back").unwrap_or_default();
-        let p: SeatParams = serde_urlencoded::from_str(&back).unwrap_or_default();
+    fn from_back(back: &str) -> SeatParams {
+        let p: SeatParams = serde_urlencoded::from_str(back).unwrap_or_default();
         SeatParams { cursor: None, saved: None, changed: None, ..p }
     }
     fn url(&self, extra: &str) -> String {
@@ -130,9 +125,15 @@ pub(super) async fn seats_page(
         Gate::Closed(r) => return r,
     };
     let caller = &ctx.session.caller;
-    let units = unit_choices(s, &ctx).await;
+    let units = match unit_choices(s, &ctx).await {
+        Ok(u) => u,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
     let unit = q.unit().and_then(|id| units.iter().find(|u| u.id == id));
-    let deps = departments_of(s, &ctx, &org, unit).await;
+    let deps = match departments_of(s, &ctx, &org, unit).await {
+        Ok(d) => d,
+        Err(e) => return err_page(&ctx, ACTIVE, title, e),
+    };
     let status = q.status();
     let sub = q.sub();
     let query = SeatQuery {
@@ -162,10 +163,7 @@ pub(super) async fn seats_page(
         q.url(&extra)
     });
     let selected_err = err_of(failed, "selected", None);
-    let chosen: Vec<String> = failed
-        .filter(|x| x.form == "selected")
-        .map(|x| crate::console::pages::all(&x.values, "member_ids"))
-        .unwrap_or_default();
+    let chosen = typed_all(failed, "selected", None, "member_ids");
     let dept_err = err_of(failed, "department", None);
     let batch_dept = typed(failed, "department", None, "department_id", &q.department().unwrap_or_default());
     let statuses = [
@@ -277,38 +275,53 @@ pub(super) async fn seats_page(
     }
 }
 
-/// The seats of a selection move: `Ok` back to the list with the number changed.
-pub(super) async fn seat_result(
+/// The seats of a selection move: `Ok` back to the list (its filters carried in `back`) with
+/// the number changed.
+pub(super) async fn seat_result<T>(
     s: &AppState,
-    form: &Csrf<Pairs>,
+    form: &Csrf<T>,
+    back: &str,
     name: &'static str,
     at: Option<&str>,
     r: Result<u64, ApiError>,
 ) -> Response {
-    let params = SeatParams::from_back(&form.form);
+    let params = SeatParams::from_back(back);
     match r {
         Ok(n) => Redirect::to(&params.url(&format!("changed={n}"))).into_response(),
         Err(e) => match ctx_of(s, form).await {
-            Ok(ctx) => seats_page(s, ctx, params, Flash::default(), Some(Failed::new(name, at, e, &form.form))).await,
+            Ok(ctx) => seats_page(s, ctx, params, Flash::default(), Some(Failed::new(name, at, e, &form.raw))).await,
             Err(r) => r,
         },
     }
 }
 
-pub(super) fn unit_of(p: &Pairs) -> Result<Option<UnitId>, ApiError> {
-    match nonblank(one(p, "unit_id")) {
+pub(super) fn unit_of(unit_id: &Option<String>) -> Result<Option<UnitId>, ApiError> {
+    match nonblank(unit_id.clone()) {
         Some(u) => Ok(Some(UnitId::parse(&u)?)),
         None => Ok(None),
     }
 }
 
+/// The list's form: the ticked rows and a batch button (`action`), or one row's switch
+/// (`toggle` = `enable:mem_…` or `freeze:mem_…`).
+#[derive(Deserialize)]
+pub(super) struct SeatsForm {
+    #[serde(default)]
+    back: String,
+    unit_id: Option<String>,
+    toggle: Option<String>,
+    action: Option<String>,
+    #[serde(default)]
+    member_ids: Vec<String>,
+}
+
 /// The batch buttons over the list, or one row's switch.
-pub(super) async fn set_selected(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn set_selected(State(s): State<AppState>, form: Csrf<SeatsForm>) -> Response {
     let p = &form.form;
-    let toggle = nonblank(one(p, "toggle"));
+    let toggle = nonblank(p.toggle.clone());
     let (enable, members, at) = match toggle.as_deref().and_then(|x| x.split_once(':')) {
         Some((action, member)) => (action == "enable", vec![member.to_owned()], Some(member.to_owned())),
-        None => (one(p, "action").as_deref() == Some("enable"), crate::console::pages::all(p, "member_ids"), None),
+        None => (p.action.as_deref() == Some("enable"), p.member_ids.clone(), None),
     };
     let lang = match ctx_of(&s, &form).await {
         Ok(ctx) => ctx.lang,
@@ -320,30 +333,40 @@ pub(super) async fn set_selected(State(s): State<AppState>, form: Csrf<Pairs>) -
             return Err(ApiError::new(crate::error::ProblemType::Validation, t(lang, "license.choose_accounts"))
                 .with_field("member_ids"));
         }
-        let sel = SeatSelection { member_ids: members, department_id: None, unit_id: unit_of(p)? };
+        let sel = SeatSelection { member_ids: members, department_id: None, unit_id: unit_of(&p.unit_id)? };
         Ok(s.svc.license().set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
     }
     .await;
     let (name, at) = if at.is_some() { ("row", at) } else { ("selected", None) };
-    seat_result(&s, &form, name, at.as_deref(), result).await
+    seat_result(&s, &form, &p.back, name, at.as_deref(), result).await
+}
+
+/// The department batch form: a department and the button pressed.
+#[derive(Deserialize)]
+pub(super) struct DepartmentSeatsForm {
+    #[serde(default)]
+    back: String,
+    unit_id: Option<String>,
+    department_id: Option<String>,
+    action: Option<String>,
 }
 
 /// A whole department subtree is authorized or frozen.
-pub(super) async fn set_department(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn set_department(State(s): State<AppState>, form: Csrf<DepartmentSeatsForm>) -> Response {
     let p = &form.form;
     let result = async {
         let org = acting_org(&form)?;
-        let Some(d) = nonblank(one(p, "department_id")) else {
+        let Some(d) = nonblank(p.department_id.clone()) else {
             return Err(DomainError::invalid("department_id", Rule::Required).into());
         };
         let sel = SeatSelection {
             member_ids: Vec::new(),
             department_id: Some(DepartmentId::parse(&d).map_err(|e| ApiError::from(e).with_field("department_id"))?),
-            unit_id: unit_of(p)?,
+            unit_id: unit_of(&p.unit_id)?,
         };
-        let enable = one(p, "action").as_deref() == Some("enable");
+        let enable = p.action.as_deref() == Some("enable");
         Ok(s.svc.license().set_seats(&form.session.caller, &org, &sel, enable).await?.changed)
     }
     .await;
-    seat_result(&s, &form, "department", None, result).await
+    seat_result(&s, &form, &p.back, "department", None, result).await
 }

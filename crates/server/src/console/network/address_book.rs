@@ -27,8 +27,12 @@ pub(super) async fn people(
         Ok(n) => n,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
-    let units = s.svc.network().units(caller, &nid).await.unwrap_or_default();
-    let types = s.svc.network().partner_types(caller, &nid).await.unwrap_or_default();
+    // Whoever may look into the network may list its units and types.
+    let (units, types) =
+        match (s.svc.network().units(caller, &nid).await, s.svc.network().partner_types(caller, &nid).await) {
+            (Ok(u), Ok(x)) => (u, x),
+            (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, title, e),
+        };
     let query = PeopleQuery {
         q: nonblank(q.q.clone()),
         unit_id: nonblank(q.unit_id.clone()),

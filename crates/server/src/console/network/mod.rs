@@ -26,12 +26,12 @@ use serde::Deserialize;
 
 use super::labels::{contact_role_text, status_text, type_text};
 use super::pages::{
-    Failed, Pairs, all, dept_options, err_of, err_page, member_datalist, no_org, nonblank, one, typed, typed_all,
+    Failed, dept_options, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed, typed_all,
 };
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
-use crate::auth::Csrf;
+use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf};
 
@@ -235,8 +235,8 @@ fn department_checks(deps: &[DepartmentView], ticked: &dyn Fn(&DepartmentView) -
 }
 
 /// The ticked department ids of a posted form.
-fn ticked_ids(p: &Pairs) -> Vec<String> {
-    all(p, "department_ids").into_iter().map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()
+fn ticked_ids(ids: &[String]) -> Vec<String> {
+    ids.iter().map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()
 }
 
 /// The link as a partner admin opens it: this server's address and the page's path.

@@ -63,14 +63,24 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
     finish(&ctx, title, &f, failed, body)
 }
 
-pub(super) async fn create_network(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+#[derive(Deserialize)]
+pub(super) struct NetworkForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub(super) async fn create_network(State(s): State<AppState>, form: Csrf<NetworkForm>) -> Response {
     let p = &form.form;
-    let input =
-        NewNetwork { name: one(p, "name").unwrap_or_default(), description: one(p, "description").unwrap_or_default() };
+    let input = NewNetwork { name: p.name.clone(), description: p.description.clone() };
     match s.svc.network().create_network(&form.session.caller, &input).await {
         Ok(n) => saved(&format!("/console/networks/{}", n.id)),
         Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => networks_page(&s, ctx, Flash::default(), Some(Failed::new("create", None, e.into(), p))).await,
+            Ok(ctx) => {
+                let failed = Failed::new("create", None, e.into(), &form.raw);
+                networks_page(&s, ctx, Flash::default(), Some(failed)).await
+            }
             Err(r) => r,
         },
     }
@@ -118,30 +128,46 @@ pub(super) async fn network_page(
             (Ok(x), Ok(u)) => (x, u),
             (Err(e), _) | (_, Err(e)) => return err_page(&ctx, ACTIVE, fallback, e),
         };
+    // Invitations, backbone members and handovers are the backbone's partner admins' alone:
+    // decided here from the role, so for them any failure below is a real one.
     let admin = backbone_admin(&ctx, &net);
-    let mut invitations = Vec::new();
-    let mut members = Vec::new();
-    let mut handovers = Vec::new();
-    let mut deps = Vec::new();
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut datalist = html! {};
-    if admin && let Some(org) = ctx.org() {
-        invitations = s.svc.network().invitations(caller, &nid, None).await.unwrap_or_default();
-        let q = PeopleQuery { unit_id: Some("backbone".into()), limit: Some(200), ..Default::default() };
-        members = s.svc.network().people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
-        handovers = s.svc.network().handovers(caller, &nid).await.unwrap_or_default();
-        deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
-        datalist = member_datalist(s, &ctx, &org).await;
-        let everyone = PeopleQuery { limit: Some(200), ..Default::default() };
-        for p in s.svc.network().people(caller, &nid, &everyone).await.map(|p| p.items).unwrap_or_default() {
-            names.insert(p.member_id, p.name);
+    let (invitations, members, handovers, deps, datalist, names) = match ctx.org() {
+        Some(org) if admin => {
+            let loaded = async {
+                let backbone = PeopleQuery { unit_id: Some("backbone".into()), limit: Some(200), ..Default::default() };
+                let everyone = PeopleQuery { limit: Some(200), ..Default::default() };
+                let names: HashMap<String, String> = s
+                    .svc
+                    .network()
+                    .people(caller, &nid, &everyone)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|p| (p.member_id, p.name))
+                    .collect();
+                Ok::<_, ApiError>((
+                    s.svc.network().invitations(caller, &nid, None).await?,
+                    s.svc.network().people(caller, &nid, &backbone).await?.items,
+                    s.svc.network().handovers(caller, &nid).await?,
+                    s.svc.directory().departments(caller, &org).await?,
+                    member_datalist(s, &ctx, &org).await?,
+                    names,
+                ))
+            }
+            .await;
+            match loaded {
+                Ok(x) => x,
+                Err(e) => return err_page(&ctx, ACTIVE, &net.name, e),
+            }
         }
-    }
+        _ => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), html! {}, HashMap::new()),
+    };
     let failed = failed.as_ref();
     let base = format!("/console/networks/{}", net.id);
     let tier_names = all_tiers(&types);
     let (vis_name, vis_help) = visibility_text(lang, net.visibility);
     let name_of = |m: &str| names.get(m).cloned().unwrap_or_else(|| m.to_owned());
+    let picked_members_deps = typed_all(failed, "members", None, "department_id");
 
     let units_section = html! {
         h2 #units { (t(lang, "networks.units")) }
@@ -385,7 +411,7 @@ pub(super) async fn network_page(
                     (field_error(e, "member_ids")) }
                 label.field { span { (t(lang, "field.departments")) }
                     select name="department_id" multiple size="4" data-testid="network-member-departments" {
-                        (dept_options(&deps, &|d| failed.filter(|f| f.form == "members").is_some_and(|f| all(&f.values, "department_id").iter().any(|x| x == d)), &Default::default()))
+                        (dept_options(&deps, &|d| picked_members_deps.iter().any(|x| x == d), &Default::default()))
                     }
                     (field_error(e, "department_ids")) }
                 button type="submit" data-testid="network-member-submit" { (t(lang, "common.add")) }
@@ -464,10 +490,10 @@ pub(super) fn side_text(lang: Lang, side: &str) -> &'static str {
 
 /// A form on the network page was posted: `Ok` goes back to the page with "saved", an error
 /// renders the page again with the message beside the form.
-pub(super) async fn network_result(
+pub(super) async fn network_result<T>(
     s: &AppState,
     id: &str,
-    form: &Csrf<Pairs>,
+    form: &Csrf<T>,
     name: &'static str,
     at: Option<&str>,
     r: Result<(), ApiError>,
@@ -476,21 +502,33 @@ pub(super) async fn network_result(
         Ok(()) => saved(&format!("/console/networks/{id}")),
         Err(e) => match ctx_of(s, form).await {
             Ok(ctx) => {
-                network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.form))).await
+                network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.raw))).await
             }
             Err(r) => r,
         },
     }
 }
 
-pub(super) async fn update_network(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+/// The settings form; what it leaves out stays as it is.
+#[derive(Deserialize)]
+pub(super) struct SettingsForm {
+    name: Option<String>,
+    description: Option<String>,
+    visibility: Option<String>,
+}
+
+pub(super) async fn update_network(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    form: Csrf<SettingsForm>,
+) -> Response {
     let p = &form.form;
     let r = async {
-        let visibility = match nonblank(one(p, "visibility")) {
+        let visibility = match nonblank(p.visibility.clone()) {
             Some(v) => Some(Visibility::parse("visibility", &v)?),
             None => None,
         };
-        let patch = NetworkPatch { name: one(p, "name"), description: one(p, "description"), visibility };
+        let patch = NetworkPatch { name: p.name.clone(), description: p.description.clone(), visibility };
         s.svc.network().update_network(&form.session.caller, &network_id(&id)?, &patch).await?;
         Ok::<(), ApiError>(())
     }
@@ -498,14 +536,24 @@ pub(super) async fn update_network(State(s): State<AppState>, Path(id): Path<Str
     network_result(&s, &id, &form, "settings", None, r).await
 }
 
-pub(super) async fn put_type(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+/// A partner type's form; `new` marks the form that adds one.
+#[derive(Deserialize)]
+pub(super) struct TypeForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    tiers: String,
+    #[serde(default)]
+    policy: String,
+    new: Option<String>,
+}
+
+pub(super) async fn put_type(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<TypeForm>) -> Response {
     let p = &form.form;
-    let key = one(p, "key").unwrap_or_default();
-    let input = PartnerTypeInput {
-        name: one(p, "name").unwrap_or_default(),
-        tiers: parse_tiers(&one(p, "tiers").unwrap_or_default()),
-        policy: one(p, "policy").unwrap_or_default(),
-    };
+    let key = p.key.clone();
+    let input = PartnerTypeInput { name: p.name.clone(), tiers: parse_tiers(&p.tiers), policy: p.policy.clone() };
     let r = async {
         s.svc.network().put_partner_type(&form.session.caller, &network_id(&id)?, key.trim(), &input).await?;
         Ok::<(), ApiError>(())
@@ -513,21 +561,27 @@ pub(super) async fn put_type(State(s): State<AppState>, Path(id): Path<String>, 
     .await
     .map_err(|e| list_field(e, "tiers"));
     // The new-type form is row "" so its errors stay with it, not with a type of that key.
-    let at = if one(p, "new").is_some() { String::new() } else { key };
+    let at = if p.new.is_some() { String::new() } else { key };
     network_result(&s, &id, &form, "type", Some(&at), r).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ManagedUnitForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    partner_type: String,
+    #[serde(default)]
+    tier: String,
 }
 
 pub(super) async fn create_managed_unit(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    form: Csrf<Pairs>,
+    form: Csrf<ManagedUnitForm>,
 ) -> Response {
     let p = &form.form;
-    let input = NewManagedUnit {
-        name: one(p, "name").unwrap_or_default(),
-        partner_type: one(p, "partner_type").unwrap_or_default(),
-        tier: one(p, "tier").unwrap_or_default(),
-    };
+    let input = NewManagedUnit { name: p.name.clone(), partner_type: p.partner_type.clone(), tier: p.tier.clone() };
     let r = async {
         let u = s.svc.network().create_managed_unit(&form.session.caller, &network_id(&id)?, &input).await?;
         Ok::<UnitView, ApiError>(u)
@@ -539,25 +593,40 @@ pub(super) async fn create_managed_unit(
     }
 }
 
+/// The invitation form: hours and departments as typed, checked here so errors name them.
+#[derive(Deserialize)]
+pub(super) struct InviteForm {
+    #[serde(default)]
+    partner_name: String,
+    organization_id: Option<String>,
+    #[serde(default)]
+    partner_type: String,
+    #[serde(default)]
+    tier: String,
+    expires_in_hours: Option<String>,
+    #[serde(default)]
+    departments: String,
+}
+
 pub(super) async fn invite(
     State(s): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Csrf<Pairs>,
+    form: Csrf<InviteForm>,
 ) -> Response {
     let p = &form.form;
     let r = async {
-        let organization_id = match nonblank(one(p, "organization_id")) {
+        let organization_id = match nonblank(p.organization_id.clone()) {
             Some(o) => Some(OrgId::parse(o.trim()).map_err(|e| ApiError::from(e).with_field("organization_id"))?),
             None => None,
         };
         let input = NewInvitation {
-            partner_name: one(p, "partner_name").unwrap_or_default(),
+            partner_name: p.partner_name.clone(),
             organization_id,
-            partner_type: one(p, "partner_type").unwrap_or_default(),
-            tier: one(p, "tier").unwrap_or_default(),
-            expires_in_hours: parse_hours(one(p, "expires_in_hours"))?,
-            departments: parse_names(&one(p, "departments").unwrap_or_default()),
+            partner_type: p.partner_type.clone(),
+            tier: p.tier.clone(),
+            expires_in_hours: parse_hours(p.expires_in_hours.clone())?,
+            departments: parse_names(&p.departments),
         };
         Ok::<InvitationView, ApiError>(s.svc.network().invite(&form.session.caller, &network_id(&id)?, &input).await?)
     }
@@ -568,11 +637,11 @@ pub(super) async fn invite(
 
 /// An invitation was created or resent: the page at once with its code, never a redirect,
 /// so the code lands in no URL or history.
-pub(super) async fn created_result(
+pub(super) async fn created_result<T>(
     s: &AppState,
     id: &str,
     headers: &HeaderMap,
-    form: &Csrf<Pairs>,
+    form: &Csrf<T>,
     name: &'static str,
     at: Option<&str>,
     r: Result<InvitationView, ApiError>,
@@ -589,7 +658,7 @@ pub(super) async fn created_result(
             };
             network_page(s, ctx, id, Flash::default(), created, None).await
         }
-        Err(e) => network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.form))).await,
+        Err(e) => network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.raw))).await,
     }
 }
 
@@ -597,7 +666,7 @@ pub(super) async fn resend_invitation(
     State(s): State<AppState>,
     Path((id, inv)): Path<(String, String)>,
     headers: HeaderMap,
-    form: Csrf<Pairs>,
+    form: Csrf<NoFields>,
 ) -> Response {
     let r = async {
         let i = parse_id(InvitationId::parse, &inv, "invitation")?;
@@ -612,7 +681,7 @@ pub(super) async fn resend_invitation(
 pub(super) async fn revoke_invitation(
     State(s): State<AppState>,
     Path((id, inv)): Path<(String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<NoFields>,
 ) -> Response {
     let r = async {
         let i = parse_id(InvitationId::parse, &inv, "invitation")?;
@@ -623,16 +692,30 @@ pub(super) async fn revoke_invitation(
     network_result(&s, &id, &form, "invitation", Some(&inv), r).await
 }
 
-pub(super) async fn add_members(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+/// Backbone members to add: ids typed into one input, departments from a multi-select.
+#[derive(Deserialize)]
+pub(super) struct NetworkMembersForm {
+    #[serde(default)]
+    member_ids: String,
+    #[serde(default)]
+    department_id: Vec<String>,
+}
+
+pub(super) async fn add_members(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    form: Csrf<NetworkMembersForm>,
+) -> Response {
     let p = &form.form;
     let r = async {
-        let member_ids = one(p, "member_ids")
-            .unwrap_or_default()
+        let member_ids = p
+            .member_ids
             .split([' ', ',', '\n', '\t'])
             .filter(|x| !x.is_empty())
             .map(|x| MemberId::parse(x).map_err(|e| ApiError::from(e).with_field("member_ids")))
             .collect::<Result<Vec<_>, _>>()?;
-        let department_ids = all(p, "department_id")
+        let department_ids = p
+            .department_id
             .iter()
             .filter(|d| !d.is_empty())
             .map(|d| DepartmentId::parse(d).map_err(|e| ApiError::from(e).with_field("department_ids")))
@@ -652,7 +735,7 @@ pub(super) async fn add_members(State(s): State<AppState>, Path(id): Path<String
 pub(super) async fn remove_member(
     State(s): State<AppState>,
     Path((id, member)): Path<(String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<NoFields>,
 ) -> Response {
     let r = async {
         let m = parse_id(MemberId::parse, &member, "member")?;

@@ -119,10 +119,14 @@ pub(super) async fn answer_page(
         Err(e) => (code_form, Some(err.unwrap_or(e))),
         Ok(p) => {
             let closed = closed_reason(lang, &p);
-            // Without the tree the answer names no departments, and the invitation's are matched
-            // by name: an empty choice would bring the whole organization.
+            // An open invitation is answered with the caller's own departments, which anyone
+            // acting in the organization may read: a failure is a real one. (Without the tree
+            // an empty choice would bring the whole organization.)
             let tree = match closed {
-                None => s.svc.directory().departments(&ctx.session.caller, &org).await.ok(),
+                None => match s.svc.directory().departments(&ctx.session.caller, &org).await {
+                    Ok(d) => Some(d),
+                    Err(e) => return err_page(&ctx, ACTIVE, title, e),
+                },
                 Some(_) => None,
             };
             let proposed = |d: &DepartmentView| p.departments.iter().any(|n| same_name(n, &d.name));
@@ -182,36 +186,50 @@ pub(super) async fn answer_page(
     }
 }
 
+/// An answer to an invitation: by code from the answer page (with `pick` when it drew the
+/// department checkboxes), or by id from the list of received invitations.
+#[derive(Deserialize)]
+pub(super) struct AnswerForm {
+    code: Option<String>,
+    invitation_id: Option<String>,
+    pick: Option<String>,
+    #[serde(default)]
+    department_ids: Vec<String>,
+}
+
+impl AnswerForm {
+    /// The ticked departments, when the form offered a choice.
+    fn ticked(&self) -> Option<Vec<String>> {
+        self.pick.as_ref().map(|_| ticked_ids(&self.department_ids))
+    }
+}
+
 /// An answer from a form: the departments ticked on the answer page (none ticked: the whole
 /// organization); from the list of received invitations, those the invitation names.
-pub(super) fn answer_of(p: &Pairs) -> Result<InvitationAnswer, ApiError> {
-    let invitation_id = match nonblank(one(p, "invitation_id")) {
+pub(super) fn answer_of(f: &AnswerForm) -> Result<InvitationAnswer, ApiError> {
+    let invitation_id = match nonblank(f.invitation_id.clone()) {
         Some(i) => Some(parse_id(InvitationId::parse, i.trim(), "invitation")?),
         None => None,
     };
-    let department_ids = one(p, "pick").map(|_| ticked_ids(p));
-    Ok(InvitationAnswer { code: nonblank(one(p, "code")), invitation_id, department_ids })
+    Ok(InvitationAnswer { code: nonblank(f.code.clone()), invitation_id, department_ids: f.ticked() })
 }
 
 /// An answer failed: the page it was given on, with the service's reason.
-pub(super) async fn answer_failed(s: &AppState, form: &Csrf<Pairs>, e: ApiError) -> Response {
+pub(super) async fn answer_failed(s: &AppState, form: &Csrf<AnswerForm>, e: ApiError) -> Response {
     let ctx = match ctx_of(s, form).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    match nonblank(one(&form.form, "code")) {
-        Some(code) => {
-            let ticked = one(&form.form, "pick").map(|_| ticked_ids(&form.form));
-            answer_page(s, ctx, code, Some(e), ticked).await
-        }
+    match nonblank(form.form.code.clone()) {
+        Some(code) => answer_page(s, ctx, code, Some(e), form.form.ticked()).await,
         None => {
-            let at = one(&form.form, "invitation_id");
-            received_page(s, ctx, Flash::default(), Some(Failed::new("answer", at.as_deref(), e, &form.form))).await
+            let at = form.form.invitation_id.as_deref();
+            received_page(s, ctx, Flash::default(), Some(Failed::new("answer", at, e, &form.raw))).await
         }
     }
 }
 
-pub(super) async fn accept(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn accept(State(s): State<AppState>, form: Csrf<AnswerForm>) -> Response {
     let r = async {
         let answer = answer_of(&form.form)?;
         Ok::<UnitView, ApiError>(s.svc.network().accept_invitation(&form.session.caller, &answer).await?)
@@ -224,7 +242,7 @@ pub(super) async fn accept(State(s): State<AppState>, form: Csrf<Pairs>) -> Resp
     }
 }
 
-pub(super) async fn decline(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(super) async fn decline(State(s): State<AppState>, form: Csrf<AnswerForm>) -> Response {
     let r = async {
         let answer = answer_of(&form.form)?;
         s.svc.network().decline_invitation(&form.session.caller, &answer).await?;

@@ -42,11 +42,16 @@ pub(super) async fn unit_page(
         && ctx.org().is_some_and(|o| o.as_str() == u.organization_id);
     let partner_editor = admin || own_admin;
     // Names for backups: the unit's people and the backbone's network members.
+    // Anyone who sees the unit may list its people and the backbone's (visibility only narrows
+    // the list), so a failure is a real one.
     let mut names: HashMap<String, String> = HashMap::new();
     let mut unit_people: Vec<PersonView> = Vec::new();
     for scope in [u.id.as_str(), "backbone"] {
         let q = PeopleQuery { unit_id: Some(scope.into()), limit: Some(200), ..Default::default() };
-        let people = s.svc.network().people(caller, &nid, &q).await.map(|p| p.items).unwrap_or_default();
+        let people = match s.svc.network().people(caller, &nid, &q).await {
+            Ok(p) => p.items,
+            Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
+        };
         for p in &people {
             names.insert(p.member_id.clone(), p.name.clone());
         }
@@ -59,25 +64,43 @@ pub(super) async fn unit_page(
     }
     if admin && let Some(org) = ctx.org() {
         for b in u.contacts.iter().filter_map(|k| k.backup_id.as_ref()) {
-            if !names.contains_key(b)
-                && let Ok(mid) = MemberId::parse(b)
-                && let Ok(m) = s.svc.directory().member(caller, &org, &mid).await
-            {
-                names.insert(b.clone(), m.name);
+            let Ok(mid) = MemberId::parse(b) else { continue };
+            if names.contains_key(b) {
+                continue;
+            }
+            match s.svc.directory().member(caller, &org, &mid).await {
+                Ok(m) => {
+                    names.insert(b.clone(), m.name);
+                }
+                // A partner's backup is not the backbone's member: shown by id.
+                Err(e) if not_found(&e) => {}
+                Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
             }
         }
     }
     let backbone_list = match (admin, ctx.org()) {
-        (true, Some(org)) => member_datalist(s, &ctx, &org).await,
+        (true, Some(org)) => match member_datalist(s, &ctx, &org).await {
+            Ok(d) => d,
+            Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
+        },
         _ => html! {},
     };
     // Who may choose the departments the unit brings: its own partner admins, or the backbone
-    // for a unit it keeps; they pick from the unit organization's whole tree.
-    // Without the tree there is no form: an empty choice would bring the whole organization.
+    // for a unit it keeps; they pick from the unit organization's whole tree, which they may
+    // read. Nobody else gets the form.
     let may_bring = own_admin || (admin && u.managed);
-    let org_deps = match OrgId::parse(&u.organization_id) {
-        Ok(o) if may_bring => s.svc.directory().departments(caller, &o).await.ok(),
-        _ => None,
+    let org_deps = if may_bring {
+        let tree = async {
+            let o = OrgId::parse(&u.organization_id)?;
+            Ok::<_, ApiError>(s.svc.directory().departments(caller, &o).await?)
+        }
+        .await;
+        match tree {
+            Ok(d) => Some(d),
+            Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
+        }
+    } else {
+        None
     };
     let failed = failed.as_ref();
     let base = format!("/console/networks/{}", net.id);
@@ -238,10 +261,10 @@ pub(super) async fn unit_page(
     finish(&ctx, &u.organization_name, &f, failed, body)
 }
 
-pub(super) async fn unit_result(
+pub(super) async fn unit_result<T>(
     s: &AppState,
     (id, unit): (&str, &str),
-    form: &Csrf<Pairs>,
+    form: &Csrf<T>,
     name: &'static str,
     at: Option<&str>,
     r: Result<(), ApiError>,
@@ -249,26 +272,38 @@ pub(super) async fn unit_result(
     match r {
         Ok(()) => saved(&format!("/console/networks/{id}/units/{unit}")),
         Err(e) => match ctx_of(s, form).await {
-            Ok(ctx) => unit_page(s, ctx, id, unit, Flash::default(), Some(Failed::new(name, at, e, &form.form))).await,
+            Ok(ctx) => unit_page(s, ctx, id, unit, Flash::default(), Some(Failed::new(name, at, e, &form.raw))).await,
             Err(r) => r,
         },
     }
 }
 
+/// The unit's edit form; what it leaves out stays as it is.
+#[derive(Deserialize)]
+pub(super) struct UnitEditForm {
+    partner_type: Option<String>,
+    tier: Option<String>,
+    tags: Option<String>,
+    contract_start: Option<String>,
+    contract_end: Option<String>,
+}
+
 pub(super) async fn edit_unit(
     State(s): State<AppState>,
     Path((id, unit)): Path<(String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<UnitEditForm>,
 ) -> Response {
     let p = &form.form;
-    let tags = one(p, "tags")
+    let tags = p
+        .tags
+        .as_ref()
         .map(|t| t.split([',', '\n']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect::<Vec<_>>());
     let patch = UnitPatch {
-        partner_type: nonblank(one(p, "partner_type")),
-        tier: nonblank(one(p, "tier")),
+        partner_type: nonblank(p.partner_type.clone()),
+        tier: nonblank(p.tier.clone()),
         tags,
-        contract_start: one(p, "contract_start").map(|x| x.trim().to_owned()),
-        contract_end: one(p, "contract_end").map(|x| x.trim().to_owned()),
+        contract_start: p.contract_start.as_ref().map(|x| x.trim().to_owned()),
+        contract_end: p.contract_end.as_ref().map(|x| x.trim().to_owned()),
     };
     let r = async {
         s.svc.network().update_unit(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &patch).await?;
@@ -279,12 +314,19 @@ pub(super) async fn edit_unit(
     unit_result(&s, (&id, &unit), &form, "edit", None, r).await
 }
 
+/// The departments a unit brings: a tree of checkboxes.
+#[derive(Deserialize)]
+pub(super) struct UnitDepartmentsForm {
+    #[serde(default)]
+    department_ids: Vec<String>,
+}
+
 pub(super) async fn set_unit_departments(
     State(s): State<AppState>,
     Path((id, unit)): Path<(String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<UnitDepartmentsForm>,
 ) -> Response {
-    let input = UnitDepartmentsInput { department_ids: ticked_ids(&form.form) };
+    let input = UnitDepartmentsInput { department_ids: ticked_ids(&form.form.department_ids) };
     let r = async {
         s.svc.network().set_unit_departments(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
         Ok::<(), ApiError>(())
@@ -297,7 +339,7 @@ pub(super) async fn set_unit_departments(
 pub(super) async fn remove_unit(
     State(s): State<AppState>,
     Path((id, unit)): Path<(String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<NoFields>,
 ) -> Response {
     let r = async {
         let nid = network_id(&id)?;
@@ -314,22 +356,33 @@ pub(super) async fn remove_unit(
     }
 }
 
+/// A contact to add on one side of the unit (the side is a hidden input of each form).
+#[derive(Deserialize)]
+pub(super) struct ContactForm {
+    #[serde(default)]
+    side: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    role: String,
+    backup_id: Option<String>,
+}
+
 pub(super) async fn add_contact(
     State(s): State<AppState>,
     Path((id, unit)): Path<(String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<ContactForm>,
 ) -> Response {
     let p = &form.form;
-    let side_raw = one(p, "side").unwrap_or_default();
+    let side_raw = p.side.clone();
     let r = async {
         let side = Side::parse("side", &side_raw)?;
-        let member_id = MemberId::parse(one(p, "member_id").unwrap_or_default().trim())
-            .map_err(|e| ApiError::from(e).with_field("member_id"))?;
-        let backup_id = match nonblank(one(p, "backup_id")) {
+        let member_id = MemberId::parse(p.member_id.trim()).map_err(|e| ApiError::from(e).with_field("member_id"))?;
+        let backup_id = match nonblank(p.backup_id.clone()) {
             Some(b) => Some(MemberId::parse(b.trim()).map_err(|e| ApiError::from(e).with_field("backup_id"))?),
             None => None,
         };
-        let input = NewContact { side, member_id, role: one(p, "role").unwrap_or_default(), backup_id };
+        let input = NewContact { side, member_id, role: p.role.clone(), backup_id };
         s.svc.network().add_contact(&form.session.caller, &network_id(&id)?, &unit_id(&unit)?, &input).await?;
         Ok::<(), ApiError>(())
     }
@@ -340,7 +393,7 @@ pub(super) async fn add_contact(
 pub(super) async fn remove_contact(
     State(s): State<AppState>,
     Path((id, unit, contact)): Path<(String, String, String)>,
-    form: Csrf<Pairs>,
+    form: Csrf<NoFields>,
 ) -> Response {
     let r = async {
         let k = parse_id(ContactId::parse, &contact, "contact")?;

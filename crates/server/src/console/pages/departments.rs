@@ -112,14 +112,21 @@ pub(crate) async fn departments_page(s: &AppState, ctx: Ctx, f: Flash, err: Opti
     let head_ids: HashSet<String> = deps.iter().flat_map(|d| d.head_ids.clone()).collect();
     let mut names = HashMap::new();
     for id in head_ids {
-        if let Ok(mid) = MemberId::parse(&id)
-            && let Ok(m) = s.svc.directory().member(&ctx.session.caller, &org, &mid).await
-        {
-            names.insert(id, m.name);
+        let Ok(mid) = MemberId::parse(&id) else { continue };
+        match s.svc.directory().member(&ctx.session.caller, &org, &mid).await {
+            Ok(m) => {
+                names.insert(id, m.name);
+            }
+            // A head no longer found is shown by id.
+            Err(e) if not_found(&e) => {}
+            Err(e) => return err_page(&ctx, "departments", title, e),
         }
     }
     let datalist = if ctx.can(Scope::Directory) {
-        member_datalist(s, &ctx, &org).await
+        match member_datalist(s, &ctx, &org).await {
+            Ok(d) => d,
+            Err(e) => return err_page(&ctx, "departments", title, e),
+        }
     } else {
         html! {}
     };

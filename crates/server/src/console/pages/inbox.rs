@@ -135,7 +135,7 @@ pub(crate) async fn inbox_page(
     }
 }
 
-pub(crate) async fn inbox_result(s: &AppState, form: &Csrf<Pairs>, r: Result<u64, ApiError>) -> Response {
+pub(crate) async fn inbox_result<T>(s: &AppState, form: &Csrf<T>, r: Result<u64, ApiError>) -> Response {
     match r {
         Ok(_) => Redirect::to("/console/inbox").into_response(),
         Err(e) => match ctx_of(s, form).await {
@@ -145,12 +145,12 @@ pub(crate) async fn inbox_result(s: &AppState, form: &Csrf<Pairs>, r: Result<u64
     }
 }
 
-pub(crate) async fn read_all(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(crate) async fn read_all(State(s): State<AppState>, form: Csrf<NoFields>) -> Response {
     let r = s.svc.notifications().mark_read(&form.session.caller, None).await.map_err(ApiError::from);
     inbox_result(&s, &form, r).await
 }
 
-pub(crate) async fn read_one(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(crate) async fn read_one(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
     let r = match NotificationId::parse(&id) {
         Ok(nid) => s.svc.notifications().mark_read(&form.session.caller, Some(&nid)).await.map_err(ApiError::from),
         Err(_) => Err(DomainError::NotFound { what: "notification" }.into()),

@@ -17,7 +17,10 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     let title = t(lang, "nav.members");
     let Some(org) = ctx.org() else { return no_org(&ctx, "members", title) };
     let caller = &ctx.session.caller;
-    let deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
+    let deps = match s.svc.directory().departments(caller, &org).await {
+        Ok(d) => d,
+        Err(e) => return err_page(&ctx, "members", title, e),
+    };
     let dep_names: HashMap<&str, &str> = deps.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect();
     let status = match q.status.as_deref() {
         None | Some("") => Some("active".to_owned()),
@@ -116,17 +119,17 @@ pub(crate) struct MemberValues {
 }
 
 impl MemberValues {
-    fn from_pairs(p: &Pairs) -> MemberValues {
-        let g = |k: &str| one(p, k).unwrap_or_default();
+    fn typed(f: &NewMemberForm) -> MemberValues {
+        let g = |v: &Option<String>| v.clone().unwrap_or_default();
         MemberValues {
-            name: g("name"),
-            login: g("login"),
-            phone: g("phone"),
-            email: g("email"),
-            title: g("title"),
-            employee_no: g("employee_no"),
-            department_ids: all(p, "department_id").into_iter().filter(|d| !d.is_empty()).collect(),
-            supervisor_id: g("supervisor_id"),
+            name: f.name.clone(),
+            login: f.login.clone(),
+            phone: g(&f.phone),
+            email: g(&f.email),
+            title: g(&f.title),
+            employee_no: g(&f.employee_no),
+            department_ids: f.department_id.iter().filter(|d| !d.is_empty()).cloned().collect(),
+            supervisor_id: g(&f.supervisor_id),
         }
     }
 }
@@ -142,12 +145,19 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
     if !ctx.can(Scope::Directory) {
         return not_allowed(&ctx, "members", title);
     }
-    let deps = s.svc.directory().departments(&ctx.session.caller, &org).await.unwrap_or_default();
+    let loaded = async {
+        let deps = s.svc.directory().departments(&ctx.session.caller, &org).await?;
+        Ok::<_, ApiError>((deps, member_datalist(s, &ctx, &org).await?))
+    }
+    .await;
+    let (deps, datalist) = match loaded {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, "members", title, e),
+    };
     let root = deps.iter().find(|d| d.parent_id.is_none()).map(|d| d.id.clone());
     let chosen = |id: &str| {
         if v.department_ids.is_empty() { root.as_deref() == Some(id) } else { v.department_ids.iter().any(|d| d == id) }
     };
-    let datalist = member_datalist(s, &ctx, &org).await;
     let input = |name: &'static str,
                  label: &'static str,
                  value: &str,
@@ -195,29 +205,48 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
     }
 }
 
-pub(crate) fn new_member_input(p: &Pairs) -> Result<NewMember, ApiError> {
-    let department_ids = all(p, "department_id")
-        .iter()
-        .filter(|d| !d.is_empty())
-        .map(|d| parse_dep(d).map_err(|e| e.with_field("department_ids")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let supervisor_id = nonblank(one(p, "supervisor_id"))
+/// The add-member form; `department_id` is a multi-select.
+#[derive(Deserialize)]
+pub(crate) struct NewMemberForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    login: String,
+    phone: Option<String>,
+    email: Option<String>,
+    title: Option<String>,
+    employee_no: Option<String>,
+    #[serde(default)]
+    department_id: Vec<String>,
+    supervisor_id: Option<String>,
+    password: Option<String>,
+}
+
+/// The departments chosen in a multi-select (the empty choice left out), named as the
+/// service names them.
+fn chosen_departments(ids: &[String]) -> Result<Vec<DepartmentId>, ApiError> {
+    ids.iter().filter(|d| !d.is_empty()).map(|d| parse_dep(d).map_err(|e| e.with_field("department_ids"))).collect()
+}
+
+pub(crate) fn new_member_input(f: &NewMemberForm) -> Result<NewMember, ApiError> {
+    let department_ids = chosen_departments(&f.department_id)?;
+    let supervisor_id = nonblank(f.supervisor_id.clone())
         .map(|m| MemberId::parse(m.trim()).map_err(|e| ApiError::from(e).with_field("supervisor_id")))
         .transpose()?;
     Ok(NewMember {
-        name: one(p, "name").unwrap_or_default(),
-        login: one(p, "login").unwrap_or_default(),
-        phone: nonblank(one(p, "phone")),
-        email: nonblank(one(p, "email")),
-        title: nonblank(one(p, "title")),
-        employee_no: nonblank(one(p, "employee_no")),
+        name: f.name.clone(),
+        login: f.login.clone(),
+        phone: nonblank(f.phone.clone()),
+        email: nonblank(f.email.clone()),
+        title: nonblank(f.title.clone()),
+        employee_no: nonblank(f.employee_no.clone()),
         department_ids,
         supervisor_id,
-        password: nonblank(one(p, "password")),
+        password: nonblank(f.password.clone()),
     })
 }
 
-pub(crate) async fn add_member(State(s): State<AppState>, form: Csrf<Pairs>) -> Response {
+pub(crate) async fn add_member(State(s): State<AppState>, form: Csrf<NewMemberForm>) -> Response {
     let caller = &form.session.caller;
     let Some(org) = caller.acting().map(|a| a.org.clone()) else { return Redirect::to("/console").into_response() };
     let result = match new_member_input(&form.form) {
@@ -231,7 +260,7 @@ pub(crate) async fn add_member(State(s): State<AppState>, form: Csrf<Pairs>) -> 
                 Ok(c) => c,
                 Err(r) => return r,
             };
-            new_member_page(&s, ctx, &MemberValues::from_pairs(&form.form), Some(&e)).await
+            new_member_page(&s, ctx, &MemberValues::typed(&form.form), Some(&e)).await
         }
     }
 }
@@ -273,18 +302,32 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
         Ok(m) => m,
         Err(e) => return err_page(&ctx, "members", title, e),
     };
-    let deps = s.svc.directory().departments(caller, &org).await.unwrap_or_default();
-    let dep_name = |id: &str| deps.iter().find(|d| d.id == id).map_or(id.to_owned(), |d| d.name.clone());
-    let supervisor = match m.supervisor_id.as_deref().map(MemberId::parse) {
-        Some(Ok(sid)) => s.svc.directory().member(caller, &org, &sid).await.ok(),
-        _ => None,
-    };
     let admin = ctx.can(Scope::Directory);
-    let datalist = if admin {
-        member_datalist(s, &ctx, &org).await
-    } else {
-        html! {}
+    let loaded = async {
+        let deps = s.svc.directory().departments(caller, &org).await?;
+        let supervisor = match m.supervisor_id.as_deref().map(MemberId::parse) {
+            Some(Ok(sid)) => match s.svc.directory().member(caller, &org, &sid).await {
+                Ok(sup) => Some(sup),
+                // A supervisor no longer found is shown by id.
+                Err(e) if not_found(&e) => None,
+                Err(e) => return Err(ApiError::from(e)),
+            },
+            _ => None,
+        };
+        // Only directory admins edit, so only they get the suggestions.
+        let datalist = if admin {
+            member_datalist(s, &ctx, &org).await?
+        } else {
+            html! {}
+        };
+        Ok::<_, ApiError>((deps, supervisor, datalist))
+    }
+    .await;
+    let (deps, supervisor, datalist) = match loaded {
+        Ok(x) => x,
+        Err(e) => return err_page(&ctx, "members", title, e),
     };
+    let dep_name = |id: &str| deps.iter().find(|d| d.id == id).map_or(id.to_owned(), |d| d.name.clone());
     let err_for = |form: &str| err.as_ref().filter(|e| e.form == form).map(|e| &e.error);
     let edit = err.as_ref().and_then(|e| e.edit.as_ref());
     let ev = |typed: Option<&Option<String>>, current: &Option<String>| {
@@ -438,12 +481,19 @@ pub(crate) async fn edit_member(State(s): State<AppState>, Path(id): Path<String
     .await
 }
 
-pub(crate) async fn transfer_member(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
-    let ids: Result<Vec<DepartmentId>, ApiError> = all(&form.form, "department_id")
-        .iter()
-        .filter(|d| !d.is_empty())
-        .map(|v| parse_dep(v).map_err(|e| e.with_field("department_ids")))
-        .collect();
+/// The transfer form: the member's departments, a multi-select.
+#[derive(Deserialize)]
+pub(crate) struct TransferForm {
+    #[serde(default)]
+    department_id: Vec<String>,
+}
+
+pub(crate) async fn transfer_member(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    form: Csrf<TransferForm>,
+) -> Response {
+    let ids = chosen_departments(&form.form.department_id);
     member_action(&s, &form, &id, "transfer", None, async |c, org, mid| {
         s.svc
             .directory()
@@ -455,14 +505,14 @@ pub(crate) async fn transfer_member(State(s): State<AppState>, Path(id): Path<St
     .await
 }
 
-pub(crate) async fn leave(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(crate) async fn leave(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
     member_action(&s, &form, &id, "status", None, async |c, org, mid| {
         s.svc.directory().leave(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
     })
     .await
 }
 
-pub(crate) async fn rejoin(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(crate) async fn rejoin(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
     member_action(&s, &form, &id, "status", None, async |c, org, mid| {
         s.svc.directory().rejoin(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
     })

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::labels::{contact_role_text, status_text, type_text};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
-use crate::auth::Csrf;
+use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf};
 
@@ -75,16 +75,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orgs/{id}/certification", post(certify))
 }
 
-/// A form post's fields, kept as pairs so a multi-select can send a name more than once.
+/// A form post's fields as sent, kept to draw a failed form again with what was typed.
 pub(super) type Pairs = Vec<(String, String)>;
-
-pub(super) fn one(pairs: &Pairs, key: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-}
-
-pub(super) fn all(pairs: &Pairs, key: &str) -> Vec<String> {
-    pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
-}
 
 /// A form on a page that failed: which form, on which row (for forms a page repeats), why, and
 /// what was typed, so the page can be shown again with the message next to it.
@@ -98,6 +90,16 @@ pub(super) struct Failed {
 impl Failed {
     pub(super) fn new(form: &'static str, at: Option<&str>, error: ApiError, values: &Pairs) -> Failed {
         Failed { form, at: at.map(str::to_owned), error, values: values.clone() }
+    }
+
+    /// The first value typed into `key`.
+    fn value(&self, key: &str) -> Option<&str> {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value typed into `key` (a multi-select, checkboxes).
+    fn all_values(&self, key: &str) -> Vec<String> {
+        self.values.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
     }
 }
 
@@ -113,14 +115,25 @@ pub(super) fn err_of<'a>(failed: Option<&'a Failed>, form: &str, at: Option<&str
 /// What was typed into `key` of the failed form, or `default` for a fresh form.
 pub(super) fn typed(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str, default: &str) -> String {
     match failed_form(failed, form, at) {
-        Some(f) => one(&f.values, key).unwrap_or_default(),
+        Some(f) => f.value(key).unwrap_or_default().to_owned(),
         None => default.to_owned(),
     }
 }
 
 /// Every value typed into `key` of the failed form (checkboxes).
 pub(super) fn typed_all(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str) -> Vec<String> {
-    failed_form(failed, form, at).map(|f| all(&f.values, key)).unwrap_or_default()
+    failed_form(failed, form, at).map(|f| f.all_values(key)).unwrap_or_default()
+}
+
+/// Whether the checkbox `key` was ticked in the failed form, or `current` for a fresh form.
+pub(super) fn ticked(failed: Option<&Failed>, form: &str, at: Option<&str>, key: &str, current: bool) -> bool {
+    failed_form(failed, form, at).map_or(current, |f| f.value(key).is_some())
+}
+
+/// The service did not find what was asked: for a lookup that only names something, an
+/// answer (the page shows the id instead), not a failure.
+pub(super) fn not_found(e: &keiretsu_service::Error) -> bool {
+    matches!(e, keiretsu_service::Error::Domain(DomainError::NotFound { .. }))
 }
 
 pub(super) fn nonblank(v: Option<String>) -> Option<String> {
@@ -137,9 +150,15 @@ pub(super) fn no_org(ctx: &Ctx, active: &str, title: &str) -> Response {
     )
 }
 
+/// A page that could not be drawn, with the service's reason. A bare "not allowed" has a
+/// sentence in the catalogue, so it is said in the page's language.
 pub(super) fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiError>) -> Response {
     let e = e.into();
-    (status_of(&e), layout(ctx, active, title, &Flash::error(&e), html! {})).into_response()
+    let mut f = Flash::error(&e);
+    if e.0.kind == crate::error::ProblemType::Forbidden.uri() && e.0.detail == NOT_ALLOWED.to_string() {
+        f.error = Some(t(ctx.lang, "common.not_allowed").to_owned());
+    }
+    (status_of(&e), layout(ctx, active, title, &f, html! {})).into_response()
 }
 
 fn scope_text(lang: Lang, scope: Scope) -> &'static str {
@@ -226,12 +245,13 @@ pub(super) fn dept_options(
 }
 
 /// Active members as suggestions for a member-id input (name and login shown, id filled in).
-pub(super) async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Markup {
+/// Anyone acting in `org` may list its members, so a failure is a real one.
+pub(super) async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Result<Markup, ApiError> {
     let query = MemberQuery { status: Some("active".into()), limit: Some(200), ..Default::default() };
-    let list = s.svc.directory().members(&ctx.session.caller, org, &query).await.map(|p| p.items).unwrap_or_default();
-    html! {
+    let list = s.svc.directory().members(&ctx.session.caller, org, &query).await?.items;
+    Ok(html! {
         datalist #member-ids {
             @for m in &list { option value=(m.id) { (m.name) " (" (m.login) ")" } }
         }
-    }
+    })
 }

@@ -108,7 +108,7 @@ pub(crate) async fn create_token(State(s): State<AppState>, form: Csrf<TokenForm
     }
 }
 
-pub(crate) async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Pairs>) -> Response {
+pub(crate) async fn revoke_token(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
     let result = match TokenId::parse(&id) {
         Ok(tid) => s.svc.identity().revoke_token(&form.session.caller, &tid).await.map_err(ApiError::from),
         Err(_) => Err(DomainError::NotFound { what: "token" }.into()),
