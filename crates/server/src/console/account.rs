@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{Address, Ctx, Flash, error_text, head, layout, login_lang, status_of};
 use crate::AppState;
-use crate::auth::Csrf;
+use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf};
 
@@ -214,10 +214,7 @@ async fn change_password(State(s): State<AppState>, Address(address): Address, f
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
-async fn end_session(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<Empty>) -> Response {
+async fn end_session(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
     let current = form.session.id_hash.starts_with(&id);
     match s.svc.identity().end_session(&form.session.caller, &id).await {
         Ok(()) if current => Redirect::to("/login").into_response(),

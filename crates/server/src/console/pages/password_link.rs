@@ -3,9 +3,6 @@
 
 use super::*;
 
-#[derive(Deserialize)]
-pub(crate) struct NoFields {}
-
 pub(crate) async fn issue_password_link(
     State(s): State<AppState>,
     Path(id): Path<String>,
