@@ -91,7 +91,7 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
     // Manufacturing and everything below it, in one go.
     b.select("[data-testid=batch-department]", manufacturing.as_str()).await;
     b.click("[data-testid=batch-enable]").await;
-    b.wait_text("[data-testid=notice]", "Done: 4 account(s) changed.").await;
+    b.wait_text("[data-testid=notice]", "Done: 4 accounts changed.").await;
     for m in &plant {
         assert_eq!(status_of(&b, m).await, "Enabled", "{m}");
     }
@@ -112,7 +112,7 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
     b.click("[data-testid=license-tab-seats]").await;
     b.select("[data-testid=batch-department]", assembly.as_str()).await;
     b.click("[data-testid=batch-freeze]").await;
-    b.wait_text("[data-testid=notice]", "Done: 2 account(s) changed.").await;
+    b.wait_text("[data-testid=notice]", "Done: 2 accounts changed.").await;
     assert_eq!(status_of(&b, &plant[2]).await, "Frozen");
     assert_eq!(status_of(&b, &plant[0]).await, "Enabled");
     assert_eq!(counts(&b).await, strings(&["10", "2", "8"]));
@@ -171,7 +171,7 @@ async fn the_status_filter_shows_enabled_and_never_authorized_accounts_apart() {
     b.click("[data-testid=seat-search-submit]").await;
     b.url_has("status=enabled").await;
     b.click(&format!("{} [data-testid=seat-toggle]", row(&all[1]))).await;
-    b.wait_text("[data-testid=notice]", "Done: 1 account(s) changed.").await;
+    b.wait_text("[data-testid=notice]", "Done: 1 account changed.").await;
     // Back on the same filtered list.
     b.url_has("status=enabled").await;
     assert_eq!(b.texts_when("[data-testid=seat-name]", 2).await, ["Ikeda Sho", "Kato Mei"]);
@@ -220,7 +220,7 @@ async fn crossing_80_percent_warns_on_the_dashboard_and_in_the_inbox() {
     b.url_has("q=Worker").await;
     b.texts_when("[data-testid=seat-row]", 1).await;
     b.click(&format!("{} [data-testid=seat-toggle]", row(&workers[7]))).await;
-    b.wait_text("[data-testid=notice]", "Done: 1 account(s) changed.").await;
+    b.wait_text("[data-testid=notice]", "Done: 1 account changed.").await;
     assert_eq!(status_of(&b, &workers[7]).await, "Enabled");
     assert_eq!(counts(&b).await, strings(&["10", "8", "2"]));
 
@@ -339,7 +339,7 @@ async fn admin_binds_a_partner_department_with_an_entry_rule_and_removes_it() {
     b.click("[data-testid=nav-license]").await;
     b.click("[data-testid=entry-rules-link]").await;
     b.click("[data-testid=entry-rule-submit]").await;
-    b.wait_text("[data-testid=notice]", "Done: 0 account(s) changed.").await;
+    b.wait_text("[data-testid=notice]", "Done: 0 accounts changed.").await;
     let rules = b.texts_when("[data-testid=entry-rule-row]", 1).await;
     assert!(rules[0].contains("Aoba Components"), "{rules:?}");
     b.screenshot("license-14-entry-rule").await;

@@ -59,9 +59,30 @@ pub fn tf(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
     out
 }
 
+/// `tf` for a count `n`, with `{n}` filled in: the `one` key's text when `n` is 1 ("1 member"),
+/// else `key`'s ("3 members"). Chinese has no plural; its catalogue gives both keys one text.
+pub fn tn(lang: Lang, key: &'static str, one: &'static str, n: i64, args: &[(&str, &str)]) -> String {
+    let n_text = n.to_string();
+    let mut all = vec![("n", n_text.as_str())];
+    all.extend_from_slice(args);
+    tf(lang, if n == 1 { one } else { key }, &all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_one_are_singular_in_english() {
+        assert_eq!(tn(Lang::En, "departments.count", "departments.count_one", 1, &[]), "1 member");
+        assert_eq!(tn(Lang::En, "departments.count", "departments.count_one", 0, &[]), "0 members");
+        assert_eq!(tn(Lang::En, "license.changed", "license.changed_one", 1, &[]), "Done: 1 account changed.");
+        assert_eq!(tn(Lang::En, "license.changed", "license.changed_one", 2, &[]), "Done: 2 accounts changed.");
+        assert_eq!(
+            tn(Lang::Zh, "departments.count", "departments.count_one", 1, &[]),
+            tn(Lang::Zh, "departments.count", "departments.count_one", 2, &[]).replace('2', "1")
+        );
+    }
 
     #[test]
     fn catalogues_have_the_same_keys() {

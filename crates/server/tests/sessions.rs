@@ -153,3 +153,38 @@ async fn a_get_on_a_form_address_goes_up_to_a_page() {
     let res = http.get(format!("{}/elsewhere", s.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND, "outside the console, unknown is unknown");
 }
+
+/// Someone who signs in from the Chinese sign-in page reads the console in Chinese, whatever
+/// their account said before; the choice is kept for next time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_pages_language_carries_into_the_console() {
+    let s = TestServer::start(keiretsu_testkit::Db::Sqlite).await;
+    s.org("Acme", "acme.admin").await;
+    let http = client();
+    let page = http.get(format!("{}/login?lang=zh", s.base)).send().await.unwrap();
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let token = &html[at..at + html[at..].find('"').unwrap()];
+    let form = [("login", "acme.admin"), ("password", PASSWORD), ("csrf", token), ("lang", "zh")];
+    let res =
+        http.post(format!("{}/login", s.base)).header(COOKIE, cookies.join("; ")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("keiretsu_session="))
+        .unwrap();
+    // Only the session cookie: the language comes from the account, not from the sign-in page's cookie.
+    let console = http.get(format!("{}/console", s.base)).header(COOKIE, pair(&session)).send().await.unwrap();
+    assert!(console.text().await.unwrap().contains("<html lang=\"zh-CN\""), "the console is in Chinese");
+    let (_, me) = s.client_with(&s.token("acme.admin", None).await).get("/api/v1/me").await;
+    assert_eq!(me["lang"], "zh");
+}

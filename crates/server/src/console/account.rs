@@ -66,7 +66,7 @@ fn beside(lang: Lang, err: Option<&ApiError>, field: &str) -> Markup {
 }
 
 /// The page a set-password link opens, or the same page again with what went wrong.
-fn render_set_password(lang: Lang, code: &str, err: Option<&ApiError>, done: bool) -> Response {
+fn render_set_password(code: &str, lang: Lang, err: Option<&ApiError>, done: bool) -> Response {
     let status = err.map_or(StatusCode::OK, status_of);
     let general = err.filter(|e| !matches!(e.0.field.as_deref(), Some("password" | "confirm")));
     let markup = html! {
@@ -104,7 +104,7 @@ fn render_set_password(lang: Lang, code: &str, err: Option<&ApiError>, done: boo
 }
 
 async fn set_password_page(headers: HeaderMap, Query(q): Query<CodeQuery>) -> Response {
-    render_set_password(login_lang(&headers, q.lang.as_deref()), &q.code, None, false)
+    render_set_password(&q.code, login_lang(&headers, q.lang.as_deref()), None, false)
 }
 
 async fn set_password(
@@ -118,11 +118,11 @@ async fn set_password(
             "confirm",
             keiretsu_domain::Rule::Custom("does not match the new password"),
         ));
-        return render_set_password(lang, &f.code, Some(&e), false);
+        return render_set_password(&f.code, lang, Some(&e), false);
     }
     match s.svc.identity().set_password_with_link(&SetPassword { code: f.code.clone(), password: f.password }).await {
-        Ok(()) => render_set_password(lang, "", None, true),
-        Err(e) => render_set_password(lang, &f.code, Some(&ApiError::from(e)), false),
+        Ok(()) => render_set_password("", lang, None, true),
+        Err(e) => render_set_password(&f.code, lang, Some(&ApiError::from(e)), false),
     }
 }
 

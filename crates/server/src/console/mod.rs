@@ -451,6 +451,10 @@ async fn login(
     }
     match state.svc.identity().login(&form.login, &form.password, &address).await {
         Ok(session) => {
+            // The language of the sign-in page is the one the person reads: the console keeps it.
+            if let Err(e) = carry_lang(&state, &session.secret, lang).await {
+                tracing::warn!(error = %e, "could not keep the sign-in page's language");
+            }
             let mut res = Redirect::to("/console").into_response();
             let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
             let used = format!("{LOGIN_CSRF_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
@@ -475,6 +479,14 @@ async fn login(
             render_login(&state, lang, &form.login, Some(&error_text(&e)), status_of(&e))
         }
     }
+}
+
+async fn carry_lang(state: &AppState, secret: &str, lang: Lang) -> Result<(), keiretsu_service::Error> {
+    let Some(info) = state.svc.identity().session(secret).await? else { return Ok(()) };
+    if state.svc.identity().me(&info.caller).await?.lang != lang.code() {
+        state.svc.identity().set_lang(&info.caller, lang.code()).await?;
+    }
+    Ok(())
 }
 
 async fn logout(State(state): State<AppState>, form: Csrf<NoFields>) -> Response {

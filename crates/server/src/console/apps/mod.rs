@@ -28,7 +28,7 @@ use crate::AppState;
 use crate::api::id as parse_id;
 use crate::auth::Csrf;
 use crate::error::ApiError;
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, tf, tn};
 
 mod builder;
 mod page;

@@ -226,7 +226,7 @@ pub(super) async fn app_page(
                 }
                 @if let Some(p) = &preview {
                     p.notice role="status" data-testid="audience-preview" data-count=(p.would_be) data-now=(p.now) {
-                        (tf(lang, "apps.preview_result", &[("n", &p.would_be.to_string()), ("now", &p.now.to_string())]))
+                        (tn(lang, "apps.preview_result", "apps.preview_result_one", p.would_be as i64, &[("now", &p.now.to_string())]))
                     }
                 }
                 @if let Some(e) = pub_err.filter(|e| !matches!(e.0.field.as_deref(), Some("network_id" | "audience"))) {

@@ -27,7 +27,7 @@ use super::{Ctx, Flash, ctx_of, error_text, field_error, layout, not_allowed, st
 use crate::AppState;
 use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, tf, tn};
 
 mod dashboard;
 mod entry_rules;
@@ -70,7 +70,7 @@ struct Done {
 impl Done {
     fn flash(&self, lang: Lang) -> Flash {
         let notice = match (self.changed, &self.saved) {
-            (Some(n), _) => Some(tf(lang, "license.changed", &[("n", &n.to_string())])),
+            (Some(n), _) => Some(tn(lang, "license.changed", "license.changed_one", n as i64, &[])),
             (None, Some(_)) => Some(t(lang, "common.saved").to_owned()),
             (None, None) => None,
         };

@@ -39,7 +39,7 @@ impl Tree<'_> {
                         li data-testid="department" data-department-id=(d.id) data-name=(d.name) data-depth=(depth) {
                             div.dept {
                                 a.dept-name href={ "/console/members?department_id=" (d.id) "&include_sub_departments=on&status=active" } { (d.name) }
-                                span.badge data-testid="department-count" { (tf(lang, "departments.count", &[("n", &d.member_count.to_string())])) }
+                                span.badge data-testid="department-count" { (tn(lang, "departments.count", "departments.count_one", d.member_count, &[])) }
                                 @if !d.head_ids.is_empty() {
                                     span.muted data-testid="department-heads" { (t(lang, "departments.heads")) ": "
                                         @for h in &d.head_ids { a href={ "/console/members/" (h) } { (self.names.get(h).map_or(h.as_str(), String::as_str)) } " " }

@@ -61,7 +61,10 @@ pub(crate) async fn import(State(s): State<AppState>, form: Csrf<ImportForm>) ->
     let f = if report.applied {
         Flash { notice: Some(tf(lang, "import.done", &counts)), error: None }
     } else {
-        Flash { error: Some(tf(lang, "import.refused", &[("n", &report.errors.len().to_string())])), notice: None }
+        Flash {
+            error: Some(tn(lang, "import.refused", "import.refused_one", report.errors.len() as i64, &[])),
+            notice: None,
+        }
     };
     let body = html! {
         div.stats data-testid="import-report" data-applied=(report.applied) {

@@ -27,7 +27,7 @@ use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allo
 use crate::AppState;
 use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, tf, tn};
 
 mod departments;
 mod import;
