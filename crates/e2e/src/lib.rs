@@ -113,6 +113,33 @@ impl Browser {
         self.wait(css).await.click().await.unwrap();
     }
 
+    /// Clicks a destructive action, waits for the question it asks, says yes, and returns the
+    /// question's text.
+    pub async fn confirm(&self, css: &str) -> String {
+        self.answer(css, true).await
+    }
+
+    /// Clicks a destructive action and says no to its question.
+    pub async fn decline(&self, css: &str) -> String {
+        self.answer(css, false).await
+    }
+
+    async fn answer(&self, css: &str, yes: bool) -> String {
+        self.wait(css).await.click().await.unwrap();
+        for _ in 0..200 {
+            if let Ok(text) = self.client.get_alert_text().await {
+                if yes {
+                    self.client.accept_alert().await.unwrap();
+                } else {
+                    self.client.dismiss_alert().await.unwrap();
+                }
+                return text;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{css} asked no question");
+    }
+
     /// Waits up to ten seconds for an element.
     pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
         self.client

@@ -206,8 +206,12 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     );
     assert_eq!(b.texts_when("[data-testid=group-row]", 3).await.len(), 3);
     b.shot(row, "apps-06-group-added").await;
+    // Asked first: saying no keeps the group.
+    b.decline(&format!("{row} [data-testid=group-remove]")).await;
+    assert_eq!(b.texts_when("[data-testid=group-row]", 3).await.len(), 3);
     // Removed, it is gone from the table; the others stay.
-    b.click(&format!("{row} [data-testid=group-remove]")).await;
+    let asked = b.confirm(&format!("{row} [data-testid=group-remove]")).await;
+    assert!(asked.contains("loses the rights"), "{asked}");
     b.gone(row).await;
     assert_eq!(b.texts_when("[data-testid=group-row-name]", 2).await, ["everyone", "reviewers"]);
     b.close().await;

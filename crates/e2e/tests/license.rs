@@ -111,7 +111,8 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
     // Freezing the Assembly subtree gives two seats back.
     b.click("[data-testid=license-tab-seats]").await;
     b.select("[data-testid=batch-department]", assembly.as_str()).await;
-    b.click("[data-testid=batch-freeze]").await;
+    let asked = b.confirm("[data-testid=batch-freeze]").await;
+    assert!(asked.contains("Freeze the seats of everyone in this department"), "{asked}");
     b.wait_text("[data-testid=notice]", "Done: 2 accounts changed.").await;
     assert_eq!(status_of(&b, &plant[2]).await, "Frozen");
     assert_eq!(status_of(&b, &plant[0]).await, "Enabled");
@@ -358,7 +359,8 @@ async fn admin_binds_a_partner_department_with_an_entry_rule_and_removes_it() {
 
     // Removed again.
     b.click("[data-testid=license-tab-entry-rules]").await;
-    b.click("[data-testid=entry-rule-remove]").await;
+    let asked = b.confirm("[data-testid=entry-rule-remove]").await;
+    assert!(asked.contains("Seats it already gave stay"), "{asked}");
     b.wait_text("[data-testid=notice]", "Saved.").await;
     b.wait("[data-testid=entry-rule-empty]").await;
     b.close().await;

@@ -141,7 +141,8 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     assert_eq!(b.text(&format!("{zhou_row} [data-testid=contact-backup]")).await, "Wu Lei");
     assert_eq!(b.text(&format!("{zhou_row} [data-testid=contact-role]")).await, "Logistics");
     b.shot("[data-testid=contact-table]", "network-07-contact-added").await;
-    b.click(&format!("{zhou_row} [data-testid=contact-remove]")).await;
+    let asked = b.confirm(&format!("{zhou_row} [data-testid=contact-remove]")).await;
+    assert!(asked.contains("as a contact?"), "{asked}");
     let wu_row = format!("[data-testid=contact-row][data-member-id='{wu}']");
     b.wait(&wu_row).await;
     b.gone(&zhou_row).await;

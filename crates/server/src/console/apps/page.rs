@@ -136,7 +136,8 @@ pub(super) async fn app_page(
                         }
                         td { @if fd.required { (t(lang, "common.yes")) } @else { (t(lang, "common.no")) } }
                         td {
-                            form.inline method="post" action={ (action) "/fields/remove" } {
+                            form.inline method="post" action={ (action) "/fields/remove" }
+                                data-confirm=(tf(lang, "apps.field_remove_confirm", &[("label", &fd.label)])) {
                                 (ctx.csrf())
                                 input type="hidden" name="key" value=(fd.key);
                                 input type="hidden" name="version" value=(schema.version);
@@ -222,7 +223,8 @@ pub(super) async fn app_page(
                 div {
                     button type="submit" data-testid="publish-submit" { (t(lang, "apps.publish")) } " "
                     button.secondary type="submit" formaction={ (action) "/preview" } data-testid="preview-submit" { (t(lang, "apps.preview")) } " "
-                    button.secondary type="submit" formaction={ (action) "/unpublish" } data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
+                    button.secondary type="submit" formaction={ (action) "/unpublish" }
+                        data-confirm=(t(lang, "apps.unpublish_confirm")) data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
                 }
                 @if let Some(p) = &preview {
                     p.notice role="status" data-testid="audience-preview" data-count=(p.would_be) data-now=(p.now) {
@@ -252,7 +254,8 @@ pub(super) async fn app_page(
                             (g.principals.iter().map(|p| words.principal(p)).collect::<Vec<_>>().join("; "))
                         }
                         td {
-                            form.inline method="post" action={ (action) "/group/remove" } {
+                            form.inline method="post" action={ (action) "/group/remove" }
+                                data-confirm=(tf(lang, "apps.group_remove_confirm", &[("name", &g.name)])) {
                                 (ctx.csrf())
                                 input type="hidden" name="group" value=(g.name);
                                 button.secondary.small type="submit" data-testid="group-remove" { (t(lang, "apps.group_remove")) }

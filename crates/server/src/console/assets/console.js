@@ -3,10 +3,16 @@
 // the script needs no load event and works for every page that includes it.
 'use strict';
 
-// <form data-confirm="question">: the submit goes ahead only if the user says yes.
+// <form data-confirm="question">, or a submit button with it (a form with several actions, one
+// of them destructive): the submit goes ahead only if the user says yes.
 document.addEventListener('submit', function (e) {
   var form = e.target;
-  if (form instanceof HTMLFormElement && form.hasAttribute('data-confirm') && !window.confirm(form.dataset.confirm)) {
+  if (!(form instanceof HTMLFormElement)) {
+    return;
+  }
+  var by = e.submitter;
+  var question = by && by.hasAttribute('data-confirm') ? by.dataset.confirm : form.dataset.confirm;
+  if (question && !window.confirm(question)) {
     e.preventDefault();
   }
 });

@@ -47,7 +47,7 @@ pub(super) async fn entry_rules_page(s: &AppState, ctx: Ctx, f: Flash, failed: O
                         td { (unit_names.get(r.unit_id.as_str()).copied().unwrap_or(r.unit_id.as_str())) }
                         td { (dept_names.get(r.department_id.as_str()).copied().unwrap_or(r.department_id.as_str())) " " code.muted { (r.department_id) } }
                         td {
-                            form.inline method="post" action="/console/license/entry-rules/remove" {
+                            form.inline method="post" action="/console/license/entry-rules/remove" data-confirm=(t(lang, "entry_rules.remove_confirm")) {
                                 (ctx.csrf())
                                 input type="hidden" name="department_id" value=(r.department_id);
                                 button.secondary.small type="submit" data-testid="entry-rule-remove" { (t(lang, "entry_rules.remove")) }

@@ -211,7 +211,7 @@ pub(super) async fn seats_page(
             @if let Some(u) = unit { input type="hidden" name="unit_id" value=(u.id); }
             div.batch {
                 button type="submit" name="action" value="enable" data-testid="seats-enable-selected" { (t(lang, "license.enable_selected")) }
-                button.secondary type="submit" name="action" value="freeze" data-testid="seats-freeze-selected" { (t(lang, "license.freeze_selected")) }
+                button.secondary type="submit" name="action" value="freeze" data-confirm=(t(lang, "license.freeze_confirm")) data-testid="seats-freeze-selected" { (t(lang, "license.freeze_selected")) }
                 (field_error(selected_err, "member_ids"))
                 (field_error(selected_err, "seats"))
             }
@@ -263,7 +263,7 @@ pub(super) async fn seats_page(
                 (dept_options(&deps, &|id| batch_dept == id, &Default::default()))
             }
             button type="submit" name="action" value="enable" data-testid="batch-enable" { (t(lang, "license.department_enable")) }
-            button.secondary type="submit" name="action" value="freeze" data-testid="batch-freeze" { (t(lang, "license.department_freeze")) }
+            button.secondary type="submit" name="action" value="freeze" data-confirm=(t(lang, "license.freeze_department_confirm")) data-testid="batch-freeze" { (t(lang, "license.department_freeze")) }
             (field_error(dept_err, "department_id"))
             (field_error(dept_err, "seats"))
         }

@@ -393,7 +393,8 @@ pub(super) async fn network_page(
                             td { (m.title.clone().unwrap_or_default()) }
                             td { (status_text(lang, &m.status)) }
                             td {
-                                form.inline method="post" action={ (base) "/members/" (m.member_id) "/remove" } {
+                                form.inline method="post" action={ (base) "/members/" (m.member_id) "/remove" }
+                                    data-confirm=(tf(lang, "networks.remove_member_confirm", &[("name", &m.name)])) {
                                     (ctx.csrf())
                                     button.secondary.small type="submit" data-testid="network-member-remove" { (t(lang, "networks.remove_member")) }
                                 }

@@ -226,7 +226,8 @@ pub(super) async fn unit_page(
                         td data-testid="contact-backup" { @if let Some(b) = &k.backup_id { (name_of(b)) } @else { "—" } }
                         td {
                             @if may {
-                                form.inline method="post" action={ (here) "/contacts/" (k.id) "/remove" } {
+                                form.inline method="post" action={ (here) "/contacts/" (k.id) "/remove" }
+                                    data-confirm=(tf(lang, "contacts.remove_confirm", &[("name", &k.member_name)])) {
                                     (ctx.csrf())
                                     button.secondary.small type="submit" data-testid="contact-remove" title=(t(lang, "contacts.remove_help")) { (t(lang, "contacts.remove")) }
                                 }
