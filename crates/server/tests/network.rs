@@ -709,3 +709,30 @@ both! {
         assert_eq!(units.as_array().unwrap().len(), 1);
     }
 }
+
+/// A backbone member who is not one of a network's members is told why they see no network,
+/// rather than that their organization is in none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backbone_member_outside_the_networks_is_told_why_the_list_is_empty() {
+    let s = TestServer::start(keiretsu_testkit::Db::Sqlite).await;
+    let (org, admin) = s.backbone("Alpha Works", "alpha.admin").await;
+    s.member(&admin, &org, "alpha.member").await;
+    let page = |cookie: String| {
+        let base = s.base.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .get(format!("{base}/console/networks"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            res.text().await.unwrap()
+        }
+    };
+    let cookie = s.console_session("alpha.member").await.split(';').next().unwrap().to_owned();
+    assert!(page(cookie.clone()).await.contains("not in any network yet"));
+    let (st, _) = admin.post("/api/v1/networks", json!({"name": "Alpha network"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let html = page(cookie).await;
+    assert!(html.contains("Your organization is in a network, but you are not one of its members"), "{html}");
+}

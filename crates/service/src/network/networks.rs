@@ -86,6 +86,14 @@ impl Cases<'_> {
         Ok(out)
     }
 
+    /// How many of the caller's organization's networks the caller does not see: a backbone
+    /// member who is not one of a network's members is told why the list is empty.
+    pub async fn unseen_networks(&self, caller: &Caller) -> Result<usize> {
+        let permit = caller.permit_own(Need::Read)?;
+        let all = store::networks_of_org(&mut *self.store.read().await?, permit.org().as_str()).await?.len();
+        Ok(all.saturating_sub(self.networks(caller).await?.len()))
+    }
+
     pub async fn get(&self, caller: &Caller, id: &NetworkId) -> Result<NetworkView> {
         let mut c = self.store.read().await?;
         let seen = self.look(&mut c, caller, id).await?;

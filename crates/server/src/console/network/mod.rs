@@ -33,7 +33,7 @@ use crate::AppState;
 use crate::api::id as parse_id;
 use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
-use crate::i18n::{Lang, t, tf};
+use crate::i18n::{Lang, t, tf, tn};
 
 mod address_book;
 mod networks;

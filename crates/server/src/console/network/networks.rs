@@ -17,6 +17,14 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
         Ok(l) => l,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
+    let unseen = if list.is_empty() {
+        match s.svc.network().unseen_networks(&ctx.session.caller).await {
+            Ok(n) => n,
+            Err(e) => return err_page(&ctx, ACTIVE, title, e),
+        }
+    } else {
+        0
+    };
     let failed = failed.as_ref();
     let e = err_of(failed, "create", None);
     let partners = ctx.can(Scope::Partners);
@@ -42,7 +50,12 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
                         td.nowrap { (n.created_at) }
                     }
                 }
-                @if list.is_empty() { tr { td.muted colspan="4" data-testid="network-empty" { (t(lang, "networks.none")) } } }
+                @if list.is_empty() {
+                    tr { td.muted colspan="4" data-testid="network-empty" {
+                        @if unseen > 0 { (tn(lang, "networks.not_a_member", "networks.not_a_member_one", unseen as i64, &[])) }
+                        @else { (t(lang, "networks.none")) }
+                    } }
+                }
             }
         }
         @if partners {
