@@ -91,6 +91,27 @@ fn ids(page: &Value) -> Vec<String> {
 }
 
 both! {
+    async fn a_member_it_is_published_to_without_a_seat_is_told_so(db) {
+        let w = world(TestServer::start(db).await).await;
+        let (app, admin) = (&w.app, &w.admin);
+        let (member, client) = &w.suppliers[0];
+        let (_, me) = admin.get("/api/v1/me").await;
+        let backbone = me["organization_id"].as_str().unwrap();
+        let (st, _) = admin
+            .post(&format!("/api/v1/organizations/{backbone}/seats/freeze"), json!({"unit_id": w.supplier_unit, "member_ids": [member]}))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        // Published to them, only the seat missing: they hear that, and who gives seats.
+        let (st, body) = client.get(&format!("/api/v1/apps/{app}/schema")).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("no seat"), "{body}");
+        // Someone it is not published to still hears that there is no such app.
+        let (st, body) = w.distributor.get(&format!("/api/v1/apps/{app}/schema")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
+        let (_, unknown) = w.distributor.get("/api/v1/apps/app_unknown/schema").await;
+        assert_eq!(body, unknown);
+    }
+
     async fn suppliers_submit_and_the_backbone_sees_their_unit(db) {
         let w = world(TestServer::start(db).await).await;
         let (app, admin) = (&w.app, &w.admin);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use keiretsu_domain::access::{Index, Right};
+use keiretsu_domain::access::{Index, Missing, Reason, Right};
 use keiretsu_domain::form::{self, Filter, Group, Schema, Values};
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, AttachmentId, MemberId, NetworkId, OrgId, SubmissionId};
@@ -22,6 +22,10 @@ use crate::{Result, random_id_bytes};
 crate::use_cases!();
 
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
+/// A member the app is published to, without a seat in the pool that licenses it.
+pub const NO_SEAT: DomainError = DomainError::Forbidden(
+    "you have no seat for this app; the license administrators of the organization that publishes it can give you one",
+);
 const NOT_FOUND_SUBMISSION: DomainError = DomainError::NotFound { what: "submission" };
 const NOT_FOUND_ATTACHMENT: DomainError = DomainError::NotFound { what: "attachment" };
 /// Attachments: at most 10 MiB each, of these types.
@@ -201,6 +205,12 @@ impl Cases<'_> {
         let reaches =
             owner == acting.org || Right::ALL.iter().any(|r| ix.allows(acting.member.as_str(), app.as_str(), *r));
         if !reaches {
+            // The app is published to them and only a seat is missing: say that, and who gives
+            // seats, rather than that the app does not exist.
+            let verdict = ix.check(acting.member.as_str(), app.as_str(), Right::Submit);
+            if verdict.reasons.iter().any(|r| matches!(r, Reason::Missing(Missing::Seat { .. }))) {
+                return Err(NO_SEAT.into());
+            }
             return Err(NOT_FOUND_APP.into());
         }
         Ok((acting.member.clone(), acting.org.clone(), owner))

@@ -158,6 +158,11 @@ pub(super) fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiErr
     if e.0.kind == crate::error::ProblemType::Forbidden.uri() && e.0.detail == NOT_ALLOWED.to_string() {
         f.error = Some(t(ctx.lang, "common.not_allowed").to_owned());
     }
+    if e.0.kind == crate::error::ProblemType::Forbidden.uri()
+        && e.0.detail == keiretsu_service::forms::NO_SEAT.to_string()
+    {
+        f.error = Some(t(ctx.lang, "forms.no_seat").to_owned());
+    }
     (status_of(&e), layout(ctx, active, title, &f, html! {})).into_response()
 }
 
