@@ -36,11 +36,13 @@ use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf, tn};
 
 mod address_book;
+mod invitations;
 mod networks;
 mod received;
 mod units;
 
 use address_book::*;
+use invitations::*;
 use networks::*;
 use received::*;
 use units::*;
