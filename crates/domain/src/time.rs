@@ -111,6 +111,13 @@ pub fn parse_rfc3339(field: &str, text: &str) -> Result<Millis, DomainError> {
     }
 }
 
+/// The end of a range, exclusive: a time as [`parse_rfc3339`] reads it, and a bare date as the
+/// midnight after it, so "up to 2026-11-24" includes the whole of that day.
+pub fn parse_range_end(field: &str, text: &str) -> Result<Millis, DomainError> {
+    let at = parse_rfc3339(field, text)?;
+    Ok(if text.len() == 10 { at + 86_400_000 } else { at })
+}
+
 fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
@@ -124,6 +131,15 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_bare_end_date_includes_its_day() {
+        let day = parse_rfc3339("to", "2026-11-24").unwrap();
+        assert_eq!(parse_range_end("to", "2026-11-24").unwrap(), day + 86_400_000);
+        assert_eq!(parse_range_end("to", "2026-11-24T09:30:00Z").unwrap(), day + 34_200_000);
+        assert_eq!(parse_range_end("to", "2026-02-28").unwrap(), parse_rfc3339("to", "2026-03-01").unwrap());
+        assert!(parse_range_end("to", "2026-02-29").is_err());
+    }
 
     #[test]
     fn known_dates() {

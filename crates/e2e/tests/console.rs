@@ -71,6 +71,17 @@ async fn admin_signs_in_browses_adds_a_member_and_switches_language() {
     let journal = b.text("[data-testid=journal-table]").await;
     assert!(journal.contains("member.join") && journal.contains("qian.duoduo"), "{journal}");
     b.screenshot("04-journal").await;
+    // A day range includes its last day: everything here happened on 2026-11-24 (the test clock).
+    set_day(&b, "from", "2026-11-24").await;
+    set_day(&b, "to", "2026-11-24").await;
+    b.click("[data-testid=journal-submit]").await;
+    b.url_has("to=2026-11-24").await;
+    b.wait("[data-testid=journal-row]").await;
+    set_day(&b, "from", "").await;
+    set_day(&b, "to", "2026-11-23").await;
+    b.click("[data-testid=journal-submit]").await;
+    b.url_has("to=2026-11-23").await;
+    b.gone("[data-testid=journal-row]").await;
 
     // Switch to Chinese: the same page, in Chinese, and it sticks.
     b.click("[data-testid=lang-button]").await;
@@ -86,4 +97,10 @@ async fn admin_signs_in_browses_adds_a_member_and_switches_language() {
     b.goto(&format!("{}/console", s.base)).await;
     b.wait("[data-testid=login-form]").await;
     b.close().await;
+}
+
+/// Sets a date input as its calendar would (typing into one depends on the browser's locale).
+async fn set_day(b: &Browser, name: &str, day: &str) {
+    let script = format!("document.querySelector('[data-testid=journal-{name}]').value = '{day}';");
+    b.client.execute(&script, vec![]).await.unwrap();
 }

@@ -476,6 +476,11 @@ both! {
         // Time filters.
         let (_, none) = admin.get("/api/v1/journal?to=2020-01-01").await;
         assert_eq!(none["items"], json!([]));
+        // An end date is inclusive: the test clock's day is 2026-11-24.
+        let (_, day) = admin.get("/api/v1/journal?from=2026-11-24&to=2026-11-24&action=department").await;
+        assert_eq!(day["items"].as_array().unwrap().len(), items.len());
+        let (_, before) = admin.get("/api/v1/journal?to=2026-11-23").await;
+        assert_eq!(before["items"], json!([]));
         let (st, p) = admin.get("/api/v1/journal?from=yesterday").await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")));
         // A plain member may not read the journal.

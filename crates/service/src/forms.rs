@@ -8,7 +8,7 @@ use keiretsu_domain::form::{self, Filter, Group, Schema, Values};
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, AttachmentId, MemberId, NetworkId, OrgId, SubmissionId};
 use keiretsu_domain::journal::Change;
-use keiretsu_domain::time::{format_rfc3339, parse_rfc3339};
+use keiretsu_domain::time::{format_rfc3339, parse_range_end, parse_rfc3339};
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::directory as dir;
 use keiretsu_store::forms::{self as store, AttachmentRow, Narrow, SubmissionItem, SubmissionRow};
@@ -93,6 +93,7 @@ pub struct SubmissionQuery {
     /// Submitted from this time on (`2026-11-24` or RFC 3339).
     #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub from: Option<String>,
+    /// Submitted up to this time; a date alone includes that whole day.
     #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub to: Option<String>,
     /// The `next_cursor` of the page before.
@@ -487,7 +488,7 @@ impl Cases<'_> {
             org: q.organization_id.as_deref().map(OrgId::parse).transpose()?.map(String::from),
             unit: q.unit_id.as_deref().map(keiretsu_domain::ids::UnitId::parse).transpose()?.map(String::from),
             from: q.from.as_deref().map(|t| parse_rfc3339("from", t)).transpose()?,
-            to: q.to.as_deref().map(|t| parse_rfc3339("to", t)).transpose()?,
+            to: q.to.as_deref().map(|t| parse_range_end("to", t)).transpose()?,
         };
         let rows = store::submissions(&mut c, app.as_str(), &narrow).await?;
         let rows = rows

@@ -2,7 +2,7 @@
 
 use keiretsu_domain::identity::{Caller, Need, Scope};
 use keiretsu_domain::journal::{ChainBreak, Entry, Verifier};
-use keiretsu_domain::time::{format_rfc3339, parse_rfc3339};
+use keiretsu_domain::time::{format_rfc3339, parse_range_end, parse_rfc3339};
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::journal::{self as store, Query};
 use serde::Deserialize;
@@ -19,7 +19,7 @@ pub struct JournalQuery {
     /// From this time on (UTC, `2026-11-24` or `2026-11-24T09:30:00Z`).
     #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub from: Option<String>,
-    /// Before this time.
+    /// Up to this time; a date alone includes that whole day.
     #[param(schema_with = keiretsu_domain::time::time_schema)]
     pub to: Option<String>,
     #[param(
@@ -82,7 +82,7 @@ impl Cases<'_> {
             platform_only: org.is_none(),
             org,
             from: q.from.as_deref().map(|t| parse_rfc3339("from", t)).transpose()?,
-            to: q.to.as_deref().map(|t| parse_rfc3339("to", t)).transpose()?,
+            to: q.to.as_deref().map(|t| parse_range_end("to", t)).transpose()?,
             actor: text("actor", &q.actor)?,
             action: text("action", &q.action)?,
             target: text("target", &q.target)?,

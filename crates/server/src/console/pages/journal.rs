@@ -57,10 +57,20 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
             }
         }
     };
+    // A calendar for the dates; the end date is included, as people read "from ... to ...".
+    let day = |name: &'static str, label: &'static str, v: &Option<String>| {
+        html! {
+            label.field {
+                span { (label) }
+                input type="date" name=(name) value=(v.clone().unwrap_or_default()) data-testid={ "journal-" (name) };
+                (field_error(err, name))
+            }
+        }
+    };
     let body = html! {
         form.inline.filters method="get" action="/console/journal" data-testid="journal-filters" {
-            (field("from", t(lang, "journal.from"), &query.from, t(lang, "journal.date_placeholder")))
-            (field("to", t(lang, "journal.to"), &query.to, t(lang, "journal.date_placeholder")))
+            (day("from", t(lang, "journal.from"), &query.from))
+            (day("to", t(lang, "journal.to_inclusive"), &query.to))
             (field("actor", t(lang, "journal.actor"), &query.actor, t(lang, "journal.actor_placeholder")))
             (field("action", t(lang, "journal.action"), &query.action, t(lang, "journal.action_placeholder")))
             (field("target", t(lang, "journal.target"), &query.target, t(lang, "journal.target_placeholder")))
