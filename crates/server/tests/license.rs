@@ -306,3 +306,40 @@ both! {
         assert_eq!(enabled["items"].as_array().unwrap().len(), 5, "the count and the seats agree");
     }
 }
+
+/// A member's page says whether they hold a seat and why not, in words, for a license admin;
+/// a departed member's page still opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_page_says_why_they_have_a_seat_or_not() {
+    let s = TestServer::start(keiretsu_testkit::Db::Sqlite).await;
+    let (org, admin) = s.org("Acme", "acme.admin").await;
+    s.license(&org, "exclusive", Some(10)).await;
+    let (st, _) = admin
+        .send(Method::PUT, &format!("/api/v1/organizations/{org}/license/auto-authorize"), Some(json!({"on": false})))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    // Added, never signed in: no seat row at all.
+    let (_, added) = admin
+        .post(&format!("/api/v1/organizations/{org}/members"), json!({"name": "Plain", "login": "plain.member"}))
+        .await;
+    let member = added["id"].as_str().unwrap().to_owned();
+    let cookie = s.console_session("acme.admin").await.split(';').next().unwrap().to_owned();
+    let page = async |cookie: &str| {
+        let res = reqwest::Client::new()
+            .get(format!("{}/console/members/{member}", s.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    let (_, html) = page(&cookie).await;
+    assert!(html.contains("auto-authorization is off and this member has never been authorized"), "{html}");
+    let enable = json!({"member_ids": [member]});
+    assert_eq!(admin.post(&format!("/api/v1/organizations/{org}/seats/enable"), enable).await.0, StatusCode::OK);
+    let (_, html) = page(&cookie).await;
+    assert!(html.contains("Holds a seat, given by an administrator."), "{html}");
+    admin.post(&format!("/api/v1/organizations/{org}/members/{member}/leave"), json!({})).await;
+    let (st, html) = page(&cookie).await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+}

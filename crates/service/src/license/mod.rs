@@ -35,6 +35,7 @@ mod views;
 
 use entry_rules::apply_entry_rules;
 pub(crate) use reactions::{EntryRules, FirstVisit, ReleaseSeats, UnitSeats};
+pub use seats::MemberSeat;
 pub use views::*;
 
 crate::use_cases!();

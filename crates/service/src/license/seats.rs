@@ -258,3 +258,38 @@ impl Cases<'_> {
         Ok(SeatsChanged { changed: held.len() as u64, counts: rules::counts(pool.purchased, pool.assigned) })
     }
 }
+
+/// One member's place in their organization's seat pool, with what decides it.
+#[derive(Clone, Debug)]
+pub struct MemberSeat {
+    pub status: SeatStatus,
+    /// Why the seat last moved, when it has.
+    pub reason: Option<SeatReason>,
+    /// Auto-authorization gives a seat on a first visit.
+    pub auto_authorize: bool,
+    /// The pool has an unassigned seat.
+    pub room: bool,
+}
+
+impl Cases<'_> {
+    /// A member's seat and why, for a license administrator of the member's organization;
+    /// `None` when the organization has no license.
+    pub async fn member_seat(
+        &self,
+        caller: &Caller,
+        org: &OrgId,
+        member: &keiretsu_domain::ids::MemberId,
+    ) -> Result<Option<MemberSeat>> {
+        let permit = self.permit(caller, org, Need::Manage(Scope::License)).await?;
+        let mut c = self.store.read().await?;
+        dir::member(&mut c, permit.org(), member.as_str()).await?.ok_or(DomainError::NotFound { what: "member" })?;
+        let Some(pool) = store::pool(&mut c, org.as_str()).await? else { return Ok(None) };
+        let seat = store::seat(&mut c, org.as_str(), member.as_str()).await?;
+        Ok(Some(MemberSeat {
+            status: seat.as_ref().map_or(SeatStatus::Never, |s| s.status),
+            reason: seat.map(|s| s.reason),
+            auto_authorize: pool.auto_on != 0,
+            room: pool.purchased.is_none_or(|p| pool.assigned < p),
+        }))
+    }
+}

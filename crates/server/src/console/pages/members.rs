@@ -320,10 +320,12 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
         } else {
             html! {}
         };
-        Ok::<_, ApiError>((deps, supervisor, datalist))
+        let mid = MemberId::parse(&m.id).map_err(ApiError::from)?;
+        let abilities = abilities(s, &ctx, &org, &mid, m.status.as_str() == "active").await?;
+        Ok::<_, ApiError>((deps, supervisor, datalist, abilities))
     }
     .await;
-    let (deps, supervisor, datalist) = match loaded {
+    let (deps, supervisor, datalist, abilities) = match loaded {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, "members", title, e),
     };
@@ -355,6 +357,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                 dt { (t(lang, "field.id")) } dd { code { (m.id) } }
             }
         }
+        (abilities)
         @if admin {
             div.columns {
                 section {

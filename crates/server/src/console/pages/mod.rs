@@ -29,6 +29,7 @@ use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf, tn};
 
+mod abilities;
 mod departments;
 mod import;
 mod inbox;
@@ -39,6 +40,7 @@ mod overview;
 mod password_link;
 mod tokens;
 
+pub(crate) use abilities::*;
 pub(crate) use departments::*;
 pub(crate) use import::*;
 pub(crate) use inbox::*;
