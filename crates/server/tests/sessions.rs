@@ -185,6 +185,11 @@ async fn the_sign_in_pages_language_carries_into_the_console() {
     // Only the session cookie: the language comes from the account, not from the sign-in page's cookie.
     let console = http.get(format!("{}/console", s.base)).header(COOKIE, pair(&session)).send().await.unwrap();
     assert!(console.text().await.unwrap().contains("<html lang=\"zh-CN\""), "the console is in Chinese");
+    // "姓名" is a person's name; a network's, an app's or an organization's is "名称".
+    let networks =
+        http.get(format!("{}/console/networks", s.base)).header(COOKIE, pair(&session)).send().await.unwrap();
+    let html = networks.text().await.unwrap();
+    assert!(html.contains("<th>名称</th>") && !html.contains("姓名"), "{html}");
     let (_, me) = s.client_with(&s.token("acme.admin", None).await).get("/api/v1/me").await;
     assert_eq!(me["lang"], "zh");
 }

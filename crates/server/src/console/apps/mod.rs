@@ -129,7 +129,7 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
     let body = html! {
         p.muted { (t(lang, "apps.help")) }
         table data-testid="app-table" {
-            thead { tr { th { (t(lang, "field.name")) } th { (t(lang, "apps.description")) } } }
+            thead { tr { th { (t(lang, "field.object_name")) } th { (t(lang, "apps.description")) } } }
             tbody {
                 @for a in &list {
                     tr data-testid="app-row" data-app-id=(a.id) {
@@ -143,7 +143,7 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
         h2 { (t(lang, "apps.create")) }
         form.stack.card method="post" action="/console/apps" data-testid="app-form" {
             (ctx.csrf())
-            label for="a-name" { (t(lang, "field.name")) }
+            label for="a-name" { (t(lang, "field.object_name")) }
             input #a-name name="name" required maxlength="80" value=(typed(failed, "create", None, "name", "")) data-testid="app-name";
             (field_error(e, "name"))
             label for="a-description" { (t(lang, "apps.description")) }

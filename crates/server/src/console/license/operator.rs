@@ -26,7 +26,7 @@ pub(super) async fn editions_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
         p.muted { (t(lang, "editions.help")) }
         table data-testid="edition-table" {
             thead { tr {
-                th { (t(lang, "field.name")) } th { (t(lang, "editions.seats")) } th { (t(lang, "editions.auto_default")) }
+                th { (t(lang, "field.object_name")) } th { (t(lang, "editions.seats")) } th { (t(lang, "editions.auto_default")) }
                 th { (t(lang, "editions.auto_locked")) } th { (t(lang, "editions.downstream")) } th { (t(lang, "editions.max_networks")) } th {}
             } }
             tbody {
@@ -45,7 +45,7 @@ pub(super) async fn editions_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
                                 summary data-testid="edition-edit" { (t(lang, "common.manage")) }
                                 form.stack method="post" action={ "/console/platform/editions/" (e.key) } data-testid="edition-form" {
                                     (ctx.csrf())
-                                    label { (t(lang, "field.name")) input name="name" required maxlength="60" value=(typed(failed, "edition", at, "name", &e.name)) data-testid="edition-name"; }
+                                    label { (t(lang, "field.object_name")) input name="name" required maxlength="60" value=(typed(failed, "edition", at, "name", &e.name)) data-testid="edition-name"; }
                                     (field_error(err, "name"))
                                     label.check { input type="checkbox" name="seat_limited" checked[checked(&e.key, "seat_limited", e.seat_limited)] data-testid="edition-seat-limited"; (t(lang, "editions.seat_limited")) }
                                     label.check { input type="checkbox" name="auto_default" checked[checked(&e.key, "auto_default", e.auto_default)] data-testid="edition-auto-default"; (t(lang, "editions.auto_default")) }

@@ -35,7 +35,7 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
         }
         table data-testid="network-table" {
             thead { tr {
-                th { (t(lang, "field.name")) } th { (t(lang, "networks.membership")) }
+                th { (t(lang, "field.object_name")) } th { (t(lang, "networks.membership")) }
                 th { (t(lang, "networks.visibility")) } th { (t(lang, "networks.created")) }
             } }
             tbody {
@@ -62,7 +62,7 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
             h2 { (t(lang, "networks.create")) }
             form.stack.card method="post" action="/console/networks" data-testid="network-form" {
                 (ctx.csrf())
-                label for="n-name" { (t(lang, "field.name")) }
+                label for="n-name" { (t(lang, "field.object_name")) }
                 input #n-name name="name" required maxlength="80" value=(typed(failed, "create", None, "name", "")) data-testid="network-name";
                 (field_error(e, "name"))
                 label for="n-description" { (t(lang, "networks.description")) }
@@ -248,7 +248,7 @@ pub(super) async fn network_page(
                             form.stack method="post" action={ (base) "/types" } data-testid="partner-type-form" {
                                 (ctx.csrf())
                                 input type="hidden" name="key" value=(pt.key);
-                                label { (t(lang, "field.name")) input name="name" required maxlength="60" value=(typed(failed, "type", at, "name", &pt.name)) data-testid="partner-type-name"; }
+                                label { (t(lang, "field.object_name")) input name="name" required maxlength="60" value=(typed(failed, "type", at, "name", &pt.name)) data-testid="partner-type-name"; }
                                 (field_error(e, "name"))
                                 label { (t(lang, "types.tiers"))
                                     textarea.short name="tiers" rows="5" data-testid="partner-type-tiers" { (typed(failed, "type", at, "tiers", &tiers_text(&pt.tiers))) }
@@ -276,7 +276,7 @@ pub(super) async fn network_page(
                     label { (t(lang, "types.key")) input name="key" required maxlength="32" pattern="[a-z0-9_]{2,32}" value=(typed(failed, "type", Some(""), "key", "")) data-testid="custom-type-key"; }
                     span.hint { (t(lang, "types.key_hint")) }
                     (field_error(e, "key"))
-                    label { (t(lang, "field.name")) input name="name" required maxlength="60" value=(typed(failed, "type", Some(""), "name", "")) data-testid="custom-type-name"; }
+                    label { (t(lang, "field.object_name")) input name="name" required maxlength="60" value=(typed(failed, "type", Some(""), "name", "")) data-testid="custom-type-name"; }
                     (field_error(e, "name"))
                     label { (t(lang, "types.tiers"))
                         textarea.short name="tiers" rows="4" data-testid="custom-type-tiers" { (typed(failed, "type", Some(""), "tiers", "a\nb\nc")) }
@@ -370,7 +370,7 @@ pub(super) async fn network_page(
             @let chosen = typed(failed, "settings", None, "visibility", net.visibility.as_str());
             form.stack.card method="post" action={ (base) "/settings" } data-testid="settings-form" {
                 (ctx.csrf())
-                label { (t(lang, "field.name")) input name="name" required maxlength="80" value=(typed(failed, "settings", None, "name", &net.name)) data-testid="settings-name"; }
+                label { (t(lang, "field.object_name")) input name="name" required maxlength="80" value=(typed(failed, "settings", None, "name", &net.name)) data-testid="settings-name"; }
                 (field_error(e, "name"))
                 label { (t(lang, "networks.description"))
                     textarea.short name="description" rows="3" data-testid="settings-description" { (typed(failed, "settings", None, "description", &net.description)) }

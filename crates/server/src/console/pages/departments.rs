@@ -58,7 +58,7 @@ impl Tree<'_> {
                                             }
                                             form.inline method="post" action={ "/console/departments/" (d.id) "/rename" } {
                                                 (ctx.csrf())
-                                                input name="name" required maxlength="100" value=(d.name) aria-label=(t(lang, "field.name")) data-testid="rename-name";
+                                                input name="name" required maxlength="100" value=(d.name) aria-label=(t(lang, "field.object_name")) data-testid="rename-name";
                                                 button.secondary type="submit" data-testid="rename-submit" { (t(lang, "departments.rename")) }
                                                 (self.error_for(d, "rename"))
                                             }

@@ -37,7 +37,7 @@ pub(crate) async fn orgs_page(
     let create_err = err.as_ref().filter(|(w, _)| *w == "create").map(|(_, e)| e);
     let body = html! {
         table data-testid="org-table" {
-            thead { tr { th { (t(lang, "field.name")) } th { (t(lang, "orgs.certification")) } th { (t(lang, "orgs.created")) } } }
+            thead { tr { th { (t(lang, "field.object_name")) } th { (t(lang, "orgs.certification")) } th { (t(lang, "orgs.created")) } } }
             tbody {
                 @for o in &list {
                     tr data-testid="org-row" data-org-id=(o.id) {
@@ -60,7 +60,7 @@ pub(crate) async fn orgs_page(
         h2 { (t(lang, "orgs.create")) }
         form.stack.card method="post" action="/console/orgs" data-testid="org-form" {
             (ctx.csrf())
-            label for="o-name" { (t(lang, "field.name")) }
+            label for="o-name" { (t(lang, "field.object_name")) }
             input #o-name name="name" required value=(v.name) data-testid="org-name";
             (field_error(create_err, "name"))
             label for="o-admin_login" { (t(lang, "orgs.admin_login")) }
