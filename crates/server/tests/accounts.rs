@@ -98,6 +98,18 @@ both! {
         assert_eq!(set(&s, &third, "chosen-by-me-1").await.0, StatusCode::NO_CONTENT);
     }
 
+    async fn a_departure_retires_an_unused_link(db) {
+        let s = TestServer::start(db).await;
+        let (org, admin) = s.org("Acme", "acme.admin").await;
+        let member = without_password(&admin, &org, "short.stay").await;
+        let code = issue(&admin, &org, &member).await.1["code"].as_str().unwrap().to_owned();
+        let (st, _) = admin.post(&format!("/api/v1/organizations/{org}/members/{member}/leave"), json!({})).await;
+        assert_eq!(st, StatusCode::OK);
+        let (status, body) = set(&s, &code, "chosen-by-me-1").await;
+        assert_eq!((status, &body["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("code")), "{body}");
+        assert_eq!(sign_in(&s, "short.stay", "chosen-by-me-1").await, StatusCode::UNAUTHORIZED);
+    }
+
     async fn only_the_persons_own_organization_may_issue_a_link(db) {
         let s = TestServer::start(db).await;
         let (org, admin) = s.org("Acme", "acme.admin").await;

@@ -286,6 +286,13 @@ fn nav_items(ctx: &Ctx) -> Vec<(&'static str, &'static str, &'static str)> {
     .collect()
 }
 
+/// A link as the person it is for opens it: this server's address and the page's path.
+pub fn absolute(s: &AppState, headers: &HeaderMap, path: &str) -> String {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let scheme = if s.settings.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}{path}")
+}
+
 /// The page frame: header with organization and language switchers, navigation, flash messages.
 pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> Response {
     let lang = ctx.lang;

@@ -614,7 +614,8 @@ impl Cases<'_> {
     }
 }
 
-/// Sessions acting in the organization end and its tokens are revoked, at once.
+/// Sessions acting in the organization end and its tokens are revoked, at once; an unused
+/// set-password link (issued only for an account no other organization shares) goes too.
 pub(crate) struct EndAccess;
 
 impl Reaction<Departure> for EndAccess {
@@ -623,9 +624,13 @@ impl Reaction<Departure> for EndAccess {
             let account = &d.member.account_id;
             let sessions = store::delete_sessions(tx, account, Some(d.org.as_str())).await?;
             let tokens = store::revoke_tokens(tx, account, Some(d.org.as_str()), d.at).await?;
-            Ok((sessions + tokens > 0)
+            let links = store::retire_password_links(tx, account, d.at).await?;
+            Ok((sessions + tokens + links > 0)
                 .then(|| {
-                    d.change("departure.end_access").with("sessions_ended", sessions).with("tokens_revoked", tokens)
+                    d.change("departure.end_access")
+                        .with("sessions_ended", sessions)
+                        .with("tokens_revoked", tokens)
+                        .with("password_links_retired", links)
                 })
                 .into_iter()
                 .collect())

@@ -86,12 +86,11 @@ impl Cases<'_> {
         Ok(out)
     }
 
-    /// How many of the caller's organization's networks the caller does not see: a backbone
-    /// member who is not one of a network's members is told why the list is empty.
-    pub async fn unseen_networks(&self, caller: &Caller) -> Result<usize> {
+    /// How many networks the caller's organization is in, seen by the caller or not: a backbone
+    /// member whose list is empty is told that it is not for lack of networks.
+    pub async fn org_network_count(&self, caller: &Caller) -> Result<usize> {
         let permit = caller.permit_own(Need::Read)?;
-        let all = store::networks_of_org(&mut *self.store.read().await?, permit.org().as_str()).await?.len();
-        Ok(all.saturating_sub(self.networks(caller).await?.len()))
+        Ok(store::networks_of_org(&mut *self.store.read().await?, permit.org().as_str()).await?.len())
     }
 
     pub async fn get(&self, caller: &Caller, id: &NetworkId) -> Result<NetworkView> {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use keiretsu_domain::identity::Scope;
@@ -28,7 +28,7 @@ use super::labels::{contact_role_text, status_text, type_text};
 use super::pages::{
     Failed, dept_options, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed, typed_all,
 };
-use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, not_allowed, saved, status_of};
+use super::{Ctx, Flash, Saved, absolute, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
 use crate::auth::{Csrf, NoFields};
@@ -239,11 +239,4 @@ fn department_checks(deps: &[DepartmentView], ticked: &dyn Fn(&DepartmentView) -
 /// The ticked department ids of a posted form.
 fn ticked_ids(ids: &[String]) -> Vec<String> {
     ids.iter().map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect()
-}
-
-/// The link as a partner admin opens it: this server's address and the page's path.
-fn absolute(s: &AppState, headers: &HeaderMap, path: &str) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let scheme = if s.settings.secure_cookies { "https" } else { "http" };
-    format!("{scheme}://{host}{path}")
 }

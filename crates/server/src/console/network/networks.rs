@@ -18,7 +18,7 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
     let unseen = if list.is_empty() {
-        match s.svc.network().unseen_networks(&ctx.session.caller).await {
+        match s.svc.network().org_network_count(&ctx.session.caller).await {
             Ok(n) => n,
             Err(e) => return err_page(&ctx, ACTIVE, title, e),
         }

@@ -30,14 +30,10 @@ pub(crate) async fn abilities(
 ) -> Result<Markup, ApiError> {
     let lang = ctx.lang;
     let caller = &ctx.session.caller;
-    let seat = match ctx.can(Scope::License) {
-        true => Some(s.svc.license().member_seat(caller, org, member).await?),
-        false => None,
-    };
-    let apps = match ctx.can(Scope::Apps) && active {
-        true => Some(s.svc.apps().usable_apps(caller, member, None).await?),
-        false => None,
-    };
+    let seat =
+        if ctx.can(Scope::License) { Some(s.svc.license().member_seat(caller, org, member).await?) } else { None };
+    let apps =
+        if ctx.can(Scope::Apps) && active { Some(s.svc.apps().usable_apps(caller, member, None).await?) } else { None };
     if seat.is_none() && apps.is_none() {
         return Ok(html! {});
     }

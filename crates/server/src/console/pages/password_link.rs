@@ -6,6 +6,7 @@ use super::*;
 pub(crate) async fn issue_password_link(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     form: Csrf<NoFields>,
 ) -> Response {
     let ctx = match ctx_of(&s, &form).await {
@@ -24,7 +25,7 @@ pub(crate) async fn issue_password_link(
             let body = html! {
                 div.card {
                     p { (tf(lang, "members.password_link_shown", &[("expires", &link.expires_at)])) }
-                    p { code data-testid="password-link" { (link.link) } }
+                    p { code data-testid="password-link" { (crate::console::absolute(&s, &headers, &link.link)) } }
                     p { a href={ "/console/members/" (id) } data-testid="back-to-member" { (t(lang, "members.detail")) } }
                 }
             };
