@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 use crate::identity::normalize_login;
 use crate::ids::DepartmentId;
 
@@ -121,7 +121,7 @@ pub fn phone(field: &str, text: &str) -> Result<Option<String>, DomainError> {
     if text.is_empty() {
         return Ok(None);
     }
-    let rule = || DomainError::invalid(field, Rule::Format("a phone number like +86 138 0000 0000"));
+    let rule = || DomainError::invalid(field, Rule::Reason(Reason::PhoneFormat));
     let body = text.strip_prefix('+').unwrap_or(text);
     if !body.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') {
         return Err(rule());
@@ -139,7 +139,7 @@ pub fn email(field: &str, text: &str) -> Result<Option<String>, DomainError> {
     if text.is_empty() {
         return Ok(None);
     }
-    let rule = || DomainError::invalid(field, Rule::Format("an email address like name@example.com"));
+    let rule = || DomainError::invalid(field, Rule::Reason(Reason::EmailFormat));
     if text.len() > 254 || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(rule());
     }
@@ -167,7 +167,7 @@ pub fn employee_no(field: &str, text: &str) -> Result<Option<String>, DomainErro
         return Err(DomainError::invalid(field, Rule::TooLong(32)));
     }
     if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(DomainError::invalid(field, Rule::Format("letters, digits, - and _ only")));
+        return Err(DomainError::invalid(field, Rule::Reason(Reason::EmployeeNoFormat)));
     }
     Ok(Some(text.to_owned()))
 }
@@ -242,26 +242,18 @@ pub const IMPORT_MAX_ROWS: usize = 200_000;
 /// required), then one member per line. Every bad row is reported with its line and reason.
 pub fn parse_import(text: &str) -> Result<(Vec<ImportRow>, Vec<RowError>), DomainError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|_| DomainError::invalid("file", Rule::Format("CSV text in UTF-8 with a header line")))?
-        .clone();
+    let header = reader.headers().map_err(|_| DomainError::invalid("file", Rule::Reason(Reason::CsvFormat)))?.clone();
     let mut index = HashMap::new();
     for (i, col) in header.iter().enumerate() {
         let col = col.trim_start_matches('\u{feff}').to_ascii_lowercase();
         if !IMPORT_COLUMNS.contains(&col.as_str()) {
-            return Err(DomainError::invalid(
-                "file",
-                Rule::Custom(
-                    "has an unknown column; allowed: employee_no, name, login, phone, email, title, department",
-                ),
-            ));
+            return Err(DomainError::invalid("file", Rule::Reason(Reason::UnknownImportColumn)));
         }
         index.insert(col, i);
     }
     for required in ["employee_no", "name", "login"] {
         if !index.contains_key(required) {
-            return Err(DomainError::invalid("file", Rule::Custom("needs the columns employee_no, name and login")));
+            return Err(DomainError::invalid("file", Rule::Reason(Reason::ImportColumnsMissing)));
         }
     }
     let mut rows = Vec::new();
@@ -279,7 +271,7 @@ pub fn parse_import(text: &str) -> Result<(Vec<ImportRow>, Vec<RowError>), Domai
         };
         let line = record.position().map_or(0, |p| p.line());
         if rows.len() + errors.len() >= IMPORT_MAX_ROWS {
-            return Err(DomainError::invalid("file", Rule::Custom("has more than 200000 rows; split it")));
+            return Err(DomainError::invalid("file", Rule::Reason(Reason::ImportTooManyRows)));
         }
         if record.len() != header.len() {
             errors.push(RowError {

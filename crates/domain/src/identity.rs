@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 use crate::ids::{AccountId, MemberId, OrgId};
 
 /// The areas a sub-admin can be given. The names are the API's and the console's.
@@ -77,7 +77,7 @@ impl Role {
             }
             None if text == "primary_admin" => Ok(Role::PrimaryAdmin),
             None if text == "member" => Ok(Role::Member),
-            _ => Err(DomainError::invalid("role", Rule::Format("primary_admin, member or sub_admin:<scopes>"))),
+            _ => Err(DomainError::invalid("role", Rule::Reason(Reason::RoleFormat))),
         }
     }
 }
@@ -150,8 +150,8 @@ impl OperatorPermit {
 }
 
 /// The refusals; the server maps each to one HTTP status.
-pub const NOT_SIGNED_IN: DomainError = DomainError::Forbidden("not signed in");
-pub const NOT_ALLOWED: DomainError = DomainError::Forbidden("not allowed");
+pub const NOT_SIGNED_IN: DomainError = DomainError::Forbidden(Reason::NotSignedIn);
+pub const NOT_ALLOWED: DomainError = DomainError::Forbidden(Reason::NotAllowed);
 
 impl Caller {
     /// The id recorded as the actor in the journal.
@@ -259,7 +259,7 @@ pub fn normalize_login(field: &str, login: &str) -> Result<String, DomainError> 
         return Err(DomainError::invalid(field, Rule::TooLong(64)));
     }
     if !login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-@".contains(&b)) {
-        return Err(DomainError::invalid(field, Rule::Format("letters, digits and . _ - @ only")));
+        return Err(DomainError::invalid(field, Rule::Reason(Reason::LoginFormat)));
     }
     Ok(login)
 }

@@ -14,7 +14,8 @@ pub mod journal;
 pub mod license;
 pub mod network;
 pub mod people;
+mod reason;
 pub mod time;
 pub mod whole;
 
-pub use error::{DomainError, Rule};
+pub use error::{DomainError, Param, Reason, Rule};

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 /// One edition of the catalogue the platform operator keeps (seeded by the 0006 migration).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -87,10 +87,7 @@ pub fn auto_after_edition_change(current: AutoSetting, to: &Edition) -> AutoSett
 /// An admin switches auto-authorization; the trial edition refuses to switch it off.
 pub fn switch_auto(edition: &Edition, on: bool) -> Result<AutoSetting, DomainError> {
     if edition.auto_locked && !on {
-        return Err(DomainError::conflict(
-            "auto_authorize",
-            Rule::Custom("cannot be switched off on the trial edition"),
-        ));
+        return Err(DomainError::conflict("auto_authorize", Rule::Reason(Reason::TrialAlwaysOn)));
     }
     Ok(AutoSetting { on, by_admin: true })
 }
@@ -142,10 +139,7 @@ pub fn purchased_seats(field: &str, seats: i64, assigned: i64) -> Result<i64, Do
         return Err(DomainError::invalid(field, Rule::Range { min: 0, max: 10_000_000 }));
     }
     if seats < assigned {
-        return Err(DomainError::conflict(
-            field,
-            Rule::Custom("is below the seats already assigned; freeze accounts first"),
-        ));
+        return Err(DomainError::conflict(field, Rule::Reason(Reason::BelowAssignedSeats)));
     }
     Ok(seats)
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{name, optional_text};
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 /// The partner types every network starts with; admins add custom ones.
 pub const BUILTIN_TYPES: &[(&str, &str)] = &[
@@ -32,7 +32,7 @@ pub fn type_key(field: &str, text: &str) -> Result<String, DomainError> {
         return Err(DomainError::invalid(field, Rule::TooLong(32)));
     }
     if !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(DomainError::invalid(field, Rule::Format("lowercase letters, digits and _ only")));
+        return Err(DomainError::invalid(field, Rule::Reason(Reason::NameKeyFormat)));
     }
     Ok(key.to_owned())
 }
@@ -142,7 +142,7 @@ pub fn departments_to_bring(
                 if !parents.contains_key(id.as_str()) {
                     return Err(DomainError::invalid(
                         format!("department_ids[{i}]"),
-                        Rule::Custom("is not a department of your organization"),
+                        Rule::Reason(Reason::NotYourDepartment),
                     ));
                 }
             }
@@ -158,13 +158,13 @@ pub fn departments_to_bring(
                     (None, _) => {
                         return Err(DomainError::invalid(
                             format!("departments[{i}]"),
-                            Rule::Custom("names no department of your organization: pick the departments by id"),
+                            Rule::Reason(Reason::NoSuchDepartmentName),
                         ));
                     }
                     (Some(_), Some(_)) => {
                         return Err(DomainError::invalid(
                             format!("departments[{i}]"),
-                            Rule::Custom("names more than one department of your organization: pick by id"),
+                            Rule::Reason(Reason::AmbiguousDepartmentName),
                         ));
                     }
                 }
@@ -192,7 +192,7 @@ pub fn departments_to_bring(
 
 /// A calendar date `YYYY-MM-DD`, checked for a real day.
 pub fn date(field: &str, text: &str) -> Result<String, DomainError> {
-    let bad = || DomainError::invalid(field, Rule::Format("a date like 2026-12-31"));
+    let bad = || DomainError::invalid(field, Rule::Reason(Reason::DateFormat));
     let b = text.as_bytes();
     let digits = b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     // `u32::parse` alone would take "+1" as a month.
@@ -222,7 +222,7 @@ pub fn contract(start: Option<&str>, end: Option<&str>) -> Result<(Option<String
     if let (Some(s), Some(e)) = (&start, &end)
         && e < s
     {
-        return Err(DomainError::invalid("contract_end", Rule::Custom("must not be before contract_start")));
+        return Err(DomainError::invalid("contract_end", Rule::Reason(Reason::EndBeforeStart)));
     }
     Ok((start, end))
 }
@@ -381,24 +381,21 @@ pub fn check_answer(inv: &InvitationState<'_>, org: &str, certified: bool, now: 
     match inv.status {
         InvitationStatus::Pending => {}
         InvitationStatus::Revoked => {
-            return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation that was revoked")));
+            return Err(DomainError::conflict("code", Rule::Reason(Reason::InvitationRevoked)));
         }
         InvitationStatus::Accepted | InvitationStatus::Declined => {
-            return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")));
+            return Err(DomainError::conflict("code", Rule::Reason(Reason::InvitationAnswered)));
         }
     }
     if now >= inv.expires_at {
-        return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation that has expired")));
+        return Err(DomainError::conflict("code", Rule::Reason(Reason::InvitationExpired)));
     }
     if inv.target_org.is_some_and(|t| t != org) {
         // Someone else's invitation: the same answer as an unknown code.
         return Err(DomainError::NotFound { what: "invitation" });
     }
     if !certified {
-        return Err(DomainError::conflict(
-            "organization",
-            Rule::Custom("must be certified by the platform before it can join a network"),
-        ));
+        return Err(DomainError::conflict("organization", Rule::Reason(Reason::UncertifiedCannotJoin)));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
@@ -76,7 +76,7 @@ pub fn time_schema() -> utoipa::openapi::schema::Schema {
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC) into epoch milliseconds.
 pub fn parse_rfc3339(field: &str, text: &str) -> Result<Millis, DomainError> {
-    let bad = || DomainError::invalid(field, Rule::Format("a UTC date like 2026-11-24 or 2026-11-24T09:30:00Z"));
+    let bad = || DomainError::invalid(field, Rule::Reason(Reason::UtcDateFormat));
     let b = text.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Result<i64, DomainError> {
         let part = text.get(r).ok_or_else(bad)?;

@@ -1,13 +1,15 @@
 //! The one map from errors to HTTP: RFC 9457 problem details with a stable `type` per error
-//! and, where an input was wrong, the field and the rule.
+//! and, where an input was wrong, the field and the rule. Every problem also carries a stable
+//! `code` with its `params`, which the console renders from its catalogues in the viewer's language.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use keiretsu_domain::DomainError;
+use keiretsu_domain::{DomainError, Param};
 use keiretsu_service::Error;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Every kind of problem the server answers with, so each `type` is written once, with its status
 /// and title. Clients branch on `type`; the title is for people.
@@ -37,6 +39,55 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
+    pub const ALL: &'static [ProblemType] = &[
+        ProblemType::Validation,
+        ProblemType::MalformedJson,
+        ProblemType::Conflict,
+        ProblemType::NotFound,
+        ProblemType::Forbidden,
+        ProblemType::Unauthenticated,
+        ProblemType::BadCredentials,
+        ProblemType::Throttled,
+        ProblemType::Internal,
+        ProblemType::PayloadTooLarge,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::MethodNotAllowed,
+        ProblemType::RequestTimeout,
+        ProblemType::Csrf,
+        ProblemType::IdempotencyMismatch,
+        ProblemType::IdempotencyRetry,
+        ProblemType::IdempotencyInProgress,
+        ProblemType::UriTooLong,
+        ProblemType::HeadersTooLarge,
+        ProblemType::MalformedRequest,
+    ];
+
+    /// The code of a problem that no rule of the domain names: distinct from every rule's code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ProblemType::Validation => "invalid_input",
+            ProblemType::MalformedJson => "malformed_json",
+            ProblemType::Conflict => "conflict",
+            ProblemType::NotFound => "unknown_address",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::Unauthenticated => "unauthenticated",
+            ProblemType::BadCredentials => "bad_credentials",
+            ProblemType::Throttled => "throttled",
+            ProblemType::Internal => "internal",
+            ProblemType::PayloadTooLarge => "payload_too_large",
+            ProblemType::UnsupportedMediaType => "unsupported_media_type",
+            ProblemType::MethodNotAllowed => "method_not_allowed",
+            ProblemType::RequestTimeout => "request_timeout",
+            ProblemType::Csrf => "csrf",
+            ProblemType::IdempotencyMismatch => "idempotency_mismatch",
+            ProblemType::IdempotencyRetry => "idempotency_retry",
+            ProblemType::IdempotencyInProgress => "idempotency_in_progress",
+            ProblemType::UriTooLong => "uri_too_long",
+            ProblemType::HeadersTooLarge => "headers_too_large",
+            ProblemType::MalformedRequest => "malformed_request",
+        }
+    }
+
     pub const fn uri(self) -> &'static str {
         match self {
             ProblemType::Validation | ProblemType::MalformedJson => "/problems/validation",
@@ -115,13 +166,26 @@ pub struct Problem {
     pub kind: &'static str,
     pub title: &'static str,
     pub status: u16,
+    /// For people, in English; clients branch on `code`.
     pub detail: String,
+    /// Stable, snake_case: the rule broken (`too_long`, `required`, `needs_unit_id`), the reason a
+    /// right was refused (`not_allowed`, `no_seat`), `not_found`, or the problem's own
+    /// (`unauthenticated`, `throttled`, `invalid_input`, ...). Never reworded.
+    #[schema(example = "too_long")]
+    pub code: &'static str,
+    /// The values the code's message names, e.g. `{"max": 100}` for `too_long`, `{"what": "member"}`
+    /// for `not_found`: numbers as numbers, anything else as text. Absent when there are none.
+    // Boxed, and `retry_after` kept to 32 bits, so a `Result` carrying an error stays small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, example = json!({"max": 100}))]
+    pub params: Option<Box<BTreeMap<&'static str, serde_json::Value>>>,
     /// The input that was wrong, when one was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Seconds to wait before trying again (throttling).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -136,6 +200,8 @@ impl ApiError {
             title: kind.title(),
             status: kind.status().as_u16(),
             detail: detail.into(),
+            code: kind.code(),
+            params: None,
             field: None,
             retry_after: None,
         })
@@ -144,6 +210,23 @@ impl ApiError {
     /// The same problem with another status: a rejection from axum keeps the status it chose.
     pub fn with_status(mut self, status: StatusCode) -> ApiError {
         self.0.status = status.as_u16();
+        self
+    }
+
+    /// The same problem named by a rule's code and filled in with its params.
+    pub fn with_code(mut self, code: &'static str, params: Vec<(&'static str, Param)>) -> ApiError {
+        self.0.code = code;
+        let params: BTreeMap<_, _> = params
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Param::Number(n) => serde_json::Value::from(n),
+                    Param::Text(t) => serde_json::Value::from(t),
+                };
+                (k, v)
+            })
+            .collect();
+        self.0.params = (!params.is_empty()).then(|| Box::new(params));
         self
     }
 
@@ -170,8 +253,9 @@ impl From<Error> for ApiError {
         match e {
             Error::Domain(d) => d.into(),
             Error::Throttled { retry_after_s } => {
-                let mut e = ApiError::new(ProblemType::Throttled, e.to_string());
-                e.0.retry_after = Some(retry_after_s);
+                let mut e = ApiError::new(ProblemType::Throttled, e.to_string())
+                    .with_code(ProblemType::Throttled.code(), vec![("retry_after", Param::Number(retry_after_s))]);
+                e.0.retry_after = Some(u32::try_from(retry_after_s.max(0)).unwrap_or(u32::MAX));
                 e
             }
             Error::BadCredentials => ApiError::new(ProblemType::BadCredentials, "wrong login or password"),
@@ -186,7 +270,8 @@ impl From<Error> for ApiError {
 impl From<DomainError> for ApiError {
     fn from(d: DomainError) -> ApiError {
         let detail = d.to_string();
-        match &d {
+        let (code, params) = (d.code(), d.params());
+        let e = match &d {
             DomainError::Invalid { field, .. } => {
                 ApiError::new(ProblemType::Validation, detail).with_field(field.clone())
             }
@@ -194,9 +279,12 @@ impl From<DomainError> for ApiError {
                 ApiError::new(ProblemType::Conflict, detail).with_field(field.clone())
             }
             DomainError::NotFound { .. } => ApiError::new(ProblemType::NotFound, detail),
-            DomainError::Forbidden(_) if d == keiretsu_domain::identity::NOT_SIGNED_IN => ApiError::unauthenticated(),
+            DomainError::Forbidden(_) if d == keiretsu_domain::identity::NOT_SIGNED_IN => {
+                return ApiError::unauthenticated();
+            }
             DomainError::Forbidden(_) => ApiError::new(ProblemType::Forbidden, detail),
-        }
+        };
+        e.with_code(code, params)
     }
 }
 

@@ -50,6 +50,13 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
     primary.get(key).or_else(|| en.get(key)).copied().unwrap_or(key)
 }
 
+/// The text for a key built at run time (`rule.{code}`), if a catalogue has it.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    let [en, zh] = &*CATALOGUES;
+    let primary = if lang == Lang::Zh { zh } else { en };
+    primary.get(key).or_else(|| en.get(key)).copied()
+}
+
 /// `t` with `{name}` placeholders filled in.
 pub fn tf(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
     let mut out = t(lang, key).to_owned();

@@ -32,6 +32,7 @@ both! {
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
         assert_eq!(p["field"], "parent_id");
         assert_eq!(p["type"], "/problems/validation");
+        assert_eq!(p["code"], "no_cycle", "{p}");
         assert_eq!(revision(&s).await, before);
         // Rename and a legal move.
         let (st, _) = admin.send(Method::PATCH, &format!("{deps}/{b}"), Some(json!({"name": "Final Assembly"}))).await;
@@ -43,11 +44,13 @@ both! {
         let (st, p) = admin.send(Method::DELETE, &format!("{deps}/{a}"), None).await;
         assert_eq!(st, StatusCode::CONFLICT, "{p}");
         assert!(p["detail"].as_str().unwrap().contains("sub-departments"));
+        assert_eq!((&p["code"], p.get("params")), (&json!("has_sub_departments"), None), "{p}");
         let (st, m) = admin.post(&format!("/api/v1/organizations/{org}/members"), json!({"name": "Li Na", "login": "li.na", "department_ids": [b]})).await;
         assert_eq!(st, StatusCode::CREATED, "{m}");
         let (st, p) = admin.send(Method::DELETE, &format!("{deps}/{b}"), None).await;
         assert_eq!(st, StatusCode::CONFLICT);
         assert!(p["detail"].as_str().unwrap().contains("members"));
+        assert_eq!(p["code"], "has_members", "{p}");
         // Once the member leaves, the department can go.
         let mid = m["id"].as_str().unwrap();
         let (st, _) = admin.post(&format!("/api/v1/organizations/{org}/members/{mid}/leave"), json!({})).await;
@@ -222,6 +225,11 @@ both! {
             assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {p}");
             assert_eq!(p["field"], field, "{body} -> {p}");
         }
+        // The code and its params say what was wrong without parsing the English detail.
+        let (st, p) = admin.post(&members, json!({"name": "A".repeat(500), "login": "abc"})).await;
+        assert_eq!((st, &p["code"], &p["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("too_long"), &json!("name")));
+        let max = p["params"]["max"].as_u64().unwrap_or_else(|| panic!("max is a number: {p}"));
+        assert!(p["detail"].as_str().unwrap().contains(&format!("at most {max} characters")), "{p}");
         assert_eq!(revision(&s).await, before, "nothing changed");
         // Malformed ids in the path are simply not found.
         for path in [format!("{members}/not-an-id"), format!("{members}/dep_wrongkind"), "/api/v1/organizations/mem_x/members".into()] {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use keiretsu_domain::access::Index;
 use keiretsu_domain::journal::Entry;
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use keiretsu_store::Store;
 use keiretsu_store::apps::{self as store, Refreshed, Touched};
 
@@ -188,11 +188,7 @@ impl Service {
                 break;
             }
             if waited >= AT_LEAST_TRIES {
-                return Err(DomainError::conflict(
-                    "at_least",
-                    Rule::Custom("is a revision this server has not seen yet"),
-                )
-                .into());
+                return Err(DomainError::conflict("at_least", Rule::Reason(Reason::UnknownRevision)).into());
             }
             waited += 1;
             tokio::time::sleep(AT_LEAST_PAUSE).await;

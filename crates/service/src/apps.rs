@@ -7,7 +7,7 @@ use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId, OrgId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::network::UnitStatus;
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use keiretsu_store::apps::{self as store, AppRow};
 use keiretsu_store::network as net;
 use serde::{Deserialize, Serialize};
@@ -215,10 +215,10 @@ impl Cases<'_> {
     pub async fn publish_app(&self, caller: &Caller, app: &AppId, network: &NetworkId, p: &Publication) -> Result<()> {
         let (a, permit) = self.managed_app(caller, app).await?;
         let mut tx = self.store.write().await?;
-        let network =
-            net::network(&mut tx, network.as_str()).await?.filter(|n| n.org_id == a.org_id).ok_or_else(|| {
-                DomainError::invalid("network_id", Rule::Custom("is not a network of the app's organization"))
-            })?;
+        let network = net::network(&mut tx, network.as_str())
+            .await?
+            .filter(|n| n.org_id == a.org_id)
+            .ok_or_else(|| DomainError::invalid("network_id", Rule::Reason(Reason::NotAppNetwork)))?;
         let now = self.now();
         store::put_publication(&mut tx, &a.id, &network.id, &p.audience, now).await?;
         for u in net::units(&mut tx, &network.id).await?.into_iter().filter(|u| u.status == UnitStatus::Active) {
@@ -331,9 +331,7 @@ impl Cases<'_> {
         net::network(&mut *self.store.read().await?, network.as_str())
             .await?
             .filter(|n| n.org_id == a.org_id)
-            .ok_or_else(|| {
-                DomainError::invalid("network_id", Rule::Custom("is not a network of the app's organization"))
-            })?;
+            .ok_or_else(|| DomainError::invalid("network_id", Rule::Reason(Reason::NotAppNetwork)))?;
         let ix = self.access_index(None).await?;
         let now = ix.count_who_can(app.as_str(), Right::Submit);
         Ok((now, ix.preview(app.as_str(), network.as_str(), audience, Right::Submit)))

@@ -23,9 +23,7 @@ crate::use_cases!();
 
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
 /// A member the app is published to, without a seat in the pool that licenses it.
-pub const NO_SEAT: DomainError = DomainError::Forbidden(
-    "you have no seat for this app; the license administrators of the organization that publishes it can give you one",
-);
+pub const NO_SEAT: DomainError = DomainError::Forbidden(keiretsu_domain::error::Reason::NoSeat);
 const NOT_FOUND_SUBMISSION: DomainError = DomainError::NotFound { what: "submission" };
 const NOT_FOUND_ATTACHMENT: DomainError = DomainError::NotFound { what: "attachment" };
 /// Attachments: at most 10 MiB each, of these types.
@@ -259,7 +257,7 @@ impl Cases<'_> {
             let (_, org, owner) = self.reach(&ix, caller, app)?;
             if !self.manages(&ix, caller, app, &owner) {
                 return Err(if org == owner {
-                    DomainError::Forbidden("only the app's admins change its form")
+                    DomainError::Forbidden(keiretsu_domain::error::Reason::OnlyAppAdmins)
                 } else {
                     NOT_FOUND_APP
                 }
@@ -315,7 +313,7 @@ impl Cases<'_> {
             if !seen {
                 return Err(DomainError::invalid(
                     format!("values ({key} {m})"),
-                    Rule::Custom("is not someone you can pick"),
+                    Rule::Reason(keiretsu_domain::error::Reason::NotPickableMember),
                 )
                 .into());
             }
@@ -325,7 +323,7 @@ impl Cases<'_> {
             if !ok {
                 return Err(DomainError::invalid(
                     format!("values (department {d})"),
-                    Rule::Custom("is not a department you can pick"),
+                    Rule::Reason(keiretsu_domain::error::Reason::NotPickableDepartment),
                 )
                 .into());
             }
@@ -335,7 +333,7 @@ impl Cases<'_> {
             if !ok {
                 return Err(DomainError::invalid(
                     format!("values (attachment {a})"),
-                    Rule::Custom("is not a file you uploaded"),
+                    Rule::Reason(keiretsu_domain::error::Reason::NotYourFile),
                 )
                 .into());
             }
@@ -349,17 +347,14 @@ impl Cases<'_> {
             let ix = self.access_index(None).await?;
             let reached = self.reach(&ix, caller, app)?;
             if !ix.allows(reached.0.as_str(), app.as_str(), Right::Submit) {
-                return Err(DomainError::Forbidden(
-                    "you may not submit this form: ask its admins (see the app's access check for why)",
-                )
-                .into());
+                return Err(DomainError::Forbidden(keiretsu_domain::error::Reason::MayNotSubmit).into());
             }
             reached
         };
         let mut c = self.store.read().await?;
         let (version, schema) = store::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
         if schema.fields.is_empty() {
-            return Err(DomainError::conflict("app", Rule::Custom("has no form fields yet")).into());
+            return Err(DomainError::conflict("app", Rule::Reason(keiretsu_domain::error::Reason::NoFormFields)).into());
         }
         let values = schema.check_values(&input.values)?;
         self.check_refs(&mut c, caller, &owner, &schema, &values, (&member, &org)).await?;
@@ -389,7 +384,7 @@ impl Cases<'_> {
         if store::attach(&mut tx, &files, app.as_str(), member.as_str(), &row.id).await? != files.len() as u64 {
             return Err(DomainError::conflict(
                 "values",
-                Rule::Custom("names a file that belongs to another submission"),
+                Rule::Reason(keiretsu_domain::error::Reason::FileOfAnotherSubmission),
             )
             .into());
         }
@@ -436,7 +431,7 @@ impl Cases<'_> {
     ) -> Result<SubmissionView> {
         let (item, owner, may_edit) = self.readable(caller, id).await?;
         if !may_edit {
-            return Err(DomainError::Forbidden("you may not edit this submission").into());
+            return Err(DomainError::Forbidden(keiretsu_domain::error::Reason::MayNotEditSubmission).into());
         }
         let app = AppId::from_trusted(item.row.app_id.clone());
         let mut c = self.store.read().await?;
@@ -452,7 +447,7 @@ impl Cases<'_> {
         if store::attach(&mut tx, &files, app.as_str(), submitter.as_str(), id.as_str()).await? != files.len() as u64 {
             return Err(DomainError::conflict(
                 "values",
-                Rule::Custom("names a file that belongs to another submission"),
+                Rule::Reason(keiretsu_domain::error::Reason::FileOfAnotherSubmission),
             )
             .into());
         }
@@ -477,7 +472,7 @@ impl Cases<'_> {
             let ix = self.access_index(q.at_least).await?;
             let (member, org, owner) = self.reach(&ix, caller, app)?;
             self.view_of(&ix, &member, &org, &owner, app, deps)
-                .ok_or(DomainError::Forbidden("you may not read this app's submissions"))?
+                .ok_or(DomainError::Forbidden(keiretsu_domain::error::Reason::MayNotReadSubmissions))?
         };
         let schema = store::latest_version(&mut c, app.as_str())
             .await?
@@ -574,7 +569,7 @@ impl Cases<'_> {
             // Files go with a submission being made or corrected: either right will do.
             let writes = [Right::Submit, Right::Edit].iter().any(|r| ix.allows(member.as_str(), app.as_str(), *r));
             if !writes {
-                return Err(DomainError::Forbidden("you may not submit or edit this form's submissions").into());
+                return Err(DomainError::Forbidden(keiretsu_domain::error::Reason::MayNotSubmitOrEdit).into());
             }
             (member, owner)
         };
@@ -587,7 +582,7 @@ impl Cases<'_> {
             return Err(DomainError::invalid("file", Rule::Required).into());
         }
         if content.len() > MAX_ATTACHMENT {
-            return Err(DomainError::invalid("file", Rule::Custom("must be at most 10 MiB")).into());
+            return Err(DomainError::invalid("file", Rule::Reason(keiretsu_domain::error::Reason::FileTooLarge)).into());
         }
         use sha2::Digest;
         let row = AttachmentRow {

@@ -3,7 +3,7 @@
 use keiretsu_domain::identity::{Caller, Need, Scope};
 use keiretsu_domain::journal::{ChainBreak, Entry, Verifier};
 use keiretsu_domain::time::{format_rfc3339, parse_range_end, parse_rfc3339};
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use keiretsu_store::journal::{self as store, Query};
 use serde::Deserialize;
 
@@ -72,7 +72,7 @@ impl Cases<'_> {
                 Some(c)
                     .filter(|c| (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
                     .and_then(|c| c.parse::<i64>().ok())
-                    .ok_or_else(|| DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page")))
+                    .ok_or_else(|| DomainError::invalid("cursor", Rule::Reason(Reason::CursorFormat)))
             })
             .transpose()?;
         let text = |field: &str, v: &Option<String>| -> Result<Option<String>> {

@@ -1,6 +1,6 @@
 //! Page sizes and opaque cursors shared by every list.
 
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use serde::Serialize;
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -33,7 +33,7 @@ pub fn encode_cursor(parts: &[&str]) -> String {
 }
 
 pub fn bad_cursor() -> DomainError {
-    DomainError::invalid("cursor", Rule::Format("a cursor returned by an earlier page"))
+    DomainError::invalid("cursor", Rule::Reason(Reason::CursorFormat))
 }
 
 pub fn decode_cursor(cursor: &str, n: usize) -> Result<Vec<String>, DomainError> {

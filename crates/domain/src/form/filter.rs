@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::scalars::{check_date, parse_money, parse_number};
 use super::{FieldKind, Schema, TEXT_MAX, Values, unknown_key};
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 use crate::ids::{DepartmentId, MemberId};
 
 /// How a filter compares a field's value with its operand.
@@ -99,7 +99,7 @@ impl Filter {
         let path = format!("filter.{key}");
         let ops = f.kind.filter_ops();
         if ops.is_empty() {
-            return Err(DomainError::invalid(path, Rule::Custom("cannot be filtered")));
+            return Err(DomainError::invalid(path, Rule::Reason(Reason::NotFilterable)));
         }
         let op = op.trim();
         if !ops.contains(&op) {
@@ -139,7 +139,7 @@ impl Filter {
                     .map_err(|_| DomainError::invalid(&path, Rule::IdPrefix(DepartmentId::PREFIX)))?
                     .to_string(),
             ),
-            FieldKind::Attachment => return Err(DomainError::invalid(path, Rule::Custom("cannot be filtered"))),
+            FieldKind::Attachment => return Err(DomainError::invalid(path, Rule::Reason(Reason::NotFilterable))),
         };
         Ok(Filter { field: f.key.clone(), op, operand })
     }
@@ -147,7 +147,7 @@ impl Filter {
     /// Parses the query-string form `field:op:value`, e.g. `amount:ge:100`; the value may itself
     /// contain colons (`note:contains:a:b`).
     pub fn parse_query(schema: &Schema, text: &str) -> Result<Filter, DomainError> {
-        let bad = || DomainError::invalid("filter", Rule::Format("field:op:value, like amount:ge:100"));
+        let bad = || DomainError::invalid("filter", Rule::Reason(Reason::FilterFormat));
         let (field, rest) = text.split_once(':').ok_or_else(bad)?;
         let (op, value) = rest.split_once(':').ok_or_else(bad)?;
         Self::parse(schema, field, op, value)

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 mod cells;
 mod filter;
@@ -60,9 +60,9 @@ pub const ATTACHMENT_PREFIX: &str = "att_";
 
 /// Compiled size limit of a field's pattern, so an admin cannot make the server build a huge automaton.
 const PATTERN_SIZE_LIMIT: usize = 1 << 16;
-const MONEY_FORMAT: &str = "an amount like 1234.50, with at most 2 decimals";
-const DATE_FORMAT: &str = "a date like 2026-12-31";
-const KEY_FORMAT: &str = "lowercase letters, digits and _, starting with a letter";
+const MONEY_FORMAT: Reason = Reason::MoneyFormat;
+const DATE_FORMAT: Reason = Reason::DateFormat;
+const KEY_FORMAT: Reason = Reason::FieldKeyFormat;
 /// Whole numbers up to 2^53 are stored as JSON integers: every one of them is exact in an f64.
 const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
@@ -235,7 +235,7 @@ fn unknown_key(prefix: &str, key: &str) -> DomainError {
     if is_key(key) {
         DomainError::invalid(format!("{prefix}.{key}"), Rule::UnknownField)
     } else {
-        DomainError::invalid(prefix, Rule::Custom("has a key that is not a field of this form"))
+        DomainError::invalid(prefix, Rule::Reason(Reason::UnknownFormKey))
     }
 }
 

@@ -1,12 +1,12 @@
 //! Money, dates and numbers typed as text: how each is read, and how amounts are written back.
 
 use super::{DATE_FORMAT, MONEY_FORMAT, MONEY_MAX_CENTS};
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 /// Parses an amount: an optional `-`, 1 to 12 whole digits, and optionally `.` with 1 or 2 decimals
 /// (`1234.5`, `-3`, `0.05`; no `+`, separators or exponents). Returns cents.
 pub fn parse_money(field: &str, text: &str) -> Result<i64, DomainError> {
-    let bad = || DomainError::invalid(field, Rule::Format(MONEY_FORMAT));
+    let bad = || DomainError::invalid(field, Rule::Reason(MONEY_FORMAT));
     let text = text.trim();
     let (negative, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -54,7 +54,7 @@ pub(super) fn check_date(path: &str, text: &str) -> Result<String, DomainError> 
     let shaped = b.len() == 10
         && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
     if !shaped {
-        return Err(DomainError::invalid(path, Rule::Format(DATE_FORMAT)));
+        return Err(DomainError::invalid(path, Rule::Reason(DATE_FORMAT)));
     }
     crate::network::date(path, text)
 }
@@ -63,6 +63,6 @@ pub(super) fn check_date(path: &str, text: &str) -> Result<String, DomainError> 
 pub(super) fn parse_number(path: &str, text: &str) -> Result<f64, DomainError> {
     match text.trim().parse::<f64>() {
         Ok(n) if n.is_finite() => Ok(n),
-        _ => Err(DomainError::invalid(path, Rule::Format("a number"))),
+        _ => Err(DomainError::invalid(path, Rule::Reason(Reason::NumberFormat))),
     }
 }

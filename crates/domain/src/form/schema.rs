@@ -10,7 +10,7 @@ use super::{
     OPTION_MAX, OPTIONS_MAX, PATTERN_MAX, PATTERN_SIZE_LIMIT, Schema, TEXT_MAX, is_key,
 };
 use crate::directory::name;
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 /// A field's limits, checked and ready to apply.
 pub(super) enum Limits {
@@ -59,7 +59,7 @@ fn check_key(path: &str, key: &str) -> Result<(), DomainError> {
         return Err(DomainError::invalid(path, Rule::TooLong(KEY_MAX)));
     }
     if !is_key(key) {
-        return Err(DomainError::invalid(path, Rule::Format(KEY_FORMAT)));
+        return Err(DomainError::invalid(path, Rule::Reason(KEY_FORMAT)));
     }
     Ok(())
 }
@@ -79,7 +79,7 @@ fn check_options(i: usize, f: &Field) -> Result<(), DomainError> {
     for (j, option) in f.options.iter().enumerate() {
         let at = format!("{path}[{j}]");
         if name(&at, option, OPTION_MAX)? != *option {
-            return Err(DomainError::invalid(at, Rule::Format("text without spaces at either end")));
+            return Err(DomainError::invalid(at, Rule::Reason(Reason::TrimmedText)));
         }
         if !seen.insert(option.as_str()) {
             return Err(DomainError::invalid(at, Rule::Unique));
@@ -115,11 +115,7 @@ fn limits(i: usize, f: &Field) -> Result<Limits, DomainError> {
         return Err(DomainError::invalid(at(rule), Rule::NotFor(f.kind.as_str())));
     }
     let ordered = |min_is_more: bool| {
-        if min_is_more {
-            Err(DomainError::invalid(at("min"), Rule::Custom("must not be more than max")))
-        } else {
-            Ok(())
-        }
+        if min_is_more { Err(DomainError::invalid(at("min"), Rule::Reason(Reason::MinAboveMax))) } else { Ok(()) }
     };
     Ok(match f.kind {
         FieldKind::Text | FieldKind::LongText => {
@@ -145,7 +141,7 @@ fn limits(i: usize, f: &Field) -> Result<Limits, DomainError> {
         FieldKind::Number => {
             let bound = |rule: &str, b: &Bound| match b {
                 Bound::Number(n) if n.is_finite() => Ok(*n),
-                _ => Err(DomainError::invalid(at(rule), Rule::Format("a number"))),
+                _ => Err(DomainError::invalid(at(rule), Rule::Reason(Reason::NumberFormat))),
             };
             let min = r.min.as_ref().map(|b| bound("min", b)).transpose()?;
             let max = r.max.as_ref().map(|b| bound("max", b)).transpose()?;
@@ -155,7 +151,7 @@ fn limits(i: usize, f: &Field) -> Result<Limits, DomainError> {
         FieldKind::Money => {
             let bound = |rule: &str, b: &Bound| match b {
                 Bound::Number(n) if n.is_finite() => parse_money(&at(rule), &n.to_string()),
-                Bound::Number(_) => Err(DomainError::invalid(at(rule), Rule::Format(MONEY_FORMAT))),
+                Bound::Number(_) => Err(DomainError::invalid(at(rule), Rule::Reason(MONEY_FORMAT))),
                 Bound::Text(t) => parse_money(&at(rule), t),
             };
             let min = r.min.as_ref().map(|b| bound("min", b)).transpose()?;
@@ -166,7 +162,7 @@ fn limits(i: usize, f: &Field) -> Result<Limits, DomainError> {
         FieldKind::Date => {
             let bound = |rule: &str, b: &Bound| match b {
                 Bound::Text(t) => check_date(&at(rule), t.trim()),
-                Bound::Number(_) => Err(DomainError::invalid(at(rule), Rule::Format(DATE_FORMAT))),
+                Bound::Number(_) => Err(DomainError::invalid(at(rule), Rule::Reason(DATE_FORMAT))),
             };
             let min = r.min.as_ref().map(|b| bound("min", b)).transpose()?;
             let max = r.max.as_ref().map(|b| bound("max", b)).transpose()?;
@@ -204,11 +200,11 @@ fn compile_pattern(path: &str, pattern: &str) -> Result<Regex, DomainError> {
         return Err(DomainError::invalid(path, Rule::TooLong(PATTERN_MAX)));
     }
     let bad = |e: regex::Error| match e {
-        regex::Error::CompiledTooBig(_) => DomainError::invalid(path, Rule::Custom("is too complex; simplify it")),
-        _ => DomainError::invalid(path, Rule::Format("a valid regular expression")),
+        regex::Error::CompiledTooBig(_) => DomainError::invalid(path, Rule::Reason(Reason::PatternTooComplex)),
+        _ => DomainError::invalid(path, Rule::Reason(Reason::PatternInvalid)),
     };
     if pattern.is_empty() {
-        return Err(DomainError::invalid(path, Rule::Format("a valid regular expression")));
+        return Err(DomainError::invalid(path, Rule::Reason(Reason::PatternInvalid)));
     }
     let build =
         |p: &str| RegexBuilder::new(p).size_limit(PATTERN_SIZE_LIMIT).dfa_size_limit(PATTERN_SIZE_LIMIT * 16).build();

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::scalars::{money_text, parse_money};
 use super::{FieldKind, Schema, Values, is_key, text_of, unknown_key};
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 
 /// A total: a number for number fields, an amount string like `"1234.50"` for money fields.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
@@ -59,7 +59,7 @@ pub fn aggregate<'a>(
     by: Option<&str>,
     of: Option<&str>,
 ) -> Result<Vec<Group>, DomainError> {
-    let pick = |what: &'static str, key: Option<&str>, fits: fn(FieldKind) -> bool, rule: &'static str| match key
+    let pick = |what: &'static str, key: Option<&str>, fits: fn(FieldKind) -> bool, rule: Reason| match key
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
@@ -68,11 +68,11 @@ pub fn aggregate<'a>(
             None if is_key(key) => Err(DomainError::invalid(what, Rule::UnknownField)),
             None => Err(unknown_key(what, key)),
             Some(f) if fits(f.kind) => Ok(Some(f)),
-            Some(_) => Err(DomainError::invalid(what, Rule::Format(rule))),
+            Some(_) => Err(DomainError::invalid(what, Rule::Reason(rule))),
         },
     };
-    let by = pick("by", by, groups_by, "a text, choice, date, member or department field")?;
-    let of = pick("of", of, |k| matches!(k, FieldKind::Number | FieldKind::Money), "a number or money field")?;
+    let by = pick("by", by, groups_by, Reason::GroupableField)?;
+    let of = pick("of", of, |k| matches!(k, FieldKind::Number | FieldKind::Money), Reason::SummableField)?;
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
     if by.is_none() {
         groups.insert(String::new(), Tally::default());

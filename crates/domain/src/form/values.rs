@@ -10,7 +10,7 @@ use super::{
     ATTACHMENT_PREFIX, ATTACHMENTS_MAX, DATE_FORMAT, EXACT_INTEGER, Field, FieldKind, MONEY_FORMAT, Schema, Values,
     unknown_key,
 };
-use crate::error::{DomainError, Rule};
+use crate::error::{DomainError, Reason, Rule};
 use crate::ids::{DepartmentId, MemberId};
 
 impl Schema {
@@ -128,7 +128,7 @@ fn check_value(field: &Field, limits: &Limits, path: &str, raw: &Value) -> Resul
     let invalid = |rule: Rule| DomainError::invalid(path, rule);
     Ok(Some(match limits {
         Limits::Text { long, min, max, pattern } => {
-            let Value::String(s) = raw else { return Err(invalid(Rule::Format("text"))) };
+            let Value::String(s) = raw else { return Err(invalid(Rule::Reason(Reason::TextFormat))) };
             let text = if *long { s.trim().replace("\r\n", "\n").replace('\r', "\n") } else { s.trim().to_owned() };
             if text.is_empty() {
                 return Ok(None);
@@ -144,7 +144,7 @@ fn check_value(field: &Field, limits: &Limits, path: &str, raw: &Value) -> Resul
                 return Err(invalid(Rule::TooShort(*min)));
             }
             if pattern.as_ref().is_some_and(|re| !re.is_match(&text)) {
-                return Err(invalid(Rule::Format("text matching the field's pattern")));
+                return Err(invalid(Rule::Reason(Reason::PatternMismatch)));
             }
             Value::String(text)
         }
@@ -153,14 +153,14 @@ fn check_value(field: &Field, limits: &Limits, path: &str, raw: &Value) -> Resul
                 Value::Number(n) => match n.as_f64() {
                     Some(f) if n.is_f64() => (f, number_value(f)),
                     Some(f) => (f, raw.clone()),
-                    None => return Err(invalid(Rule::Format("a number"))),
+                    None => return Err(invalid(Rule::Reason(Reason::NumberFormat))),
                 },
                 Value::String(s) if s.trim().is_empty() => return Ok(None),
                 Value::String(s) => {
                     let n = parse_number(path, s)?;
                     (n, number_value(n))
                 }
-                _ => return Err(invalid(Rule::Format("a number"))),
+                _ => return Err(invalid(Rule::Reason(Reason::NumberFormat))),
             };
             out_of_range(path, &n, min.as_ref(), max.as_ref(), |b| b.to_string())?;
             value
@@ -170,13 +170,13 @@ fn check_value(field: &Field, limits: &Limits, path: &str, raw: &Value) -> Resul
                 Value::String(s) if s.trim().is_empty() => return Ok(None),
                 Value::String(s) => parse_money(path, s)?,
                 Value::Number(n) => parse_money(path, &n.to_string())?,
-                _ => return Err(invalid(Rule::Format(MONEY_FORMAT))),
+                _ => return Err(invalid(Rule::Reason(MONEY_FORMAT))),
             };
             out_of_range(path, &cents, min.as_ref(), max.as_ref(), |c| format_money(*c))?;
             Value::String(format_money(cents))
         }
         Limits::Date { min, max } => {
-            let Some(text) = trimmed(raw).map_err(|()| invalid(Rule::Format(DATE_FORMAT)))? else { return Ok(None) };
+            let Some(text) = trimmed(raw).map_err(|()| invalid(Rule::Reason(DATE_FORMAT)))? else { return Ok(None) };
             let date = check_date(path, text)?;
             out_of_range(path, &date, min.as_ref(), max.as_ref(), String::clone)?;
             Value::String(date)
@@ -189,7 +189,7 @@ fn check_value(field: &Field, limits: &Limits, path: &str, raw: &Value) -> Resul
             Value::String(text.to_owned())
         }
         Limits::MultipleChoice { min, max } => {
-            let Value::Array(items) = raw else { return Err(invalid(Rule::Format("a list of the field's options"))) };
+            let Value::Array(items) = raw else { return Err(invalid(Rule::Reason(Reason::OptionsList))) };
             let mut chosen = HashSet::new();
             for (j, item) in items.iter().enumerate() {
                 let at = || format!("{path}[{j}]");
@@ -228,7 +228,7 @@ fn check_value(field: &Field, limits: &Limits, path: &str, raw: &Value) -> Resul
             Value::String(DepartmentId::parse(text).map_err(|_| rule())?.to_string())
         }
         Limits::Attachment => {
-            let Value::Array(items) = raw else { return Err(invalid(Rule::Format("a list of attachment ids"))) };
+            let Value::Array(items) = raw else { return Err(invalid(Rule::Reason(Reason::AttachmentList))) };
             if items.len() > ATTACHMENTS_MAX {
                 return Err(invalid(Rule::TooMany(ATTACHMENTS_MAX)));
             }

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use keiretsu_domain::Reason;
 use keiretsu_domain::identity::PASSWORD_MIN;
 use keiretsu_service::identity::SetPassword;
 use maud::{DOCTYPE, Markup, html};
@@ -52,7 +53,7 @@ fn message(lang: Lang, e: &ApiError) -> String {
         Some("password" | "new_password") => tf(lang, "account.password_rule", &[("min", &PASSWORD_MIN.to_string())]),
         Some("confirm") => t(lang, "account.confirm_mismatch").to_owned(),
         Some("code") => t(lang, "account.code_unusable").to_owned(),
-        _ => error_text(e),
+        _ => error_text(lang, e),
     }
 }
 
@@ -116,7 +117,7 @@ async fn set_password(
     if f.password != f.confirm {
         let e = ApiError::from(keiretsu_domain::DomainError::invalid(
             "confirm",
-            keiretsu_domain::Rule::Custom("does not match the new password"),
+            keiretsu_domain::Rule::Reason(Reason::PasswordMismatch),
         ));
         return render_set_password(&f.code, lang, Some(&e), false);
     }
@@ -225,7 +226,8 @@ async fn end_session(State(s): State<AppState>, Path(id): Path<String>, form: Cs
                 Err(r) => return r,
             };
             let e = ApiError::from(e);
-            account_page(&s, ctx, Flash::error(&e), Some(&e)).await
+            let f = Flash::error(ctx.lang, &e);
+            account_page(&s, ctx, f, Some(&e)).await
         }
     }
 }

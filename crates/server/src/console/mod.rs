@@ -6,6 +6,7 @@
 
 mod account;
 pub mod apps;
+mod errors;
 pub mod forms;
 mod labels;
 pub mod license;
@@ -29,6 +30,7 @@ use crate::AppState;
 use crate::auth::{ConsoleSession, Csrf, NoFields, client_address, cookie, session_clear_cookie, session_set_cookie};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t};
+pub use errors::{FIELDS, error_text, field_error, field_label};
 
 const CSS: &str = include_str!("../../assets/app.css");
 /// Every script of the console, in one file: the CSP allows no inline code.
@@ -197,8 +199,8 @@ pub struct Flash {
 }
 
 impl Flash {
-    pub fn error(e: &ApiError) -> Flash {
-        Flash { error: Some(error_text(e)), notice: None }
+    pub fn error(lang: Lang, e: &ApiError) -> Flash {
+        Flash { error: Some(error_text(lang, e)), notice: None }
     }
 }
 
@@ -219,23 +221,6 @@ impl Saved {
 pub fn saved(to: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{to}{sep}saved=1")).into_response()
-}
-
-/// The message of an error, naming the field when the detail does not already.
-pub fn error_text(e: &ApiError) -> String {
-    match &e.0.field {
-        Some(f) if !e.0.detail.starts_with(f.as_str()) => format!("{f}: {}", e.0.detail),
-        _ => e.0.detail.clone(),
-    }
-}
-
-/// The error's message beside the input named `field`, if the error is about it.
-pub fn field_error(err: Option<&ApiError>, field: &str) -> Markup {
-    html! {
-        @if let Some(e) = err.filter(|e| e.0.field.as_deref() == Some(field)) {
-            span.field-error role="alert" data-testid={ "field-error-" (field) } { (e.0.detail) }
-        }
-    }
 }
 
 /// The HTTP status a page rendered again after `err` goes out with.
@@ -483,7 +468,7 @@ async fn login(
         }
         Err(e) => {
             let e = ApiError::from(e);
-            render_login(&state, lang, &form.login, Some(&error_text(&e)), status_of(&e))
+            render_login(&state, lang, &form.login, Some(&error_text(lang, &e)), status_of(&e))
         }
     }
 }
@@ -515,7 +500,7 @@ async fn header_error(state: &AppState, session: SessionInfo, e: ApiError) -> Re
     match ctx_for(state, session).await {
         Ok(ctx) => {
             let title = t(ctx.lang, "nav.overview");
-            (status_of(&e), layout(&ctx, "overview", title, &Flash::error(&e), html! {})).into_response()
+            (status_of(&e), layout(&ctx, "overview", title, &Flash::error(ctx.lang, &e), html! {})).into_response()
         }
         Err(e) => e.into_response(),
     }

@@ -1,5 +1,6 @@
 //! Departments: the tree, its heads, and moves that other capabilities react to.
 use super::*;
+use keiretsu_domain::Reason;
 
 impl Cases<'_> {
     pub async fn departments(&self, caller: &Caller, org: &OrgId) -> Result<Vec<DepartmentView>> {
@@ -36,7 +37,7 @@ impl Cases<'_> {
         let parent = match &input.parent_id {
             Some(p) => store::department(&mut tx, permit.org(), p.as_str())
                 .await?
-                .ok_or(DomainError::invalid("parent_id", Rule::Custom("is not a department of this organization")))?,
+                .ok_or(DomainError::invalid("parent_id", Rule::Reason(Reason::NotOrgDepartment)))?,
             None => root(&mut tx, permit.org()).await?,
         };
         let row = DepartmentRow {
@@ -75,14 +76,10 @@ impl Cases<'_> {
         let mut parent = current.parent_id.clone();
         if let Some(new_parent) = &patch.parent_id {
             if current.parent_id.is_none() {
-                return Err(DomainError::invalid("parent_id", Rule::Custom("cannot move the root department")).into());
+                return Err(DomainError::invalid("parent_id", Rule::Reason(Reason::RootDepartmentFixed)).into());
             }
             if !all.iter().any(|d| d.id == new_parent.as_str()) {
-                return Err(DomainError::invalid(
-                    "parent_id",
-                    Rule::Custom("is not a department of this organization"),
-                )
-                .into());
+                return Err(DomainError::invalid("parent_id", Rule::Reason(Reason::NotOrgDepartment)).into());
             }
             rules::check_move(&parent_map(&all), id, new_parent)?;
             parent = Some(new_parent.to_string());
@@ -120,14 +117,14 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let d = store::department(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_DEPARTMENT)?;
         if d.parent_id.is_none() {
-            return Err(DomainError::conflict("department_id", Rule::Custom("is the root department")).into());
+            return Err(DomainError::conflict("department_id", Rule::Reason(Reason::RootDepartment)).into());
         }
         let (children, members) = store::department_contents(&mut tx, permit.org(), id.as_str()).await?;
         if children > 0 {
-            return Err(DomainError::conflict("department_id", Rule::NotEmpty("sub-departments")).into());
+            return Err(DomainError::conflict("department_id", Rule::Reason(Reason::HasSubDepartments)).into());
         }
         if members > 0 {
-            return Err(DomainError::conflict("department_id", Rule::NotEmpty("members")).into());
+            return Err(DomainError::conflict("department_id", Rule::Reason(Reason::HasMembers)).into());
         }
         let event = TreeChanged { org: org.to_string(), removed: Some(id.to_string()) };
         let mut changes = self.reactions.tree_changed.run(&mut tx, &event).await?;
@@ -149,11 +146,7 @@ impl Cases<'_> {
             heads.member_ids.iter().map(ToString::to_string).collect::<HashSet<_>>().into_iter().collect();
         let found = store::members_by_ids(&mut tx, permit.org(), &ids).await?;
         if found.len() != ids.len() || found.iter().any(|m| m.status != MemberStatus::Active) {
-            return Err(DomainError::invalid(
-                "member_ids",
-                Rule::Custom("must be active members of this organization"),
-            )
-            .into());
+            return Err(DomainError::invalid("member_ids", Rule::Reason(Reason::NotActiveMembers)).into());
         }
         let mut ids = ids;
         ids.sort();

@@ -1,5 +1,6 @@
 //! Members: joining, edits, transfers, leaving and coming back, roles, and the member list.
 use super::*;
+use keiretsu_domain::Reason;
 
 impl Cases<'_> {
     /// Members who joined, came back or were imported: every capability that reacts hears it.
@@ -63,11 +64,7 @@ impl Cases<'_> {
         let (account, mut account_phone, mut account_email) = match store::account_by_login(&mut tx, &login).await? {
             Some(a) => {
                 if store::member_of_account(&mut tx, permit.org(), &a.id).await?.is_some() {
-                    return Err(DomainError::conflict(
-                        "login",
-                        Rule::Custom("is already a member of this organization"),
-                    )
-                    .into());
+                    return Err(DomainError::conflict("login", Rule::Reason(Reason::AlreadyMember)).into());
                 }
                 // The account's own contact details belong to the person, not to this organization.
                 (a.id, a.phone, a.email)
@@ -148,9 +145,7 @@ impl Cases<'_> {
             let s = if s.is_empty() { None } else { Some(MemberId::parse(s).map_err(|_| supervisor_error())?) };
             if let Some(s) = &s {
                 if s == id {
-                    return Err(
-                        DomainError::invalid("supervisor_id", Rule::Custom("cannot be the member themself")).into()
-                    );
+                    return Err(DomainError::invalid("supervisor_id", Rule::Reason(Reason::SelfSupervisor)).into());
                 }
                 active_member(&mut tx, &permit, s.as_str(), "supervisor_id").await?;
             }
@@ -206,14 +201,10 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         if m.status == MemberStatus::Left {
-            return Err(DomainError::conflict("member_id", Rule::Custom("has already left")).into());
+            return Err(DomainError::conflict("member_id", Rule::Reason(Reason::AlreadyLeft)).into());
         }
         if m.role == Role::PrimaryAdmin {
-            return Err(DomainError::conflict(
-                "member_id",
-                Rule::Custom("is the primary admin; transfer the primary admin role first"),
-            )
-            .into());
+            return Err(DomainError::conflict("member_id", Rule::Reason(Reason::PrimaryAdminLeaving)).into());
         }
         let departure =
             Departure { org: org.clone(), member: m.clone(), actor: permit.actor().to_owned(), at: self.now() };
@@ -235,7 +226,7 @@ impl Cases<'_> {
         let mut tx = self.store.write().await?;
         let mut m = store::member_for_update(&mut tx, permit.org(), id.as_str()).await?.ok_or(NOT_FOUND_MEMBER)?;
         if m.status == MemberStatus::Active {
-            return Err(DomainError::conflict("member_id", Rule::Custom("is already active")).into());
+            return Err(DomainError::conflict("member_id", Rule::Reason(Reason::AlreadyActive)).into());
         }
         m.status = MemberStatus::Active;
         m.left_at = None;
@@ -257,11 +248,7 @@ impl Cases<'_> {
         let mut m = active_member(&mut tx, &permit, id.as_str(), "member_id").await?;
         let mut changes = vec![];
         if m.role == Role::PrimaryAdmin && *role != Role::PrimaryAdmin {
-            return Err(DomainError::conflict(
-                "role",
-                Rule::Custom("the primary admin keeps the role until it is transferred to someone else"),
-            )
-            .into());
+            return Err(DomainError::conflict("role", Rule::Reason(Reason::PrimaryAdminKeepsRole)).into());
         }
         if *role == Role::PrimaryAdmin {
             // One primary admin per organization: whoever holds the role hands it over.
@@ -298,11 +285,7 @@ impl Cases<'_> {
                 let d = DepartmentId::parse(d)?;
                 let all = store::departments(&mut c, permit.org()).await?;
                 if !all.iter().any(|x| x.id == d.as_str()) {
-                    return Err(DomainError::invalid(
-                        "department_id",
-                        Rule::Custom("is not a department of this organization"),
-                    )
-                    .into());
+                    return Err(DomainError::invalid("department_id", Rule::Reason(Reason::NotOrgDepartment)).into());
                 }
                 let ids = if q.include_sub_departments.unwrap_or(false) {
                     rules::subtree(&parent_map(&all), &d)
@@ -356,11 +339,7 @@ impl Cases<'_> {
         let mut out: Vec<String> = Vec::new();
         for id in ids {
             if !all.iter().any(|d| d.id == id.as_str()) {
-                return Err(DomainError::invalid(
-                    "department_ids",
-                    Rule::Custom("must be departments of this organization"),
-                )
-                .into());
+                return Err(DomainError::invalid("department_ids", Rule::Reason(Reason::NotOrgDepartments)).into());
             }
             if !out.iter().any(|o| o == id.as_str()) {
                 out.push(id.to_string());

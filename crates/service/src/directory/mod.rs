@@ -7,7 +7,7 @@ use keiretsu_domain::identity::{Caller, Need, Permit, Role, Scope, normalize_log
 use keiretsu_domain::ids::{AccountId, DepartmentId, MemberId, OrgId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::time::format_rfc3339;
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use keiretsu_store::directory::{self as store, AccountRow, DepartmentRow, MemberFilter, MemberRow, OrgRow};
 use keiretsu_store::{AnyConnection, Tx};
 use serde::{Deserialize, Serialize};
@@ -228,7 +228,7 @@ const NOT_FOUND_MEMBER: DomainError = DomainError::NotFound { what: "member" };
 const NOT_FOUND_DEPARTMENT: DomainError = DomainError::NotFound { what: "department" };
 
 fn supervisor_error() -> DomainError {
-    DomainError::invalid("supervisor_id", Rule::Custom("must be an active member of this organization"))
+    DomainError::invalid("supervisor_id", Rule::Reason(Reason::NotActiveMember))
 }
 
 async fn active_member(c: &mut AnyConnection, permit: &Permit, id: &str, field: &str) -> Result<MemberRow> {

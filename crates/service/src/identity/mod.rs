@@ -6,7 +6,7 @@ use keiretsu_domain::identity::{Acting, Caller, Role, normalize_login, validate_
 use keiretsu_domain::ids::{AccountId, MemberId, OrgId, TokenId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::time::{Millis, format_rfc3339};
-use keiretsu_domain::{DomainError, Rule, directory};
+use keiretsu_domain::{DomainError, Reason, Rule, directory};
 use keiretsu_store::Tx;
 use keiretsu_store::directory as dir_store;
 use keiretsu_store::directory::AccountRow;
@@ -442,7 +442,7 @@ impl Cases<'_> {
             .map(|a| a.login)
             .unwrap_or_default();
         self.check_credentials(&login, current, address).await.map_err(|e| match e {
-            Error::BadCredentials => DomainError::invalid("current_password", Rule::Custom("is not correct")).into(),
+            Error::BadCredentials => DomainError::invalid("current_password", Rule::Reason(Reason::Incorrect)).into(),
             other => other,
         })?;
         let hash = hash_password(&self.settings, new).await?;
@@ -532,11 +532,7 @@ impl Cases<'_> {
         .map(|(id, _, _)| id.as_str());
         // The operator, a member nowhere, signs in to act in no organization.
         if chosen.is_none() && !(org.is_none() && account.operator == 1) {
-            return Err(DomainError::invalid(
-                "organization_id",
-                Rule::Custom("is not an organization this account belongs to"),
-            )
-            .into());
+            return Err(DomainError::invalid("organization_id", Rule::Reason(Reason::NotAccountOrg)).into());
         }
         let caller = self.caller_for(&mut c, &account.id, chosen).await?.ok_or(Error::BadCredentials)?;
         drop(c);

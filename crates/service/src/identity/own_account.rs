@@ -5,7 +5,7 @@ use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope, validate_pas
 use keiretsu_domain::ids::{MemberId, OrgId, PasswordLinkId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::time::format_rfc3339;
-use keiretsu_domain::{DomainError, Rule, directory::MemberStatus};
+use keiretsu_domain::{DomainError, Reason, Rule, directory::MemberStatus};
 use keiretsu_store::directory as dir_store;
 use keiretsu_store::identity::{self as store, PasswordLinkRow};
 use serde::{Deserialize, Serialize};
@@ -48,10 +48,7 @@ pub struct SessionView {
 const SESSION_ID_CHARS: usize = 16;
 
 fn unusable() -> DomainError {
-    DomainError::invalid(
-        "code",
-        Rule::Custom("is unknown, already used or expired; ask your administrator for a new link"),
-    )
+    DomainError::invalid("code", Rule::Reason(Reason::LinkUnusable))
 }
 
 impl Cases<'_> {
@@ -65,18 +62,14 @@ impl Cases<'_> {
             .await?
             .ok_or(DomainError::NotFound { what: "member" })?;
         if m.status != MemberStatus::Active {
-            return Err(DomainError::conflict("member_id", Rule::Custom("has left the organization")).into());
+            return Err(DomainError::conflict("member_id", Rule::Reason(Reason::LeftOrganization)).into());
         }
         let account =
             dir_store::account(&mut tx, &m.account_id).await?.ok_or(DomainError::NotFound { what: "member" })?;
         let elsewhere =
             dir_store::memberships(&mut tx, &account.id).await?.into_iter().any(|(o, _, _)| o != org.as_str());
         if elsewhere || account.operator != 0 {
-            return Err(DomainError::conflict(
-                "member_id",
-                Rule::Custom("signs in to other organizations too; only they can change their password"),
-            )
-            .into());
+            return Err(DomainError::conflict("member_id", Rule::Reason(Reason::OtherOrgsOwnPassword)).into());
         }
         let now = self.now();
         let code = random_token(32);

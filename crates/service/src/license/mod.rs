@@ -15,7 +15,7 @@ use keiretsu_domain::journal::Change;
 use keiretsu_domain::license::{self as rules, AutoSetting, Counts, Edition, SeatReason, SeatStatus};
 use keiretsu_domain::network::{Brings, UnitStatus};
 use keiretsu_domain::time::Millis;
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use keiretsu_store::license::{self as store, EntryRuleRow, Held, ListFilter, PoolRow};
 use keiretsu_store::{AnyConnection, Backend, Tx, directory as dir, network as net};
 use serde::{Deserialize, Serialize};
@@ -75,18 +75,14 @@ async fn move_seats(
             if all_or_nothing || free == 0 {
                 return Err(DomainError::conflict(
                     "seats",
-                    Rule::Custom(if all_or_nothing {
-                        "are not enough: the pool has fewer unassigned seats than accounts to authorize"
-                    } else {
-                        "are all assigned"
-                    }),
+                    Rule::Reason(if all_or_nothing { Reason::SeatsNotEnough } else { Reason::SeatsAllAssigned }),
                 )
                 .into());
             }
             // As many as fit: the count was read under the pool's lock.
             moving.truncate(free as usize);
             if store::take_seats(c, pool, free).await?.is_none() {
-                return Err(DomainError::conflict("seats", Rule::Custom("are all assigned")).into());
+                return Err(DomainError::conflict("seats", Rule::Reason(Reason::SeatsAllAssigned)).into());
             }
         }
     } else if was_enabled > 0 {
@@ -295,7 +291,7 @@ impl Cases<'_> {
             return Err(DomainError::invalid("max_networks", Rule::Range { min: 0, max: 100 }).into());
         }
         if e.auto_locked && !e.auto_default {
-            return Err(DomainError::invalid("auto_default", Rule::Custom("must be on when auto_locked is on")).into());
+            return Err(DomainError::invalid("auto_default", Rule::Reason(Reason::AutoDefaultWhenLocked)).into());
         }
         let mut tx = self.store.write().await?;
         if store::update_edition(&mut tx, &e).await? == 0 {
@@ -314,7 +310,7 @@ impl Cases<'_> {
         dir::org(&mut tx, org.as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
         let edition = store::edition(&mut tx, &input.edition)
             .await?
-            .ok_or_else(|| DomainError::invalid("edition", Rule::Custom("is not an edition of the catalogue")))?;
+            .ok_or_else(|| DomainError::invalid("edition", Rule::Reason(Reason::UnknownEdition)))?;
         let backend = tx.backend();
         let before = store::lock_pool(&mut tx, backend, org.as_str()).await?;
         let assigned = before.as_ref().map_or(0, |p| p.assigned);
@@ -322,9 +318,7 @@ impl Cases<'_> {
             (true, Some(n)) => Some(rules::purchased_seats("seats", n, assigned)?),
             (true, None) => return Err(DomainError::invalid("seats", Rule::Required).into()),
             (false, Some(_)) => {
-                return Err(
-                    DomainError::invalid("seats", Rule::Custom("must be absent for an unlimited edition")).into()
-                );
+                return Err(DomainError::invalid("seats", Rule::Reason(Reason::SeatsForUnlimited)).into());
             }
             (false, None) => None,
         };

@@ -1,6 +1,7 @@
 //! The authorization list and its batch changes: authorize and freeze, by account or department subtree.
 
 use super::*;
+use keiretsu_domain::Reason;
 
 /// Whose seats a list or selection is about: an organization's members, or a unit's, which may
 /// bring only some departments into the network.
@@ -17,12 +18,8 @@ impl People {
         let ours = dir::department(c, &OrgId::from_trusted(self.org.clone()), department).await?.is_some()
             && self.brought.as_ref().is_none_or(|b| b.contains(department));
         if !ours {
-            let rule = if self.unit.is_some() {
-                "is not a department the unit brings into the network"
-            } else {
-                "is not a department of that organization"
-            };
-            return Err(DomainError::invalid("department_id", Rule::Custom(rule)).into());
+            let rule = if self.unit.is_some() { Reason::NotBroughtIntoNetwork } else { Reason::NotDepartmentThere };
+            return Err(DomainError::invalid("department_id", Rule::Reason(rule)).into());
         }
         Ok(())
     }
@@ -56,19 +53,11 @@ impl Cases<'_> {
         let unit = UnitId::parse(unit)?;
         let u = net::unit_by_id(c, unit.as_str()).await?.filter(|u| u.status == UnitStatus::Active);
         let Some(u) = u else {
-            return Err(DomainError::invalid(
-                "unit_id",
-                Rule::Custom("is not an active unit of this organization's networks"),
-            )
-            .into());
+            return Err(DomainError::invalid("unit_id", Rule::Reason(Reason::NotActiveUnit)).into());
         };
         let owner = net::network(c, &u.network_id).await?.map(|n| n.org_id);
         if owner.as_deref() != Some(pool.as_str()) {
-            return Err(DomainError::invalid(
-                "unit_id",
-                Rule::Custom("is not an active unit of this organization's networks"),
-            )
-            .into());
+            return Err(DomainError::invalid("unit_id", Rule::Reason(Reason::NotActiveUnit)).into());
         }
         let brought = match u.brings.as_str() {
             "departments" => Some(net::unit_departments_of(c, &u.id).await?.into_keys().collect()),
@@ -158,15 +147,11 @@ impl Cases<'_> {
                     found = net::brought_of(c, unit, &found).await?;
                 }
                 if found.len() != sel.member_ids.iter().collect::<HashSet<_>>().len() {
-                    return Err(DomainError::invalid(
-                        "member_ids",
-                        Rule::Custom("must all be active members of that organization"),
-                    )
-                    .into());
+                    return Err(DomainError::invalid("member_ids", Rule::Reason(Reason::NotActiveMembersThere)).into());
                 }
                 Ok((people, found))
             }
-            _ => Err(DomainError::invalid("member_ids", Rule::Custom("or department_id is required, not both")).into()),
+            _ => Err(DomainError::invalid("member_ids", Rule::Reason(Reason::MembersOrDepartment)).into()),
         }
     }
 
@@ -229,11 +214,7 @@ impl Cases<'_> {
         let moved = store::enable_in_departments(&mut tx, backend, org, &people, &deps, reason, now).await?;
         if !moved.is_empty() && store::take_seats(&mut tx, org, moved.len() as i64).await?.is_none() {
             // Dropping the transaction undoes the rows written above.
-            return Err(DomainError::conflict(
-                "seats",
-                Rule::Custom("are not enough: the pool has fewer unassigned seats than accounts to authorize"),
-            )
-            .into());
+            return Err(DomainError::conflict("seats", Rule::Reason(Reason::SeatsNotEnough)).into());
         }
         store::add_usage(&mut tx, org, &[(people, moved.len() as i64)]).await?;
         warn_if_crossed(&mut tx, org, now).await?;

@@ -1,6 +1,7 @@
 //! The network address book and person page, under the network's visibility rules.
 
 use super::*;
+use keiretsu_domain::Reason;
 
 impl Cases<'_> {
     // ----- the address book -----
@@ -44,7 +45,7 @@ impl Cases<'_> {
                         .map(|u| u.org_id)
                         .unwrap_or_default(),
                     None => {
-                        return Err(DomainError::invalid("department_id", Rule::Custom("needs unit_id")).into());
+                        return Err(DomainError::invalid("department_id", Rule::Reason(Reason::NeedsUnitId)).into());
                     }
                 };
                 Some(self.subtree_of(&mut c, &org, &d).await?)
@@ -118,7 +119,7 @@ impl Cases<'_> {
     async fn subtree_of(&self, c: &mut AnyConnection, org: &str, d: &DepartmentId) -> Result<Vec<String>> {
         let all = dir::departments(c, &OrgId::from_trusted(org.to_owned())).await?;
         if !all.iter().any(|x| x.id == d.as_str()) {
-            return Err(DomainError::invalid("department_id", Rule::Custom("is not a department of that unit")).into());
+            return Err(DomainError::invalid("department_id", Rule::Reason(Reason::NotUnitDepartment)).into());
         }
         let parents = all
             .iter()

@@ -1,6 +1,7 @@
 //! Contacts on both sides of a unit, with their backups.
 
 use super::*;
+use keiretsu_domain::Reason;
 
 impl Cases<'_> {
     // ----- contacts -----
@@ -34,9 +35,7 @@ impl Cases<'_> {
         check(&mut tx, input.member_id.as_str(), "member_id").await?;
         if let Some(b) = &input.backup_id {
             if b == &input.member_id {
-                return Err(
-                    DomainError::invalid("backup_id", Rule::Custom("must be someone other than the contact")).into()
-                );
+                return Err(DomainError::invalid("backup_id", Rule::Reason(Reason::BackupIsContact)).into());
             }
             check(&mut tx, b.as_str(), "backup_id").await?;
         }
@@ -92,9 +91,7 @@ impl Cases<'_> {
         }
         if let Some(b) = &backup {
             if *b == member {
-                return Err(
-                    DomainError::invalid("backup_id", Rule::Custom("must be someone other than the contact")).into()
-                );
+                return Err(DomainError::invalid("backup_id", Rule::Reason(Reason::BackupIsContact)).into());
             }
             check(&mut tx, b, "backup_id").await?;
         }
@@ -134,11 +131,7 @@ impl Cases<'_> {
         } else {
             let others = store::contacts_of_unit(&mut tx, &k.unit_id).await?;
             if !others.iter().any(|o| o.id != k.id && o.side == k.side) {
-                return Err(DomainError::conflict(
-                    "contact_id",
-                    Rule::Custom("is the last contact on its side; name a backup or another contact first"),
-                )
-                .into());
+                return Err(DomainError::conflict("contact_id", Rule::Reason(Reason::LastContact)).into());
             }
             store::delete_contact(&mut tx, &k.id).await?;
             Change::new(&actor, Some(&seen.network.org_id), "contact.remove", &k.id)

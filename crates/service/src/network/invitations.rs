@@ -1,6 +1,7 @@
 //! Invitations by code or link: create, resend, revoke, bulk CSV, preview, accept and decline.
 
 use super::*;
+use keiretsu_domain::Reason;
 
 /// One row of a bulk invitation file, with its line number.
 type LineInvitation = (u64, NewInvitation);
@@ -11,17 +12,13 @@ fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)>
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
-        .map_err(|_| DomainError::invalid("file", Rule::Format("CSV text in UTF-8 with a header line")))?
+        .map_err(|_| DomainError::invalid("file", Rule::Reason(Reason::CsvFormat)))?
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
     let col = |n: &str| header.iter().position(|h| h == n);
     let (Some(pn), Some(pt), Some(ti)) = (col("partner_name"), col("partner_type"), col("tier")) else {
-        return Err(DomainError::invalid(
-            "file",
-            Rule::Custom("needs the columns partner_name, partner_type and tier"),
-        )
-        .into());
+        return Err(DomainError::invalid("file", Rule::Reason(Reason::InvitationColumnsMissing)).into());
     };
     let org = col("organization_id");
     let deps = col("departments");
@@ -67,7 +64,7 @@ fn parse_invitations(text: &str) -> Result<(Vec<LineInvitation>, Vec<RowError>)>
         ));
     }
     if rows.len() + errors.len() > 10_000 {
-        return Err(DomainError::invalid("file", Rule::Custom("has more than 10000 rows")).into());
+        return Err(DomainError::invalid("file", Rule::Reason(Reason::InvitationTooManyRows)).into());
     }
     Ok((rows, errors))
 }
@@ -100,19 +97,13 @@ impl Cases<'_> {
         check_type_tier(tx, &seen.network.id, &input.partner_type, &input.tier).await?;
         if let Some(target) = &input.organization_id {
             if target.as_str() == seen.network.org_id {
-                return Err(
-                    DomainError::invalid("organization_id", Rule::Custom("is the network's own backbone")).into()
-                );
+                return Err(DomainError::invalid("organization_id", Rule::Reason(Reason::OwnBackbone)).into());
             }
-            dir::org(tx, target.as_str()).await?.ok_or_else(|| {
-                DomainError::invalid("organization_id", Rule::Custom("is not an organization on the platform"))
-            })?;
+            dir::org(tx, target.as_str())
+                .await?
+                .ok_or_else(|| DomainError::invalid("organization_id", Rule::Reason(Reason::UnknownOrganization)))?;
             if store::unit_of_org(tx, &seen.network.id, target.as_str()).await?.is_some() {
-                return Err(DomainError::conflict(
-                    "organization_id",
-                    Rule::Custom("is already a unit of this network"),
-                )
-                .into());
+                return Err(DomainError::conflict("organization_id", Rule::Reason(Reason::AlreadyUnit)).into());
             }
         }
         let now = self.now();
@@ -136,11 +127,7 @@ impl Cases<'_> {
         };
         store::insert_invitation(tx, &row).await.map_err(|e| {
             if e.unique_violation().is_some() {
-                DomainError::conflict(
-                    "organization_id",
-                    Rule::Custom("already has a pending invitation to this network"),
-                )
-                .into()
+                DomainError::conflict("organization_id", Rule::Reason(Reason::AlreadyInvited)).into()
             } else {
                 crate::Error::Store(e)
             }
@@ -234,7 +221,7 @@ impl Cases<'_> {
         row.code_hash = secret_hash(&code);
         row.expires_at = now + rules::INVITATION_HOURS_DEFAULT * 3_600_000;
         if store::renew_invitation(&mut tx, &row.id, &row.code_hash, row.expires_at).await? == 0 {
-            return Err(DomainError::conflict("invitation_id", Rule::Custom("is no longer pending")).into());
+            return Err(DomainError::conflict("invitation_id", Rule::Reason(Reason::NoLongerPending)).into());
         }
         if let Some(target) = &row.target_org {
             self.tell_target(&mut tx, &seen.network, target, &row).await?;
@@ -260,7 +247,7 @@ impl Cases<'_> {
             store::invitation(&mut tx, &seen.network.id, inv.as_str(), lock).await?.ok_or(NOT_FOUND_INVITATION)?;
         let now = self.now();
         if store::answer_invitation(&mut tx, &row.id, InvitationStatus::Revoked, None, None, now).await? == 0 {
-            return Err(DomainError::conflict("invitation_id", Rule::Custom("is no longer pending")).into());
+            return Err(DomainError::conflict("invitation_id", Rule::Reason(Reason::NoLongerPending)).into());
         }
         row.status = InvitationStatus::Revoked;
         row.answered_at = Some(now);
@@ -327,7 +314,7 @@ impl Cases<'_> {
                 .await?
                 .filter(|r| r.target_org.as_deref() == Some(permit.org().as_str())),
             _ => {
-                return Err(DomainError::invalid("code", Rule::Custom("or invitation_id is required, not both")).into());
+                return Err(DomainError::invalid("code", Rule::Reason(Reason::CodeOrInvitation)).into());
             }
         };
         let row = row.ok_or(NOT_FOUND_INVITATION)?;
@@ -356,7 +343,7 @@ impl Cases<'_> {
             InvitationState { status: inv.status, expires_at: inv.expires_at, target_org: inv.target_org.as_deref() };
         rules::check_answer(&state, org.as_str(), partner.certification == Certification::Certified, now)?;
         if network.org_id == org.as_str() {
-            return Err(DomainError::conflict("organization", Rule::Custom("is the network's own backbone")).into());
+            return Err(DomainError::conflict("organization", Rule::Reason(Reason::OwnBackbone)).into());
         }
         if store::unit_of_org(&mut tx, &network.id, org.as_str()).await?.is_some() {
             return Err(already_a_unit().into());
@@ -379,7 +366,7 @@ impl Cases<'_> {
         if store::answer_invitation(&mut tx, &inv.id, InvitationStatus::Accepted, Some(org.as_str()), None, now).await?
             == 0
         {
-            return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")).into());
+            return Err(DomainError::conflict("code", Rule::Reason(Reason::InvitationAnswered)).into());
         }
         // The first contacts are held: a departure's unit locks cannot reach a unit nobody else
         // sees yet, so someone leaving meanwhile is either gone when read here or finds the post.
@@ -468,7 +455,7 @@ impl Cases<'_> {
         if store::answer_invitation(&mut tx, &inv.id, InvitationStatus::Declined, Some(org.as_str()), None, now).await?
             == 0
         {
-            return Err(DomainError::conflict("code", Rule::Custom("belongs to an invitation already answered")).into());
+            return Err(DomainError::conflict("code", Rule::Reason(Reason::InvitationAnswered)).into());
         }
         let inviter = dir::member(&mut tx, &OrgId::from_trusted(network.org_id.clone()), &inv.created_by).await?;
         if let Some(m) = inviter.filter(|m| m.status == MemberStatus::Active) {

@@ -16,7 +16,7 @@ use keiretsu_domain::network::{
 };
 use keiretsu_domain::people;
 use keiretsu_domain::time::{Millis, format_rfc3339};
-use keiretsu_domain::{DomainError, Rule};
+use keiretsu_domain::{DomainError, Reason, Rule};
 use keiretsu_store::directory as dir;
 use keiretsu_store::network::{
     self as store, ContactRow, InvitationRow, NetworkRow, NewContactRow, NewUnitRow, PartnerTypeRow, PeopleFilter,
@@ -40,8 +40,7 @@ const NOT_FOUND_UNIT: DomainError = DomainError::NotFound { what: "unit" };
 const NOT_FOUND_INVITATION: DomainError = DomainError::NotFound { what: "invitation" };
 const NOT_FOUND_CONTACT: DomainError = DomainError::NotFound { what: "contact" };
 const NOT_FOUND_PERSON: DomainError = DomainError::NotFound { what: "person" };
-const UNIT_BLOCKED: DomainError =
-    DomainError::Forbidden("your organization's unit is blocked from this network until it is certified again");
+const UNIT_BLOCKED: DomainError = DomainError::Forbidden(Reason::UnitBlocked);
 
 mod address_book;
 mod contacts;
@@ -113,9 +112,9 @@ fn tiers_of(t: &PartnerTypeRow) -> &[Tier] {
 async fn check_type_tier(c: &mut AnyConnection, network: &str, key: &str, tier: &str) -> Result<()> {
     let t = store::partner_type(c, network, key)
         .await?
-        .ok_or_else(|| DomainError::invalid("partner_type", Rule::Custom("is not a partner type of this network")))?;
+        .ok_or_else(|| DomainError::invalid("partner_type", Rule::Reason(Reason::UnknownPartnerType)))?;
     if !tiers_of(&t).iter().any(|x| x.name == tier) {
-        return Err(DomainError::invalid("tier", Rule::Custom("is not a tier of this partner type")).into());
+        return Err(DomainError::invalid("tier", Rule::Reason(Reason::UnknownTier)).into());
     }
     Ok(())
 }
@@ -175,13 +174,7 @@ impl Brought {
             let holds =
                 |k: &ContactRow| out.contains(&k.member_id) || k.backup_id.as_ref().is_some_and(|b| out.contains(b));
             if contacts.iter().any(|k| k.side == Side::Partner && holds(k)) {
-                return Err(DomainError::conflict(
-                    field,
-                    Rule::Custom(
-                        "would leave a contact (or backup) of a network unit out of the network: name another first",
-                    ),
-                )
-                .into());
+                return Err(DomainError::conflict(field, Rule::Reason(Reason::ContactLeftOut)).into());
             }
             let pool_org = store::network(tx, &u.network_id).await?.ok_or(NOT_FOUND_NETWORK)?.org_id;
             let event = UnitNarrowed { pool_org, unit: u, removed: false, left_out, actor: actor.to_owned(), at: now };
@@ -225,7 +218,7 @@ impl Settle for BroughtBefore {
 }
 
 fn already_a_unit() -> DomainError {
-    DomainError::conflict("organization", Rule::Custom("is already a unit of this network"))
+    DomainError::conflict("organization", Rule::Reason(Reason::AlreadyUnit))
 }
 
 /// An organization's department tree, as the rules for departments to bring in take it.
@@ -242,7 +235,7 @@ async fn tree(c: &mut AnyConnection, org: &OrgId) -> Result<Vec<TreeDepartment>>
 async fn contact_member(c: &mut AnyConnection, side: Side, unit: &str, org: &str, id: &str, field: &str) -> Result<()> {
     active_member_of(c, org, id, field).await?;
     if side == Side::Partner && !store::brings(c, unit, id).await? {
-        return Err(DomainError::invalid(field, Rule::Custom("is not in the departments the unit brings in")).into());
+        return Err(DomainError::invalid(field, Rule::Reason(Reason::NotBroughtDepartment)).into());
     }
     Ok(())
 }
@@ -252,7 +245,7 @@ async fn active_member_of(c: &mut AnyConnection, org: &str, id: &str, field: &st
     let org = OrgId::from_trusted(org.to_owned());
     match dir::member(c, &org, id).await? {
         Some(m) if m.status == MemberStatus::Active => Ok(m),
-        _ => Err(DomainError::invalid(field, Rule::Custom("must be an active member of that organization")).into()),
+        _ => Err(DomainError::invalid(field, Rule::Reason(Reason::NotActiveMemberThere)).into()),
     }
 }
 

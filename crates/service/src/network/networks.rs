@@ -1,6 +1,7 @@
 //! Networks, their partner types and tiers, and the backbone's network members.
 
 use super::*;
+use keiretsu_domain::Reason;
 
 /// Members and departments one call may add to a network's backbone side: one transaction each.
 const MAX_NETWORK_MEMBERS_ADDED: usize = 1000;
@@ -16,11 +17,7 @@ impl Cases<'_> {
         let org =
             dir::org(&mut tx, permit.org().as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
         if org.certification != Certification::Certified {
-            return Err(DomainError::conflict(
-                "organization",
-                Rule::Custom("must be certified by the platform before it can own a network"),
-            )
-            .into());
+            return Err(DomainError::conflict("organization", Rule::Reason(Reason::UncertifiedCannotOwn)).into());
         }
         let pool = keiretsu_store::license::pool(&mut tx, &org.id).await?;
         let edition = match pool {
@@ -29,16 +26,10 @@ impl Cases<'_> {
         };
         let max = edition.filter(|e| e.downstream).map_or(0, |e| e.max_networks);
         if max == 0 {
-            return Err(DomainError::conflict(
-                "organization",
-                Rule::Custom("has an edition that does not allow release to downstream networks"),
-            )
-            .into());
+            return Err(DomainError::conflict("organization", Rule::Reason(Reason::EditionNoRelease)).into());
         }
         if store::count_networks(&mut tx, &org.id).await? >= max {
-            return Err(
-                DomainError::conflict("organization", Rule::Custom("has reached its edition's network limit")).into()
-            );
+            return Err(DomainError::conflict("organization", Rule::Reason(Reason::NetworkLimit)).into());
         }
         let row = NetworkRow {
             id: NetworkId::from_random(random_id_bytes()).to_string(),
@@ -149,9 +140,7 @@ impl Cases<'_> {
         let network = &seen.network.id;
         for u in store::units(&mut tx, network).await? {
             if u.partner_type == key && !tiers.iter().any(|t| t.name == u.tier) {
-                return Err(
-                    DomainError::conflict("tiers", Rule::NotEmpty("units on a tier this change removes")).into()
-                );
+                return Err(DomainError::conflict("tiers", Rule::Reason(Reason::TierHasUnits)).into());
             }
         }
         let row =
@@ -199,7 +188,7 @@ impl Cases<'_> {
                 if !all.iter().any(|x| x.id == d.as_str()) {
                     return Err(DomainError::invalid(
                         format!("department_ids[{i}]"),
-                        Rule::Custom("is not a department of the backbone organization"),
+                        Rule::Reason(Reason::NotBackboneDepartment),
                     )
                     .into());
                 }

@@ -1,6 +1,7 @@
 //! The form builder: each added or removed field is a new schema version.
 
 use super::*;
+use keiretsu_domain::Reason;
 
 /// The form as it is now, refused if it changed since the page that sent `version` was drawn.
 pub(super) async fn current_schema(
@@ -11,9 +12,7 @@ pub(super) async fn current_schema(
 ) -> Result<Schema, ApiError> {
     let now = s.svc.forms().schema(caller, app).await?;
     if version.is_some_and(|v| v != now.version.to_string()) {
-        return Err(
-            DomainError::conflict("version", Rule::Custom("changed since this page was shown; look again")).into()
-        );
+        return Err(DomainError::conflict("version", Rule::Reason(Reason::StaleVersion)).into());
     }
     Ok(now.schema)
 }
@@ -48,7 +47,7 @@ pub(super) fn field_of(p: &FieldForm) -> Result<Field, ApiError> {
         })
     };
     let max_length = text(&p.max_length)
-        .map(|v| v.parse::<usize>().map_err(|_| DomainError::invalid("max_length", Rule::Format("a whole number"))))
+        .map(|v| v.parse::<usize>().map_err(|_| DomainError::invalid("max_length", Rule::Reason(Reason::WholeNumber))))
         .transpose()?;
     let options = p.options.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     Ok(Field {

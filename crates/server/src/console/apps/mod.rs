@@ -64,7 +64,9 @@ fn app_id(raw: &str) -> Result<AppId, ApiError> {
 /// The page with the failed form's message on top and its status, or with the notice.
 fn finish(ctx: &Ctx, active: &str, title: &str, f: &Flash, failed: Option<&Failed>, body: Markup) -> Response {
     match failed {
-        Some(x) => (status_of(&x.error), layout(ctx, active, title, &Flash::error(&x.error), body)).into_response(),
+        Some(x) => {
+            (status_of(&x.error), layout(ctx, active, title, &Flash::error(ctx.lang, &x.error), body)).into_response()
+        }
         None => layout(ctx, active, title, f, body),
     }
 }
@@ -145,10 +147,10 @@ async fn apps_page(s: &AppState, ctx: Ctx, f: Flash, failed: Option<Failed>) -> 
             (ctx.csrf())
             label for="a-name" { (t(lang, "field.object_name")) }
             input #a-name name="name" required maxlength="80" value=(typed(failed, "create", None, "name", "")) data-testid="app-name";
-            (field_error(e, "name"))
+            (field_error(lang, e, "name"))
             label for="a-description" { (t(lang, "apps.description")) }
             textarea.short #a-description name="description" rows="3" data-testid="app-description" { (typed(failed, "create", None, "description", "")) }
-            (field_error(e, "description"))
+            (field_error(lang, e, "description"))
             button type="submit" data-testid="app-submit" { (t(lang, "apps.create")) }
         }
     };

@@ -143,7 +143,7 @@ pub(super) async fn app_page(
                                 input type="hidden" name="version" value=(schema.version);
                                 button.secondary.small type="submit" data-testid="field-remove" { (t(lang, "apps.field_remove")) }
                             }
-                            @if let Some(e) = err_of(failed, "remove", Some(&fd.key)) { span.field-error role="alert" { (error_text(e)) } }
+                            @if let Some(e) = err_of(failed, "remove", Some(&fd.key)) { span.field-error role="alert" { (error_text(lang, e)) } }
                         }
                     }
                 }
@@ -156,35 +156,35 @@ pub(super) async fn app_page(
             input type="hidden" name="version" value=(schema.version);
             label { span { (t(lang, "apps.field_key")) }
                 input name="key" required maxlength=(KEY_MAX) placeholder="plant_name" value=(field_typed("key")) data-testid="field-key";
-                (field_error(field_err, "key"))
+                (field_error(lang, field_err, "key"))
             }
             label { span { (t(lang, "apps.field_label")) }
                 input name="label" required maxlength=(LABEL_MAX) value=(field_typed("label")) data-testid="field-label";
-                (field_error(field_err, "label"))
+                (field_error(lang, field_err, "label"))
             }
             label { span { (t(lang, "apps.field_kind")) }
                 select name="kind" data-testid="field-kind" {
                     @for k in FieldKind::ALL { option value=(k.as_str()) selected[kind == k.as_str()] { (kind_text(lang, *k)) } }
                 }
-                (field_error(field_err, "kind"))
+                (field_error(lang, field_err, "kind"))
             }
             label.check { input type="checkbox" name="required" value="1" checked[!field_typed("required").is_empty()] data-testid="field-required"; (t(lang, "apps.field_required")) }
             label { span { (t(lang, "apps.field_options")) }
                 textarea.short name="options" rows="4" data-testid="field-options" { (field_typed("options")) }
                 span.hint { (t(lang, "apps.field_options_hint")) }
-                (field_error(field_err, "options"))
+                (field_error(lang, field_err, "options"))
             }
             fieldset {
                 legend { (t(lang, "apps.field_rules")) }
                 p.hint { (t(lang, "apps.field_rules_hint")) }
-                label { span { (t(lang, "apps.field_min")) } input name="min" value=(field_typed("min")) data-testid="field-min"; (field_error(field_err, "min")) }
-                label { span { (t(lang, "apps.field_max")) } input name="max" value=(field_typed("max")) data-testid="field-max"; (field_error(field_err, "max")) }
-                label { span { (t(lang, "apps.field_max_length")) } input name="max_length" inputmode="numeric" value=(field_typed("max_length")) data-testid="field-max-length"; (field_error(field_err, "max_length")) }
-                label { span { (t(lang, "apps.field_pattern")) } input name="pattern" value=(field_typed("pattern")) data-testid="field-pattern"; (field_error(field_err, "pattern")) }
+                label { span { (t(lang, "apps.field_min")) } input name="min" value=(field_typed("min")) data-testid="field-min"; (field_error(lang, field_err, "min")) }
+                label { span { (t(lang, "apps.field_max")) } input name="max" value=(field_typed("max")) data-testid="field-max"; (field_error(lang, field_err, "max")) }
+                label { span { (t(lang, "apps.field_max_length")) } input name="max_length" inputmode="numeric" value=(field_typed("max_length")) data-testid="field-max-length"; (field_error(lang, field_err, "max_length")) }
+                label { span { (t(lang, "apps.field_pattern")) } input name="pattern" value=(field_typed("pattern")) data-testid="field-pattern"; (field_error(lang, field_err, "pattern")) }
             }
             button type="submit" data-testid="field-submit" { (t(lang, "apps.field_add")) }
             @if let Some(e) = field_err.filter(|e| !matches!(e.0.field.as_deref(), Some("key" | "label" | "kind" | "options" | "min" | "max" | "max_length" | "pattern"))) {
-                span.field-error role="alert" data-testid="field-form-error" { (error_text(e)) }
+                span.field-error role="alert" data-testid="field-form-error" { (error_text(lang, e)) }
             }
         }
 
@@ -201,7 +201,7 @@ pub(super) async fn app_page(
                 select #p-network name="network_id" data-testid="publish-network" {
                     @for n in &r.networks { option value=(n.id) selected[picked_network == n.id] { (n.name) } }
                 }
-                (field_error(pub_err, "network_id"))
+                (field_error(lang, pub_err, "network_id"))
                 fieldset {
                     legend { (t(lang, "apps.audience")) }
                     label.check { input type="radio" name="audience" value="all_units" checked[audience == "all_units"] data-testid="audience-all_units"; (t(lang, "apps.audience_all_units")) }
@@ -218,7 +218,7 @@ pub(super) async fn app_page(
                         }
                         @if r.units.is_empty() { span.muted { (t(lang, "apps.no_units")) } }
                     }
-                    (field_error(pub_err, "audience"))
+                    (field_error(lang, pub_err, "audience"))
                 }
                 div {
                     button type="submit" data-testid="publish-submit" { (t(lang, "apps.publish")) } " "
@@ -232,7 +232,7 @@ pub(super) async fn app_page(
                     }
                 }
                 @if let Some(e) = pub_err.filter(|e| !matches!(e.0.field.as_deref(), Some("network_id" | "audience"))) {
-                    span.field-error role="alert" { (error_text(e)) }
+                    span.field-error role="alert" { (error_text(lang, e)) }
                 }
             }
         }
@@ -260,7 +260,7 @@ pub(super) async fn app_page(
                                 input type="hidden" name="group" value=(g.name);
                                 button.secondary.small type="submit" data-testid="group-remove" { (t(lang, "apps.group_remove")) }
                             }
-                            @if let Some(e) = err_of(failed, "group-remove", Some(&g.name)) { span.field-error role="alert" { (error_text(e)) } }
+                            @if let Some(e) = err_of(failed, "group-remove", Some(&g.name)) { span.field-error role="alert" { (error_text(lang, e)) } }
                         }
                     }
                 }
@@ -273,7 +273,7 @@ pub(super) async fn app_page(
             p.hint { (t(lang, "apps.group_edit_help")) }
             label for="g-name" { (t(lang, "apps.group_name")) }
             input #g-name name="group" required maxlength="32" value=(group_name) data-testid="group-name";
-            (field_error(group_err, "group"))
+            (field_error(lang, group_err, "group"))
             fieldset {
                 legend { (t(lang, "apps.group_rights")) }
                 @for right in Right::ALL {
@@ -282,7 +282,7 @@ pub(super) async fn app_page(
                         (right_text(lang, *right))
                     }
                 }
-                (field_error(group_err, "rights"))
+                (field_error(lang, group_err, "rights"))
             }
             fieldset {
                 legend { (t(lang, "apps.group_principals")) }
@@ -303,12 +303,12 @@ pub(super) async fn app_page(
                 }
                 label for="g-members" { (t(lang, "apps.group_members")) }
                 input #g-members name="member_ids" list="member-ids" placeholder="mem_…, mem_…" value=(group_members) data-testid="group-members";
-                (field_error(group_err, "member_ids"))
-                (field_error(group_err, "principals"))
+                (field_error(lang, group_err, "member_ids"))
+                (field_error(lang, group_err, "principals"))
             }
             button type="submit" data-testid="group-submit" { (t(lang, "common.save")) }
             @if let Some(e) = group_err.filter(|e| !matches!(e.0.field.as_deref(), Some("group" | "rights" | "member_ids" | "principals"))) {
-                span.field-error role="alert" data-testid="group-form-error" { (error_text(e)) }
+                span.field-error role="alert" data-testid="group-form-error" { (error_text(lang, e)) }
             }
         }
 
@@ -329,14 +329,14 @@ pub(super) async fn app_page(
                     div.pager { a href={ (action) "?" (serde_urlencoded::to_string([("who_cursor", c)]).unwrap_or_default()) "#who" } data-testid="who-next" { (t(lang, "common.next_page")) } }
                 }
             }
-            Err(e) => { p.field-error role="alert" data-testid="who-error" { (error_text(e)) } }
+            Err(e) => { p.field-error role="alert" data-testid="who-error" { (error_text(lang, e)) } }
         }
 
         h2 #access { (t(lang, "apps.access_title")) }
         form.inline.card method="get" action={ (action) "#access" } data-testid="access-form" {
             label.field { span { (t(lang, "apps.access_member")) }
                 input name="member_id" list="member-ids" required value=(asked.as_deref().unwrap_or_default()) data-testid="access-member";
-                @if let Some(Err(e)) = &answer { (field_error(Some(e), "member_id")) }
+                @if let Some(Err(e)) = &answer { (field_error(lang, Some(e), "member_id")) }
             }
             button type="submit" data-testid="access-submit" { (t(lang, "apps.access_check")) }
         }

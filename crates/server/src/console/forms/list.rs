@@ -158,7 +158,7 @@ pub(super) async fn form_render(
         }
     };
     match (failed, list_err) {
-        (None, Some(e)) => (status_of(e), layout(&ctx, ACTIVE, title, &Flash::error(e), body)).into_response(),
+        (None, Some(e)) => (status_of(e), layout(&ctx, ACTIVE, title, &Flash::error(lang, e), body)).into_response(),
         _ => finish(&ctx, title, &f, failed, body),
     }
 }
@@ -202,7 +202,7 @@ pub(super) fn filters(
             label.field {
                 span { (t(lang, "forms.filter")) }
                 input name="filter" value=(v(&q.filter)) placeholder=(t(lang, "forms.filter_placeholder")) size="32" data-testid="submission-filter";
-                (field_error(err, "filter"))
+                (field_error(lang, err, "filter"))
             }
             @if !orgs.is_empty() {
                 label.field {
@@ -211,18 +211,18 @@ pub(super) fn filters(
                         option value="" { (t(lang, "forms.any")) }
                         @for (id, name) in orgs { option value=(id) selected[organization == *id] { (name) } }
                     }
-                    (field_error(err, "organization_id"))
+                    (field_error(lang, err, "organization_id"))
                 }
             }
             label.field {
                 span { (t(lang, "forms.from")) }
                 input type="date" name="from" value=(v(&q.from)) data-testid="submission-from";
-                (field_error(err, "from"))
+                (field_error(lang, err, "from"))
             }
             label.field {
                 span { (t(lang, "forms.to")) }
                 input type="date" name="to" value=(v(&q.to)) data-testid="submission-to";
-                (field_error(err, "to"))
+                (field_error(lang, err, "to"))
             }
             label.field {
                 span { (t(lang, "forms.by")) }
@@ -230,7 +230,7 @@ pub(super) fn filters(
                     option value="" { "—" }
                     @for f in schema.fields.iter().filter(|f| groupable(f.kind)) { option value=(f.key) selected[by == f.key] { (f.label) } }
                 }
-                (field_error(totals_err, "by"))
+                (field_error(lang, totals_err, "by"))
             }
             label.field {
                 span { (t(lang, "forms.of")) }
@@ -240,7 +240,7 @@ pub(super) fn filters(
                         option value=(f.key) selected[of == f.key] { (f.label) }
                     }
                 }
-                (field_error(totals_err, "of"))
+                (field_error(lang, totals_err, "of"))
             }
             button type="submit" data-testid="submission-search" { (t(lang, "common.search")) }
             a.button.secondary href=(export) data-testid="submission-export" { (t(lang, "forms.export")) }

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use keiretsu_domain::Reason;
 use keiretsu_domain::error::{DomainError, Rule};
 use keiretsu_domain::form::{Amount, Bound, Field, FieldKind, FilterOp, Group, Schema};
 use keiretsu_domain::identity::Scope;
@@ -262,7 +263,9 @@ fn fields(lang: Lang, schema: &Schema, failed: Option<&Failed>, form: &str, stor
 /// The page with the failed form's message on top and its status, or with the notice.
 fn finish(ctx: &Ctx, title: &str, f: &Flash, failed: Option<&Failed>, body: Markup) -> Response {
     match failed {
-        Some(x) => (status_of(&x.error), layout(ctx, ACTIVE, title, &Flash::error(&x.error), body)).into_response(),
+        Some(x) => {
+            (status_of(&x.error), layout(ctx, ACTIVE, title, &Flash::error(ctx.lang, &x.error), body)).into_response()
+        }
         None => layout(ctx, ACTIVE, title, f, body),
     }
 }
@@ -282,7 +285,7 @@ async fn attach(
             .fields
             .iter()
             .find(|f| f.kind == FieldKind::Attachment && input_name(&f.key) == file.field)
-            .ok_or_else(|| DomainError::invalid(file.field.clone(), Rule::Custom("takes no file")))?;
+            .ok_or_else(|| DomainError::invalid(file.field.clone(), Rule::Reason(Reason::TakesNoFile)))?;
         let a = s
             .svc
             .forms()

@@ -97,7 +97,7 @@ pub(super) async fn dashboard_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opt
                 } @else {
                     button type="submit" data-testid="auto-toggle" { (t(lang, "license.auto_switch_on")) }
                 }
-                (field_error(auto_err, "auto_authorize"))
+                (field_error(lang, auto_err, "auto_authorize"))
             }
         }
 
@@ -108,7 +108,7 @@ pub(super) async fn dashboard_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opt
                 (ctx.csrf())
                 button.secondary type="submit" data-testid="release-departed" { (t(lang, "license.release_button")) }
             }
-            @if let Some(e) = release_err { span.field-error role="alert" { (error_text(e)) } }
+            @if let Some(e) = release_err { span.field-error role="alert" { (error_text(lang, e)) } }
         }
     };
     finish(&ctx, ACTIVE, title, &f, failed, body)

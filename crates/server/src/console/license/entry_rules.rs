@@ -52,7 +52,7 @@ pub(super) async fn entry_rules_page(s: &AppState, ctx: Ctx, f: Flash, failed: O
                                 input type="hidden" name="department_id" value=(r.department_id);
                                 button.secondary.small type="submit" data-testid="entry-rule-remove" { (t(lang, "entry_rules.remove")) }
                             }
-                            @if let Some(e) = err_of(failed, "remove", Some(r.department_id.as_str())) { span.field-error role="alert" { (error_text(e)) } }
+                            @if let Some(e) = err_of(failed, "remove", Some(r.department_id.as_str())) { span.field-error role="alert" { (error_text(lang, e)) } }
                         }
                     }
                 }
@@ -76,8 +76,8 @@ pub(super) async fn entry_rules_page(s: &AppState, ctx: Ctx, f: Flash, failed: O
                             }
                         }
                     }
-                    (field_error(add_err, "unit_id"))
-                    (field_error(add_err, "department_id"))
+                    (field_error(lang, add_err, "unit_id"))
+                    (field_error(lang, add_err, "department_id"))
                 }
                 button type="submit" data-testid="entry-rule-submit" { (t(lang, "entry_rules.add")) }
             }

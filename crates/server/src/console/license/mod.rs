@@ -81,7 +81,9 @@ impl Done {
 /// The page with the failed form's message on top and its status, or with the notice.
 fn finish(ctx: &Ctx, active: &str, title: &str, f: &Flash, failed: Option<&Failed>, body: Markup) -> Response {
     match failed {
-        Some(x) => (status_of(&x.error), layout(ctx, active, title, &Flash::error(&x.error), body)).into_response(),
+        Some(x) => {
+            (status_of(&x.error), layout(ctx, active, title, &Flash::error(ctx.lang, &x.error), body)).into_response()
+        }
         None => layout(ctx, active, title, f, body),
     }
 }

@@ -46,16 +46,16 @@ pub(super) async fn editions_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
                                 form.stack method="post" action={ "/console/platform/editions/" (e.key) } data-testid="edition-form" {
                                     (ctx.csrf())
                                     label { (t(lang, "field.object_name")) input name="name" required maxlength="60" value=(typed(failed, "edition", at, "name", &e.name)) data-testid="edition-name"; }
-                                    (field_error(err, "name"))
+                                    (field_error(lang, err, "name"))
                                     label.check { input type="checkbox" name="seat_limited" checked[checked(&e.key, "seat_limited", e.seat_limited)] data-testid="edition-seat-limited"; (t(lang, "editions.seat_limited")) }
                                     label.check { input type="checkbox" name="auto_default" checked[checked(&e.key, "auto_default", e.auto_default)] data-testid="edition-auto-default"; (t(lang, "editions.auto_default")) }
-                                    (field_error(err, "auto_default"))
+                                    (field_error(lang, err, "auto_default"))
                                     label.check { input type="checkbox" name="auto_locked" checked[checked(&e.key, "auto_locked", e.auto_locked)] data-testid="edition-auto-locked"; (t(lang, "editions.auto_locked")) }
                                     label.check { input type="checkbox" name="downstream" checked[checked(&e.key, "downstream", e.downstream)] data-testid="edition-downstream"; (t(lang, "editions.downstream")) }
                                     label { (t(lang, "editions.max_networks"))
                                         input name="max_networks" type="number" min="0" max="100" value=(typed(failed, "edition", at, "max_networks", &e.max_networks.to_string())) data-testid="edition-max-networks";
                                     }
-                                    (field_error(err, "max_networks"))
+                                    (field_error(lang, err, "max_networks"))
                                     button type="submit" data-testid="edition-submit" { (t(lang, "common.save")) }
                                 }
                             }
@@ -89,15 +89,15 @@ pub(super) async fn editions_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
                 select name="organization_id" data-testid="license-org" {
                     @for o in &orgs { option value=(o.id) selected[typed(failed, "license", None, "organization_id", "") == o.id] { (o.name) } }
                 }
-                (field_error(lic_err, "organization_id")) }
+                (field_error(lang, lic_err, "organization_id")) }
             label.field { span { (t(lang, "license.edition")) }
                 select name="edition" data-testid="license-edition" {
                     @for e in &list { option value=(e.key) selected[typed(failed, "license", None, "edition", "") == e.key] { (e.name) } }
                 }
-                (field_error(lic_err, "edition")) }
+                (field_error(lang, lic_err, "edition")) }
             label.field { span { (t(lang, "license.purchased")) }
                 input name="seats" type="number" min="0" value=(typed(failed, "license", None, "seats", "")) placeholder=(t(lang, "editions.seats_placeholder")) data-testid="license-seats";
-                (field_error(lic_err, "seats")) }
+                (field_error(lang, lic_err, "seats")) }
             button type="submit" data-testid="license-submit" { (t(lang, "editions.set_license")) }
         }
         p.hint { (t(lang, "editions.seats_hint")) }

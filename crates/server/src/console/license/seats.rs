@@ -150,7 +150,7 @@ pub(super) async fn seats_page(
         Err(e) => {
             let e = ApiError::from(e);
             if failed.is_none() {
-                f.error = Some(error_text(&e));
+                f.error = Some(error_text(lang, &e));
             }
             (Page { items: Vec::new(), next_cursor: None }, Some(e))
         }
@@ -180,7 +180,7 @@ pub(super) async fn seats_page(
         p.muted { (t(lang, "license.seats_help")) }
         form.inline.filters method="get" action=(SEATS) data-testid="seat-search" {
             input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder=(t(lang, "license.search_placeholder")) aria-label=(t(lang, "common.search")) data-testid="seat-search-q";
-            (field_error(list_err, "q"))
+            (field_error(lang, list_err, "q"))
             @if !units.is_empty() {
                 select name="unit_id" aria-label=(t(lang, "license.whose")) data-testid="seat-unit" {
                     option value="" { (t(lang, "license.own_people")) }
@@ -188,20 +188,20 @@ pub(super) async fn seats_page(
                         option value=(u.id) selected[unit.is_some_and(|x| x.id == u.id)] { (u.name) " · " (u.network_name) }
                     }
                 }
-                (field_error(list_err, "unit_id"))
+                (field_error(lang, list_err, "unit_id"))
             }
             select name="department_id" aria-label=(t(lang, "field.departments")) data-testid="seat-department" {
                 option value="" { (t(lang, "members.all_departments")) }
                 (dept_options(&deps, &|id| query.department_id.as_deref() == Some(id), &Default::default()))
             }
-            (field_error(list_err, "department_id"))
+            (field_error(lang, list_err, "department_id"))
             label.check { input type="checkbox" name="include_sub_departments" checked[sub] data-testid="seat-sub"; (t(lang, "members.include_sub")) }
             select name="status" aria-label=(t(lang, "field.status")) data-testid="seat-status-filter" {
                 @for (value, label) in statuses {
                     option value=(value) selected[status.as_deref().unwrap_or("") == value] { (label) }
                 }
             }
-            (field_error(list_err, "status"))
+            (field_error(lang, list_err, "status"))
             button type="submit" data-testid="seat-search-submit" { (t(lang, "common.search")) }
         }
 
@@ -212,8 +212,8 @@ pub(super) async fn seats_page(
             div.batch {
                 button type="submit" name="action" value="enable" data-testid="seats-enable-selected" { (t(lang, "license.enable_selected")) }
                 button.secondary type="submit" name="action" value="freeze" data-confirm=(t(lang, "license.freeze_confirm")) data-testid="seats-freeze-selected" { (t(lang, "license.freeze_selected")) }
-                (field_error(selected_err, "member_ids"))
-                (field_error(selected_err, "seats"))
+                (field_error(lang, selected_err, "member_ids"))
+                (field_error(lang, selected_err, "seats"))
             }
             table data-testid="seat-table" {
                 thead { tr {
@@ -264,8 +264,8 @@ pub(super) async fn seats_page(
             }
             button type="submit" name="action" value="enable" data-testid="batch-enable" { (t(lang, "license.department_enable")) }
             button.secondary type="submit" name="action" value="freeze" data-confirm=(t(lang, "license.freeze_department_confirm")) data-testid="batch-freeze" { (t(lang, "license.department_freeze")) }
-            (field_error(dept_err, "department_id"))
-            (field_error(dept_err, "seats"))
+            (field_error(lang, dept_err, "department_id"))
+            (field_error(lang, dept_err, "seats"))
         }
     };
     let res = finish(&ctx, ACTIVE, title, &f, failed, body);
@@ -323,15 +323,13 @@ pub(super) async fn set_selected(State(s): State<AppState>, form: Csrf<SeatsForm
         Some((action, member)) => (action == "enable", vec![member.to_owned()], Some(member.to_owned())),
         None => (p.action.as_deref() == Some("enable"), p.member_ids.clone(), None),
     };
-    let lang = match ctx_of(&s, &form).await {
-        Ok(ctx) => ctx.lang,
-        Err(r) => return r,
-    };
+    if let Err(r) = ctx_of(&s, &form).await {
+        return r;
+    }
     let result = async {
         let org = acting_org(&form)?;
         if members.is_empty() {
-            return Err(ApiError::new(crate::error::ProblemType::Validation, t(lang, "license.choose_accounts"))
-                .with_field("member_ids"));
+            return Err(DomainError::invalid("member_ids", Rule::Reason(keiretsu_domain::Reason::NoneChosen)).into());
         }
         let sel = SeatSelection { member_ids: members, department_id: None, unit_id: unit_of(&p.unit_id)? };
         Ok(s.svc.license().set_seats(&form.session.caller, &org, &sel, enable).await?.changed)

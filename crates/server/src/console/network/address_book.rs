@@ -45,7 +45,7 @@ pub(super) async fn people(
         Ok(p) => (p, None),
         Err(e) => {
             let e = ApiError::from(e);
-            f = Flash::error(&e);
+            f = Flash::error(lang, &e);
             (Default::default(), Some(e))
         }
     };
@@ -65,13 +65,13 @@ pub(super) async fn people(
         p { a href=(base) data-testid="back-to-network" { "← " (net.name) } }
         form.inline.filters method="get" action={ (base) "/people" } data-testid="people-search" {
             input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder=(t(lang, "people.search_placeholder")) aria-label=(t(lang, "common.search")) data-testid="people-q";
-            (field_error(err, "q"))
+            (field_error(lang, err, "q"))
             select name="unit_id" aria-label=(t(lang, "units.title")) data-testid="people-unit" {
                 option value="" { (t(lang, "people.all_units")) }
                 option value="backbone" selected[chosen == "backbone"] { (t(lang, "people.backbone")) }
                 @for u in &units { option value=(u.id) selected[chosen == u.id] { (u.organization_name) } }
             }
-            (field_error(err, "unit_id"))
+            (field_error(lang, err, "unit_id"))
             button type="submit" data-testid="people-submit" { (t(lang, "common.search")) }
         }
         table data-testid="people-table" {

@@ -133,7 +133,9 @@ fn backbone_admin(ctx: &Ctx, net: &NetworkView) -> bool {
 /// The page, with the failed form's message on top and its status.
 fn finish(ctx: &Ctx, title: &str, f: &Flash, failed: Option<&Failed>, body: Markup) -> Response {
     match failed {
-        Some(x) => (status_of(&x.error), layout(ctx, ACTIVE, title, &Flash::error(&x.error), body)).into_response(),
+        Some(x) => {
+            (status_of(&x.error), layout(ctx, ACTIVE, title, &Flash::error(ctx.lang, &x.error), body)).into_response()
+        }
         None => layout(ctx, ACTIVE, title, f, body),
     }
 }

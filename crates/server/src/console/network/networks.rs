@@ -64,12 +64,12 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
                 (ctx.csrf())
                 label for="n-name" { (t(lang, "field.object_name")) }
                 input #n-name name="name" required maxlength="80" value=(typed(failed, "create", None, "name", "")) data-testid="network-name";
-                (field_error(e, "name"))
+                (field_error(lang, e, "name"))
                 label for="n-description" { (t(lang, "networks.description")) }
                 textarea.short #n-description name="description" rows="3" data-testid="network-description" { (typed(failed, "create", None, "description", "")) }
-                (field_error(e, "description"))
+                (field_error(lang, e, "description"))
                 button type="submit" data-testid="network-submit" { (t(lang, "networks.create")) }
-                (field_error(e, "organization"))
+                (field_error(lang, e, "organization"))
             }
         }
     };
@@ -215,17 +215,17 @@ pub(super) async fn network_page(
                     (ctx.csrf())
                     label.field { span { (t(lang, "units.partner_name")) }
                         input name="name" required maxlength="120" value=(typed(failed, "managed", None, "name", "")) data-testid="managed-unit-name";
-                        (field_error(e, "name")) }
+                        (field_error(lang, e, "name")) }
                     label.field { span { (t(lang, "units.type")) }
                         select name="partner_type" data-testid="managed-unit-type" {
                             @for pt in &types { option value=(pt.key) selected[typed(failed, "managed", None, "partner_type", "") == pt.key] { (type_name(lang, &pt.key, &types)) } }
                         }
-                        (field_error(e, "partner_type")) }
+                        (field_error(lang, e, "partner_type")) }
                     label.field { span { (t(lang, "units.tier")) }
                         select name="tier" data-testid="managed-unit-tier" {
                             @for x in &tier_names { option value=(x) selected[typed(failed, "managed", None, "tier", "a") == *x] { (x) } }
                         }
-                        (field_error(e, "tier")) }
+                        (field_error(lang, e, "tier")) }
                     button type="submit" data-testid="managed-unit-submit" { (t(lang, "common.add")) }
                 }
             }
@@ -249,16 +249,16 @@ pub(super) async fn network_page(
                                 (ctx.csrf())
                                 input type="hidden" name="key" value=(pt.key);
                                 label { (t(lang, "field.object_name")) input name="name" required maxlength="60" value=(typed(failed, "type", at, "name", &pt.name)) data-testid="partner-type-name"; }
-                                (field_error(e, "name"))
+                                (field_error(lang, e, "name"))
                                 label { (t(lang, "types.tiers"))
                                     textarea.short name="tiers" rows="5" data-testid="partner-type-tiers" { (typed(failed, "type", at, "tiers", &tiers_text(&pt.tiers))) }
                                 }
                                 span.hint { (t(lang, "types.tiers_hint")) }
-                                (field_error(e, "tiers"))
+                                (field_error(lang, e, "tiers"))
                                 label { (t(lang, "types.policy"))
                                     textarea.short name="policy" rows="3" data-testid="partner-type-policy-input" { (typed(failed, "type", at, "policy", &pt.policy)) }
                                 }
-                                (field_error(e, "policy"))
+                                (field_error(lang, e, "policy"))
                                 button type="submit" data-testid="partner-type-submit" { (t(lang, "common.save")) }
                             }
                         }
@@ -275,18 +275,18 @@ pub(super) async fn network_page(
                     input type="hidden" name="new" value="1";
                     label { (t(lang, "types.key")) input name="key" required maxlength="32" pattern="[a-z0-9_]{2,32}" value=(typed(failed, "type", Some(""), "key", "")) data-testid="custom-type-key"; }
                     span.hint { (t(lang, "types.key_hint")) }
-                    (field_error(e, "key"))
+                    (field_error(lang, e, "key"))
                     label { (t(lang, "field.object_name")) input name="name" required maxlength="60" value=(typed(failed, "type", Some(""), "name", "")) data-testid="custom-type-name"; }
-                    (field_error(e, "name"))
+                    (field_error(lang, e, "name"))
                     label { (t(lang, "types.tiers"))
                         textarea.short name="tiers" rows="4" data-testid="custom-type-tiers" { (typed(failed, "type", Some(""), "tiers", "a\nb\nc")) }
                     }
                     span.hint { (t(lang, "types.tiers_hint")) }
-                    (field_error(e, "tiers"))
+                    (field_error(lang, e, "tiers"))
                     label { (t(lang, "types.policy"))
                         textarea.short name="policy" rows="3" { (typed(failed, "type", Some(""), "policy", "")) }
                     }
-                    (field_error(e, "policy"))
+                    (field_error(lang, e, "policy"))
                     button type="submit" data-testid="custom-type-submit" { (t(lang, "types.add")) }
                 }
             }
@@ -301,27 +301,27 @@ pub(super) async fn network_page(
                 (ctx.csrf())
                 label.field { span { (t(lang, "units.partner_name")) }
                     input name="partner_name" required maxlength="120" value=(typed(failed, "invite", None, "partner_name", "")) data-testid="invite-partner-name";
-                    (field_error(e, "partner_name")) }
+                    (field_error(lang, e, "partner_name")) }
                 label.field { span { (t(lang, "invitations.organization_id")) }
                     input name="organization_id" value=(typed(failed, "invite", None, "organization_id", "")) placeholder="org_…" data-testid="invite-organization";
-                    (field_error(e, "organization_id")) }
+                    (field_error(lang, e, "organization_id")) }
                 label.field { span { (t(lang, "units.type")) }
                     select name="partner_type" data-testid="invite-type" {
                         @for pt in &types { option value=(pt.key) selected[typed(failed, "invite", None, "partner_type", "") == pt.key] { (type_name(lang, &pt.key, &types)) } }
                     }
-                    (field_error(e, "partner_type")) }
+                    (field_error(lang, e, "partner_type")) }
                 label.field { span { (t(lang, "units.tier")) }
                     select name="tier" data-testid="invite-tier" {
                         @for x in &tier_names { option value=(x) selected[typed(failed, "invite", None, "tier", "a") == *x] { (x) } }
                     }
-                    (field_error(e, "tier")) }
+                    (field_error(lang, e, "tier")) }
                 label.field { span { (t(lang, "invitations.hours")) }
                     input name="expires_in_hours" type="number" min="1" max="2160" value=(typed(failed, "invite", None, "expires_in_hours", "336")) data-testid="invite-hours";
-                    (field_error(e, "expires_in_hours")) }
+                    (field_error(lang, e, "expires_in_hours")) }
                 label.field { span { (t(lang, "invitations.departments")) }
                     input name="departments" maxlength="2500" value=(typed(failed, "invite", None, "departments", "")) placeholder=(t(lang, "invitations.departments_placeholder")) data-testid="invite-departments";
                     span.hint { (t(lang, "invitations.departments_hint")) }
-                    (field_error(e, "departments")) }
+                    (field_error(lang, e, "departments")) }
                 button type="submit" data-testid="invite-submit" { (t(lang, "invitations.create")) }
             }
             table data-testid="invitation-table" {
@@ -371,11 +371,11 @@ pub(super) async fn network_page(
             form.stack.card method="post" action={ (base) "/settings" } data-testid="settings-form" {
                 (ctx.csrf())
                 label { (t(lang, "field.object_name")) input name="name" required maxlength="80" value=(typed(failed, "settings", None, "name", &net.name)) data-testid="settings-name"; }
-                (field_error(e, "name"))
+                (field_error(lang, e, "name"))
                 label { (t(lang, "networks.description"))
                     textarea.short name="description" rows="3" data-testid="settings-description" { (typed(failed, "settings", None, "description", &net.description)) }
                 }
-                (field_error(e, "description"))
+                (field_error(lang, e, "description"))
                 fieldset {
                     legend { (t(lang, "networks.visibility")) }
                     @for v in Visibility::NAMES {
@@ -386,7 +386,7 @@ pub(super) async fn network_page(
                         }
                     }
                 }
-                (field_error(e, "visibility"))
+                (field_error(lang, e, "visibility"))
                 button type="submit" data-testid="settings-submit" { (t(lang, "common.save")) }
             }
         }
@@ -422,12 +422,12 @@ pub(super) async fn network_page(
                 (ctx.csrf())
                 label.field { span { (t(lang, "networks.member_ids")) }
                     input name="member_ids" value=(typed(failed, "members", None, "member_ids", "")) list="member-ids" placeholder=(t(lang, "departments.heads_placeholder")) data-testid="network-member-ids";
-                    (field_error(e, "member_ids")) }
+                    (field_error(lang, e, "member_ids")) }
                 label.field { span { (t(lang, "field.departments")) }
                     select name="department_id" multiple size="4" data-testid="network-member-departments" {
                         (dept_options(&deps, &|d| picked_members_deps.iter().any(|x| x == d), &Default::default()))
                     }
-                    (field_error(e, "department_ids")) }
+                    (field_error(lang, e, "department_ids")) }
                 button type="submit" data-testid="network-member-submit" { (t(lang, "common.add")) }
             }
             (datalist)

@@ -164,7 +164,7 @@ pub(super) async fn answer_page(
                                         }
                                     }
                                     (department_checks(deps, &tick))
-                                    (field_error(err.as_ref(), "department_ids"))
+                                    (field_error(lang, err.as_ref(), "department_ids"))
                                 }
                             }
                             div { button type="submit" data-testid="invitation-accept" { (t(lang, "invitations.accept")) } }
@@ -181,7 +181,7 @@ pub(super) async fn answer_page(
         }
     };
     match error {
-        Some(e) => (status_of(&e), layout(&ctx, ACTIVE, title, &Flash::error(&e), body)).into_response(),
+        Some(e) => (status_of(&e), layout(&ctx, ACTIVE, title, &Flash::error(lang, &e), body)).into_response(),
         None => layout(&ctx, ACTIVE, title, &Flash::default(), body),
     }
 }

@@ -126,15 +126,15 @@ pub(super) async fn unit_page(
                 input type="hidden" name="side" value=(side.as_str());
                 label.field { span { (t(lang, "contacts.member")) }
                     input name="member_id" required list=(list) value=(typed(failed, "contact", at, "member_id", "")) placeholder=(t(lang, "members.member_id_placeholder")) data-testid={ "contact-member-" (side.as_str()) };
-                    (field_error(e, "member_id")) }
+                    (field_error(lang, e, "member_id")) }
                 label.field { span { (t(lang, "contacts.role")) }
                     select name="role" data-testid={ "contact-role-" (side.as_str()) } {
                         @for r in CONTACT_ROLES { option value=(r) selected[typed(failed, "contact", at, "role", "business") == *r] { (contact_role_text(lang, r)) } }
                     }
-                    (field_error(e, "role")) }
+                    (field_error(lang, e, "role")) }
                 label.field { span { (t(lang, "contacts.backup")) }
                     input name="backup_id" list=(list) value=(typed(failed, "contact", at, "backup_id", "")) placeholder=(t(lang, "contacts.optional")) data-testid={ "contact-backup-" (side.as_str()) };
-                    (field_error(e, "backup_id")) }
+                    (field_error(lang, e, "backup_id")) }
                 button type="submit" data-testid={ "contact-submit-" (side.as_str()) } { (t(lang, "common.add")) }
             }
         }
@@ -174,21 +174,21 @@ pub(super) async fn unit_page(
                             @for pt in &types { option value=(pt.key) selected[typed(failed, "edit", None, "partner_type", &u.partner_type) == pt.key] { (type_name(lang, &pt.key, &types)) } }
                         }
                     }
-                    (field_error(e_edit, "partner_type"))
+                    (field_error(lang, e_edit, "partner_type"))
                     label { (t(lang, "units.tier"))
                         select name="tier" data-testid="unit-edit-tier" {
                             @for x in &tier_names { option value=(x) selected[typed(failed, "edit", None, "tier", &u.tier) == *x] { (x) } }
                         }
                     }
-                    (field_error(e_edit, "tier"))
+                    (field_error(lang, e_edit, "tier"))
                     label { (t(lang, "units.tags")) input name="tags" value=(typed(failed, "edit", None, "tags", &u.tags.join(", "))) data-testid="unit-edit-tags"; }
                     span.hint { (t(lang, "units.tags_hint")) }
-                    (field_error(e_edit, "tags"))
+                    (field_error(lang, e_edit, "tags"))
                     label { (t(lang, "units.contract_start")) input name="contract_start" type="date" value=(typed(failed, "edit", None, "contract_start", u.contract_start.as_deref().unwrap_or(""))) data-testid="unit-edit-start"; }
-                    (field_error(e_edit, "contract_start"))
+                    (field_error(lang, e_edit, "contract_start"))
                     label { (t(lang, "units.contract_end")) input name="contract_end" type="date" value=(typed(failed, "edit", None, "contract_end", u.contract_end.as_deref().unwrap_or(""))) data-testid="unit-edit-end"; }
-                    (field_error(e_edit, "contract_end"))
-                    (field_error(e_edit, "contract"))
+                    (field_error(lang, e_edit, "contract_end"))
+                    (field_error(lang, e_edit, "contract"))
                     button type="submit" data-testid="unit-edit-submit" { (t(lang, "common.save")) }
                 }
             }
@@ -204,7 +204,7 @@ pub(super) async fn unit_page(
                 (ctx.csrf())
                 p.hint { (t(lang, "units.departments_help")) }
                 (department_checks(org_deps, &|d| chosen.contains(&d.id)))
-                (field_error(e, "department_ids"))
+                (field_error(lang, e, "department_ids"))
                 p.hint { (t(lang, "units.departments_left_out")) }
                 button type="submit" data-testid="unit-departments-submit" { (t(lang, "units.departments_save")) }
             }

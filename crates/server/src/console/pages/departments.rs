@@ -21,7 +21,7 @@ impl Tree<'_> {
     fn error_for(&self, d: &DepartmentView, action: &str) -> Markup {
         html! {
             @if let Some(e) = self.err.filter(|e| e.action == action && e.at.as_deref() == Some(d.id.as_str())) {
-                span.field-error role="alert" data-testid="department-error" { (error_text(&e.error)) }
+                span.field-error role="alert" data-testid="department-error" { (error_text(self.ctx.lang, &e.error)) }
             }
         }
     }
@@ -136,9 +136,8 @@ pub(crate) async fn departments_page(s: &AppState, ctx: Ctx, f: Flash, err: Opti
         (datalist)
     };
     match &err {
-        Some(e) => {
-            (status_of(&e.error), layout(&ctx, "departments", title, &Flash::error(&e.error), body)).into_response()
-        }
+        Some(e) => (status_of(&e.error), layout(&ctx, "departments", title, &Flash::error(ctx.lang, &e.error), body))
+            .into_response(),
         None => layout(&ctx, "departments", title, &f, body),
     }
 }

@@ -49,7 +49,7 @@ pub(crate) async fn import(State(s): State<AppState>, form: Csrf<ImportForm>) ->
         Err(e) => {
             let e = ApiError::from(e);
             let body = import_form(&ctx, &form.form.csv, skip_bad);
-            return (status_of(&e), layout(&ctx, "import", title, &Flash::error(&e), body)).into_response();
+            return (status_of(&e), layout(&ctx, "import", title, &Flash::error(lang, &e), body)).into_response();
         }
     };
     let counts = [

@@ -130,7 +130,7 @@ pub(crate) async fn inbox_page(
         }
     };
     match &err {
-        Some(e) => (status_of(e), layout(&ctx, "inbox", title, &Flash::error(e), body)).into_response(),
+        Some(e) => (status_of(e), layout(&ctx, "inbox", title, &Flash::error(lang, e), body)).into_response(),
         None => layout(&ctx, "inbox", title, &f, body),
     }
 }

@@ -53,7 +53,7 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
             label.field {
                 span { (label) }
                 input name=(name) value=(v.clone().unwrap_or_default()) placeholder=(ph) data-testid={ "journal-" (name) };
-                (field_error(err, name))
+                (field_error(lang, err, name))
             }
         }
     };
@@ -63,7 +63,7 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
             label.field {
                 span { (label) }
                 input type="date" name=(name) value=(v.clone().unwrap_or_default()) data-testid={ "journal-" (name) };
-                (field_error(err, name))
+                (field_error(lang, err, name))
             }
         }
     };
@@ -94,7 +94,7 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         div.pager { @if let Some(o) = older { a href=(o) data-testid="journal-older" { (t(lang, "journal.older")) } } }
     };
     match err {
-        Some(e) => (status_of(e), layout(&ctx, "journal", title, &Flash::error(e), body)).into_response(),
+        Some(e) => (status_of(e), layout(&ctx, "journal", title, &Flash::error(lang, e), body)).into_response(),
         None => layout(&ctx, "journal", title, &Flash::default(), body),
     }
 }

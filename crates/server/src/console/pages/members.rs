@@ -41,7 +41,7 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         Ok(p) => (p, None),
         Err(e) => {
             let e = ApiError::from(e);
-            f.error = Some(error_text(&e));
+            f.error = Some(error_text(lang, &e));
             (Default::default(), Some(e))
         }
     };
@@ -62,12 +62,12 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     let body = html! {
         form.inline.filters method="get" action="/console/members" data-testid="member-search" {
             input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder=(t(lang, "members.search_placeholder")) aria-label=(t(lang, "common.search")) data-testid="member-search-q";
-            (field_error(err, "q"))
+            (field_error(lang, err, "q"))
             select name="department_id" aria-label=(t(lang, "field.departments")) data-testid="member-search-department" {
                 option value="" { (t(lang, "members.all_departments")) }
                 (dept_options(&deps, &|id| query.department_id.as_deref() == Some(id), &HashSet::new()))
             }
-            (field_error(err, "department_id"))
+            (field_error(lang, err, "department_id"))
             label.check { input type="checkbox" name="include_sub_departments" checked[sub] data-testid="member-search-sub"; (t(lang, "members.include_sub")) }
             select name="status" aria-label=(t(lang, "field.status")) data-testid="member-search-status" {
                 option value="active" selected[status.as_deref() == Some("active")] { (t(lang, "status.active")) }
@@ -167,7 +167,7 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
         html! {
             label for={ "f-" (name) } { (label) }
             input id={ "f-" (name) } name=(name) type=(kind) value=(value) required[required] data-testid=(testid);
-            (field_error(err, name))
+            (field_error(lang, err, name))
         }
     };
     let body = html! {
@@ -184,21 +184,21 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
                 (dept_options(&deps, &chosen, &HashSet::new()))
             }
             span.hint { (t(lang, "members.multi_hint")) }
-            (field_error(err, "department_ids"))
+            (field_error(lang, err, "department_ids"))
             label for="f-supervisor_id" { (t(lang, "field.supervisor")) }
             input #f-supervisor_id name="supervisor_id" value=(v.supervisor_id) list="member-ids" placeholder=(t(lang, "members.member_id_placeholder")) data-testid="member-supervisor";
-            (field_error(err, "supervisor_id"))
+            (field_error(lang, err, "supervisor_id"))
             label for="f-password" { (t(lang, "field.initial_password")) }
             input #f-password name="password" type="password" autocomplete="new-password" data-testid="member-password";
             span.hint { (tf(lang, "members.password_hint", &[("min", &PASSWORD_MIN.to_string())])) }
-            (field_error(err, "password"))
+            (field_error(lang, err, "password"))
             button type="submit" data-testid="member-submit" { (t(lang, "members.add")) }
         }
         (datalist)
     };
     match err {
         Some(e) => {
-            let f = Flash::error(e);
+            let f = Flash::error(lang, e);
             (status_of(e), layout(&ctx, "members", title, &f, body)).into_response()
         }
         None => layout(&ctx, "members", title, &Flash::default(), body),
@@ -367,16 +367,16 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                         (ctx.csrf())
                         label for="e-name" { (t(lang, "field.name")) }
                         input #e-name name="name" value=(edit.map_or_else(|| m.name.clone(), |x| x.name.clone().unwrap_or_default())) required data-testid="edit-name";
-                        (field_error(e, "name"))
+                        (field_error(lang, e, "name"))
                         label for="e-title" { (t(lang, "field.title")) }
                         input #e-title name="title" value=(ev(edit.map(|x| &x.title), &m.title)) data-testid="edit-title";
-                        (field_error(e, "title"))
+                        (field_error(lang, e, "title"))
                         label for="e-employee_no" { (t(lang, "field.employee_no")) }
                         input #e-employee_no name="employee_no" value=(ev(edit.map(|x| &x.employee_no), &m.employee_no)) data-testid="edit-employee-no";
-                        (field_error(e, "employee_no"))
+                        (field_error(lang, e, "employee_no"))
                         label for="e-supervisor_id" { (t(lang, "field.supervisor")) }
                         input #e-supervisor_id name="supervisor_id" value=(ev(edit.map(|x| &x.supervisor_id), &m.supervisor_id)) list="member-ids" placeholder=(t(lang, "members.member_id_placeholder")) data-testid="edit-supervisor";
-                        (field_error(e, "supervisor_id"))
+                        (field_error(lang, e, "supervisor_id"))
                         button type="submit" data-testid="edit-submit" { (t(lang, "common.save")) }
                     }
                 }
@@ -389,7 +389,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                             (dept_options(&deps, &|id| m.department_ids.iter().any(|d| d == id), &HashSet::new()))
                         }
                         span.hint { (t(lang, "members.multi_hint")) }
-                        (field_error(e, "department_ids"))
+                        (field_error(lang, e, "department_ids"))
                         button type="submit" data-testid="transfer-submit" { (t(lang, "members.transfer")) }
                     }
                     h2 { (t(lang, "field.status")) }
@@ -407,7 +407,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                                 button type="submit" data-testid="rejoin-submit" { (t(lang, "members.rejoin")) }
                             }
                         }
-                        @if let Some(e) = err_for("status") { span.field-error role="alert" { (error_text(e)) } }
+                        @if let Some(e) = err_for("status") { span.field-error role="alert" { (error_text(lang, e)) } }
                     }
                     @if active {
                         h2 { (t(lang, "members.password_link")) }
@@ -417,7 +417,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                                 button.secondary type="submit" data-testid="password-link-submit" { (t(lang, "members.password_link_issue")) }
                             }
                             p.hint { (t(lang, "members.password_link_help")) }
-                            @if let Some(e) = err_for("password_link") { span.field-error role="alert" data-testid="password-link-error" { (error_text(e)) } }
+                            @if let Some(e) = err_for("password_link") { span.field-error role="alert" data-testid="password-link-error" { (error_text(lang, e)) } }
                         }
                     }
                 }
@@ -428,7 +428,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
     };
     match &err {
         Some(e) => {
-            (status_of(&e.error), layout(&ctx, "members", &m.name, &Flash::error(&e.error), body)).into_response()
+            (status_of(&e.error), layout(&ctx, "members", &m.name, &Flash::error(lang, &e.error), body)).into_response()
         }
         None => layout(&ctx, "members", &m.name, &f, body),
     }

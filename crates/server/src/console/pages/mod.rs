@@ -152,20 +152,10 @@ pub(super) fn no_org(ctx: &Ctx, active: &str, title: &str) -> Response {
     )
 }
 
-/// A page that could not be drawn, with the service's reason. A bare "not allowed" has a
-/// sentence in the catalogue, so it is said in the page's language.
+/// A page that could not be drawn, with the service's reason in the page's language.
 pub(super) fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiError>) -> Response {
     let e = e.into();
-    let mut f = Flash::error(&e);
-    if e.0.kind == crate::error::ProblemType::Forbidden.uri() && e.0.detail == NOT_ALLOWED.to_string() {
-        f.error = Some(t(ctx.lang, "common.not_allowed").to_owned());
-    }
-    if e.0.kind == crate::error::ProblemType::Forbidden.uri()
-        && e.0.detail == keiretsu_service::forms::NO_SEAT.to_string()
-    {
-        f.error = Some(t(ctx.lang, "forms.no_seat").to_owned());
-    }
-    (status_of(&e), layout(ctx, active, title, &f, html! {})).into_response()
+    (status_of(&e), layout(ctx, active, title, &Flash::error(ctx.lang, &e), html! {})).into_response()
 }
 
 fn scope_text(lang: Lang, scope: Scope) -> &'static str {

@@ -62,22 +62,22 @@ pub(crate) async fn orgs_page(
             (ctx.csrf())
             label for="o-name" { (t(lang, "field.object_name")) }
             input #o-name name="name" required value=(v.name) data-testid="org-name";
-            (field_error(create_err, "name"))
+            (field_error(lang, create_err, "name"))
             label for="o-admin_login" { (t(lang, "orgs.admin_login")) }
             input #o-admin_login name="admin_login" required value=(v.admin_login) data-testid="org-admin-login";
-            (field_error(create_err, "admin_login"))
+            (field_error(lang, create_err, "admin_login"))
             label for="o-admin_name" { (t(lang, "orgs.admin_name")) }
             input #o-admin_name name="admin_name" required value=(v.admin_name) data-testid="org-admin-name";
-            (field_error(create_err, "admin_name"))
+            (field_error(lang, create_err, "admin_name"))
             label for="o-admin_password" { (t(lang, "field.initial_password")) }
             input #o-admin_password name="admin_password" type="password" autocomplete="new-password" data-testid="org-admin-password";
             span.hint { (tf(lang, "members.password_hint", &[("min", &PASSWORD_MIN.to_string())])) }
-            (field_error(create_err, "admin_password"))
+            (field_error(lang, create_err, "admin_password"))
             button type="submit" data-testid="org-submit" { (t(lang, "orgs.create")) }
         }
     };
     match &err {
-        Some((_, e)) => (status_of(e), layout(&ctx, "orgs", title, &Flash::error(e), body)).into_response(),
+        Some((_, e)) => (status_of(e), layout(&ctx, "orgs", title, &Flash::error(lang, e), body)).into_response(),
         None => layout(&ctx, "orgs", title, &f, body),
     }
 }

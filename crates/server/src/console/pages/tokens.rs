@@ -45,12 +45,12 @@ pub(crate) async fn tokens_page(
             label.field {
                 span { (t(lang, "tokens.name")) }
                 input name="name" required maxlength="100" value=(v.name) data-testid="token-name";
-                (field_error(e, "name"))
+                (field_error(lang, e, "name"))
             }
             label.field {
                 span { (t(lang, "tokens.days")) }
                 input name="days" type="number" min="1" max="365" value=(v.days.clone().unwrap_or_else(|| "90".into())) data-testid="token-days";
-                (field_error(e, "expires_in_days"))
+                (field_error(lang, e, "expires_in_days"))
             }
             button type="submit" data-testid="token-submit" { (t(lang, "tokens.create")) }
         }
@@ -74,7 +74,7 @@ pub(crate) async fn tokens_page(
         }
     };
     match &err {
-        Some(e) => (status_of(e), layout(&ctx, "tokens", title, &Flash::error(e), body)).into_response(),
+        Some(e) => (status_of(e), layout(&ctx, "tokens", title, &Flash::error(lang, e), body)).into_response(),
         None => layout(&ctx, "tokens", title, &f, body),
     }
 }
