@@ -237,6 +237,28 @@ impl Browser {
         panic!("`{css}` is still on the page");
     }
 
+    /// The page's visible text: each rendered text node, and each placeholder, trimmed. For
+    /// checks on the language a page speaks.
+    pub async fn visible_texts(&self) -> Vec<String> {
+        let script = r#"
+            const out = [];
+            const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            while (walk.nextNode()) {
+                const el = walk.currentNode.parentElement;
+                if (!el || el.closest('script, style') || el.getClientRects().length === 0) continue;
+                if (getComputedStyle(el).visibility === 'hidden') continue;
+                const text = walk.currentNode.textContent.trim();
+                if (text) out.push(text);
+            }
+            for (const el of document.querySelectorAll('[placeholder]')) {
+                if (el.getClientRects().length > 0) out.push(el.getAttribute('placeholder').trim());
+            }
+            return out;
+        "#;
+        let v = self.client.execute(script, vec![]).await.unwrap();
+        serde_json::from_value(v).unwrap()
+    }
+
     pub async fn select(&self, css: &str, value: &str) {
         self.wait(css).await.select_by_value(value).await.unwrap();
     }
