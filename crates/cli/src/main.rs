@@ -224,9 +224,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     report.errors.len()
                 );
             }
+            for r in &report.invited {
+                println!("line {}: {} already has an account: invited, a member once they accept", r.line, r.login);
+            }
             println!(
-                "imported: {} created, {} updated, {} bad rows skipped",
-                report.created, report.updated, report.skipped
+                "imported: {} created, {} updated, {} invited, {} bad rows skipped",
+                report.created,
+                report.updated,
+                report.invited.len(),
+                report.skipped
             );
             Ok(())
         }

@@ -37,6 +37,9 @@ text_enum!(MemberStatus {
     Left = "left",
 });
 
+/// How long an invitation to become a member waits for the person's answer.
+pub const MEMBER_INVITATION_DAYS: i64 = 14;
+
 /// A required single-line name of at most `max` characters as sent, trimmed.
 pub fn name(field: &str, text: &str, max: usize) -> Result<String, DomainError> {
     // A name nobody can see (zero-width and direction marks alone) is as empty as none.

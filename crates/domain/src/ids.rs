@@ -91,6 +91,9 @@ typed_id!(
     /// An API token.
     TokenId, "tok_", "token_id", "^tok_[a-z0-9_]{1,64}$");
 typed_id!(
+    /// An invitation for an existing account to become a member of another organization.
+    MemberInvitationId, "minv_", "invitation_id", "^minv_[a-z0-9_]{1,64}$");
+typed_id!(
     /// A one-time link to set an account's password.
     PasswordLinkId, "pwl_", "link_id", "^pwl_[a-z0-9_]{1,64}$");
 typed_id!(

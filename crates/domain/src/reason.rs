@@ -143,4 +143,8 @@ reasons! {
     GroupableField = "groupable_field": "must be a text, choice, date, member or department field",
     SummableField = "summable_field": "must be a number or money field",
     NoneChosen = "none_chosen": "must have at least one chosen in the list",
+    PasswordOfExistingAccount = "password_of_existing_account": "cannot be set for an existing account; leave it empty to invite the person",
+    InvitationNotOpen = "invitation_not_open": "is no longer open: it was answered or cancelled, or it expired",
+    AlreadyInvitedMember = "already_invited_member": "already has an open invitation to this organization",
+    YouAreAlreadyMember = "you_are_already_member": "you are already a member of this organization",
 }

@@ -34,7 +34,7 @@ pub async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str, dep: &
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
-    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().id
+    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().member().expect("a new login").id
 }
 
 /// A certified organization with a primary admin `login` (password [`PASSWORD`]).

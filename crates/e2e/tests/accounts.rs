@@ -17,7 +17,7 @@ async fn an_imported_person_sets_a_password_with_a_link_and_signs_in() {
     let me = s.svc.identity().caller_for_login(&Caller::System, "demo.admin", None).await.unwrap();
     let org = OrgId::parse(&s.svc.identity().me(&me).await.unwrap().organization_id.unwrap()).unwrap();
     let hire = NewMember { name: "Tanaka Hana".into(), login: "tanaka.hana".into(), ..Default::default() };
-    let hire = s.svc.directory().add_member(&Caller::System, &org, &hire).await.unwrap();
+    let hire = s.svc.directory().add_member(&Caller::System, &org, &hire).await.unwrap().member().unwrap();
     let b = Browser::start().await;
 
     b.goto(&format!("{}/login", s.base)).await;

@@ -48,7 +48,7 @@ async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String 
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
-    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().id
+    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().member().unwrap().id
 }
 
 /// The caller of a fresh session of `login` (acting in its first organization).

@@ -24,7 +24,7 @@ async fn member(s: &TestServer, org: &OrgId, name: &str, login: &str) -> String 
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
-    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().id
+    s.svc.directory().add_member(&Caller::System, org, &input).await.unwrap().member().unwrap().id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use keiretsu_service::Caller;
 use keiretsu_testkit::{Client, PASSWORD, TestServer, both};
 use reqwest::header::COOKIE;
 use reqwest::{Method, StatusCode};
@@ -128,7 +129,11 @@ both! {
         let (status, body) = other_admin
             .send(Method::POST, &format!("/api/v1/organizations/{other}/members"), Some(json!({"name": "New Hire", "login": "new.hire"})))
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(status, StatusCode::ACCEPTED, "an existing account is invited: {body}");
+        // Only invited, the person still belongs to Acme alone; once they accept, no longer.
+        assert_eq!(issue(&admin, &org, &member).await.0, StatusCode::CREATED);
+        let person = s.svc.identity().caller_for_login(&Caller::System, "new.hire", None).await.unwrap();
+        s.svc.directory().accept_invitation(&person, body["id"].as_str().unwrap()).await.unwrap();
         let (status, body) = issue(&admin, &org, &member).await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["field"], "member_id");

@@ -173,7 +173,7 @@ async fn world(svc: &Service, case: u64) -> World {
     for i in 0..MEMBERS {
         let login = format!("model{case}.m{i}");
         let input = NewMember { name: format!("Member {i}"), login: login.clone(), ..Default::default() };
-        let m = svc.directory().add_member(&Caller::System, &org, &input).await.unwrap();
+        let m = svc.directory().add_member(&Caller::System, &org, &input).await.unwrap().member().unwrap();
         members.push(MemberId::parse(&m.id).unwrap());
         logins.push(login);
     }

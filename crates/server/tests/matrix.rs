@@ -523,6 +523,35 @@ const CASES: &[Case] = &[
         body: none,
     },
     Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/member-invitations",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/organizations/{org_id}/member-invitations/{member_invitation_id}/cancel",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    // Only the invited person may answer; to anyone else the invitation does not exist.
+    Case {
+        method: "post",
+        path: "/api/v1/me/invitations/{member_invitation_id}/accept",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/me/invitations/{member_invitation_id}/decline",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
         method: "delete",
         path: "/api/v1/me/sessions/{session_id}",
         same: Same::NotFound,
@@ -544,6 +573,7 @@ struct Ids {
     unit: String,
     contact: String,
     invitation: String,
+    member_invitation: String,
     app: String,
     submission: String,
     attachment: String,
@@ -562,6 +592,7 @@ impl Ids {
             .replace("{unit_id}", &self.unit)
             .replace("{contact_id}", &self.contact)
             .replace("{invitation_id}", &self.invitation)
+            .replace("{member_invitation_id}", &self.member_invitation)
             .replace("{key}", "supplier")
             .replace("{app_id}", &self.app)
             .replace("{group}", "everyone")
@@ -624,6 +655,9 @@ both! {
         let (_, gamma) = s.certified_org("Gamma Parts", "gamma.admin").await;
         let (_, unit) = gamma.post("/api/v1/invitations/accept", json!({"code": joined["code"]})).await;
         let (_, pending) = admin_a.post(&format!("/api/v1/networks/{network}/invitations"), invite).await;
+        // Gamma's admin, invited to become a member of A: only they may answer.
+        let (st, asked) = admin_a.post(&format!("/api/v1/organizations/{org_a}/members"), json!({"name": "Gamma Person", "login": "gamma.admin"})).await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{asked}");
         let (_, app) = admin_a.post("/api/v1/apps", json!({"name": "Alpha onboarding", "fields": [{"key": "note", "label": "Note", "kind": "text"}]})).await;
         admin_a.send(Method::PUT, &format!("/api/v1/apps/{}/publications/{network}", app["id"].as_str().unwrap()),
             Some(json!({"audience": {"kind": "all_units"}}))).await;
@@ -649,6 +683,7 @@ both! {
             unit: unit["id"].as_str().expect("unit").to_owned(),
             contact: unit["contacts"][0]["id"].as_str().expect("contact").to_owned(),
             invitation: pending["id"].as_str().unwrap().to_owned(),
+            member_invitation: asked["id"].as_str().unwrap().to_owned(),
             org: org_a.clone(),
             department: dep["id"].as_str().unwrap().to_owned(),
             member: target["id"].as_str().unwrap().to_owned(),

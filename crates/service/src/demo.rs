@@ -24,7 +24,7 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
     ("demo.admin", "primary admin"),
     ("demo.hr", "sub-admin: directory"),
     ("demo.auditor", "sub-admin: audit"),
-    ("demo.member", "member"),
+    ("demo.member", "member, invited to join Kato Metal Works too"),
     ("kato.admin", "supplier's primary admin (Kato Metal Works)"),
     ("sato.admin", "distributor's primary admin (Sato Retail Group)"),
     ("kato.m001", "supplier's member"),
@@ -344,6 +344,19 @@ impl Cases<'_> {
             departments: vec!["Logistics".into()],
         };
         self.network().invite(&admin, &network, &pending).await?;
+        // A Hoshino engineer asked to join the supplier as well: an existing account is invited,
+        // and sees the invitation after signing in.
+        let person = store::account_by_login(&mut *self.store.read().await?, "demo.member").await?;
+        if let (Some((_, kato)), Some(person)) = (partner_orgs.iter().find(|p| p.0 == "kato"), person) {
+            let kato_admin = self.acting_as(kato, "kato.admin").await?;
+            let ask = crate::directory::NewMember {
+                name: person.name,
+                login: "demo.member".into(),
+                title: Some("Quality liaison".into()),
+                ..Default::default()
+            };
+            self.directory().add_member(&kato_admin, kato, &ask).await?;
+        }
         // Two form apps, each published to its partner type, with submissions from partner staff.
         for (name, partner_type, fields, prefix, answers) in demo_forms() {
             let input = NewApp {

@@ -74,6 +74,8 @@ both! {
             .directory()
             .add_member(&Caller::System, &org, &NewMember { login: "damaged".into(), name: "Damaged".into(), ..Default::default() })
             .await
+            .unwrap()
+            .member()
             .unwrap();
         let id = MemberId::parse(&member.id).unwrap();
         let pool = svc.store().pool();
@@ -158,8 +160,14 @@ both! {
         let b = org(&svc, "b.admin").await;
         let new = |login: &str| NewMember { name: "Shared Person".into(), login: login.into(), password: Some("password-123".into()), ..Default::default() };
         svc.directory().add_member(&Caller::System, &a, &new("shared")).await.unwrap();
-        svc.directory().add_member(&Caller::System, &b, &new("shared")).await.unwrap();
+        // In the second organization the existing account is invited, and joins on accepting.
+        let invited = NewMember { password: None, ..new("shared") };
+        let Ok(keiretsu_service::directory::Added::Invited(inv)) = svc.directory().add_member(&Caller::System, &b, &invited).await else {
+            panic!("an existing account is invited");
+        };
         let s = svc.identity().login("shared", "password-123", "127.0.0.1").await.unwrap();
+        let person = svc.identity().session(&s.secret).await.unwrap().unwrap().caller;
+        svc.directory().accept_invitation(&person, &inv.id).await.unwrap();
         let info = svc.identity().session(&s.secret).await.unwrap().unwrap();
         let me = svc.identity().me(&info.caller).await.unwrap();
         assert_eq!(me.organizations.len(), 2);

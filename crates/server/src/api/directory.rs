@@ -3,10 +3,12 @@
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use keiretsu_domain::ids::{DepartmentId, MemberId, OrgId};
+use axum::response::{IntoResponse, Response};
+use keiretsu_domain::ids::{DepartmentId, MemberId, MemberInvitationId, OrgId};
 use keiretsu_service::directory::{
-    CertificationChange, DepartmentPatch, DepartmentView, Heads, ImportReport, MemberPatch, MemberQuery, MemberView,
-    NewDepartment, NewMember, NewOrg, OrgView, RoleChange, Transfer,
+    Added, CertificationChange, DepartmentPatch, DepartmentView, Heads, ImportReport, MemberInvitationView,
+    MemberPatch, MemberQuery, MemberView, NewDepartment, NewMember, NewOrg, OrgView, ReceivedInvitationView,
+    RoleChange, Transfer,
 };
 use keiretsu_service::page::Page;
 use serde::Deserialize;
@@ -32,6 +34,11 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(rejoin))
         .routes(routes!(set_role))
         .routes(routes!(import_members).layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
+        .routes(routes!(list_member_invitations))
+        .routes(routes!(cancel_member_invitation))
+        .routes(routes!(received_invitations))
+        .routes(routes!(accept_invitation))
+        .routes(routes!(decline_invitation))
 }
 
 /// Operator: every organization on the installation.
@@ -148,17 +155,27 @@ async fn list_members(
     Ok(Json(s.svc.directory().members(&auth.caller, &org, &q).await?))
 }
 
-/// Add a member (join). An existing login is linked; a new one gets an account.
+/// Add a member (join). A new login gets an account and becomes a member at once: 201 with the
+/// member. The login of an existing account (a person of another organization) is invited
+/// instead: 202 with the invitation, and the person becomes a member when they accept it
+/// (`POST /api/v1/me/invitations/{invitation_id}/accept`). A password is refused for an
+/// existing account.
 #[utoipa::path(post, path = "/api/v1/organizations/{org_id}/members", tag = "directory", security(("bearer" = [])),
     params(("org_id" = String, Path)), request_body = NewMember,
-    responses((status = 201, body = MemberView), (status = "4XX", body = Problem)))]
+    responses(
+        (status = 201, description = "A new login: the member, created.", body = MemberView),
+        (status = 202, description = "An existing account: invited, not yet a member.", body = MemberInvitationView),
+        (status = "4XX", body = Problem)))]
 async fn add_member(
     State(s): State<AppState>,
     auth: Auth,
     Ids(org): Ids<OrgId>,
     ApiJson(body): ApiJson<NewMember>,
-) -> ApiResult<(StatusCode, Json<MemberView>)> {
-    Ok((StatusCode::CREATED, Json(s.svc.directory().add_member(&auth.caller, &org, &body).await?)))
+) -> ApiResult<Response> {
+    Ok(match s.svc.directory().add_member(&auth.caller, &org, &body).await? {
+        Added::Member(m) => (StatusCode::CREATED, Json(m)).into_response(),
+        Added::Invited(i) => (StatusCode::ACCEPTED, Json(i)).into_response(),
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members/{member_id}", tag = "directory", security(("bearer" = [])),
@@ -255,4 +272,63 @@ async fn import_members(
     let report = s.svc.directory().import_members(&auth.caller, &org, &body, q.skip_bad.unwrap_or(false), &()).await?;
     let status = if report.applied { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)))
+}
+
+/// The organization's open invitations to become members (pending, not expired), oldest first.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/member-invitations", tag = "directory",
+    security(("bearer" = [])), params(("org_id" = String, Path)),
+    responses((status = 200, body = Vec<MemberInvitationView>), (status = "4XX", body = Problem)))]
+async fn list_member_invitations(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(org): Ids<OrgId>,
+) -> ApiResult<Json<Vec<MemberInvitationView>>> {
+    Ok(Json(s.svc.directory().member_invitations(&auth.caller, &org).await?))
+}
+
+/// Cancel an open invitation; 409 once it was answered, cancelled or expired.
+#[utoipa::path(post, path = "/api/v1/organizations/{org_id}/member-invitations/{member_invitation_id}/cancel",
+    tag = "directory", security(("bearer" = [])),
+    params(("org_id" = String, Path), ("member_invitation_id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn cancel_member_invitation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids((org, id)): Ids<(OrgId, MemberInvitationId)>,
+) -> ApiResult<StatusCode> {
+    s.svc.directory().cancel_member_invitation(&auth.caller, &org, id.as_str()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in person's open invitations to become a member of another organization.
+#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ReceivedInvitationView>), (status = "4XX", body = Problem)))]
+async fn received_invitations(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<ReceivedInvitationView>>> {
+    Ok(Json(s.svc.directory().received_invitations(&auth.caller).await?))
+}
+
+/// Accept an invitation: the membership is created with what the inviting admin chose, and
+/// returned. 409 once it was answered, cancelled or expired.
+#[utoipa::path(post, path = "/api/v1/me/invitations/{member_invitation_id}/accept", tag = "identity",
+    security(("bearer" = [])), params(("member_invitation_id" = String, Path)),
+    responses((status = 201, body = MemberView), (status = "4XX", body = Problem)))]
+async fn accept_invitation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(id): Ids<MemberInvitationId>,
+) -> ApiResult<(StatusCode, Json<MemberView>)> {
+    Ok((StatusCode::CREATED, Json(s.svc.directory().accept_invitation(&auth.caller, id.as_str()).await?)))
+}
+
+/// Decline an invitation. 409 once it was answered, cancelled or expired.
+#[utoipa::path(post, path = "/api/v1/me/invitations/{member_invitation_id}/decline", tag = "identity",
+    security(("bearer" = [])), params(("member_invitation_id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn decline_invitation(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(id): Ids<MemberInvitationId>,
+) -> ApiResult<StatusCode> {
+    s.svc.directory().decline_invitation(&auth.caller, id.as_str()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -218,6 +218,7 @@ path_ids! {
     DepartmentId => "department",
     AccountId => "account",
     MemberId => "member",
+    MemberInvitationId => "invitation",
     TokenId => "token",
     NotificationId => "notification",
     NetworkId => "network",

@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/account", get(account))
         .route("/console/account/password", post(change_password))
         .route("/console/account/sessions/{id}/end", post(end_session))
+        .route("/console/account/invitations/{id}/accept", post(accept_invitation))
+        .route("/console/account/invitations/{id}/decline", post(decline_invitation))
 }
 
 #[derive(Deserialize)]
@@ -138,7 +140,41 @@ async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) 
         Ok(list) => list,
         Err(e) => return super::pages::err_page(&ctx, "account", title, e),
     };
+    let invitations = match s.svc.directory().received_invitations(&ctx.session.caller).await {
+        Ok(list) => list,
+        Err(e) => return super::pages::err_page(&ctx, "account", title, e),
+    };
     let body = html! {
+        @if !invitations.is_empty() {
+            section.card data-testid="invitations" {
+                h2 { (t(lang, "account.invitations")) }
+                p.muted { (t(lang, "account.invitations_help")) }
+                @for i in &invitations {
+                    div.invitation data-testid="invitation" data-invitation-id=(i.id) {
+                        p {
+                            strong data-testid="invitation-org" { (i.organization_name) }
+                            @if let Some(by) = &i.invited_by_name { " · " (tf(lang, "account.invited_by", &[("name", by)])) }
+                        }
+                        p.muted {
+                            (tf(lang, "account.invited_as", &[("name", &i.name)]))
+                            @if let Some(title) = &i.title { " · " (title) }
+                            " · " (t(lang, "account.invitation_expires")) " " time datetime=(i.expires_at) { (i.expires_at) }
+                        }
+                        div.actions {
+                            form method="post" action={ "/console/account/invitations/" (i.id) "/accept" } {
+                                (ctx.csrf())
+                                button.small type="submit" data-testid="invitation-accept" { (t(lang, "account.accept")) }
+                            }
+                            form method="post" action={ "/console/account/invitations/" (i.id) "/decline" }
+                                data-confirm=(tf(lang, "account.decline_confirm", &[("org", &i.organization_name)])) {
+                                (ctx.csrf())
+                                button.secondary.small type="submit" data-testid="invitation-decline" { (t(lang, "account.decline")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         section.card {
             h2 { (t(lang, "account.password")) }
             form.stack method="post" action="/console/account/password" data-testid="password-form" {
@@ -228,6 +264,44 @@ async fn end_session(State(s): State<AppState>, Path(id): Path<String>, form: Cs
             let e = ApiError::from(e);
             let f = Flash::error(ctx.lang, &e);
             account_page(&s, ctx, f, Some(&e)).await
+        }
+    }
+}
+
+/// Accepting makes the person a member; the organization then appears in the header's switcher.
+async fn accept_invitation(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
+    let caller = &form.session.caller;
+    let org_name = match s.svc.directory().received_invitations(caller).await {
+        Ok(list) => list.into_iter().find(|i| i.id == id).map(|i| i.organization_name),
+        Err(_) => None,
+    };
+    let result = s.svc.directory().accept_invitation(caller, &id).await;
+    answered(&s, &form, result.map(|_| ("account.invitation_accepted", org_name.unwrap_or_default()))).await
+}
+
+async fn decline_invitation(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<NoFields>) -> Response {
+    let result = s.svc.directory().decline_invitation(&form.session.caller, &id).await;
+    answered(&s, &form, result.map(|()| ("account.invitation_declined", String::new()))).await
+}
+
+/// The account page again, with what became of the answer.
+async fn answered(
+    s: &AppState,
+    form: &Csrf<NoFields>,
+    result: keiretsu_service::Result<(&'static str, String)>,
+) -> Response {
+    let ctx = match super::ctx_of(s, form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match result {
+        Ok((key, org)) => {
+            let notice = Flash { error: None, notice: Some(tf(ctx.lang, key, &[("org", &org)])) };
+            account_page(s, ctx, notice, None).await
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            account_page(s, ctx, Flash::error(ctx.lang, &e), Some(&e)).await
         }
     }
 }

@@ -26,7 +26,7 @@ impl Cases<'_> {
         errors.sort_by_key(|e| e.line);
         let skipped = errors.len() as u64;
         if !errors.is_empty() && !skip_bad {
-            return Ok(ImportReport { applied: false, created: 0, updated: 0, skipped: 0, errors });
+            return Ok(ImportReport { applied: false, created: 0, updated: 0, skipped: 0, invited: vec![], errors });
         }
         progress.advance(skipped);
         let (created, updated) = (plan.new_members.len() as u64, plan.updates.len() as u64);
@@ -57,6 +57,13 @@ impl Cases<'_> {
             );
             progress.advance(1);
         }
+        let mut invited = Vec::with_capacity(plan.invites.len());
+        for (line, account, login, offer) in plan.invites {
+            let (view, change) = self.invite(&mut tx, &permit, (&account, &login), offer, Some("import")).await?;
+            changes.push(change);
+            invited.push(InvitedRow { line, login, invitation_id: view.id });
+            progress.advance(1);
+        }
         progress.advance(plan.unchanged);
         let touched: Vec<String> = plan
             .new_members
@@ -69,7 +76,7 @@ impl Cases<'_> {
         if created + updated >= ANALYZE_AFTER_ROWS {
             self.store.analyze().await?;
         }
-        Ok(ImportReport { applied: true, created, updated, skipped, errors })
+        Ok(ImportReport { applied: true, created, updated, skipped, invited, errors })
     }
 
     async fn plan_import(
@@ -88,6 +95,12 @@ impl Cases<'_> {
         let logins: Vec<String> = rows.iter().map(|r| r.login.clone()).collect();
         let accounts: HashMap<String, (String, Option<String>)> =
             store::accounts_by_logins(tx, org, &logins).await?.into_iter().map(|(l, a, m)| (l, (a, m))).collect();
+        // People already invited are not invited again, so a second import changes nothing.
+        let invited: HashSet<String> = store::open_member_invitations_of_org(tx, org.as_str(), self.now())
+            .await?
+            .into_iter()
+            .map(|l| l.row.account_id)
+            .collect();
         let mut plan = ImportPlan::default();
         let now = self.now();
         for row in rows {
@@ -133,7 +146,23 @@ impl Cases<'_> {
                     ));
                     continue;
                 }
-                Some((account, None)) => account.clone(),
+                Some((account, None)) if invited.contains(account) => {
+                    plan.unchanged += 1;
+                    continue;
+                }
+                Some((account, None)) => {
+                    // An existing account (a person of another organization) is invited, never
+                    // made a member by this import.
+                    let offer = super::invitations::Offer {
+                        name: row.name,
+                        title: row.title,
+                        employee_no: Some(row.employee_no),
+                        department_ids: vec![department.unwrap_or_else(|| root_id.clone())],
+                        supervisor_id: None,
+                    };
+                    plan.invites.push((row.line, account.clone(), row.login, offer));
+                    continue;
+                }
                 None => {
                     let account = AccountRow {
                         id: AccountId::from_random(random_id_bytes()).to_string(),
@@ -179,5 +208,7 @@ struct ImportPlan {
     new_accounts: Vec<AccountRow>,
     new_members: Vec<(MemberRow, Vec<String>)>,
     updates: Vec<(MemberRow, Option<Vec<String>>)>,
+    /// Line, account, login and what the person is offered.
+    invites: Vec<(u64, String, String, super::invitations::Offer)>,
     unchanged: u64,
 }

@@ -40,7 +40,9 @@ impl Cases<'_> {
         Ok(row.id)
     }
 
-    pub async fn add_member(&self, caller: &Caller, org: &OrgId, input: &NewMember) -> Result<MemberView> {
+    /// Adds a member. A new login becomes a member at once; an existing account (a person of
+    /// another organization) is invited, since nobody joins an organization without their consent.
+    pub async fn add_member(&self, caller: &Caller, org: &OrgId, input: &NewMember) -> Result<Added> {
         let permit = self.permit(caller, org, Need::Manage(Scope::Directory)).await?;
         let name = rules::name("name", &input.name, rules::NAME_MAX)?;
         let login = normalize_login("login", &input.login)?;
@@ -51,26 +53,38 @@ impl Cases<'_> {
         if let Some(p) = &input.password {
             validate_password("password", p)?;
         }
-        // Hash before taking the write lock: argon2 is deliberately slow.
+        // Hash before taking the write lock (argon2 is deliberately slow), and only for a login
+        // that is new: accounts are never deleted, so one seen here is still there below.
+        let known = store::account_by_login(&mut *self.store.read().await?, &login).await?.is_some();
         let hash = match &input.password {
-            Some(p) => Some(hash_password(&self.settings, p).await?),
-            None => None,
+            Some(p) if !known => Some(hash_password(&self.settings, p).await?),
+            _ => None,
         };
         let mut tx = self.store.write().await?;
         let departments = self.check_departments(&mut tx, &permit, &input.department_ids).await?;
         if let Some(s) = &input.supervisor_id {
             active_member(&mut tx, &permit, s.as_str(), "supervisor_id").await?;
         }
-        let (account, mut account_phone, mut account_email) = match store::account_by_login(&mut tx, &login).await? {
-            Some(a) => {
-                if store::member_of_account(&mut tx, permit.org(), &a.id).await?.is_some() {
-                    return Err(DomainError::conflict("login", Rule::Reason(Reason::AlreadyMember)).into());
-                }
-                // The account's own contact details belong to the person, not to this organization.
-                (a.id, a.phone, a.email)
+        if let Some(a) = store::account_by_login(&mut tx, &login).await? {
+            if store::member_of_account(&mut tx, permit.org(), &a.id).await?.is_some() {
+                return Err(DomainError::conflict("login", Rule::Reason(Reason::AlreadyMember)).into());
             }
-            None => (self.new_account(&mut tx, &login, &name, phone.clone(), email.clone(), hash).await?, phone, email),
-        };
+            if input.password.is_some() {
+                // Another organization's person keeps their own password.
+                return Err(DomainError::invalid(
+                    "password",
+                    Rule::Reason(Reason::PasswordOfExistingAccount),
+                )
+                .into());
+            }
+            let supervisor_id = input.supervisor_id.as_ref().map(ToString::to_string);
+            let offer = invitations::Offer { name, title, employee_no, department_ids: departments, supervisor_id };
+            let (view, change) = self.invite(&mut tx, &permit, (&a.id, &a.login), offer, None).await?;
+            self.commit(tx, &[change]).await?;
+            return Ok(Added::Invited(view));
+        }
+        let account = self.new_account(&mut tx, &login, &name, phone.clone(), email.clone(), hash).await?;
+        let (mut account_phone, mut account_email) = (phone, email);
         let row = MemberRow {
             id: MemberId::from_random(random_id_bytes()).to_string(),
             org_id: org.to_string(),
@@ -97,7 +111,7 @@ impl Cases<'_> {
         ];
         changes.extend(self.joined(&mut tx, org, vec![row.id.clone()], permit.actor()).await?);
         self.commit(tx, &changes).await?;
-        Ok(member_view(row, departments))
+        Ok(Added::Member(member_view(row, departments)))
     }
 
     /// Active members of the organization, counted by the database.

@@ -22,10 +22,12 @@ crate::use_cases!();
 mod departments;
 mod departure;
 mod import;
+mod invitations;
 mod members;
 mod orgs;
 
 pub(crate) use departure::{ReassignReports, ReleaseHeadships, TellSupervisor};
+pub use invitations::{Added, MemberInvitationView, ReceivedInvitationView};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
@@ -146,7 +148,8 @@ fn member_view(m: MemberRow, department_ids: Vec<String>) -> MemberView {
 pub struct NewMember {
     #[schema(schema_with = keiretsu_domain::directory::name_schemas::n100)]
     pub name: String,
-    /// An existing login is linked (one account, several organizations); a new one is created.
+    /// A new login gets an account and becomes a member at once. The login of an existing account
+    /// (a person of another organization) is invited instead: they become a member when they accept.
     pub login: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -156,7 +159,8 @@ pub struct NewMember {
     #[serde(default)]
     pub department_ids: Vec<DepartmentId>,
     pub supervisor_id: Option<MemberId>,
-    /// Initial password for a new account (8 to 256 characters). Ignored for an existing login.
+    /// Initial password for a new account (8 to 256 characters). Refused for an existing account:
+    /// the person keeps their own.
     pub password: Option<String>,
 }
 
@@ -210,7 +214,17 @@ pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
     pub skipped: u64,
+    /// Rows whose login belongs to an existing account of another organization: the person was
+    /// invited and becomes a member on accepting. A row already invited is not invited again.
+    pub invited: Vec<InvitedRow>,
     pub errors: Vec<RowError>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct InvitedRow {
+    pub line: u64,
+    pub login: String,
+    pub invitation_id: String,
 }
 
 /// A member import's progress, for the CLI's progress bar.

@@ -8,10 +8,12 @@ use crate::Result;
 
 mod accounts;
 mod departments;
+mod invitations;
 mod members;
 
 pub use accounts::*;
 pub use departments::*;
+pub use invitations::*;
 pub use members::*;
 
 #[derive(Clone, Debug, sqlx::FromRow)]

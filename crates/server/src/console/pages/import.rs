@@ -56,6 +56,7 @@ pub(crate) async fn import(State(s): State<AppState>, form: Csrf<ImportForm>) ->
         ("created", report.created.to_string()),
         ("updated", report.updated.to_string()),
         ("skipped", report.skipped.to_string()),
+        ("invited", report.invited.len().to_string()),
     ];
     let counts: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let f = if report.applied {
@@ -71,6 +72,15 @@ pub(crate) async fn import(State(s): State<AppState>, form: Csrf<ImportForm>) ->
             div.card { span.muted { (t(lang, "import.created")) } strong data-testid="import-created" { (report.created) } }
             div.card { span.muted { (t(lang, "import.updated")) } strong data-testid="import-updated" { (report.updated) } }
             div.card { span.muted { (t(lang, "import.skipped")) } strong data-testid="import-skipped" { (report.skipped) } }
+            div.card { span.muted { (t(lang, "import.invited")) } strong data-testid="import-invited" { (report.invited.len()) } }
+        }
+        @if !report.invited.is_empty() {
+            h2 { (t(lang, "import.invited")) }
+            p.muted { (t(lang, "import.invited_help")) }
+            table data-testid="import-invited-rows" {
+                thead { tr { th { (t(lang, "import.line")) } th { (t(lang, "field.login")) } } }
+                tbody { @for r in &report.invited { tr data-testid="import-invited-row" { td { (r.line) } td { (r.login) } } } }
+            }
         }
         @if !report.errors.is_empty() {
             h2 { (t(lang, "import.errors")) }

@@ -10,6 +10,8 @@ pub(crate) struct MembersQuery {
     status: Option<String>,
     cursor: Option<String>,
     saved: Option<String>,
+    /// `invited` after adding an existing account, `cancelled` after cancelling an invitation.
+    notice: Option<String>,
 }
 
 pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query<MembersQuery>) -> Response {
@@ -37,6 +39,11 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         limit: Some(50),
     };
     let mut f = Saved { saved: q.saved.clone() }.flash(lang);
+    match q.notice.as_deref() {
+        Some("invited") => f.notice = Some(t(lang, "member_invitations.sent").to_owned()),
+        Some("cancelled") => f.notice = Some(t(lang, "member_invitations.cancelled").to_owned()),
+        _ => {}
+    }
     let (page, err) = match s.svc.directory().members(caller, &org, &query).await {
         Ok(p) => (p, None),
         Err(e) => {
@@ -46,6 +53,7 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         }
     };
     let err = err.as_ref();
+    let invitations = pending_invitations(&s, &ctx, &org, &dep_names).await;
     let next = page.next_cursor.as_ref().map(|c| {
         let mut params = vec![("cursor", c.clone())];
         for (k, v) in [("q", &query.q), ("department_id", &query.department_id)] {
@@ -97,6 +105,7 @@ pub(crate) async fn members(State(s): State<AppState>, ctx: Ctx, Query(q): Query
             }
         }
         div.pager { @if let Some(n) = next { a href=(n) data-testid="next-page" { (t(lang, "common.next_page")) } } }
+        (invitations)
     };
     let res = layout(&ctx, "members", title, &f, body);
     match err {
@@ -254,7 +263,8 @@ pub(crate) async fn add_member(State(s): State<AppState>, form: Csrf<NewMemberFo
         Err(e) => Err(e),
     };
     match result {
-        Ok(m) => Redirect::to(&format!("/console/members/{}?saved=1", m.id)).into_response(),
+        Ok(Added::Member(m)) => Redirect::to(&format!("/console/members/{}?saved=1", m.id)).into_response(),
+        Ok(Added::Invited(_)) => Redirect::to("/console/members?notice=invited").into_response(),
         Err(e) => {
             let ctx = match ctx_of(&s, &form).await {
                 Ok(c) => c,

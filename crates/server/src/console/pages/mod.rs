@@ -14,8 +14,8 @@ use keiretsu_domain::identity::{NOT_ALLOWED, PASSWORD_MIN, Role, Scope};
 use keiretsu_domain::ids::{DepartmentId, MemberId, NotificationId, OrgId, TokenId};
 use keiretsu_domain::time::format_rfc3339;
 use keiretsu_service::directory::{
-    DepartmentPatch, DepartmentView, Heads, MemberPatch, MemberQuery, MemberView, NewDepartment, NewMember, NewOrg,
-    Transfer,
+    Added, DepartmentPatch, DepartmentView, Heads, MemberPatch, MemberQuery, MemberView, NewDepartment, NewMember,
+    NewOrg, Transfer,
 };
 use keiretsu_service::identity::NewToken;
 use keiretsu_service::journal::JournalQuery;
@@ -34,6 +34,7 @@ mod departments;
 mod import;
 mod inbox;
 mod journal;
+mod member_invitations;
 mod members;
 mod organizations;
 mod overview;
@@ -45,6 +46,7 @@ pub(crate) use departments::*;
 pub(crate) use import::*;
 pub(crate) use inbox::*;
 pub(crate) use journal::*;
+pub(crate) use member_invitations::*;
 pub(crate) use members::*;
 pub(crate) use organizations::*;
 pub(crate) use overview::*;
@@ -66,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/members/{id}/leave", post(leave))
         .route("/console/members/{id}/rejoin", post(rejoin))
         .route("/console/members/{id}/password-link", post(issue_password_link))
+        .route("/console/members/invitations/{id}/cancel", post(cancel_member_invitation))
         .route("/console/import", get(import_page).post(import))
         .route("/console/journal", get(journal))
         .route("/console/inbox", get(inbox))

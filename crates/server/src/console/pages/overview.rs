@@ -6,8 +6,19 @@ pub async fn overview(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved
     let lang = ctx.lang;
     let f = q.flash(lang);
     let title = t(lang, "nav.overview");
+    // Someone invited to another organization hears of it here, whatever they act in.
+    let invited = s.svc.directory().received_invitations(&ctx.session.caller).await.map_or(0, |l| l.len()) as i64;
+    let invitations = html! {
+        @if invited > 0 {
+            div.notice role="status" data-testid="invitations-notice" {
+                (tn(lang, "overview.invitations", "overview.invitations_one", invited, &[])) " "
+                a href="/console/account" data-testid="invitations-link" { (t(lang, "overview.invitations_answer")) }
+            }
+        }
+    };
     let Some(org) = ctx.org() else {
         let body = html! {
+            (invitations)
             div.card {
                 @if ctx.me.operator {
                     p { (t(lang, "overview.operator")) }
@@ -30,6 +41,7 @@ pub async fn overview(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved
         Err(e) => return err_page(&ctx, "overview", title, e),
     };
     let body = html! {
+        (invitations)
         div.stats {
             div.card data-testid="overview-org" {
                 span.muted { (t(lang, "overview.organization")) }
