@@ -16,5 +16,6 @@ pub mod network;
 pub mod people;
 pub mod time;
 pub mod whole;
+pub mod zone;
 
 pub use error::{DomainError, Rule};
