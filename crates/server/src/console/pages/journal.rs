@@ -103,7 +103,7 @@ pub(crate) fn summary(lang: Lang, zone: &Zone, names: &Names, details: &str) -> 
     map.iter()
         .map(|(key, v)| {
             let label = lookup(lang, &format!("detail.{key}")).map_or_else(|| key.clone(), str::to_owned);
-            format!("{label}{}{}", t(lang, "journal.colon"), value_text(lang, zone, names, v))
+            tf(lang, "journal.detail_pair", &[("label", &label), ("value", &value_text(lang, zone, names, v))])
         })
         .collect::<Vec<_>>()
         .join(" · ")
