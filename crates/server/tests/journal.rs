@@ -96,7 +96,7 @@ both! {
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "revision,time,actor,actor_name,organization,organization_name,action,target,target_name,details,hash"
+            "revision,time,actor,actor_name,organization,organization_name,action,target,target_name,details,details_names,hash"
         );
         let rows: Vec<&str> = lines.collect();
         assert_eq!(rows.len(), 1, "only the filtered entry: {text}");
@@ -116,5 +116,31 @@ both! {
         assert_eq!(day.lines().count(), 2);
         let (_, before) = csv(&s, &admin, "to=2026-11-23").await;
         assert_eq!(before.lines().count(), 1, "the header alone");
+    }
+
+    async fn a_partner_is_named_through_the_network_but_its_people_are_not(db) {
+        let s = TestServer::start(db).await;
+        let (_, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+        let (_, n) = admin.post("/api/v1/networks", json!({"name": "Supply network"})).await;
+        let net = n["id"].as_str().unwrap().to_owned();
+        let (_, inv) = admin
+            .post(&format!("/api/v1/networks/{net}/invitations"), json!({"partner_name": "Kato", "partner_type": "supplier", "tier": "a"}))
+            .await;
+        let (kato, partner) = s.certified_org("Kato Steel", "kato.admin").await;
+        let (st, unit) = partner.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+        assert_eq!(st, StatusCode::CREATED, "{unit}");
+        let (_, stranger) = s.certified_org("Mori Foods", "mori.admin").await;
+        stranger.post("/api/v1/networks", json!({"name": "Mori's own"})).await;
+
+        let (_, text) = csv(&s, &admin, "action=invitation").await;
+        let accept = text.lines().find(|l| l.contains("invitation.accept")).unwrap_or_else(|| panic!("{text}"));
+        // The partner organization is named: the backbone sees who is in its network.
+        assert!(accept.contains(&format!("{kato}=Kato Steel")), "{accept}");
+        assert!(accept.contains(&format!("{net}=Supply network")), "{accept}");
+        // The invitation by the partner name it was sent to.
+        assert!(accept.contains(",invitation.accept,inv_") && accept.contains(",Kato,"), "{accept}");
+        // The partner's admin is not a member here: an account id, never a name.
+        assert!(!text.contains("Kato Steel Admin"), "{text}");
+        assert!(!text.contains("Mori"), "{text}");
     }
 }

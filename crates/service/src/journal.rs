@@ -44,16 +44,30 @@ impl Names {
     }
 }
 
+impl Names {
+    /// The ids named in an entry's details with their names, `id=name` joined by `; `.
+    pub fn in_details(&self, details: &str) -> String {
+        let mut ids = Vec::new();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(details) {
+            walk(&v, &mut ids);
+        }
+        ids.dedup();
+        ids.iter().filter_map(|id| self.get(id).map(|n| format!("{id}={}", n.name))).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// Id-shaped strings (`xxx_...`) anywhere in a JSON value.
+fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if s.len() > 4 && s.as_bytes()[3] == b'_' => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+        _ => {}
+    }
+}
+
 /// Every id an entry mentions: actor, organization, target, and id-shaped strings in its details.
 fn mentioned(entries: &[Entry]) -> Vec<String> {
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::String(s) if s.len() > 4 && s.as_bytes()[3] == b'_' => out.push(s.clone()),
-            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
     for e in entries {
         out.push(e.actor.clone());
@@ -206,6 +220,7 @@ impl Cases<'_> {
             "target",
             "target_name",
             "details",
+            "details_names",
             "hash",
         ])
         .map_err(io)?;
@@ -231,6 +246,7 @@ impl Cases<'_> {
                     &e.target,
                     &names.full(&e.target),
                     &e.details,
+                    &names.in_details(&e.details),
                     &e.hash,
                 ])
                 .map_err(io)?;

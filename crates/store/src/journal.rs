@@ -275,7 +275,7 @@ pub async fn names(c: &mut AnyConnection, viewer: Option<&str>, ids: &[String]) 
     // Where the viewer's networks reach: networks it owns or is a unit of.
     const NETWORKS: &str =
         "SELECT id FROM networks WHERE org_id = {org} UNION SELECT network_id FROM units WHERE org_id = {org}";
-    let queries: [(&str, String); 8] = [
+    let queries: [(&str, String); 9] = [
         (
             "acc_",
             "SELECT m.account_id AS id, m.name, o.name AS org_name FROM members m JOIN organizations o ON o.id = m.org_id \
@@ -305,6 +305,13 @@ pub async fn names(c: &mut AnyConnection, viewer: Option<&str>, ids: &[String]) 
             format!(
                 "SELECT u.id, o.name, CAST(NULL AS TEXT) AS org_name FROM units u JOIN organizations o ON o.id = u.org_id \
                  WHERE u.id IN (?) AND u.network_id IN ({NETWORKS})"
+            ),
+        ),
+        (
+            "inv_",
+            format!(
+                "SELECT id, partner_name AS name, CAST(NULL AS TEXT) AS org_name FROM invitations \
+                 WHERE id IN (?) AND network_id IN ({NETWORKS})"
             ),
         ),
         ("dep_", "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM departments WHERE org_id = {org} AND id IN (?)".into()),
