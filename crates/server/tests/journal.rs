@@ -143,4 +143,23 @@ both! {
         assert!(!text.contains("Kato Steel Admin"), "{text}");
         assert!(!text.contains("Mori"), "{text}");
     }
+
+    async fn the_operator_reads_the_platform_entries_with_names_and_no_tenant_entries(db) {
+        let s = TestServer::start(db).await;
+        s.svc.identity().ensure_operator(Some(keiretsu_testkit::PASSWORD)).await.unwrap();
+        let (st, t) = s.client().post("/api/v1/tokens", json!({"login": "operator", "password": keiretsu_testkit::PASSWORD, "name": "ops"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{t}");
+        let operator = s.client_with(t["secret"].as_str().unwrap());
+        let (acme, admin) = s.certified_org("Acme", "acme.admin").await;
+        admin.post(&format!("/api/v1/organizations/{acme}/departments"), json!({"name": "Sales"})).await;
+        let (st, text) = csv(&s, &operator, "").await;
+        assert_eq!(st, StatusCode::OK, "{text}");
+        assert!(!text.contains("department.create") && !text.contains("Sales"), "no tenant entries: {text}");
+        let (_, page) = operator.get("/api/v1/journal").await;
+        assert!(page["items"].as_array().unwrap().iter().all(|e| e["organization"].is_null()), "{page}");
+        assert_eq!(text.lines().count() - 1, page["items"].as_array().unwrap().len());
+        // The platform's own objects by name: organizations and accounts.
+        assert!(text.contains(&format!(",org.certify,{acme},Acme,")), "{text}");
+        assert!(text.contains(",Platform operator,,,token.create,"), "{text}");
+    }
 }

@@ -103,7 +103,12 @@ pub(crate) fn summary(lang: Lang, zone: &Zone, names: &Names, details: &str) -> 
     map.iter()
         .map(|(key, v)| {
             let label = lookup(lang, &format!("detail.{key}")).map_or_else(|| key.clone(), str::to_owned);
-            tf(lang, "journal.detail_pair", &[("label", &label), ("value", &value_text(lang, zone, names, v))])
+            // Some entries keep a time as epoch milliseconds (`expires_at`): a time all the same.
+            let value = match v.as_i64() {
+                Some(ms) if key.ends_with("_at") => local_text(lang, zone, ms),
+                _ => value_text(lang, zone, names, v),
+            };
+            tf(lang, "journal.detail_pair", &[("label", &label), ("value", &value)])
         })
         .collect::<Vec<_>>()
         .join(" · ")
@@ -236,5 +241,29 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     match err {
         Some(e) => (status_of(e), layout(&ctx, "journal", title, &Flash::error(e), body)).into_response(),
         None => layout(&ctx, "journal", title, &Flash::default(), body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use keiretsu_service::journal::Named;
+
+    #[test]
+    fn details_read_as_one_line_with_names_and_local_times() {
+        let names = Names::from(vec![Named { id: "dep_plant".into(), name: "Plant".into(), org_name: None }]);
+        let zone = Zone::parse("z", "Asia/Shanghai").unwrap();
+        let details =
+            r#"{"department_ids":["dep_plant","dep_hidden"],"expires_at":1795478400000,"name":"Li Na","on":true}"#;
+        assert_eq!(
+            summary(Lang::En, &zone, &names, details),
+            "Departments: Plant, dep_hidden · Expires: 24 Nov 2026, 08:00 · Name: Li Na · On: Yes"
+        );
+        assert_eq!(
+            summary(Lang::Zh, &zone, &names, details),
+            "部门：Plant, dep_hidden · 过期时间：2026年11月24日 08:00 · 名称：Li Na · 开启：是"
+        );
+        assert_eq!(summary(Lang::En, &zone, &names, "not json"), "");
     }
 }
