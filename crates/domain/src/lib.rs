@@ -17,5 +17,6 @@ pub mod people;
 mod reason;
 pub mod time;
 pub mod whole;
+pub mod zone;
 
 pub use error::{DomainError, Param, Reason, Rule};

@@ -147,4 +147,7 @@ reasons! {
     InvitationNotOpen = "invitation_not_open": "is no longer open: it was answered or cancelled, or it expired",
     AlreadyInvitedMember = "already_invited_member": "already has an open invitation to this organization",
     YouAreAlreadyMember = "you_are_already_member": "you are already a member of this organization",
+    TimeZoneFormat = "time_zone_format": "must be a time zone of the tz database, like Asia/Shanghai",
+    JournalPersonFormat = "journal_person_format": "must be a member id (mem_...) or an account id (acc_...)",
+    ExportTooLarge = "export_too_large": "matches more than 100000 entries; narrow the dates or the other filters to export",
 }

@@ -69,7 +69,7 @@ async fn admin_signs_in_browses_adds_a_member_and_switches_language() {
     // The journal shows the join.
     b.click("[data-testid=nav-journal]").await;
     let journal = b.text("[data-testid=journal-table]").await;
-    assert!(journal.contains("member.join") && journal.contains("qian.duoduo"), "{journal}");
+    assert!(journal.contains("Member joined") && journal.contains("Qian Duoduo"), "{journal}");
     b.screenshot("04-journal").await;
     // A day range includes its last day: everything here happened on 2026-11-24 (the test clock).
     set_day(&b, "from", "2026-11-24").await;

@@ -50,11 +50,16 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
     primary.get(key).or_else(|| en.get(key)).copied().unwrap_or(key)
 }
 
-/// The text for a key built at run time (`rule.{code}`), if a catalogue has it.
+/// The text for a key built at run time (`rule.{code}`, `action.member.join`), if a catalogue has it.
 pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
     let [en, zh] = &*CATALOGUES;
     let primary = if lang == Lang::Zh { zh } else { en };
     primary.get(key).or_else(|| en.get(key)).copied()
+}
+
+/// An action of the journal in words ("Member joined"); its code if the catalogues lack it.
+pub fn action_text(lang: Lang, code: &str) -> String {
+    lookup(lang, &format!("action.{code}")).map_or_else(|| code.to_owned(), str::to_owned)
 }
 
 /// `t` with `{name}` placeholders filled in.
@@ -129,6 +134,21 @@ mod tests {
                 assert!(en.contains_key(key), "key `{key}` is not in en.txt");
             }
         }
+    }
+
+    #[test]
+    fn every_action_has_words_in_both_languages() {
+        let (en, zh) = (parse_catalogue(EN), parse_catalogue(ZH));
+        for code in keiretsu_domain::journal::ACTIONS {
+            let key = format!("action.{code}");
+            assert!(en.contains_key(key.as_str()), "`{key}` is not in en.txt");
+            assert!(zh.contains_key(key.as_str()), "`{key}` is not in zh.txt");
+        }
+        // And no words for an action that is not one.
+        for key in en.keys().filter_map(|k| k.strip_prefix("action.")) {
+            assert!(keiretsu_domain::journal::ACTIONS.contains(&key), "en.txt names `{key}`, which is not an action");
+        }
+        assert_eq!(action_text(Lang::Zh, "member.join"), zh["action.member.join"]);
     }
 
     #[test]

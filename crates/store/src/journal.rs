@@ -132,8 +132,19 @@ pub struct Query {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub target: Option<String>,
+    /// One person, as actor or target: entries by any of these accounts or about any of these ids.
+    pub person: Option<Person>,
+    /// Entries about one organization: recorded in it, aimed at it or at one of its units,
+    /// naming it in their details, or made by one of its members.
+    pub about_org: Option<String>,
     pub before: Option<i64>,
     pub limit: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Person {
+    pub accounts: Vec<String>,
+    pub ids: Vec<String>,
 }
 
 pub async fn query(c: &mut AnyConnection, q: &Query) -> Result<Vec<Entry>> {
@@ -166,6 +177,19 @@ pub async fn query(c: &mut AnyConnection, q: &Query) -> Result<Vec<Entry>> {
     if q.target.is_some() {
         sql += &format!(" AND target = {}", p());
     }
+    if let Some(person) = &q.person {
+        let mut any = vec!["1 = 0".to_owned()];
+        any.extend(person.accounts.iter().map(|_| format!("actor = {}", p())));
+        any.extend(person.ids.iter().map(|_| format!("target = {}", p())));
+        sql += &format!(" AND ({})", any.join(" OR "));
+    }
+    if q.about_org.is_some() {
+        let (o, like) = (p(), p());
+        sql += &format!(
+            " AND (org_id = {o} OR target = {o} OR target IN (SELECT id FROM units WHERE org_id = {o}) \
+             OR details LIKE {like} ESCAPE '!' OR actor IN (SELECT account_id FROM members WHERE org_id = {o}))"
+        );
+    }
     if q.before.is_some() {
         sql += &format!(" AND revision < {}", p());
     }
@@ -189,6 +213,16 @@ pub async fn query(c: &mut AnyConnection, q: &Query) -> Result<Vec<Entry>> {
     if let Some(v) = &q.target {
         query = query.bind(v);
     }
+    if let Some(person) = &q.person {
+        for v in person.accounts.iter().chain(&person.ids) {
+            query = query.bind(v);
+        }
+    }
+    if let Some(v) = &q.about_org {
+        // The id as a JSON string anywhere in the details; `!` escapes LIKE's wildcards.
+        let escaped = v.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+        query = query.bind(v).bind(format!("%\"{escaped}\"%"));
+    }
     if let Some(v) = q.before {
         query = query.bind(v);
     }
@@ -198,4 +232,132 @@ pub async fn query(c: &mut AnyConnection, q: &Query) -> Result<Vec<Entry>> {
 
 pub async fn latest_revision(c: &mut AnyConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM journal").fetch_one(c).await?)
+}
+
+/// What the journal's ids stand for, as far as one viewer may know: a name and, for a person,
+/// the organization they belong to.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+    pub org_name: Option<String>,
+}
+
+/// Names for `ids` as `viewer` (an organization, or `None` for the platform operator) may see
+/// them. An id the viewer may not see is left out, exactly as an unknown one: people only as
+/// members of the viewer's organization; organizations, networks and units only where the
+/// viewer owns the network or is a unit of it; departments, apps and tokens only its own.
+pub async fn names(c: &mut AnyConnection, viewer: Option<&str>, ids: &[String]) -> Result<Vec<Named>> {
+    let of = |prefix: &str| -> Vec<String> {
+        let mut v: Vec<String> = ids.iter().filter(|i| i.starts_with(prefix)).cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let Some(org) = viewer else {
+        // The operator's entries are the platform's: accounts and organizations.
+        let mut out = crate::rows_in(
+            c,
+            "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM accounts WHERE id IN (?)",
+            &of("acc_"),
+        )
+        .await?;
+        out.extend(
+            crate::rows_in(
+                c,
+                "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM organizations WHERE id IN (?)",
+                &of("org_"),
+            )
+            .await?,
+        );
+        return Ok(out);
+    };
+    // Where the viewer's networks reach: networks it owns or is a unit of.
+    const NETWORKS: &str =
+        "SELECT id FROM networks WHERE org_id = {org} UNION SELECT network_id FROM units WHERE org_id = {org}";
+    let queries: [(&str, String); 9] = [
+        (
+            "acc_",
+            "SELECT m.account_id AS id, m.name, o.name AS org_name FROM members m JOIN organizations o ON o.id = m.org_id \
+             WHERE m.org_id = {org} AND m.account_id IN (?)"
+                .into(),
+        ),
+        (
+            "mem_",
+            "SELECT m.id, m.name, o.name AS org_name FROM members m JOIN organizations o ON o.id = m.org_id \
+             WHERE m.org_id = {org} AND m.id IN (?)"
+                .into(),
+        ),
+        (
+            "org_",
+            format!(
+                "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM organizations WHERE id IN (?) AND (id = {{org}} \
+                 OR id IN (SELECT org_id FROM units WHERE network_id IN ({NETWORKS})) \
+                 OR id IN (SELECT org_id FROM networks WHERE id IN ({NETWORKS})))"
+            ),
+        ),
+        (
+            "net_",
+            format!("SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM networks WHERE id IN (?) AND id IN ({NETWORKS})"),
+        ),
+        (
+            "unt_",
+            format!(
+                "SELECT u.id, o.name, CAST(NULL AS TEXT) AS org_name FROM units u JOIN organizations o ON o.id = u.org_id \
+                 WHERE u.id IN (?) AND u.network_id IN ({NETWORKS})"
+            ),
+        ),
+        (
+            "inv_",
+            format!(
+                "SELECT id, partner_name AS name, CAST(NULL AS TEXT) AS org_name FROM invitations \
+                 WHERE id IN (?) AND network_id IN ({NETWORKS})"
+            ),
+        ),
+        ("dep_", "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM departments WHERE org_id = {org} AND id IN (?)".into()),
+        ("app_", "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM apps WHERE org_id = {org} AND id IN (?)".into()),
+        ("tok_", "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM tokens WHERE org_id = {org} AND id IN (?)".into()),
+    ];
+    let mut out = Vec::new();
+    for (prefix, sql) in &queries {
+        for chunk in of(prefix).chunks(400) {
+            // The ids first, then the viewer as one more parameter, used wherever `{org}` stands.
+            let org_param = format!("${}", chunk.len() + 1);
+            let q = sql
+                .replace("(?)", &format!("({})", crate::directory::placeholders(1, chunk.len())))
+                .replace("{org}", &org_param);
+            let mut query = sqlx::query_as::<_, Named>(&q);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            out.extend(query.bind(org).fetch_all(&mut *c).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// The accounts and ids one person appears under in `viewer`'s journal, from a member id
+/// (`mem_`) or an account id (`acc_`). A person outside the viewer's organization is known by
+/// the id given alone, the same as an unknown id.
+pub async fn person(c: &mut AnyConnection, viewer: Option<&str>, id: &str) -> Result<Person> {
+    let mut person = Person { accounts: Vec::new(), ids: vec![id.to_owned()] };
+    if id.starts_with("acc_") {
+        person.accounts.push(id.to_owned());
+    }
+    let Some(org) = viewer else { return Ok(person) };
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, account_id FROM members WHERE org_id = $1 AND (id = $2 OR account_id = $2)")
+            .bind(org)
+            .bind(id)
+            .fetch_all(c)
+            .await?;
+    for (member, account) in rows {
+        person.ids.extend([member, account.clone()]);
+        person.accounts.push(account);
+    }
+    person.ids.sort();
+    person.ids.dedup();
+    person.accounts.sort();
+    person.accounts.dedup();
+    Ok(person)
 }

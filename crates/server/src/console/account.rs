@@ -13,6 +13,7 @@ use keiretsu_service::identity::SetPassword;
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
+use super::when::when_text;
 use super::{Address, Ctx, Flash, error_text, head, layout, login_lang, status_of};
 use crate::AppState;
 use crate::auth::{Csrf, NoFields};
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/set-password", get(set_password_page).post(set_password))
         .route("/console/account", get(account))
         .route("/console/account/password", post(change_password))
+        .route("/console/account/time-zone", post(set_time_zone))
         .route("/console/account/sessions/{id}/end", post(end_session))
         .route("/console/account/invitations/{id}/accept", post(accept_invitation))
         .route("/console/account/invitations/{id}/decline", post(decline_invitation))
@@ -55,6 +57,7 @@ fn message(lang: Lang, e: &ApiError) -> String {
         Some("password" | "new_password") => tf(lang, "account.password_rule", &[("min", &PASSWORD_MIN.to_string())]),
         Some("confirm") => t(lang, "account.confirm_mismatch").to_owned(),
         Some("code") => t(lang, "account.code_unusable").to_owned(),
+        Some("time_zone") => t(lang, "account.time_zone_unknown").to_owned(),
         _ => error_text(lang, e),
     }
 }
@@ -129,8 +132,9 @@ async fn set_password(
     }
 }
 
-async fn account(State(s): State<AppState>, ctx: Ctx) -> Response {
-    account_page(&s, ctx, Flash::default(), None).await
+async fn account(State(s): State<AppState>, ctx: Ctx, Query(saved): Query<super::Saved>) -> Response {
+    let f = saved.flash(ctx.lang);
+    account_page(&s, ctx, f, None).await
 }
 
 async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) -> Response {
@@ -144,6 +148,7 @@ async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) 
         Ok(list) => list,
         Err(e) => return super::pages::err_page(&ctx, "account", title, e),
     };
+    let zones = keiretsu_domain::zone::Zone::names();
     let body = html! {
         @if !invitations.is_empty() {
             section.card data-testid="invitations" {
@@ -176,6 +181,26 @@ async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) 
             }
         }
         section.card {
+            h2 { (t(lang, "account.time_zone")) }
+            p.muted data-testid="time-zone-current" {
+                @match &ctx.me.time_zone {
+                    Some(z) => (tf(lang, "account.time_zone_chosen", &[("zone", z)])),
+                    None => (tf(lang, "account.time_zone_browser", &[("zone", ctx.zone.name())])),
+                }
+            }
+            form.inline method="post" action="/console/account/time-zone" data-testid="time-zone-form" {
+                (ctx.csrf())
+                label.field {
+                    span { (t(lang, "account.time_zone")) }
+                    input name="time_zone" list="time-zones" value=(ctx.me.time_zone.clone().unwrap_or_default()) required
+                        data-browser-zone autocomplete="off" placeholder="Asia/Shanghai" data-testid="time-zone";
+                    (beside(lang, err, "time_zone"))
+                }
+                datalist #time-zones { @for z in &zones { option value=(z) {} } }
+                button type="submit" data-testid="time-zone-submit" { (t(lang, "common.save")) }
+            }
+        }
+        section.card {
             h2 { (t(lang, "account.password")) }
             form.stack method="post" action="/console/account/password" data-testid="password-form" {
                 (ctx.csrf())
@@ -197,8 +222,8 @@ async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) 
                 tbody {
                     @for x in &sessions {
                         tr data-testid="session-row" {
-                            td.nowrap { time datetime=(x.created_at) { (x.created_at) } }
-                            td.nowrap { time datetime=(x.last_seen_at) { (x.last_seen_at) } }
+                            td.nowrap { (when_text(&ctx, &x.created_at)) }
+                            td.nowrap { (when_text(&ctx, &x.last_seen_at)) }
                             td {
                                 form method="post" action={ "/console/account/sessions/" (x.id) "/end" } {
                                     (ctx.csrf())
@@ -302,6 +327,28 @@ async fn answered(
         Err(e) => {
             let e = ApiError::from(e);
             account_page(s, ctx, Flash::error(ctx.lang, &e), Some(&e)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+async fn set_time_zone(State(s): State<AppState>, form: Csrf<TimeZoneForm>) -> Response {
+    let result = s.svc.identity().set_time_zone(&form.session.caller, &form.form.time_zone).await;
+    let ctx = match super::ctx_of(&s, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match result {
+        Ok(_) => super::saved("/console/account"),
+        Err(e) => {
+            // The message stands beside the field, in the reader's language.
+            let e = ApiError::from(e);
+            account_page(&s, ctx, Flash::default(), Some(&e)).await
         }
     }
 }

@@ -12,6 +12,7 @@ mod labels;
 pub mod license;
 pub mod network;
 pub mod pages;
+pub mod when;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -145,6 +146,9 @@ pub struct Ctx {
     pub me: Me,
     pub lang: Lang,
     pub unread: i64,
+    /// The zone times are shown in (see [`when::viewer_zone`]), and the service's clock.
+    pub zone: keiretsu_domain::zone::Zone,
+    pub now: keiretsu_domain::time::Millis,
 }
 
 impl Ctx {
@@ -176,14 +180,20 @@ impl FromRequestParts<AppState> for Ctx {
         let ConsoleSession(session) =
             ConsoleSession::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
         let Some(session) = session else { return Err(Redirect::to("/login").into_response()) };
-        ctx_for(state, session).await.map_err(IntoResponse::into_response)
+        let browser_zone = cookie(&parts.headers, when::ZONE_COOKIE).map(str::to_owned);
+        let mut ctx = ctx_for(state, session).await.map_err(IntoResponse::into_response)?;
+        if ctx.me.time_zone.is_none() {
+            ctx.zone = when::viewer_zone(None, browser_zone.as_deref());
+        }
+        Ok(ctx)
     }
 }
 
 pub async fn ctx_for(state: &AppState, session: SessionInfo) -> Result<Ctx, ApiError> {
     let me = state.svc.identity().me(&session.caller).await?;
     let unread = state.svc.notifications().unread(&session.caller).await?;
-    Ok(Ctx { lang: Lang::parse(&me.lang), me, session, unread })
+    let zone = when::viewer_zone(me.time_zone.as_deref(), None);
+    Ok(Ctx { lang: Lang::parse(&me.lang), me, session, unread, zone, now: state.svc.now() })
 }
 
 /// The context of a form post, for rendering the page again when it fails.
@@ -288,7 +298,7 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
         (DOCTYPE)
         html lang=(lang.html_code()) {
             (head(lang, title))
-            body {
+            body data-zone-chosen[ctx.me.time_zone.is_some()] {
                 header {
                     a.brand href="/console" data-testid="brand" { (t(lang, "app.name")) }
                     @if !ctx.me.organizations.is_empty() {

@@ -114,6 +114,8 @@ pub struct Me {
     pub login: String,
     pub name: String,
     pub lang: String,
+    /// The tz database name times are shown in; none until the person or their browser chose.
+    pub time_zone: Option<String>,
     pub operator: bool,
     pub organization_id: Option<String>,
     pub member_id: Option<String>,
@@ -407,7 +409,9 @@ impl Cases<'_> {
             Some(a) => self.license().standing(a.org.as_str(), a.member.as_str()).await?,
             None => None,
         };
+        let time_zone = dir_store::time_zone(&mut c, account.as_str()).await?;
         Ok(Me {
+            time_zone,
             seat,
             account_id: a.id,
             login: a.login,
@@ -431,6 +435,18 @@ impl Cases<'_> {
         self.commit(tx, &[Change::new(account.as_str(), None, "account.lang", account.as_str()).with("lang", lang)])
             .await?;
         Ok(())
+    }
+
+    /// The zone the caller reads times in: a name of the tz database, kept as the database spells it.
+    pub async fn set_time_zone(&self, caller: &Caller, zone: &str) -> Result<String> {
+        let account = caller.account().ok_or(keiretsu_domain::identity::NOT_SIGNED_IN)?;
+        let zone = keiretsu_domain::zone::Zone::parse("time_zone", zone)?;
+        let mut tx = self.store.write().await?;
+        dir_store::set_time_zone(&mut tx, account.as_str(), zone.name()).await?;
+        let change =
+            Change::new(account.as_str(), None, "account.time_zone", account.as_str()).with("time_zone", zone.name());
+        self.commit(tx, &[change]).await?;
+        Ok(zone.name().to_owned())
     }
 
     /// Changes the caller's own password; their other sessions and tokens stay.

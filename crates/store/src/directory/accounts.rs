@@ -78,6 +78,20 @@ pub async fn set_lang(c: &mut AnyConnection, account: &str, lang: &str) -> Resul
     Ok(())
 }
 
+/// The tz database name the account reads times in, if one was chosen.
+pub async fn time_zone(c: &mut AnyConnection, account: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT time_zone FROM accounts WHERE id = $1")
+        .bind(account)
+        .fetch_optional(c)
+        .await?
+        .flatten())
+}
+
+pub async fn set_time_zone(c: &mut AnyConnection, account: &str, zone: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET time_zone = $1 WHERE id = $2").bind(zone).bind(account).execute(c).await?;
+    Ok(())
+}
+
 pub async fn update_account_contact(
     c: &mut AnyConnection,
     account: &str,

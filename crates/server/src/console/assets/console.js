@@ -51,3 +51,27 @@ document.addEventListener('change', function (e) {
     reader.readAsText(el.files[0]);
   }
 });
+
+// Until a person chooses a time zone on their account page, times follow the browser's: its
+// zone goes into the `tz` cookie the server reads, and into empty <input data-browser-zone>s.
+(function () {
+  var zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch (err) {
+    return;
+  }
+  // tz database names only; they need no escaping in a cookie.
+  if (!zone || !/^[A-Za-z0-9\/_+-]{1,64}$/.test(zone)) {
+    return;
+  }
+  if (document.cookie.split('; ').indexOf('tz=' + zone) < 0) {
+    document.cookie = 'tz=' + zone + '; path=/; max-age=31536000; samesite=lax';
+  }
+  var inputs = document.querySelectorAll('input[data-browser-zone]');
+  for (var i = 0; i < inputs.length; i++) {
+    if (!inputs[i].value) {
+      inputs[i].value = zone;
+    }
+  }
+})();

@@ -1,6 +1,7 @@
 //! One app's form page: the form to submit, the submissions list with filters and totals, uploads.
 
 use super::*;
+use crate::console::when::when_text;
 
 /// The list's filters, as the address carries them.
 #[derive(Deserialize, Default)]
@@ -154,7 +155,7 @@ pub(super) async fn form_render(
             h2 #submissions { (t(lang, "forms.submissions")) }
             (filters(lang, &app, &schema, &q, &orgs, list_err, totals.as_ref()))
             @if let Some(Ok(groups)) = &totals { (totals_table(lang, groups, query.by.is_some())) }
-            @if let Ok(page) = result { (submission_table(lang, &schema, page, &action, &q)) }
+            @if let Ok(page) = result { (submission_table(&ctx, &schema, page, &action, &q)) }
         }
     };
     match (failed, list_err) {
@@ -299,12 +300,13 @@ pub(super) fn unit_cell(lang: Lang, s: &SubmissionView) -> Markup {
 }
 
 pub(super) fn submission_table(
-    lang: Lang,
+    ctx: &Ctx,
     schema: &Schema,
     page: &Page<SubmissionView>,
     action: &str,
     q: &ListQuery,
 ) -> Markup {
+    let lang = ctx.lang;
     let shown: Vec<&Field> = schema.fields.iter().take(COLUMNS).collect();
     let older = page.next_cursor.as_ref().map(|c| {
         let mut p = q.filters();
@@ -327,7 +329,7 @@ pub(super) fn submission_table(
             tbody {
                 @for s in &page.items {
                     tr data-testid="submission-row" data-submission-id=(s.id) {
-                        td.nowrap { (s.created_at) }
+                        td.nowrap { (when_text(ctx, &s.created_at)) }
                         td data-testid="submission-row-submitter" { (s.member_name) }
                         td data-testid="submission-row-org" { (s.organization_name) }
                         td { (unit_cell(lang, s)) }

@@ -1,6 +1,7 @@
 //! One submission: its values, editing under the app's rights, its version history.
 
 use super::*;
+use crate::console::when::when_text;
 
 pub(super) async fn submission_page(
     State(s): State<AppState>,
@@ -77,8 +78,8 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
                 (sub.version)
                 @if sub.version != version { " " span.hint { (tf(lang, "submission.current_version", &[("n", &version.to_string())])) } }
             }
-            dt { (t(lang, "submission.created")) } dd { (sub.created_at) }
-            dt { (t(lang, "submission.updated")) } dd { (sub.updated_at) }
+            dt { (t(lang, "submission.created")) } dd { (when_text(&ctx, &sub.created_at)) }
+            dt { (t(lang, "submission.updated")) } dd { (when_text(&ctx, &sub.updated_at)) }
         }
         h2 { (t(lang, "submission.values")) }
         dl.fields data-testid="submission-values" {

@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use keiretsu_domain::identity::Scope;
 use keiretsu_domain::ids::{ContactId, DepartmentId, InvitationId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::network::{BUILTIN_TYPES, CONTACT_ROLES, Side, Tier, Visibility};
-use keiretsu_domain::time::format_rfc3339;
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{

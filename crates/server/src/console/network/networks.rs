@@ -1,6 +1,7 @@
 //! The console's list of networks and one network's page with its forms.
 
 use super::*;
+use crate::console::when::{when, when_text};
 
 pub(super) async fn networks(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved>) -> Response {
     let f = q.flash(ctx.lang);
@@ -47,7 +48,7 @@ pub(super) async fn networks_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
                         }
                         td { span.badge data-testid="network-membership" { (membership_text(lang, &n.membership)) } }
                         td { (visibility_text(lang, n.visibility).0) }
-                        td.nowrap { (n.created_at) }
+                        td.nowrap { (when_text(&ctx, &n.created_at)) }
                     }
                 }
                 @if list.is_empty() {
@@ -200,7 +201,7 @@ pub(super) async fn network_page(
                         td { (u.tier) }
                         td { span.status.left[u.status != "active"] data-testid="unit-status" { (unit_status_text(lang, &u.status)) } }
                         td { (u.member_count) }
-                        td.nowrap { (u.joined_at) }
+                        td.nowrap { (when_text(&ctx, &u.joined_at)) }
                     }
                 }
                 @if units.is_empty() { tr { td.muted colspan="6" data-testid="unit-empty" { (t(lang, "units.none")) } } }
@@ -339,7 +340,7 @@ pub(super) async fn network_page(
                             td { (i.tier) }
                             td data-testid="invitation-departments" { (brings_text(lang, &i.departments)) }
                             td { span.badge data-testid="invitation-status" { (invitation_status_text(lang, i)) } }
-                            td.nowrap { (i.expires_at) }
+                            td.nowrap { (when_text(&ctx, &i.expires_at)) }
                             td {
                                 @if i.status.as_str() == "pending" {
                                     form.inline method="post" action={ (base) "/invitations/" (i.id) "/resend" } {
@@ -448,7 +449,7 @@ pub(super) async fn network_page(
                         @let g = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
                         @let unit_name = units.iter().find(|u| u.id == g("unit")).map(|u| u.organization_name.clone()).unwrap_or_else(|| g("unit"));
                         tr data-testid="handover-row" data-action=(h.action) {
-                            td.nowrap { (format_rfc3339(h.at)) }
+                            td.nowrap { (when(&ctx, h.at)) }
                             td { @if h.action == "contact.vacant" { (t(lang, "handovers.vacant")) } @else { (t(lang, "handovers.handover")) } }
                             td { (unit_name) }
                             td { (contact_role_text(lang, &g("role"))) " · " (side_text(lang, &g("side"))) }

@@ -1,20 +1,22 @@
 //! A partner admin's invitations: the list, the answer page, accept and decline.
 
 use super::*;
+use crate::console::when::when_text;
 
 pub(super) async fn received(State(s): State<AppState>, ctx: Ctx, Query(q): Query<Saved>) -> Response {
     let f = q.flash(ctx.lang);
     received_page(&s, ctx, f, None).await
 }
 
-pub(super) fn preview_fields(lang: Lang, p: &InvitationPreview) -> Markup {
+pub(super) fn preview_fields(ctx: &Ctx, p: &InvitationPreview) -> Markup {
+    let lang = ctx.lang;
     html! {
         dt { (t(lang, "invitations.network")) } dd data-testid="preview-network" { (p.network_name) }
         dt { (t(lang, "invitations.backbone")) } dd data-testid="preview-backbone" { (p.backbone_name) }
         dt { (t(lang, "units.partner_name")) } dd { (p.partner_name) }
         dt { (t(lang, "units.type")) } dd data-testid="preview-type" { (type_text(lang, &p.partner_type)) }
         dt { (t(lang, "units.tier")) } dd data-testid="preview-tier" { (p.tier) }
-        dt { (t(lang, "invitations.expires")) } dd data-testid="preview-expires" { (p.expires_at) }
+        dt { (t(lang, "invitations.expires")) } dd data-testid="preview-expires" { (when_text(ctx, &p.expires_at)) }
         dt { (t(lang, "invitations.departments")) } dd data-testid="preview-departments" { (brings_text(lang, &p.departments)) }
     }
 }
@@ -43,7 +45,7 @@ pub(super) async fn received_page(s: &AppState, ctx: Ctx, f: Flash, failed: Opti
         @for p in &list {
             @let answerable = closed_reason(lang, p).is_none();
             div.card data-testid="received-invitation" data-invitation-id=(p.id) {
-                dl.fields { (preview_fields(lang, p)) }
+                dl.fields { (preview_fields(&ctx, p)) }
                 @if let Some(e) = err_of(failed, "answer", Some(p.id.as_str())) {
                     div.error role="alert" data-testid="answer-error" { (e.0.detail) }
                 }
@@ -143,7 +145,7 @@ pub(super) async fn answer_page(
             let body = html! {
                 div.card data-testid="invitation-preview" data-status=(p.status.as_str()) data-expired=(p.expired) {
                     p { (tf(lang, "invitations.preview_intro", &[("backbone", &p.backbone_name), ("network", &p.network_name)])) }
-                    dl.fields { (preview_fields(lang, &p)) }
+                    dl.fields { (preview_fields(&ctx, &p)) }
                     @if let Some(reason) = closed {
                         div.error role="alert" data-testid="invitation-closed" { (reason) }
                     } @else {

@@ -1,6 +1,7 @@
 //! One unit's page: its details, the departments it brings, contacts, and removal.
 
 use super::*;
+use crate::console::when::when_text;
 
 pub(super) async fn unit(
     State(s): State<AppState>,
@@ -161,7 +162,7 @@ pub(super) async fn unit_page(
                     span data-testid="brings-organization" { (t(lang, "units.whole_organization")) }
                 }
             }
-            dt { (t(lang, "units.joined")) } dd { (u.joined_at) }
+            dt { (t(lang, "units.joined")) } dd { (when_text(&ctx, &u.joined_at)) }
         }
         p { a href={ (base) "/people?unit_id=" (u.id) } data-testid="unit-people-link" { (t(lang, "people.title")) } }
         @if admin {

@@ -1,6 +1,7 @@
 //! The in-app inbox.
 
 use super::*;
+use crate::console::when::when_text;
 
 pub(crate) fn notification_text(lang: Lang, n: &keiretsu_service::notifications::NotificationView) -> String {
     let p =
@@ -111,7 +112,7 @@ pub(crate) async fn inbox_page(
                                 None => (notification_text(lang, n)),
                             }
                         }
-                        td.muted.nowrap { (n.created_at) }
+                        td.muted.nowrap { (when_text(&ctx, &n.created_at)) }
                         td { @if !n.read {
                             form.inline method="post" action={ "/console/inbox/" (n.id) "/read" } {
                                 (ctx.csrf())

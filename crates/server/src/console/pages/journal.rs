@@ -1,15 +1,117 @@
-//! The journal: filtered, exported, its chain verified.
+//! The journal: filtered, exported, its chain verified. People and things by name as far as
+//! the viewer may know them, each entry's details in a line of words, times in the viewer's zone.
+
+use keiretsu_domain::zone::Zone;
+use keiretsu_service::journal::Names;
 
 use super::*;
+use crate::console::when::{local_text, when};
+use crate::i18n::{action_text, lookup};
 
 #[derive(Deserialize, Default)]
 pub(crate) struct JournalForm {
     from: Option<String>,
     to: Option<String>,
-    actor: Option<String>,
+    person: Option<String>,
+    organization: Option<String>,
     action: Option<String>,
     target: Option<String>,
     cursor: Option<String>,
+    // Older links and scripts may still say `actor`: an account id, as before.
+    actor: Option<String>,
+}
+
+/// A date typed in the form is a day in the viewer's zone; the service takes instants.
+fn instant(zone: &Zone, field: &str, text: Option<&str>, end: bool) -> Result<Option<String>, DomainError> {
+    let Some(text) = text else { return Ok(None) };
+    if text.len() != 10 {
+        // A full UTC time (from a link or the API's form) goes through as it is.
+        return Ok(Some(text.to_owned()));
+    }
+    let at = if end { zone.day_end(field, text)? } else { zone.day_start(field, text)? };
+    Ok(Some(format_rfc3339(at)))
+}
+
+fn query_of(ctx: &Ctx, q: &JournalForm) -> Result<JournalQuery, DomainError> {
+    let trimmed = |v: &Option<String>| nonblank(v.as_ref().map(|x| x.trim().to_owned()));
+    Ok(JournalQuery {
+        from: instant(&ctx.zone, "from", trimmed(&q.from).as_deref(), false)?,
+        to: instant(&ctx.zone, "to", trimmed(&q.to).as_deref(), true)?,
+        actor: trimmed(&q.actor),
+        person: trimmed(&q.person),
+        organization: trimmed(&q.organization),
+        action: trimmed(&q.action),
+        target: trimmed(&q.target),
+        cursor: trimmed(&q.cursor),
+        limit: Some(50),
+    })
+}
+
+/// An id as the viewer knows it: the name (a person's with their organization), the id itself
+/// behind a toggle; an id with no name it may see stays an id.
+fn named(lang: Lang, names: &Names, id: &str) -> Markup {
+    if id == "system" {
+        return html! { span.muted { (t(lang, "journal.system")) } };
+    }
+    html! {
+        @match names.get(id) {
+            Some(n) => {
+                span.name data-testid="journal-name" { (n.name) }
+                @if let Some(org) = &n.org_name { " " span.muted { "(" (org) ")" } }
+                details.ids { summary { (t(lang, "journal.id")) } code { (id) } }
+            }
+            None => code { (id) },
+        }
+    }
+}
+
+/// One value of an entry's details in words: names for ids, local times, lists joined.
+fn value_text(lang: Lang, zone: &Zone, names: &Names, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "—".into(),
+        Value::Bool(true) => t(lang, "common.yes").into(),
+        Value::Bool(false) => t(lang, "common.no").into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => match names.get(s) {
+            Some(n) => n.name.clone(),
+            None if s.len() >= 20 && s.ends_with('Z') => match keiretsu_domain::time::parse_rfc3339("at", s) {
+                Ok(at) => local_text(lang, zone, at),
+                Err(_) => s.clone(),
+            },
+            None => s.clone(),
+        },
+        Value::Array(items) if items.iter().all(|i| i.is_string()) => {
+            let shown: Vec<String> = items.iter().take(5).map(|i| value_text(lang, zone, names, i)).collect();
+            let more = items.len().saturating_sub(shown.len());
+            let mut text = if shown.is_empty() { "—".to_owned() } else { shown.join(", ") };
+            if more > 0 {
+                text += &tf(lang, "journal.and_more", &[("n", &more.to_string())]);
+            }
+            text
+        }
+        Value::Array(items) => tn(lang, "journal.items", "journal.items_one", items.len() as i64, &[]),
+        Value::Object(map) => tn(lang, "journal.items", "journal.items_one", map.len() as i64, &[]),
+    }
+}
+
+/// An entry's details as one line: "Name: Li Na · Departments: Sales, Plant".
+pub(crate) fn summary(lang: Lang, zone: &Zone, names: &Names, details: &str) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(details) else {
+        return String::new();
+    };
+    map.iter()
+        .map(|(key, v)| {
+            let label = lookup(lang, &format!("detail.{key}")).map_or_else(|| key.clone(), str::to_owned);
+            // Some entries keep a time as epoch milliseconds (`expires_at`): a time all the same.
+            let value = match v.as_i64() {
+                Some(ms) if key.ends_with("_at") => local_text(lang, zone, ms),
+                _ => value_text(lang, zone, names, v),
+            };
+            tf(lang, "journal.detail_pair", &[("label", &label), ("value", &value)])
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query<JournalForm>) -> Response {
@@ -18,41 +120,58 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     if !ctx.can_read_journal() {
         return not_allowed(&ctx, "journal", title);
     }
-    let query = JournalQuery {
-        from: nonblank(q.from.map(|x| x.trim().to_owned())),
-        to: nonblank(q.to.map(|x| x.trim().to_owned())),
-        actor: nonblank(q.actor),
-        action: nonblank(q.action),
-        target: nonblank(q.target),
-        cursor: nonblank(q.cursor),
-        limit: Some(50),
-    };
-    let filters: Vec<(&str, String)> = [
-        ("from", &query.from),
-        ("to", &query.to),
-        ("actor", &query.actor),
-        ("action", &query.action),
-        ("target", &query.target),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
-    .collect();
-    let (page, err) = match s.svc.journal().entries(&ctx.session.caller, &query).await {
-        Ok(p) => (p, None),
-        Err(e) => (Default::default(), Some(ApiError::from(e))),
+    let query = query_of(&ctx, &q);
+    let (page, names, err) = match &query {
+        Ok(query) => match s.svc.journal().entries(&ctx.session.caller, query).await {
+            Ok(p) => match s.svc.journal().names(&ctx.session.caller, &p.items).await {
+                Ok(n) => (p, n, None),
+                Err(e) => (p, Names::default(), Some(ApiError::from(e))),
+            },
+            Err(e) => (Default::default(), Names::default(), Some(ApiError::from(e))),
+        },
+        Err(e) => (Default::default(), Names::default(), Some(ApiError::from(e.clone()))),
     };
     let err = err.as_ref();
-    let export = format!("/api/v1/journal/export?{}", serde_urlencoded::to_string(&filters).unwrap_or_default());
+    // The form's own values, as typed (dates as days), for links back to this page.
+    let typed: Vec<(&str, String)> = [
+        ("from", &q.from),
+        ("to", &q.to),
+        ("person", &q.person),
+        ("organization", &q.organization),
+        ("action", &q.action),
+        ("target", &q.target),
+        ("actor", &q.actor),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| nonblank(v.clone()).map(|v| (k, v)))
+    .collect();
+    // The export takes the same filter with the days turned into instants of the viewer's zone.
+    let export = query.as_ref().ok().map(|query| {
+        let pairs: Vec<(&str, &String)> = [
+            ("from", &query.from),
+            ("to", &query.to),
+            ("actor", &query.actor),
+            ("person", &query.person),
+            ("organization", &query.organization),
+            ("action", &query.action),
+            ("target", &query.target),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        format!("/api/v1/journal/export?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    });
     let older = page.next_cursor.as_ref().map(|c| {
-        let mut p = filters.clone();
+        let mut p = typed.clone();
         p.push(("cursor", c.clone()));
         format!("/console/journal?{}", serde_urlencoded::to_string(&p).unwrap_or_default())
     });
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let field = |name: &'static str, label: &'static str, v: &Option<String>, ph: &'static str| {
         html! {
             label.field {
                 span { (label) }
-                input name=(name) value=(v.clone().unwrap_or_default()) placeholder=(ph) data-testid={ "journal-" (name) };
+                input name=(name) value=(value(v)) placeholder=(ph) data-testid={ "journal-" (name) };
                 (field_error(lang, err, name))
             }
         }
@@ -62,21 +181,39 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         html! {
             label.field {
                 span { (label) }
-                input type="date" name=(name) value=(v.clone().unwrap_or_default()) data-testid={ "journal-" (name) };
+                input type="date" name=(name) value=(value(v)) data-testid={ "journal-" (name) };
                 (field_error(lang, err, name))
             }
         }
     };
+    let chosen_action = value(&q.action);
+    let mut actions: Vec<(String, &str)> =
+        keiretsu_domain::journal::ACTIONS.iter().map(|a| (action_text(lang, a), *a)).collect();
+    actions.sort();
     let body = html! {
         form.inline.filters method="get" action="/console/journal" data-testid="journal-filters" {
-            (day("from", t(lang, "journal.from"), &query.from))
-            (day("to", t(lang, "journal.to_inclusive"), &query.to))
-            (field("actor", t(lang, "journal.actor"), &query.actor, t(lang, "journal.actor_placeholder")))
-            (field("action", t(lang, "journal.action"), &query.action, t(lang, "journal.action_placeholder")))
-            (field("target", t(lang, "journal.target"), &query.target, t(lang, "journal.target_placeholder")))
+            (day("from", t(lang, "journal.from"), &q.from))
+            (day("to", t(lang, "journal.to_inclusive"), &q.to))
+            (field("person", t(lang, "journal.person"), &q.person, t(lang, "journal.person_placeholder")))
+            (field("organization", t(lang, "journal.organization"), &q.organization, t(lang, "journal.organization_placeholder")))
+            label.field {
+                span { (t(lang, "journal.action")) }
+                select name="action" data-testid="journal-action" {
+                    option value="" { (t(lang, "journal.any_action")) }
+                    @for (text, code) in &actions {
+                        option value=(code) selected[chosen_action == *code] { (text) }
+                    }
+                }
+                (field_error(lang, err, "action"))
+            }
+            (field("target", t(lang, "journal.target"), &q.target, t(lang, "journal.target_placeholder")))
+            @if let Some(a) = nonblank(q.actor.clone()) { input type="hidden" name="actor" value=(a); }
             button type="submit" data-testid="journal-submit" { (t(lang, "common.search")) }
-            a.button.secondary href=(export) data-testid="journal-export" { (t(lang, "journal.export")) }
+            @if let Some(export) = &export {
+                a.button.secondary href=(export) data-testid="journal-export" { (t(lang, "journal.export")) }
+            }
         }
+        p.muted data-testid="journal-zone" { (tf(lang, "journal.zone_note", &[("zone", ctx.zone.name())])) }
         table data-testid="journal-table" {
             thead { tr {
                 th { (t(lang, "journal.revision")) } th { (t(lang, "journal.time")) } th { (t(lang, "journal.actor")) } th { (t(lang, "journal.action")) }
@@ -85,7 +222,15 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
             tbody {
                 @for e in &page.items {
                     tr data-testid="journal-row" data-action=(e.action) {
-                        td { (e.revision) } td.nowrap { (format_rfc3339(e.at)) } td { code { (e.actor) } } td { code { (e.action) } } td { code { (e.target) } } td.details { (e.details) }
+                        td { (e.revision) }
+                        td.nowrap data-testid="journal-time" { (when(&ctx, e.at)) }
+                        td data-testid="journal-actor" { (named(lang, &names, &e.actor)) }
+                        td data-testid="journal-action-text" { (action_text(lang, &e.action)) }
+                        td data-testid="journal-target" { (named(lang, &names, &e.target)) }
+                        td {
+                            span data-testid="journal-summary" { (summary(lang, &ctx.zone, &names, &e.details)) }
+                            details.ids { summary { (t(lang, "journal.raw")) } code.details { (e.details) } }
+                        }
                     }
                 }
                 @if page.items.is_empty() { tr { td.muted colspan="6" { (t(lang, "common.none")) } } }
@@ -96,5 +241,29 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
     match err {
         Some(e) => (status_of(e), layout(&ctx, "journal", title, &Flash::error(lang, e), body)).into_response(),
         None => layout(&ctx, "journal", title, &Flash::default(), body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use keiretsu_service::journal::Named;
+
+    #[test]
+    fn details_read_as_one_line_with_names_and_local_times() {
+        let names = Names::from(vec![Named { id: "dep_plant".into(), name: "Plant".into(), org_name: None }]);
+        let zone = Zone::parse("z", "Asia/Shanghai").unwrap();
+        let details =
+            r#"{"department_ids":["dep_plant","dep_hidden"],"expires_at":1795478400000,"name":"Li Na","on":true}"#;
+        assert_eq!(
+            summary(Lang::En, &zone, &names, details),
+            "Departments: Plant, dep_hidden · Expires: 24 Nov 2026, 08:00 · Name: Li Na · On: Yes"
+        );
+        assert_eq!(
+            summary(Lang::Zh, &zone, &names, details),
+            "部门：Plant, dep_hidden · 过期时间：2026年11月24日 08:00 · 名称：Li Na · 开启：是"
+        );
+        assert_eq!(summary(Lang::En, &zone, &names, "not json"), "");
     }
 }

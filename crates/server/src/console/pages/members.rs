@@ -1,6 +1,7 @@
 //! Members: the list, one member's page, and their lifecycle (join, edit, transfer, leave, rejoin, roles).
 
 use super::*;
+use crate::console::when::when_text;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct MembersQuery {
@@ -362,8 +363,8 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                 }
                 dt { (t(lang, "field.role")) } dd data-testid="member-detail-role" { (role_text(lang, &m.role)) }
                 dt { (t(lang, "field.status")) } dd data-testid="member-detail-status" { span.status.left[!active] { (status_text(lang, m.status.as_str())) } }
-                dt { (t(lang, "field.joined_at")) } dd { (m.joined_at) }
-                @if let Some(left) = &m.left_at { dt { (t(lang, "field.left_at")) } dd data-testid="member-detail-left-at" { (left) } }
+                dt { (t(lang, "field.joined_at")) } dd { (when_text(&ctx, &m.joined_at)) }
+                @if let Some(left) = &m.left_at { dt { (t(lang, "field.left_at")) } dd data-testid="member-detail-left-at" { (when_text(&ctx, left)) } }
                 dt { (t(lang, "field.id")) } dd { code { (m.id) } }
             }
         }

@@ -1,6 +1,7 @@
 //! The platform operator's organizations and their certification.
 
 use super::*;
+use crate::console::when::when_text;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct OrgForm {
@@ -51,7 +52,7 @@ pub(crate) async fn orgs_page(
                                 button.secondary.small type="submit" data-testid="org-certification-submit" { (t(lang, "common.save")) }
                             }
                         }
-                        td.nowrap { (o.created_at) }
+                        td.nowrap { (when_text(&ctx, &o.created_at)) }
                     }
                 }
                 @if list.is_empty() { tr { td.muted colspan="3" { (t(lang, "common.none")) } } }

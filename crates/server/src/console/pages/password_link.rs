@@ -2,6 +2,7 @@
 //! form answers with, and never again.
 
 use super::*;
+use crate::console::when::when_string;
 
 pub(crate) async fn issue_password_link(
     State(s): State<AppState>,
@@ -24,7 +25,7 @@ pub(crate) async fn issue_password_link(
         Ok(link) => {
             let body = html! {
                 div.card {
-                    p { (tf(lang, "members.password_link_shown", &[("expires", &link.expires_at)])) }
+                    p { (tf(lang, "members.password_link_shown", &[("expires", &when_string(&ctx, &link.expires_at))])) }
                     p { code data-testid="password-link" { (crate::console::absolute(&s, &headers, &link.link)) } }
                     p { a href={ "/console/members/" (id) } data-testid="back-to-member" { (t(lang, "members.detail")) } }
                 }

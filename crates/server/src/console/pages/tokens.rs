@@ -1,6 +1,7 @@
 //! API tokens: create (shown once), list, revoke.
 
 use super::*;
+use crate::console::when::when_text;
 
 #[derive(Deserialize, Default, Clone)]
 pub(crate) struct TokenForm {
@@ -59,7 +60,7 @@ pub(crate) async fn tokens_page(
             tbody {
                 @for tk in &list {
                     tr data-testid="token-row" data-token-id=(tk.id) {
-                        td { (tk.name) } td.nowrap { (tk.created_at) } td.nowrap { (tk.expires_at) } td.nowrap { (tk.last_used_at.clone().unwrap_or_default()) }
+                        td { (tk.name) } td.nowrap { (when_text(&ctx, &tk.created_at)) } td.nowrap { (when_text(&ctx, &tk.expires_at)) } td.nowrap { @if let Some(used) = &tk.last_used_at { (when_text(&ctx, used)) } }
                         td { @if tk.revoked { span.badge { (t(lang, "tokens.revoked")) } } @else {
                             form.inline method="post" action={ "/console/tokens/" (tk.id) "/revoke" }
                                 data-confirm=(t(lang, "tokens.revoke_confirm")) {
