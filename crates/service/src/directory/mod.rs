@@ -21,11 +21,13 @@ crate::use_cases!();
 
 mod departments;
 mod departure;
+mod departures;
 mod import;
 mod members;
 mod orgs;
 
 pub(crate) use departure::{ReassignReports, ReleaseHeadships, TellSupervisor};
+pub use departures::{DEPARTURES_MAX, DepartureView, Handover, Successor};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
