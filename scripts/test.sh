@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, and every test on SQLite and PostgreSQL, plus the
-# browser tests in headless Chromium, then the API contract (schemathesis against the served
-# OpenAPI document). Installs and starts what it needs on a fresh machine.
+# browser tests in headless Chromium (with axe-core's accessibility checks), then the API
+# contract (schemathesis against the served OpenAPI document). Installs and starts what it needs
+# on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,19 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || !
   echo "== installing chromium, chromium-driver and fonts-noto-cjk"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
+fi
+
+# axe-core for the browser tests' accessibility checks: from npm into target/axe, never committed.
+# The version is the harness's AXE_VERSION (crates/e2e/src/lib.rs).
+AXE_VERSION="$(sed -n 's/^pub const AXE_VERSION: &str = "\(.*\)";/\1/p' crates/e2e/src/lib.rs)"
+if ! head -c 100 target/axe/node_modules/axe-core/axe.min.js 2>/dev/null | grep -qxF "/*! axe v$AXE_VERSION"; then
+  if ! command -v npm >/dev/null; then
+    echo "== installing nodejs and npm"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  echo "== installing axe-core $AXE_VERSION (npm)"
+  npm install --no-save --no-package-lock --no-audit --no-fund --prefix target/axe "axe-core@$AXE_VERSION"
 fi
 
 echo "== cargo fmt"

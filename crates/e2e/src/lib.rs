@@ -1,5 +1,6 @@
 //! The browser harness: Debian's chromedriver and headless Chromium, driven over WebDriver,
 //! against a real server started by the testkit. Screenshots go to `target/e2e-artifacts/`.
+//! Accessibility checks run axe-core, installed from npm into `target/axe/` by scripts/test.sh.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -47,6 +48,22 @@ pub async fn certified_org(s: &TestServer, name: &str, login: &str, admin_name: 
         admin_password: Some(PASSWORD.into()),
     };
     OrgId::parse(&s.svc.directory().create_org(&Caller::System, &input).await.unwrap().id).unwrap()
+}
+
+/// The axe-core version scripts/test.sh installs (npm, into `target/axe/`).
+pub const AXE_VERSION: &str = "4.10.3";
+
+/// axe-core's script as npm ships it, read from `target/axe/` (never committed). Missing, the
+/// test fails and says how to install it: accessibility is checked on every run, never skipped.
+pub fn axe_source() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/axe/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is not installed ({}: {e}). Run the install step of scripts/test.sh: \
+             npm install --no-save --no-package-lock --prefix target/axe axe-core@{AXE_VERSION}",
+            path.display()
+        )
+    })
 }
 
 pub struct Browser {
@@ -269,6 +286,48 @@ impl Browser {
         let script = format!("document.querySelector(\"{css}\").scrollIntoView({{block: 'center'}})");
         self.client.execute(&script, vec![]).await.unwrap();
         self.screenshot(name).await;
+    }
+
+    /// Sets the window's width (900 pixels high): 1280 a laptop, 768 a tablet.
+    pub async fn width(&self, width: u32) {
+        self.client.set_window_size(width, 900).await.unwrap();
+    }
+
+    /// Runs axe-core (`axe`, from [`axe_source`]) on the page as it is now and returns its
+    /// serious and critical violations, one line each with the elements concerned.
+    pub async fn axe_violations(&self, axe: &str) -> Vec<String> {
+        // The source runs as the body of WebDriver's script function: no eval, so the CSP stands.
+        let script = format!(
+            "{axe}\n;var done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{ resultTypes: ['violations'] }}).then(\
+               function (r) {{ done(JSON.stringify(r.violations)); }},\
+               function (e) {{ done(JSON.stringify([{{ id: 'axe-failed', impact: 'critical', help: String(e), nodes: [] }}])); }});"
+        );
+        let out = self.client.execute_async(&script, vec![]).await.unwrap();
+        let violations: serde_json::Value = serde_json::from_str(out.as_str().unwrap_or("[]")).unwrap();
+        let mut found = Vec::new();
+        for v in violations.as_array().into_iter().flatten() {
+            let impact = v["impact"].as_str().unwrap_or_default();
+            if impact != "serious" && impact != "critical" {
+                continue;
+            }
+            let nodes: Vec<String> = v["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(5)
+                .map(|n| {
+                    format!("{} {}", n["target"], n["failureSummary"].as_str().unwrap_or_default().replace('\n', " "))
+                })
+                .collect();
+            found.push(format!(
+                "{} ({impact}): {} [{}]",
+                v["id"].as_str().unwrap_or_default(),
+                v["help"],
+                nodes.join(" | ")
+            ));
+        }
+        found
     }
 
     pub async fn close(self) {

@@ -257,28 +257,90 @@ fn head(lang: Lang, title: &str) -> Markup {
     }
 }
 
-/// The navigation: only pages that exist and that the caller may use.
-fn nav_items(ctx: &Ctx) -> Vec<(&'static str, &'static str, &'static str)> {
+/// One link of the navigation: the page key `layout` is given, its address and its label.
+type NavItem = (&'static str, &'static str, &'static str);
+
+/// The navigation, grouped by capability: only pages that exist and that the caller may use,
+/// and only groups with at least one of them. A capability to come (approvals, inventory,
+/// communication) is one more group here, gated on its scope.
+fn nav_groups(ctx: &Ctx) -> Vec<(Option<&'static str>, Vec<NavItem>)> {
     let lang = ctx.lang;
     let in_org = ctx.org().is_some();
+    let group = |label: Option<&'static str>, items: Vec<Option<NavItem>>| {
+        (label, items.into_iter().flatten().collect::<Vec<_>>())
+    };
     [
-        Some(("overview", "/console", t(lang, "nav.overview"))),
-        in_org.then(|| ("workbench", "/console/workbench", t(lang, "nav.workbench"))),
-        in_org.then(|| ("departments", "/console/departments", t(lang, "nav.departments"))),
-        in_org.then(|| ("members", "/console/members", t(lang, "nav.members"))),
-        in_org.then(|| ("networks", "/console/networks", t(lang, "nav.networks"))),
-        ctx.can(Scope::Apps).then(|| ("apps", "/console/apps", t(lang, "nav.apps"))),
-        ctx.can(Scope::License).then(|| ("license", "/console/license", t(lang, "nav.license"))),
-        ctx.can(Scope::Directory).then(|| ("import", "/console/import", t(lang, "nav.import"))),
-        ctx.can_read_journal().then(|| ("journal", "/console/journal", t(lang, "nav.journal"))),
-        Some(("inbox", "/console/inbox", t(lang, "nav.inbox"))),
-        in_org.then(|| ("tokens", "/console/tokens", t(lang, "nav.tokens"))),
-        ctx.me.operator.then(|| ("orgs", "/console/orgs", t(lang, "nav.orgs"))),
-        ctx.me.operator.then(|| ("editions", "/console/platform/editions", t(lang, "nav.editions"))),
+        group(None, vec![Some(("overview", "/console", t(lang, "nav.overview")))]),
+        group(
+            Some(t(lang, "nav.group.directory")),
+            vec![
+                in_org.then(|| ("members", "/console/members", t(lang, "nav.members"))),
+                in_org.then(|| ("departments", "/console/departments", t(lang, "nav.departments"))),
+                ctx.can(Scope::Directory).then(|| ("import", "/console/import", t(lang, "nav.import"))),
+            ],
+        ),
+        group(
+            Some(t(lang, "nav.group.network")),
+            vec![in_org.then(|| ("networks", "/console/networks", t(lang, "nav.networks")))],
+        ),
+        group(
+            Some(t(lang, "nav.group.license")),
+            vec![ctx.can(Scope::License).then(|| ("license", "/console/license", t(lang, "nav.license")))],
+        ),
+        group(
+            Some(t(lang, "nav.group.apps")),
+            vec![
+                in_org.then(|| ("workbench", "/console/workbench", t(lang, "nav.workbench"))),
+                ctx.can(Scope::Apps).then(|| ("apps", "/console/apps", t(lang, "nav.apps"))),
+            ],
+        ),
+        group(
+            Some(t(lang, "nav.group.audit")),
+            vec![ctx.can_read_journal().then(|| ("journal", "/console/journal", t(lang, "nav.journal")))],
+        ),
+        group(
+            Some(t(lang, "nav.group.platform")),
+            vec![
+                ctx.me.operator.then(|| ("orgs", "/console/orgs", t(lang, "nav.orgs"))),
+                ctx.me.operator.then(|| ("editions", "/console/platform/editions", t(lang, "nav.editions"))),
+            ],
+        ),
+        group(
+            Some(t(lang, "nav.group.you")),
+            vec![
+                Some(("inbox", "/console/inbox", t(lang, "nav.inbox"))),
+                in_org.then(|| ("tokens", "/console/tokens", t(lang, "nav.tokens"))),
+                Some(("account", "/console/account", t(lang, "account.title"))),
+            ],
+        ),
     ]
     .into_iter()
-    .flatten()
+    .filter(|(_, items)| !items.is_empty())
     .collect()
+}
+
+/// The navigation as drawn: a list per group, the current page marked for eyes and for
+/// screen readers alike.
+fn nav_markup(ctx: &Ctx, active: &str) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        nav #console-nav .sidebar aria-label=(t(lang, "nav.label")) data-testid="nav" {
+            @for (i, (label, items)) in nav_groups(ctx).iter().enumerate() {
+                div.nav-group data-testid="nav-group" {
+                    @if let Some(label) = label {
+                        span.nav-heading id={ "nav-group-" (i) } { (label) }
+                    }
+                    ul aria-labelledby=[label.map(|_| format!("nav-group-{i}"))] {
+                        @for (key, href, text) in items {
+                            li {
+                                a href=(href) class=[(*key == active).then_some("active")] aria-current=[(*key == active).then_some("page")] data-testid={ "nav-" (key) } { (text) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A link as the person it is for opens it: this server's address and the page's path.
@@ -291,7 +353,6 @@ pub fn absolute(s: &AppState, headers: &HeaderMap, path: &str) -> String {
 /// The page frame: header with organization and language switchers, navigation, flash messages.
 pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> Response {
     let lang = ctx.lang;
-    let nav = nav_items(ctx);
     let current_org = ctx.me.organization_id.clone().unwrap_or_default();
     let other = if lang == Lang::Zh { ("en", t(lang, "lang.en")) } else { ("zh", t(lang, "lang.zh")) };
     let markup = html! {
@@ -299,7 +360,9 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
         html lang=(lang.html_code()) {
             (head(lang, title))
             body data-zone-chosen[ctx.me.time_zone.is_some()] {
-                header {
+                a.skip-link href="#main" { (t(lang, "nav.skip")) }
+                header.topbar {
+                    button.secondary.small.menu-toggle type="button" aria-controls="console-nav" aria-expanded="false" data-nav-toggle data-testid="menu-toggle" { (t(lang, "nav.menu")) }
                     a.brand href="/console" data-testid="brand" { (t(lang, "app.name")) }
                     @if !ctx.me.organizations.is_empty() {
                         form method="post" action="/console/switch-org" data-testid="org-switcher" {
@@ -323,21 +386,19 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
                         (t(lang, "nav.inbox")) " "
                         span.badge.unread[ctx.unread > 0] data-testid="inbox-count" { (ctx.unread) }
                     }
-                    a.muted href="/console/account" data-testid="signed-in-as" title=(t(lang, "account.title")) { (ctx.me.name) }
+                    a.muted.who href="/console/account" data-testid="signed-in-as" title=(t(lang, "account.title")) { (ctx.me.name) }
                     form method="post" action="/logout" {
                         (ctx.csrf())
                         button.secondary.small type="submit" data-testid="logout" { (t(lang, "header.logout")) }
                     }
                 }
-                nav aria-label=(t(lang, "nav.label")) {
-                    @for (key, href, label) in &nav {
-                        a href=(href) class=[(*key == active).then_some("active")] aria-current=[(*key == active).then_some("page")] data-testid={ "nav-" (key) } { (label) }
+                div.shell {
+                    (nav_markup(ctx, active))
+                    main #main tabindex="-1" {
+                        h1 data-testid="page-title" { (title) }
+                        (flash(f))
+                        (body)
                     }
-                }
-                main {
-                    h1 data-testid="page-title" { (title) }
-                    (flash(f))
-                    (body)
                 }
             }
         }

@@ -21,6 +21,7 @@ crate::use_cases!();
 
 mod departments;
 mod departure;
+mod departures;
 mod import;
 mod invitations;
 mod members;
@@ -28,6 +29,7 @@ mod orgs;
 
 pub(crate) use departure::{ReassignReports, ReleaseHeadships, TellSupervisor};
 pub use invitations::{Added, MemberInvitationView, ReceivedInvitationView};
+pub use departures::{DEPARTURES_MAX, DepartureView, Handover, Successor};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgView {

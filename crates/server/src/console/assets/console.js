@@ -75,3 +75,49 @@ document.addEventListener('change', function (e) {
     }
   }
 })();
+
+// ----- Look and feel: the folding navigation and scrolling tables -----
+// The page works without this; with it, narrow windows fold the navigation behind a button.
+document.documentElement.classList.add('js');
+
+// <button data-nav-toggle aria-controls="id">: shows or hides the navigation `id`.
+document.addEventListener('click', function (e) {
+  var button = e.target instanceof Element ? e.target.closest('[data-nav-toggle]') : null;
+  if (!button) {
+    return;
+  }
+  var nav = document.getElementById(button.getAttribute('aria-controls'));
+  if (nav) {
+    var open = nav.classList.toggle('open');
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+});
+
+// Every table of the page sits in a box that scrolls sideways when the table is wider than the
+// window; a box that scrolls can be reached with the keyboard, so it can be scrolled with keys.
+(function () {
+  var boxes = [];
+  var tables = document.querySelectorAll('main table');
+  for (var i = 0; i < tables.length; i++) {
+    var table = tables[i];
+    if (table.parentNode.classList && table.parentNode.classList.contains('table-scroll')) {
+      continue;
+    }
+    var box = document.createElement('div');
+    box.className = 'table-scroll';
+    table.parentNode.insertBefore(box, table);
+    box.appendChild(table);
+    boxes.push(box);
+  }
+  function reachable() {
+    for (var j = 0; j < boxes.length; j++) {
+      if (boxes[j].scrollWidth > boxes[j].clientWidth + 1) {
+        boxes[j].setAttribute('tabindex', '0');
+      } else {
+        boxes[j].removeAttribute('tabindex');
+      }
+    }
+  }
+  reachable();
+  window.addEventListener('resize', reachable);
+})();
