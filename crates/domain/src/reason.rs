@@ -150,4 +150,5 @@ reasons! {
     TimeZoneFormat = "time_zone_format": "must be a time zone of the tz database, like Asia/Shanghai",
     JournalPersonFormat = "journal_person_format": "must be a member id (mem_...) or an account id (acc_...)",
     ExportTooLarge = "export_too_large": "matches more than 100000 entries; narrow the dates or the other filters to export",
+    PickFromFormat = "pick_from_format": "must be org, reach or unit:<network>:<unit>",
 }

@@ -126,6 +126,38 @@ impl Browser {
         el.send_keys(text).await.unwrap();
     }
 
+    /// Types `text` into the person picker `css` and picks the first suggestion that shows it.
+    pub async fn pick(&self, css: &str, text: &str) {
+        self.fill(css, text).await;
+        let options = format!("{css} ~ .pick-list [data-testid=pick-option]");
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            if let Ok(found) = self.client.find_all(Locator::Css(&options)).await {
+                seen.clear();
+                for el in found {
+                    let shown = el.text().await.unwrap_or_default();
+                    if shown.contains(text) {
+                        el.click().await.unwrap();
+                        return;
+                    }
+                    seen.push(shown);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("`{css}` offered no one showing `{text}`: {seen:?}");
+    }
+
+    /// The names a person picker holds, in order.
+    pub async fn picked(&self, css: &str) -> Vec<String> {
+        let chips = format!(".picker:has({css}) [data-testid=picked] span");
+        let mut out = Vec::new();
+        for el in self.client.find_all(Locator::Css(&chips)).await.unwrap() {
+            out.push(el.text().await.unwrap());
+        }
+        out
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait(css).await.click().await.unwrap();
     }

@@ -153,17 +153,26 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-apps]").await;
     b.click("[data-testid=nav-apps]").await;
     b.click("[data-testid=app-link]").await;
-    b.fill("[data-testid=access-member]", &zhou).await;
+    // "Who can use it" names the supplier's member with their organization, not by id.
+    let who = b.text(&format!("[data-testid=who-row][data-member-id='{zhou}']")).await;
+    assert!(who.contains("Zhou Min") && who.contains("Supplier") && !who.contains(&zhou), "{who}");
+    // The person is picked by name; the reasons name the unit, its type and the network in words.
+    b.pick("[data-testid=access-member]", "Zhou Min").await;
+    assert_eq!(b.picked("[data-testid=access-member]").await, ["Zhou Min"]);
     b.click("[data-testid=access-submit]").await;
     let result = b.wait("[data-testid=access-result]").await;
     assert_eq!(result.attr("data-allowed").await.unwrap().as_deref(), Some("true"));
     assert_eq!(b.text("[data-testid=access-decision]").await, "Allowed");
     let reasons = b.text("[data-testid=access-reasons]").await;
-    assert!(reasons.contains("supplier"), "{reasons}");
+    assert!(reasons.contains("Zhou Min is in the unit of") && reasons.contains("(Supplier)"), "{reasons}");
+    assert!(!reasons.contains("unt_") && !reasons.contains("net_") && !reasons.contains("org_"), "{reasons}");
     b.screenshot("apps-04-access-allowed").await;
 
     // And the distributor is denied, with the missing link.
-    b.fill("[data-testid=access-member]", &wu).await;
+    // The page came back with Zhou Min picked: a new pick replaces them.
+    assert_eq!(b.picked("[data-testid=access-member]").await, ["Zhou Min"]);
+    b.pick("[data-testid=access-member]", "Wu Lei").await;
+    assert_eq!(b.picked("[data-testid=access-member]").await, ["Wu Lei"]);
     b.click("[data-testid=access-submit]").await;
     for _ in 0..200 {
         if b.client.current_url().await.unwrap().as_str().contains(&wu) {
@@ -172,7 +181,7 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(b.text("[data-testid=access-decision]").await, "Denied");
-    assert!(b.text("[data-testid=access-reasons]").await.contains("missing"));
+    assert!(b.text("[data-testid=access-reasons]").await.contains("Missing:"));
     b.screenshot("apps-05-access-denied").await;
 
     // Permission groups: the table lists the two every app starts with.
@@ -183,12 +192,11 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     b.click("[data-testid=group-everyone]").await;
     b.click("[data-testid=group-submit]").await;
     b.wait("[data-testid=field-error-principals]").await;
-    // A member typed by login rather than id is refused beside the members input.
-    b.fill("[data-testid=group-members]", "zhou.min").await;
-    b.click("[data-testid=group-submit]").await;
-    b.wait("[data-testid=field-error-member_ids]").await;
-    let ito = member(&s, &backbone, "Ito Aya", "ito.aya").await;
-    b.fill("[data-testid=group-members]", &ito).await;
+    // People are found by login as well as by name; the failed form kept nothing picked.
+    member(&s, &backbone, "Ito Aya", "ito.aya").await;
+    assert!(b.picked("[data-testid=group-members]").await.is_empty());
+    b.pick("[data-testid=group-members]", "ito.aya").await;
+    assert_eq!(b.picked("[data-testid=group-members]").await, ["Ito Aya"]);
     // Suppliers read their unit's submissions: one right, one partner type.
     b.fill("[data-testid=group-name]", "supplier_reviewers").await;
     for right in ["submit", "view_own", "view_unit"] {

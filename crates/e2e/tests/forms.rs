@@ -155,15 +155,28 @@ async fn a_form_published_to_suppliers_is_filled_by_a_supplier_and_read_by_the_b
     b.click("[data-testid=audience-type-supplier]").await;
     b.click("[data-testid=preview-submit]").await;
     attr_is(&b, "[data-testid=audience-preview]", "data-count", &(before + 1).to_string()).await;
-    assert!(b.text("[data-testid=audience-preview]").await.contains(&format!("These {} people", before + 1)));
+    let said = b.text("[data-testid=audience-preview]").await;
+    assert!(said.contains(&format!("now: {before}; after this change: {} (1 more person)", before + 1)), "{said}");
+    // The difference is named: the supplier's unit gains it, nobody loses it.
+    assert!(b.text("[data-testid=preview-gain]").await.contains("Aoba Components"));
+    b.gone("[data-testid=preview-lose]").await;
     assert_eq!(attr(&b, "[data-testid=audience-count]", "data-count").await, before.to_string());
     b.shot("[data-testid=audience-preview]", "forms-02-preview").await;
     b.click("[data-testid=publish-submit]").await;
     b.url_has("saved=1").await;
     attr_is(&b, "[data-testid=audience-count]", "data-count", &(before + 1).to_string()).await;
     let who = b.texts_when("[data-testid=who-row]", before + 1).await;
-    assert!(who.iter().any(|w| w.contains(&zhou)), "{who:?}");
-    assert!(!who.iter().any(|w| w.contains(&wu)), "{who:?}");
+    assert!(who.iter().any(|w| w.contains("Zhou Min") && w.contains("Aoba Components")), "{who:?}");
+    assert!(!who.iter().any(|w| w.contains("Wu Lei") || w.contains(&wu) || w.contains(&zhou)), "{who:?}");
+    // The page now shows the audience in words, and a fresh form holds it as it is: publishing
+    // again without touching it changes nothing.
+    assert_eq!(b.text("[data-testid=publication-audience]").await, "Partner types: Supplier");
+    assert!(b.wait("[data-testid=audience-partner_types]").await.is_selected().await.unwrap());
+    assert!(b.wait("[data-testid=audience-type-supplier]").await.is_selected().await.unwrap());
+    b.click("[data-testid=preview-submit]").await;
+    let said = b.text("[data-testid=audience-preview]").await;
+    assert!(said.contains("(no change)"), "{said}");
+    b.gone("[data-testid=preview-gain]").await;
     b.sign_out().await;
 
     // The supplier's member opens it from the workbench, fills it in, and sees it listed.

@@ -132,9 +132,9 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     b.wait("[data-testid=unit-profile]").await;
     assert_eq!(b.text("[data-testid=unit-organization]").await, "Aoba Components");
     b.texts_when("[data-testid=contact-row]", 2).await;
-    b.fill("[data-testid=contact-member-partner]", &zhou).await;
+    b.pick("[data-testid=contact-member-partner]", "Zhou Min").await;
     b.wait("[data-testid=contact-role-partner]").await.select_by_value("logistics").await.unwrap();
-    b.fill("[data-testid=contact-backup-partner]", &wu).await;
+    b.pick("[data-testid=contact-backup-partner]", "Wu Lei").await;
     b.click("[data-testid=contact-submit-partner]").await;
     let zhou_row = format!("[data-testid=contact-row][data-member-id='{zhou}']");
     b.wait(&zhou_row).await;
@@ -276,7 +276,7 @@ async fn a_partner_brings_the_proposed_departments_and_later_adds_one() {
     b.wait("[data-testid=unit-departments-form]").await;
     assert_eq!(b.text("[data-testid=unit-brings]").await, "Sales");
     assert!(ticked(&b, "Sales").await && !ticked(&b, "Production").await);
-    b.fill("[data-testid=contact-member-partner]", &seller).await;
+    b.pick("[data-testid=contact-member-partner]", "Mori Sales").await;
     b.click("[data-testid=contact-submit-partner]").await;
     b.wait(&format!("[data-testid=contact-row][data-member-id='{seller}']")).await;
     b.click(&check_of("Sales")).await;

@@ -41,6 +41,13 @@ both! {
         let (st, p) = admin.send(Method::PUT, &format!("/api/v1/apps/{app}/publications/{net}"),
             Some(json!({"audience": {"kind": "partner_types", "ids": ["supplier"]}}))).await;
         assert_eq!(st, StatusCode::NO_CONTENT, "{p}");
+        // The app's admins read the audience back, network by network; its users may not.
+        let (st, pubs) = admin.get(&format!("/api/v1/apps/{app}/publications")).await;
+        assert_eq!(st, StatusCode::OK, "{pubs}");
+        assert_eq!(pubs.as_array().unwrap().len(), 1, "{pubs}");
+        assert_eq!(pubs[0]["network_id"], net.as_str());
+        assert_eq!(pubs[0]["audience"], json!({"kind": "partner_types", "ids": ["supplier"]}));
+        assert_eq!(supplier_client.get(&format!("/api/v1/apps/{app}/publications")).await.0, StatusCode::NOT_FOUND);
         let (_, inbox) = units[0].1.get("/api/v1/notifications").await;
         assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["kind"] == "app_published"), "the supplier's admin is told");
         let (_, inbox) = units[1].1.get("/api/v1/notifications").await;

@@ -552,6 +552,20 @@ const CASES: &[Case] = &[
         body: none,
     },
     Case {
+        method: "get",
+        path: "/api/v1/apps/{app_id}/publications",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "get",
+        path: "/api/v1/organizations/{org_id}/members/{member_id}/posts",
+        same: Same::Reads,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
         method: "delete",
         path: "/api/v1/me/sessions/{session_id}",
         same: Same::NotFound,

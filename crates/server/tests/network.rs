@@ -438,6 +438,17 @@ both! {
             json!({"side": "partner", "member_id": li, "role": "finance", "backup_id": wang})).await;
         assert_eq!(st, StatusCode::CREATED, "{contact}");
         let contact_id = contact["id"].as_str().unwrap().to_owned();
+        // Each one's member page knows the post: Li holds it, Wang backs it up.
+        let posts = |m: &str| format!("/api/v1/organizations/{}/members/{m}/posts", p.org);
+        let (st, li_posts) = p.admin.get(&posts(&li)).await;
+        assert_eq!(st, StatusCode::OK, "{li_posts}");
+        assert_eq!(li_posts.as_array().unwrap().len(), 1, "{li_posts}");
+        assert_eq!((&li_posts[0]["unit_name"], &li_posts[0]["role"], &li_posts[0]["backup"]),
+            (&json!("Kato Metals"), &json!("finance"), &json!(false)));
+        assert_eq!(li_posts[0]["network_name"], "Supply network");
+        assert_eq!(p.admin.get(&posts(&wang)).await.1[0]["backup"], true);
+        // The backbone may not read the partner's directory this way.
+        assert_eq!(net.admin.get(&posts(&li)).await.0, StatusCode::NOT_FOUND);
 
         // Li leaves the supplier: Wang takes over at once and the backbone owner is told.
         let (st, _) = p.admin.post(&format!("/api/v1/organizations/{}/members/{li}/leave", p.org), json!({})).await;

@@ -83,6 +83,14 @@ fn check_principals(principals: &[Principal]) -> Result<()> {
     Ok(())
 }
 
+/// An app's audience in one network.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicationView {
+    pub network_id: String,
+    pub network_name: String,
+    pub audience: Audience,
+}
+
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publication {
@@ -319,6 +327,20 @@ impl Cases<'_> {
 
     /// How many members may exercise `right` on the app now, and how many would if it were
     /// published to `network` for `audience` (the publication dialog's preview).
+    /// App admins: where the app is published now, and to whom, network by network.
+    pub async fn publications(&self, caller: &Caller, app: &AppId) -> Result<Vec<PublicationView>> {
+        let (a, _) = self.managed_app(caller, app).await?;
+        let mut c = self.store.read().await?;
+        let mut out = Vec::new();
+        for (network, audience) in store::publications(&mut c, &a.id).await? {
+            // Only the owner's networks carry its publications; a name is always there.
+            let name = net::network(&mut c, &network).await?.map(|n| n.name).unwrap_or_default();
+            out.push(PublicationView { network_id: network, network_name: name, audience: audience.0 });
+        }
+        out.sort_by(|x, y| x.network_name.cmp(&y.network_name));
+        Ok(out)
+    }
+
     pub async fn audience_preview(
         &self,
         caller: &Caller,

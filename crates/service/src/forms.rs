@@ -70,6 +70,8 @@ pub struct SubmissionView {
     pub partner_type: Option<String>,
     #[schema(value_type = Object)]
     pub values: BTreeMap<String, Value>,
+    /// The file name of each attachment the values hold, by attachment id.
+    pub file_names: BTreeMap<String, String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -127,9 +129,10 @@ fn attachment_view(a: &AttachmentRow) -> AttachmentView {
     }
 }
 
-fn submission_view(s: SubmissionItem) -> SubmissionView {
+fn submission_view(s: SubmissionItem, files: &mut BTreeMap<String, BTreeMap<String, String>>) -> SubmissionView {
     let values = s.row.data.0.into_map();
     SubmissionView {
+        file_names: files.remove(&s.row.id).unwrap_or_default(),
         id: s.row.id,
         app_id: s.row.app_id,
         version: s.row.version,
@@ -394,7 +397,7 @@ impl Cases<'_> {
             .with("organization", org.as_str());
         self.commit(tx, &[change]).await?;
         let item = store::submission(&mut *self.store.read().await?, &row.id).await?.ok_or(NOT_FOUND_SUBMISSION)?;
-        Ok(submission_view(item))
+        Ok(self.views(vec![item]).await?.remove(0))
     }
 
     /// A submission the caller may read, with the app's owner and the caller's view.
@@ -418,7 +421,8 @@ impl Cases<'_> {
     }
 
     pub async fn submission(&self, caller: &Caller, id: &SubmissionId) -> Result<SubmissionView> {
-        Ok(submission_view(self.readable(caller, id).await?.0))
+        let item = self.readable(caller, id).await?.0;
+        Ok(self.views(vec![item]).await?.remove(0))
     }
 
     /// The submitter (while they may still submit) or an `edit` grant holder who can read it
@@ -514,7 +518,17 @@ impl Cases<'_> {
         let next_cursor = (items.len() == limit)
             .then(|| items.last().map(|s| encode_cursor(&[&s.row.created_at.to_string(), &s.row.id])))
             .flatten();
-        Ok(Page { items: items.into_iter().map(submission_view).collect(), next_cursor })
+        Ok(Page { items: self.views(items).await?, next_cursor })
+    }
+
+    /// Submissions as shown, with the names of the files they hold (one read for the lot).
+    async fn views(&self, items: Vec<SubmissionItem>) -> Result<Vec<SubmissionView>> {
+        let ids: Vec<String> = items.iter().map(|i| i.row.id.clone()).collect();
+        let mut files: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (submission, id, name) in store::attachment_names(&mut *self.store.read().await?, &ids).await? {
+            files.entry(submission).or_default().insert(id, name);
+        }
+        Ok(items.into_iter().map(|i| submission_view(i, &mut files)).collect())
     }
 
     /// The same selection as CSV: submitter columns, then one column per field.

@@ -113,6 +113,14 @@ pub async fn put_publication(
     Ok(())
 }
 
+/// `(network, audience)` of each network the app is published to.
+pub async fn publications(c: &mut AnyConnection, app: &str) -> Result<Vec<(String, Json<Audience>)>> {
+    Ok(sqlx::query_as("SELECT network_id, audience FROM publications WHERE app_id = $1 ORDER BY network_id")
+        .bind(app)
+        .fetch_all(c)
+        .await?)
+}
+
 pub async fn delete_publication(c: &mut AnyConnection, app: &str, network: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM publications WHERE app_id = $1 AND network_id = $2")
         .bind(app)

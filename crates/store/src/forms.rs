@@ -181,6 +181,16 @@ pub async fn attachment(c: &mut AnyConnection, id: &str) -> Result<Option<Attach
     Ok(sqlx::query_as(&format!("{ATTACHMENT} WHERE id = $1")).bind(id).fetch_optional(c).await?)
 }
 
+/// `(submission, attachment id, file name)` of every file the submissions hold.
+pub async fn attachment_names(c: &mut AnyConnection, submissions: &[String]) -> Result<Vec<(String, String, String)>> {
+    crate::rows_in(
+        c,
+        "SELECT submission_id, id, name FROM attachments WHERE submission_id IN (?) ORDER BY id",
+        submissions,
+    )
+    .await
+}
+
 pub async fn attachment_content(c: &mut AnyConnection, id: &str) -> Result<Option<Vec<u8>>> {
     let row: Option<(Vec<u8>,)> =
         sqlx::query_as("SELECT content FROM attachments WHERE id = $1").bind(id).fetch_optional(c).await?;

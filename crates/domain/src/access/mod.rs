@@ -17,7 +17,7 @@ mod reach;
 mod verdict;
 
 pub use loader::Loader;
-pub use verdict::{Decision, Missing, Reason, Verdict};
+pub use verdict::{Decision, Missing, Reason, Step, Verdict};
 
 use members::{Member, Members};
 use names::{Names, Short};

@@ -12,6 +12,88 @@ pub struct Decision {
     /// The grants that allowed it, in order; or, when denied, those that held and then the
     /// missing link, prefixed `missing:`.
     pub reasons: Vec<String>,
+    /// The same reasons as data, for a client that puts them in its own words and names.
+    pub steps: Vec<Step>,
+}
+
+/// One reason as data: `code` names the link (`owner_member`, `unit_member`, `published`,
+/// `seat`, `group`, or one of the `missing_` links), the other fields the ids and keys it involves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Step {
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub right: Option<String>,
+}
+
+impl Step {
+    /// Every code a step may carry, so a client (and a test) can cover them all.
+    pub const CODES: [&'static str; 12] = [
+        "owner_member",
+        "unit_member",
+        "published",
+        "seat",
+        "group",
+        "missing_known",
+        "missing_active",
+        "missing_publication",
+        "missing_brought",
+        "missing_owner",
+        "missing_seat",
+        "missing_group",
+    ];
+}
+
+impl Reason<'_> {
+    pub fn step(&self) -> Step {
+        let s = |v: &str| Some(v.to_owned());
+        let right = |r: Right| Some(r.as_str().to_owned());
+        match *self {
+            Reason::OwnerMember { org } => Step { code: "owner_member", organization_id: s(org), ..Step::default() },
+            Reason::UnitMember { unit, partner_type, network } => Step {
+                code: "unit_member",
+                unit_id: s(unit),
+                partner_type: s(partner_type),
+                network_id: s(network),
+                ..Step::default()
+            },
+            Reason::Published => Step { code: "published", ..Step::default() },
+            Reason::Seat { pool } => Step { code: "seat", organization_id: s(pool), ..Step::default() },
+            Reason::Group { group, right: r } => {
+                Step { code: "group", group: s(group), right: right(r), ..Step::default() }
+            }
+            Reason::Missing(m) => match m {
+                Missing::Known => Step { code: "missing_known", ..Step::default() },
+                Missing::Active { member } => Step { code: "missing_active", member_id: s(member), ..Step::default() },
+                Missing::Publication { app, org } => {
+                    Step { code: "missing_publication", app_id: s(app), organization_id: s(org), ..Step::default() }
+                }
+                Missing::Brought { unit, network } => {
+                    Step { code: "missing_brought", unit_id: s(unit), network_id: s(network), ..Step::default() }
+                }
+                Missing::Owner { owner, right: r } => {
+                    Step { code: "missing_owner", organization_id: s(owner), right: right(r), ..Step::default() }
+                }
+                Missing::Seat { owner } => Step { code: "missing_seat", organization_id: s(owner), ..Step::default() },
+                Missing::Group { right: r, member } => {
+                    Step { code: "missing_group", member_id: s(member), right: right(r), ..Step::default() }
+                }
+            },
+        }
+    }
 }
 
 /// A decision and why, as the index finds it: the reasons name what the index holds and are
@@ -26,7 +108,11 @@ pub struct Verdict<'a> {
 impl Verdict<'_> {
     /// The reasons in words.
     pub fn decision(&self) -> Decision {
-        Decision { allowed: self.allowed, reasons: self.reasons.iter().map(ToString::to_string).collect() }
+        Decision {
+            allowed: self.allowed,
+            reasons: self.reasons.iter().map(ToString::to_string).collect(),
+            steps: self.reasons.iter().map(Reason::step).collect(),
+        }
     }
 }
 

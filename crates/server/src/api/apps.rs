@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use keiretsu_domain::DomainError;
 use keiretsu_domain::access::Decision;
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId};
-use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, GroupView, NewApp, Publication, WhoQuery};
+use keiretsu_service::apps::{
+    AppView, CheckQuery, GroupInput, GroupView, NewApp, Publication, PublicationView, WhoQuery,
+};
 use keiretsu_service::page::Page;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +23,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(list_apps, create_app))
         .routes(routes!(list_groups))
         .routes(routes!(put_group, remove_group))
+        .routes(routes!(list_publications))
         .routes(routes!(publish, unpublish))
         .routes(routes!(check))
         .routes(routes!(who_can))
@@ -85,6 +88,17 @@ async fn remove_group(
         other => other.into(),
     })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// App admins: the networks the app is published to, each with its audience.
+#[utoipa::path(get, path = "/api/v1/apps/{app_id}/publications", tag = "apps", security(("bearer" = [])),
+    params(("app_id" = String, Path)), responses((status = 200, body = Vec<PublicationView>), (status = "4XX", body = Problem)))]
+async fn list_publications(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(app): Ids<AppId>,
+) -> ApiResult<Json<Vec<PublicationView>>> {
+    Ok(Json(s.svc.apps().publications(&auth.caller, &app).await?))
 }
 
 /// App admins: publish the app to one of the organization's networks for an audience, or change it.

@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use keiretsu_domain::ids::{ContactId, InvitationId, MemberId, NetworkId, UnitId};
+use keiretsu_domain::ids::{ContactId, InvitationId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::journal::Entry;
 use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{
-    ContactPatch, ContactView, InvitationAnswer, InvitationImport, InvitationPreview, InvitationView,
+    ContactPatch, ContactView, InvitationAnswer, InvitationImport, InvitationPreview, InvitationView, MemberPost,
     NetworkMembersAdded, NetworkMembersInput, NetworkPatch, NetworkView, NewContact, NewInvitation, NewManagedUnit,
     NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonDetail, PersonView, UnitDepartmentsInput,
     UnitPatch, UnitView,
@@ -41,10 +41,24 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(list_people))
         .routes(routes!(get_person))
         .routes(routes!(list_handovers))
+        .routes(routes!(member_posts))
         .routes(routes!(received_invitations))
         .routes(routes!(preview_invitation))
         .routes(routes!(accept_invitation))
         .routes(routes!(decline_invitation))
+}
+
+/// Where a member works with partners: the networks they were added to and the contact posts
+/// they hold or back up.
+#[utoipa::path(get, path = "/api/v1/organizations/{org_id}/members/{member_id}/posts", tag = "network",
+    security(("bearer" = [])), params(("org_id" = String, Path), ("member_id" = String, Path)),
+    responses((status = 200, body = Vec<MemberPost>), (status = "4XX", body = Problem)))]
+async fn member_posts(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids((org, member)): Ids<(OrgId, MemberId)>,
+) -> ApiResult<Json<Vec<MemberPost>>> {
+    Ok(Json(s.svc.network().posts_of(&auth.caller, &org, &member).await?))
 }
 
 /// The networks the caller's organization owns (as backbone) or belongs to (as a unit).

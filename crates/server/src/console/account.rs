@@ -326,7 +326,8 @@ async fn answered(
         }
         Err(e) => {
             let e = ApiError::from(e);
-            account_page(s, ctx, Flash::error(ctx.lang, &e), Some(&e)).await
+            let f = Flash::error(ctx.lang, &e);
+            account_page(s, ctx, f, Some(&e)).await
         }
     }
 }

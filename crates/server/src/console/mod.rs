@@ -12,7 +12,8 @@ mod labels;
 pub mod license;
 pub mod network;
 pub mod pages;
-pub mod when;
+pub mod picker;
+mod when;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/console", get(pages::overview))
         .route("/console/switch-org", post(switch_org))
         .route("/console/lang", post(set_lang))
+        .route("/console/pick/people", get(picker::people))
         .merge(pages::routes())
         .merge(network::routes())
         .merge(license::routes())

@@ -185,3 +185,35 @@ impl Cases<'_> {
             .collect())
     }
 }
+
+impl Cases<'_> {
+    /// Where one of `org`'s members works with partners: the networks they were added to and the
+    /// contact posts they hold or back up. Whoever may read the member may read this.
+    pub async fn posts_of(&self, caller: &Caller, org: &OrgId, member: &MemberId) -> Result<Vec<MemberPost>> {
+        let permit = self.permit(caller, org, Need::Read).await?;
+        let mut c = self.store.read().await?;
+        dir::member(&mut c, permit.org(), member.as_str()).await?.ok_or(DomainError::NotFound { what: "member" })?;
+        let mut posts: Vec<MemberPost> = store::member_posts(&mut c, member.as_str())
+            .await?
+            .into_iter()
+            .map(|r| MemberPost {
+                network_id: r.network_id,
+                network_name: r.network_name,
+                unit_id: r.unit_id,
+                unit_name: r.unit_org_name,
+                side: r.side,
+                role: r.role,
+                backup: r.backup == 1,
+            })
+            .collect();
+        // Network memberships first, then posts; each by network and unit name.
+        posts.sort_by(|a, b| {
+            (a.unit_id.is_some(), &a.network_name, &a.unit_name).cmp(&(
+                b.unit_id.is_some(),
+                &b.network_name,
+                &b.unit_name,
+            ))
+        });
+        Ok(posts)
+    }
+}

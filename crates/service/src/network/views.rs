@@ -386,3 +386,18 @@ pub(super) fn person_view(p: PersonRow) -> PersonView {
 pub(super) fn unit_link(network: &str, unit: &str) -> String {
     format!("/console/networks/{network}/units/{unit}")
 }
+
+/// A network a member was added to (no unit), or a contact post they hold or back up on a unit.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberPost {
+    pub network_id: String,
+    pub network_name: String,
+    pub unit_id: Option<String>,
+    /// The unit's organization's name.
+    pub unit_name: Option<String>,
+    /// `backbone` or `partner`: which side of the unit the post is on.
+    pub side: Option<String>,
+    pub role: Option<String>,
+    /// The member backs the post up rather than holds it.
+    pub backup: bool,
+}

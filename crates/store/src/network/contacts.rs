@@ -146,3 +146,35 @@ pub async fn heads_over(c: &mut AnyConnection, member: &str) -> Result<Vec<Stand
     .fetch_all(c)
     .await?)
 }
+
+/// Where a member works with partners: a network they were added to, or a contact post they
+/// hold (or back up) on a live unit.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MemberPostRow {
+    pub network_id: String,
+    pub network_name: String,
+    /// Absent for a network membership.
+    pub unit_id: Option<String>,
+    pub unit_org_name: Option<String>,
+    pub side: Option<String>,
+    pub role: Option<String>,
+    /// 1 when the member is the backup, not the contact.
+    pub backup: i64,
+}
+
+/// Every network `member` was added to and every contact post they hold or back up.
+pub async fn member_posts(c: &mut AnyConnection, member: &str) -> Result<Vec<MemberPostRow>> {
+    Ok(sqlx::query_as(
+        "SELECT n.id AS network_id, n.name AS network_name, NULL AS unit_id, NULL AS unit_org_name, \
+             NULL AS side, NULL AS role, CAST(0 AS BIGINT) AS backup \
+         FROM network_members nm JOIN networks n ON n.id = nm.network_id WHERE nm.member_id = $1 \
+         UNION ALL \
+         SELECT n.id, n.name, u.id, o.name, k.side, k.role, CAST(CASE WHEN k.member_id = $1 THEN 0 ELSE 1 END AS BIGINT) \
+         FROM contacts k JOIN units u ON u.id = k.unit_id JOIN networks n ON n.id = u.network_id \
+             JOIN organizations o ON o.id = u.org_id \
+         WHERE (k.member_id = $1 OR k.backup_id = $1) AND u.status <> 'removed'",
+    )
+    .bind(member)
+    .fetch_all(c)
+    .await?)
+}

@@ -8,21 +8,24 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use keiretsu_domain::access::{Audience, Principal, Right};
+use keiretsu_domain::access::{Audience, Principal, Right, Step};
 use keiretsu_domain::form::{Bound, Field, FieldKind, FieldRules, KEY_MAX, LABEL_MAX, Schema};
 use keiretsu_domain::identity::Scope;
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId};
 use keiretsu_domain::{DomainError, Rule};
-use keiretsu_service::apps::{AppView, CheckQuery, GroupInput, GroupView, NewApp, Publication, WhoQuery};
+use keiretsu_service::apps::{
+    AppView, CheckQuery, GroupInput, GroupView, NewApp, Publication, PublicationView, WhoQuery,
+};
 use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{NetworkView, PartnerTypeView, UnitView};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use std::collections::HashMap;
+
 use super::labels::{kind_text, type_text};
-use super::pages::{
-    Failed, dept_options, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed, typed_all,
-};
+use super::pages::{Failed, dept_options, err_of, err_page, no_org, nonblank, typed, typed_all};
+use super::picker::{self, From, Picker};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
@@ -36,7 +39,10 @@ mod publish;
 
 use builder::{add_field, remove_field};
 use page::{app, app_page};
-use publish::{PublishForm, preview, publish, put_group, remove_group, unpublish};
+use publish::{
+    PublishForm, audience_parts, audience_words, preview, preview_words, publish, put_group, remove_group,
+    unit_changes, unpublish,
+};
 
 const ACTIVE: &str = "apps";
 const WORKBENCH: &str = "workbench";
@@ -258,8 +264,8 @@ struct Words<'a> {
     lang: Lang,
     reach: &'a Reach,
     deps: &'a [DepartmentView],
-    /// `(member id, name)` of the organization's own members the groups name.
-    members: &'a [(String, String)],
+    /// Names of the people the groups name, as the caller may see them.
+    members: &'a HashMap<String, String>,
 }
 
 impl Words<'_> {
@@ -279,10 +285,74 @@ impl Words<'_> {
                 named("apps.principal_department", dep.map_or_else(|| id.clone(), |d| d.name.clone()))
             }
             Principal::Member(id) => {
-                let member = self.members.iter().find(|(m, _)| m == id);
-                named("apps.principal_member", member.map_or_else(|| id.clone(), |(_, n)| n.clone()))
+                named("apps.principal_member", self.members.get(id).cloned().unwrap_or_else(|| id.clone()))
             }
         }
+    }
+}
+
+impl Words<'_> {
+    /// One reason of the access explorer in words, naming what the caller's networks show.
+    fn step(&self, step: &Step, owner: &(String, String)) -> String {
+        let lang = self.lang;
+        let org = |id: &Option<String>| {
+            let id = id.clone().unwrap_or_default();
+            if id == owner.0 {
+                return owner.1.clone();
+            }
+            self.reach
+                .units
+                .iter()
+                .find(|(u, _)| u.organization_id == id)
+                .map_or(id, |(u, _)| u.organization_name.clone())
+        };
+        let unit = |id: &Option<String>| {
+            let id = id.clone().unwrap_or_default();
+            self.reach.units.iter().find(|(u, _)| u.id == id).map_or(id, |(u, _)| u.organization_name.clone())
+        };
+        let network = |id: &Option<String>| {
+            let id = id.clone().unwrap_or_default();
+            self.reach.networks.iter().find(|n| n.id == id).map_or(id, |n| n.name.clone())
+        };
+        let right = |r: &Option<String>| {
+            r.as_deref()
+                .and_then(|r| Right::parse("right", r).ok())
+                .map_or_else(String::new, |r| right_text(lang, r).to_owned())
+        };
+        let person = |id: &Option<String>| {
+            let id = id.clone().unwrap_or_default();
+            self.members.get(&id).cloned().unwrap_or(id)
+        };
+        let ptype = step.partner_type.as_deref().map(|k| type_text(lang, k)).unwrap_or_default();
+        let args: [(&str, String); 7] = [
+            ("org", org(&step.organization_id)),
+            ("unit", unit(&step.unit_id)),
+            ("type", ptype),
+            ("network", network(&step.network_id)),
+            ("group", step.group.clone().unwrap_or_default()),
+            ("right", right(&step.right)),
+            ("member", person(&step.member_id)),
+        ];
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        tf(lang, step_key(step.code), &args)
+    }
+}
+
+/// The catalogue key of a reason's code.
+fn step_key(code: &str) -> &'static str {
+    match code {
+        "owner_member" => "access.owner_member",
+        "unit_member" => "access.unit_member",
+        "published" => "access.published",
+        "seat" => "access.seat",
+        "group" => "access.group",
+        "missing_known" => "access.missing_known",
+        "missing_active" => "access.missing_active",
+        "missing_publication" => "access.missing_publication",
+        "missing_brought" => "access.missing_brought",
+        "missing_owner" => "access.missing_owner",
+        "missing_seat" => "access.missing_seat",
+        _ => "access.missing_group",
     }
 }
 
@@ -290,31 +360,17 @@ impl Words<'_> {
 /// people is better named by department).
 const NAMED_MEMBERS: usize = 100;
 
-/// The names of the organization's own members that the groups name (a partner's stay ids).
-async fn member_names(
-    s: &AppState,
-    ctx: &Ctx,
-    org: &keiretsu_domain::ids::OrgId,
-    groups: &[GroupView],
-) -> Result<Vec<(String, String)>, ApiError> {
-    let mut ids: Vec<&str> = groups
+/// The names of the people the groups name (own members and partners' people alike).
+async fn member_names(s: &AppState, ctx: &Ctx, groups: &[GroupView]) -> HashMap<String, String> {
+    let mut ids: Vec<String> = groups
         .iter()
         .flat_map(|g| &g.principals)
-        .filter_map(|p| if let Principal::Member(id) = p { Some(id.as_str()) } else { None })
+        .filter_map(|p| if let Principal::Member(id) = p { Some(id.clone()) } else { None })
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut out = Vec::new();
-    for id in ids.into_iter().take(NAMED_MEMBERS) {
-        let Ok(mid) = MemberId::parse(id) else { continue };
-        match s.svc.directory().member(&ctx.session.caller, org, &mid).await {
-            Ok(m) => out.push((m.id, m.name)),
-            // A partner's member is not found in the organization: it stays an id.
-            Err(e) if not_found(&e) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(out)
+    ids.truncate(NAMED_MEMBERS);
+    picker::names(s, ctx, &ids).await
 }
 
 /// The app page again after a failed form, with what was typed and the error beside `which`
@@ -333,5 +389,24 @@ async fn again<T>(
             app_page(s, ctx, id, Flash::default(), Some(failed), Shown::default()).await
         }
         Err(r) => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_code_has_its_own_words_in_both_languages() {
+        let mut keys: Vec<&str> = Step::CODES.iter().map(|c| step_key(c)).collect();
+        for key in &keys {
+            for lang in [Lang::En, Lang::Zh] {
+                assert_ne!(t(lang, key), *key, "{key} missing in {lang:?}");
+            }
+        }
+        assert_ne!(t(Lang::En, "access.seat"), t(Lang::Zh, "access.seat"));
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), Step::CODES.len(), "two codes share words");
     }
 }

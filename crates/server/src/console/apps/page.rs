@@ -40,10 +40,11 @@ pub(super) async fn app_page(
         let count = s.svc.apps().reach_count(caller, &id).await?;
         let schema = s.svc.forms().schema(caller, &id).await?;
         let groups = s.svc.apps().permission_groups(caller, &id).await?;
-        Ok::<_, ApiError>((id, a, count, schema, groups, reach(s, &ctx).await?))
+        let pubs = s.svc.apps().publications(caller, &id).await?;
+        Ok::<_, ApiError>((id, a, count, schema, groups, pubs, reach(s, &ctx).await?))
     }
     .await;
-    let (id, a, count, schema, groups, r) = match found {
+    let (id, a, count, schema, groups, pubs, r) = match found {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -60,14 +61,12 @@ pub(super) async fn app_page(
     };
     let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
     let loaded = async {
-        let datalist = member_datalist(s, &ctx, &org).await?;
         // The backbone's own departments, for groups and for naming them in the table.
         let deps = s.svc.directory().departments(caller, &org).await?;
-        let names = member_names(s, &ctx, &org, &groups).await?;
-        Ok::<_, ApiError>((datalist, deps, names))
+        Ok::<_, ApiError>(deps)
     }
     .await;
-    let (datalist, deps, member_names) = match loaded {
+    let deps = match loaded {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -88,12 +87,20 @@ pub(super) async fn app_page(
             let c = &p.chosen;
             (c.audience.clone().unwrap_or_default(), c.partner_type.clone(), c.unit_id.clone(), c.network_id.clone())
         }
-        None => (
+        None if pub_err.is_some() => (
             typed(failed, "publish", None, "audience", "all_units"),
             typed_all(failed, "publish", None, "partner_type"),
             typed_all(failed, "publish", None, "unit_id"),
             typed(failed, "publish", None, "network_id", ""),
         ),
+        // A fresh form holds the first network's audience as it is: publishing changes only
+        // what the admin changes.
+        None => {
+            let first = r.networks.first().map(|n| n.id.clone()).unwrap_or_default();
+            let (kind, ids) = audience_parts(pubs.iter().find(|p| p.network_id == first).map(|p| &p.audience));
+            let (types, units) = if kind == "partner_types" { (ids, Vec::new()) } else { (Vec::new(), ids) };
+            (kind.to_owned(), types, units, first)
+        }
     };
     let kind = typed(failed, "field", None, "kind", "text");
     let field_typed = |key: &str| typed(failed, "field", None, key, "");
@@ -107,6 +114,15 @@ pub(super) async fn app_page(
     let (group_types, group_units, group_deps) =
         (group_all("partner_type"), group_all("unit_id"), group_all("department_id"));
     let group_members = typed(failed, "group", None, "member_ids", "");
+    let mut member_names = member_names(s, &ctx, &groups).await;
+    let typed_ids =
+        picker::ids(&group_members).into_iter().chain(asked.clone()).filter(|m| !member_names.contains_key(m));
+    let typed_ids: Vec<String> = typed_ids.collect();
+    member_names.extend(picker::names(s, &ctx, &typed_ids).await);
+    let who_ids: Vec<String> = who_page.as_ref().map(|p| p.items.clone()).unwrap_or_default();
+    let who_named = picker::describe(s, &ctx, &who_ids).await;
+    let owner_name = ctx.me.organizations.iter().find(|(o, _)| *o == a.organization_id).map(|(_, n)| n.clone());
+    let owner = (a.organization_id.clone(), owner_name.unwrap_or_else(|| a.organization_id.clone()));
     let words = Words { lang, reach: &r, deps: &deps, members: &member_names };
     let action = format!("/console/apps/{}", a.id);
     let body = html! {
@@ -195,11 +211,26 @@ pub(super) async fn app_page(
                 a href="/console/networks" { (t(lang, "nav.networks")) }
             }
         } @else {
+            table data-testid="publication-table" {
+                thead { tr { th { (t(lang, "apps.network")) } th { (t(lang, "apps.audience")) } } }
+                tbody {
+                    @for p in &pubs {
+                        tr data-testid="publication-row" data-network-id=(p.network_id) {
+                            td { (p.network_name) }
+                            td data-testid="publication-audience" { (audience_words(lang, &p.audience, &r)) }
+                        }
+                    }
+                    @if pubs.is_empty() { tr { td.muted colspan="2" data-testid="publication-none" { (t(lang, "apps.not_published")) } } }
+                }
+            }
             form.stack.card method="post" action={ (action) "/publish" } data-testid="publish-form" {
                 (ctx.csrf())
                 label for="p-network" { (t(lang, "apps.network")) }
-                select #p-network name="network_id" data-testid="publish-network" {
-                    @for n in &r.networks { option value=(n.id) selected[picked_network == n.id] { (n.name) } }
+                select #p-network name="network_id" data-testid="publish-network" data-audience-of {
+                    @for n in &r.networks {
+                        @let (kind, ids) = audience_parts(pubs.iter().find(|p| p.network_id == n.id).map(|p| &p.audience));
+                        option value=(n.id) selected[picked_network == n.id] data-audience=(kind) data-audience-ids=(ids.join(" ")) { (n.name) }
+                    }
                 }
                 (field_error(lang, pub_err, "network_id"))
                 fieldset {
@@ -227,8 +258,11 @@ pub(super) async fn app_page(
                         data-confirm=(t(lang, "apps.unpublish_confirm")) data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
                 }
                 @if let Some(p) = &preview {
-                    p.notice role="status" data-testid="audience-preview" data-count=(p.would_be) data-now=(p.now) {
-                        (tn(lang, "apps.preview_result", "apps.preview_result_one", p.would_be as i64, &[("now", &p.now.to_string())]))
+                    div.notice role="status" data-testid="audience-preview" data-count=(p.would_be) data-now=(p.now) {
+                        p { (preview_words(lang, p)) }
+                        @let (gain, lose) = unit_changes(p, &pubs, &r);
+                        @if !gain.is_empty() { p data-testid="preview-gain" { (t(lang, "apps.preview_gain")) " " (gain.join(", ")) } }
+                        @if !lose.is_empty() { p data-testid="preview-lose" { (t(lang, "apps.preview_lose")) " " (lose.join(", ")) } }
                     }
                 }
                 @if let Some(e) = pub_err.filter(|e| !matches!(e.0.field.as_deref(), Some("network_id" | "audience"))) {
@@ -302,7 +336,7 @@ pub(super) async fn app_page(
                     (dept_options(&deps, &|d| group_deps.iter().any(|x| x == d), &Default::default()))
                 }
                 label for="g-members" { (t(lang, "apps.group_members")) }
-                input #g-members name="member_ids" list="member-ids" placeholder="mem_…, mem_…" value=(group_members) data-testid="group-members";
+                (Picker { name: "member_ids", id: Some("g-members"), from: From::Reach, multiple: true, required: false, testid: "group-members", label: None, value: &group_members, names: &member_names }.render(lang))
                 (field_error(lang, group_err, "member_ids"))
                 (field_error(lang, group_err, "principals"))
             }
@@ -319,7 +353,11 @@ pub(super) async fn app_page(
                 ul data-testid="who-list" {
                     @for m in &page.items {
                         li data-testid="who-row" data-member-id=(m) {
-                            code { (m) } " "
+                            @match who_named.get(m) {
+                                Some(c) => { strong data-testid="who-name" { (c.name) } " " span.muted data-testid="who-detail" { (c.detail) } }
+                                None => { code { (m) } }
+                            }
+                            " "
                             a href={ (action) "?member_id=" (m) "#access" } data-testid="who-why" { (t(lang, "apps.who_why")) }
                         }
                     }
@@ -335,19 +373,22 @@ pub(super) async fn app_page(
         h2 #access { (t(lang, "apps.access_title")) }
         form.inline.card method="get" action={ (action) "#access" } data-testid="access-form" {
             label.field { span { (t(lang, "apps.access_member")) }
-                input name="member_id" list="member-ids" required value=(asked.as_deref().unwrap_or_default()) data-testid="access-member";
+                (Picker { name: "member_id", id: None, from: From::Reach, multiple: false, required: true, testid: "access-member", label: None, value: asked.as_deref().unwrap_or_default(), names: &member_names }.render(lang))
                 @if let Some(Err(e)) = &answer { (field_error(lang, Some(e), "member_id")) }
             }
             button type="submit" data-testid="access-submit" { (t(lang, "apps.access_check")) }
         }
-        (datalist)
         @if let Some(Ok(d)) = &answer {
             div.card data-testid="access-result" data-allowed=(d.allowed) {
                 p { strong data-testid="access-decision" {
                     @if d.allowed { (t(lang, "apps.access_allowed")) } @else { (t(lang, "apps.access_denied")) }
                 } }
                 ol data-testid="access-reasons" {
-                    @for reason in &d.reasons { li data-testid="access-reason" { (reason) } }
+                    @for step in &d.steps { li data-testid="access-reason" data-code=(step.code) { (words.step(step, &owner)) } }
+                }
+                details data-testid="access-raw" {
+                    summary { (t(lang, "common.details")) }
+                    ul.muted { @for reason in &d.reasons { li { code { (reason) } } } }
                 }
             }
         }

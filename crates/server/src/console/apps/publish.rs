@@ -176,3 +176,74 @@ pub(super) async fn preview(State(s): State<AppState>, Path(id): Path<String>, f
         Err(e) => again(&s, &form, &id, "publish", None, e).await,
     }
 }
+
+/// An audience as the publish form holds it: the radio's value and the ids ticked under it.
+/// No publication yet: every unit, as a new publication starts.
+pub(super) fn audience_parts(a: Option<&Audience>) -> (&'static str, Vec<String>) {
+    match a {
+        None | Some(Audience::AllUnits) => ("all_units", Vec::new()),
+        Some(Audience::PartnerTypes(keys)) => ("partner_types", keys.clone()),
+        Some(Audience::Units(ids)) => ("units", ids.clone()),
+        // Not offered by the form: shown, and kept unless the admin chooses another.
+        Some(Audience::Departments(ids)) => ("departments", ids.clone()),
+    }
+}
+
+/// An audience in words: every unit, the partner types, or the units by name.
+pub(super) fn audience_words(lang: Lang, a: &Audience, r: &Reach) -> String {
+    match a {
+        Audience::AllUnits => t(lang, "apps.audience_all_units").to_owned(),
+        Audience::PartnerTypes(keys) => format!(
+            "{}: {}",
+            t(lang, "apps.audience_partner_types"),
+            keys.iter().map(|k| type_text(lang, k)).collect::<Vec<_>>().join(", ")
+        ),
+        Audience::Units(ids) => format!("{}: {}", t(lang, "apps.audience_units"), unit_names(ids, r).join(", ")),
+        Audience::Departments(ids) => tf(lang, "apps.audience_departments", &[("n", &ids.len().to_string())]),
+    }
+}
+
+fn unit_names(ids: &[String], r: &Reach) -> Vec<String> {
+    ids.iter()
+        .map(|id| {
+            r.units.iter().find(|(u, _)| &u.id == id).map_or_else(|| id.clone(), |(u, _)| u.organization_name.clone())
+        })
+        .collect()
+}
+
+/// The units of `network` an audience takes in (for naming what a change adds and removes).
+fn units_of<'a>(a: Option<&Audience>, network: &str, r: &'a Reach) -> Vec<&'a UnitView> {
+    let here = r.units.iter().map(|(u, _)| u).filter(|u| u.network_id == network);
+    match a {
+        None => Vec::new(),
+        Some(Audience::AllUnits) => here.collect(),
+        Some(Audience::PartnerTypes(keys)) => here.filter(|u| keys.contains(&u.partner_type)).collect(),
+        Some(Audience::Units(ids)) => here.filter(|u| ids.contains(&u.id)).collect(),
+        // A department audience takes part of each unit: no unit joins or leaves as a whole.
+        Some(Audience::Departments(_)) => Vec::new(),
+    }
+}
+
+/// The preview's sentence: how many can use the app now, how many after, and the difference.
+pub(super) fn preview_words(lang: Lang, p: &Preview) -> String {
+    let (now, after) = (p.now as i64, p.would_be as i64);
+    let change = match after - now {
+        0 => t(lang, "apps.preview_same").to_owned(),
+        d if d > 0 => tn(lang, "apps.preview_more", "apps.preview_more_one", d, &[]),
+        d => tn(lang, "apps.preview_fewer", "apps.preview_fewer_one", -d, &[]),
+    };
+    tf(lang, "apps.preview_now_after", &[("now", &now.to_string()), ("after", &after.to_string()), ("change", &change)])
+}
+
+/// The units that would join and leave the audience in the previewed network, by name.
+pub(super) fn unit_changes(p: &Preview, pubs: &[PublicationView], r: &Reach) -> (Vec<String>, Vec<String>) {
+    let network = p.chosen.network_id.as_str();
+    let current = pubs.iter().find(|x| x.network_id == network).map(|x| &x.audience);
+    let chosen = audience_of(&p.chosen).ok();
+    let before = units_of(current, network, r);
+    let after = units_of(chosen.as_ref(), network, r);
+    let names = |from: &[&UnitView], without: &[&UnitView]| {
+        from.iter().filter(|u| !without.iter().any(|w| w.id == u.id)).map(|u| u.organization_name.clone()).collect()
+    };
+    (names(&after, &before), names(&before, &after))
+}

@@ -27,6 +27,20 @@ document.addEventListener('change', function (e) {
     el.form.submit();
     return;
   }
+  // <select data-audience-of>: each network's option carries the app's audience there
+  // (data-audience, data-audience-ids); choosing the network shows that audience in the form,
+  // so publishing changes only what the admin then changes.
+  if (el.hasAttribute('data-audience-of') && el.form) {
+    var chosen = el.options[el.selectedIndex];
+    var kind = chosen ? chosen.getAttribute('data-audience') : 'all_units';
+    var ids = chosen ? (chosen.getAttribute('data-audience-ids') || '').split(' ') : [];
+    var inputs = el.form.querySelectorAll('input[name=audience], input[name=partner_type], input[name=unit_id]');
+    for (var j = 0; j < inputs.length; j++) {
+      var box = inputs[j];
+      box.checked = box.name === 'audience' ? box.value === kind : ids.indexOf(box.value) >= 0;
+    }
+    return;
+  }
   // <input type=checkbox data-check-all="name">: ticks or clears every `name` box of its form.
   var name = el.getAttribute('data-check-all');
   if (name !== null && el.form) {
@@ -120,4 +134,217 @@ document.addEventListener('click', function (e) {
   }
   reachable();
   window.addEventListener('resize', reachable);
+})();
+
+// ---- Person picker ---------------------------------------------------------------------------
+// <input data-pick="org|reach|unit:<network>:<unit>" name=… value="mem_… mem_…"> becomes a
+// combobox: typing searches /console/pick/people, the chosen people show as removable chips, and
+// a hidden input posts their ids under the field's name, as the plain input would have.
+// data-pick-multiple keeps several; data-picked holds [[id, name], …] for the ids already there.
+(function () {
+  var seq = 0;
+
+  function setup(input) {
+    seq += 1;
+    var multiple = input.hasAttribute('data-pick-multiple');
+    var required = input.required;
+    var picked = [];
+    try {
+      picked = JSON.parse(input.getAttribute('data-picked') || '[]');
+    } catch (err) {
+      picked = [];
+    }
+    var wrap = document.createElement('div');
+    wrap.className = 'picker';
+    input.parentNode.insertBefore(wrap, input);
+    var chips = document.createElement('ul');
+    chips.className = 'picks';
+    var hidden = document.createElement('input');
+    hidden.type = 'hidden';
+    hidden.name = input.name;
+    input.removeAttribute('name');
+    input.value = '';
+    var list = document.createElement('ul');
+    list.id = 'pick-list-' + seq;
+    list.className = 'pick-list';
+    list.setAttribute('role', 'listbox');
+    list.hidden = true;
+    wrap.appendChild(chips);
+    wrap.appendChild(input);
+    wrap.appendChild(hidden);
+    wrap.appendChild(list);
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', list.id);
+    var options = [];
+    var active = -1;
+    var timer = null;
+    var asked = 0;
+
+    function sync() {
+      hidden.value = picked.map(function (p) { return p[0]; }).join(' ');
+      input.required = required && picked.length === 0;
+      chips.textContent = '';
+      picked.forEach(function (p, i) {
+        var li = document.createElement('li');
+        li.setAttribute('data-id', p[0]);
+        li.setAttribute('data-testid', 'picked');
+        var name = document.createElement('span');
+        name.textContent = p[1];
+        var x = document.createElement('button');
+        x.type = 'button';
+        x.className = 'unpick';
+        x.textContent = '×';
+        x.setAttribute('aria-label', (input.getAttribute('data-pick-remove') || '').replace('{name}', p[1]));
+        x.addEventListener('click', function () {
+          picked.splice(i, 1);
+          sync();
+          input.focus();
+        });
+        li.appendChild(name);
+        li.appendChild(x);
+        chips.appendChild(li);
+      });
+      chips.hidden = picked.length === 0;
+    }
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    }
+
+    function mark(i) {
+      active = i;
+      var items = list.querySelectorAll('[role=option]');
+      for (var k = 0; k < items.length; k++) {
+        items[k].setAttribute('aria-selected', k === i ? 'true' : 'false');
+      }
+      if (i >= 0 && items[i]) {
+        input.setAttribute('aria-activedescendant', items[i].id);
+        items[i].scrollIntoView({ block: 'nearest' });
+      } else {
+        input.removeAttribute('aria-activedescendant');
+      }
+    }
+
+    function choose(i) {
+      var c = options[i];
+      if (!c) {
+        return;
+      }
+      if (multiple) {
+        picked.push([c.id, c.name]);
+      } else {
+        picked = [[c.id, c.name]];
+      }
+      input.value = '';
+      close();
+      sync();
+    }
+
+    function show(found) {
+      var taken = picked.map(function (p) { return p[0]; });
+      options = found.filter(function (c) { return taken.indexOf(c.id) < 0; });
+      list.textContent = '';
+      if (options.length === 0) {
+        var none = document.createElement('li');
+        none.className = 'muted';
+        none.textContent = input.getAttribute('data-pick-none') || '';
+        list.appendChild(none);
+      }
+      options.forEach(function (c, i) {
+        var li = document.createElement('li');
+        li.id = list.id + '-' + i;
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.setAttribute('data-id', c.id);
+        li.setAttribute('data-testid', 'pick-option');
+        var strong = document.createElement('strong');
+        strong.textContent = c.name;
+        li.appendChild(strong);
+        if (c.detail) {
+          var small = document.createElement('small');
+          small.textContent = c.detail;
+          li.appendChild(small);
+        }
+        // mousedown, not click: it comes before the input loses focus and closes the list.
+        li.addEventListener('mousedown', function (e) {
+          e.preventDefault();
+          choose(i);
+        });
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      input.setAttribute('aria-expanded', 'true');
+      mark(options.length ? 0 : -1);
+    }
+
+    function search() {
+      var q = input.value.trim();
+      if (!q) {
+        close();
+        return;
+      }
+      asked += 1;
+      var mine = asked;
+      var url = '/console/pick/people?from=' + encodeURIComponent(input.getAttribute('data-pick')) +
+        '&q=' + encodeURIComponent(q);
+      fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (found) {
+          // An older answer arriving late must not replace a newer one.
+          if (mine === asked && Array.isArray(found)) {
+            show(found);
+          }
+        })
+        .catch(function () {});
+    }
+
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 150);
+    });
+    input.addEventListener('keydown', function (e) {
+      var open = !list.hidden;
+      if (e.key === 'ArrowDown') {
+        e.preventDefault();
+        if (open && options.length) {
+          mark((active + 1) % options.length);
+        } else {
+          search();
+        }
+      } else if (e.key === 'ArrowUp' && open && options.length) {
+        e.preventDefault();
+        mark((active - 1 + options.length) % options.length);
+      } else if (e.key === 'Enter' && open) {
+        // Enter picks; it does not send the form half filled.
+        e.preventDefault();
+        choose(active);
+      } else if (e.key === 'Escape' && open) {
+        e.preventDefault();
+        close();
+      } else if (e.key === 'Backspace' && !input.value && picked.length) {
+        picked.pop();
+        sync();
+      }
+    });
+    input.addEventListener('blur', close);
+    sync();
+  }
+
+  function all() {
+    var inputs = document.querySelectorAll('input[data-pick]');
+    for (var i = 0; i < inputs.length; i++) {
+      setup(inputs[i]);
+    }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', all);
+  } else {
+    all();
+  }
 })();

@@ -118,16 +118,28 @@ pub(super) async fn form_render(
             }
         }
     }
-    let has_members = schema.fields.iter().any(|f| f.kind == FieldKind::Member);
-    let datalist = if may_submit && has_members {
-        match member_datalist(s, &ctx, &org).await {
-            Ok(d) => d,
+    let failed = failed.as_ref();
+    let refs = if may_submit {
+        let typed: Vec<String> =
+            schema.fields.iter().flat_map(|f| typed_all(failed, "submit", None, &input_name(&f.key))).collect();
+        match Refs::load(s, &ctx, &schema, &typed).await {
+            Ok(r) => r,
             Err(e) => return err_page(&ctx, ACTIVE, title, e),
         }
     } else {
-        html! {}
+        Refs::default()
     };
-    let failed = failed.as_ref();
+    // Names for the people, departments and files the listed submissions hold.
+    let page_refs = match &listed {
+        Some(Ok(page)) => {
+            let held: Vec<String> = page.items.iter().flat_map(|i| i.values.values().flat_map(value_texts)).collect();
+            match Refs::load(s, &ctx, &schema, &held).await {
+                Ok(r) => r.with_files(&page.items),
+                Err(e) => return err_page(&ctx, ACTIVE, title, e),
+            }
+        }
+        _ => Refs::default(),
+    };
     let action = format!("/console/workbench/{}", app);
     let list_err = match &listed {
         Some(Err(e)) => Some(e),
@@ -140,10 +152,9 @@ pub(super) async fn form_render(
         @if may_submit {
             form.stack.card method="post" action=(action) enctype="multipart/form-data" data-testid="submission-form" {
                 (ctx.csrf())
-                (fields(lang, &schema, failed, "submit", None))
+                (fields(lang, &schema, failed, "submit", None, &refs))
                 button type="submit" data-testid="submission-submit" { (t(lang, "forms.submit")) }
             }
-            (datalist)
         } @else if listed.is_none() {
             p.muted data-testid="nothing-allowed" { (t(lang, "forms.nothing")) }
         } @else if schema.fields.is_empty() {
@@ -155,7 +166,7 @@ pub(super) async fn form_render(
             h2 #submissions { (t(lang, "forms.submissions")) }
             (filters(lang, &app, &schema, &q, &orgs, list_err, totals.as_ref()))
             @if let Some(Ok(groups)) = &totals { (totals_table(lang, groups, query.by.is_some())) }
-            @if let Ok(page) = result { (submission_table(&ctx, &schema, page, &action, &q)) }
+            @if let Ok(page) = result { (submission_table(&ctx, &schema, page, &action, &q, &page_refs)) }
         }
     };
     match (failed, list_err) {
@@ -287,11 +298,12 @@ pub(super) fn totals_table(lang: Lang, groups: &[Group], grouped: bool) -> Marku
     }
 }
 
+/// The submitter's unit: its organization (a unit is named after it) and its partner type.
 pub(super) fn unit_cell(lang: Lang, s: &SubmissionView) -> Markup {
     html! {
         @match (&s.unit_id, &s.partner_type) {
-            (Some(u), pt) => {
-                code { (u) }
+            (Some(_), pt) => {
+                (s.organization_name)
                 @if let Some(pt) = pt { " · " (type_text(lang, pt)) }
             }
             (None, _) => { span.muted { (t(lang, "forms.backbone")) } }
@@ -305,6 +317,7 @@ pub(super) fn submission_table(
     page: &Page<SubmissionView>,
     action: &str,
     q: &ListQuery,
+    refs: &Refs,
 ) -> Markup {
     let lang = ctx.lang;
     let shown: Vec<&Field> = schema.fields.iter().take(COLUMNS).collect();
@@ -333,7 +346,7 @@ pub(super) fn submission_table(
                         td data-testid="submission-row-submitter" { (s.member_name) }
                         td data-testid="submission-row-org" { (s.organization_name) }
                         td { (unit_cell(lang, s)) }
-                        @for f in &shown { td data-testid="submission-row-value" { (s.values.get(&f.key).map(value_text).unwrap_or_default()) } }
+                        @for f in &shown { td data-testid="submission-row-value" { (s.values.get(&f.key).map(|v| refs.show(v)).unwrap_or_default()) } }
                         td { a href={ "/console/submissions/" (s.id) } data-testid="submission-link" { (t(lang, "forms.open")) } }
                     }
                 }

@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 
 use super::apps::reach;
 use super::labels::{kind_text, type_text};
-use super::pages::{Failed, Pairs, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed_all};
+use super::pages::{Failed, Pairs, dept_options, err_of, err_page, no_org, nonblank, not_found, typed_all};
+use super::picker::{self, From, Picker};
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;
@@ -162,9 +163,55 @@ fn bound_text(b: &Option<Bound>) -> Option<String> {
     }
 }
 
+/// What the person, department and file fields of a form offer and show: names for the people
+/// they hold, the departments of the caller's organization, and the files' names.
+#[derive(Default)]
+pub(super) struct Refs {
+    names: std::collections::HashMap<String, String>,
+    departments: Vec<keiretsu_service::directory::DepartmentView>,
+    files: std::collections::BTreeMap<String, String>,
+}
+
+impl Refs {
+    /// For `schema`'s fields holding `values` (stored or typed), as `ctx` may see them.
+    pub(super) async fn load(s: &AppState, ctx: &Ctx, schema: &Schema, values: &[String]) -> Result<Refs, ApiError> {
+        let mut refs = Refs::default();
+        if schema.fields.iter().any(|f| f.kind == FieldKind::Member) {
+            refs.names = picker::names(s, ctx, values).await;
+        }
+        if schema.fields.iter().any(|f| f.kind == FieldKind::Department)
+            && let Some(org) = ctx.org()
+        {
+            refs.departments = s.svc.directory().departments(&ctx.session.caller, &org).await?;
+        }
+        Ok(refs)
+    }
+
+    /// Adds the file names the submissions carry.
+    pub(super) fn with_files<'a>(mut self, subs: impl IntoIterator<Item = &'a SubmissionView>) -> Refs {
+        for sub in subs {
+            self.files.extend(sub.file_names.clone());
+        }
+        self
+    }
+
+    /// A stored id as its name when one is known: a person, a department or a file.
+    fn name_of(&self, id: &str) -> String {
+        if let Some(n) = self.names.get(id).or_else(|| self.files.get(id)) {
+            return n.clone();
+        }
+        self.departments.iter().find(|d| d.id == id).map_or_else(|| id.to_owned(), |d| d.name.clone())
+    }
+
+    /// A stored value as one line of text, with names for the ids it holds.
+    pub(super) fn show(&self, v: &Value) -> String {
+        value_texts(v).iter().map(|x| self.name_of(x)).collect::<Vec<_>>().join("; ")
+    }
+}
+
 /// One field of a form: its label (with a marker when required) and an input fit for its kind,
 /// holding `current`.
-fn field_input(lang: Lang, f: &Field, current: &[String], err: Option<&ApiError>) -> Markup {
+fn field_input(lang: Lang, f: &Field, current: &[String], err: Option<&ApiError>, refs: &Refs) -> Markup {
     let name = input_name(&f.key);
     let id = format!("v-{}", f.key);
     let test = format!("value-{}", f.key);
@@ -198,7 +245,7 @@ fn field_input(lang: Lang, f: &Field, current: &[String], err: Option<&ApiError>
                         @for a in current {
                             label.check {
                                 input type="checkbox" name=(name) value=(a) checked;
-                                a href={ "/api/v1/attachments/" (a) } { code { (a) } }
+                                a href={ "/api/v1/attachments/" (a) } { (refs.name_of(a)) }
                             }
                         }
                         input type="file" name=(name) aria-label=(f.label) data-testid={ (test) "-file" };
@@ -228,10 +275,17 @@ fn field_input(lang: Lang, f: &Field, current: &[String], err: Option<&ApiError>
                                 }
                             }
                             FieldKind::Member => {
-                                input id=(id) name=(name) list="member-ids" placeholder="mem_…" value=(value) required[f.required] data-testid=(test);
+                                (Picker { name: &name, id: Some(&id), from: From::Reach, multiple: false, required: f.required, testid: &test, label: None, value: &value, names: &refs.names }.render(lang))
                             }
                             FieldKind::Department => {
-                                input id=(id) name=(name) placeholder="dep_…" value=(value) required[f.required] data-testid=(test);
+                                select id=(id) name=(name) required[f.required] data-testid=(test) {
+                                    option value="" { "—" }
+                                    // A department of another organization (the app's) stays as it is.
+                                    @if !value.is_empty() && !refs.departments.iter().any(|d| d.id == value) {
+                                        option value=(value) selected { (value) }
+                                    }
+                                    (dept_options(&refs.departments, &|d| d == value, &Default::default()))
+                                }
                             }
                             _ => {
                                 input id=(id) name=(name) value=(value) required[f.required] maxlength=[f.rules.max_length] data-testid=(test);
@@ -246,7 +300,14 @@ fn field_input(lang: Lang, f: &Field, current: &[String], err: Option<&ApiError>
 }
 
 /// Every field of the form, holding what was typed into the failed form `form` or else `stored`.
-fn fields(lang: Lang, schema: &Schema, failed: Option<&Failed>, form: &str, stored: Option<&SubmissionView>) -> Markup {
+fn fields(
+    lang: Lang,
+    schema: &Schema,
+    failed: Option<&Failed>,
+    form: &str,
+    stored: Option<&SubmissionView>,
+    refs: &Refs,
+) -> Markup {
     let err = err_of(failed, form, None);
     html! {
         @for f in &schema.fields {
@@ -255,7 +316,7 @@ fn fields(lang: Lang, schema: &Schema, failed: Option<&Failed>, form: &str, stor
                 (None, Some(s)) => s.values.get(&f.key).map(value_texts).unwrap_or_default(),
                 (None, None) => Vec::new(),
             };
-            (field_input(lang, f, &current, err))
+            (field_input(lang, f, &current, err, refs))
         }
     }
 }

@@ -16,7 +16,9 @@ pub(super) async fn submission_page(
 pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash, failed: Option<Failed>) -> Response {
     let lang = ctx.lang;
     let title = t(lang, "submission.title");
-    let Some(org) = ctx.org() else { return no_org(&ctx, ACTIVE, title) };
+    if ctx.org().is_none() {
+        return no_org(&ctx, ACTIVE, title);
+    }
     let caller = &ctx.session.caller;
     let found = async {
         let sid = parse_id(SubmissionId::parse, id, "submission")?;
@@ -39,15 +41,13 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
         let (view, _) = app_view(s, &ctx, &app).await?;
         let may_edit = !schema.fields.is_empty()
             && (holds(s, &ctx, &app, "edit").await? || (mine && holds(s, &ctx, &app, "submit").await?));
-        let datalist = if may_edit && schema.fields.iter().any(|f| f.kind == FieldKind::Member) {
-            member_datalist(s, &ctx, &org).await?
-        } else {
-            html! {}
-        };
-        Ok((schema, version, view, may_edit, datalist))
+        let mut shown: Vec<String> = sub.values.values().flat_map(value_texts).collect();
+        shown.extend(schema.fields.iter().flat_map(|f| typed_all(failed.as_ref(), "edit", None, &input_name(&f.key))));
+        let refs = Refs::load(s, &ctx, &schema, &shown).await?.with_files([&sub]);
+        Ok((schema, version, view, may_edit, refs))
     }
     .await;
-    let (schema, version, view, may_edit, datalist) = match known {
+    let (schema, version, view, may_edit, refs) = match known {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, ACTIVE, title, e),
     };
@@ -62,7 +62,7 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
             dt { (t(lang, "submission.unit")) }
             dd data-testid="submission-unit" {
                 @match &sub.unit_id {
-                    Some(u) => { (u) }
+                    Some(_) => { (sub.organization_name) }
                     None => { span.muted { (t(lang, "forms.backbone")) } }
                 }
             }
@@ -89,9 +89,9 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
                     @match (f.kind, sub.values.get(&f.key)) {
                         (_, None) => { span.muted { "—" } }
                         (FieldKind::Attachment, Some(v)) => {
-                            @for a in value_texts(v) { a href={ "/api/v1/attachments/" (a) } { code { (a) } } " " }
+                            @for a in value_texts(v) { a href={ "/api/v1/attachments/" (a) } { (refs.show(&Value::String(a.clone()))) } " " }
                         }
-                        (_, Some(v)) => { (value_text(v)) }
+                        (_, Some(v)) => { (refs.show(v)) }
                     }
                 }
             }
@@ -105,10 +105,9 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
             form.stack.card method="post" action={ "/console/submissions/" (sub.id) } enctype="multipart/form-data" data-testid="edit-form" {
                 (ctx.csrf())
                 p.hint { (t(lang, "submission.edit_help")) }
-                (fields(lang, &schema, failed, "edit", Some(&sub)))
+                (fields(lang, &schema, failed, "edit", Some(&sub), &refs))
                 button type="submit" data-testid="edit-submit" { (t(lang, "common.save")) }
             }
-            (datalist)
         }
     };
     finish(&ctx, title, &f, failed, body)

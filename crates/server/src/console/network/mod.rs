@@ -17,16 +17,15 @@ use keiretsu_domain::{DomainError, Rule};
 use keiretsu_service::directory::DepartmentView;
 use keiretsu_service::network::{
     InvitationAnswer, InvitationPreview, InvitationView, NetworkMembersInput, NetworkPatch, NetworkView, NewContact,
-    NewInvitation, NewManagedUnit, NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, PersonView,
-    UnitDepartmentsInput, UnitPatch, UnitView,
+    NewInvitation, NewManagedUnit, NewNetwork, PartnerTypeInput, PartnerTypeView, PeopleQuery, UnitDepartmentsInput,
+    UnitPatch, UnitView,
 };
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::labels::{contact_role_text, status_text, type_text};
-use super::pages::{
-    Failed, dept_options, err_of, err_page, member_datalist, no_org, nonblank, not_found, typed, typed_all,
-};
+use super::pages::{Failed, dept_options, err_of, err_page, no_org, nonblank, typed, typed_all};
+use super::picker::{self, From, Picker};
 use super::{Ctx, Flash, Saved, absolute, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::api::id as parse_id;

@@ -145,7 +145,7 @@ pub(super) async fn network_page(
     // Invitations, backbone members and handovers are the backbone's partner admins' alone:
     // decided here from the role, so for them any failure below is a real one.
     let admin = backbone_admin(&ctx, &net);
-    let (invitations, members, handovers, deps, datalist, names) = match ctx.org() {
+    let (invitations, members, handovers, deps, names) = match ctx.org() {
         Some(org) if admin => {
             let loaded = async {
                 let backbone = PeopleQuery { unit_id: Some("backbone".into()), limit: Some(200), ..Default::default() };
@@ -164,7 +164,6 @@ pub(super) async fn network_page(
                     s.svc.network().people(caller, &nid, &backbone).await?.items,
                     s.svc.network().handovers(caller, &nid).await?,
                     s.svc.directory().departments(caller, &org).await?,
-                    member_datalist(s, &ctx, &org).await?,
                     names,
                 ))
             }
@@ -174,9 +173,11 @@ pub(super) async fn network_page(
                 Err(e) => return err_page(&ctx, ACTIVE, &net.name, e),
             }
         }
-        _ => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), html! {}, HashMap::new()),
+        _ => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), HashMap::new()),
     };
     let failed = failed.as_ref();
+    let typed_members = typed(failed, "members", None, "member_ids", "");
+    let typed_names = picker::names(s, &ctx, &picker::ids(&typed_members)).await;
     let base = format!("/console/networks/{}", net.id);
     let tier_names = all_tiers(&types);
     let (vis_name, vis_help) = visibility_text(lang, net.visibility);
@@ -422,7 +423,7 @@ pub(super) async fn network_page(
             form.inline.card method="post" action={ (base) "/members" } data-testid="network-member-form" {
                 (ctx.csrf())
                 label.field { span { (t(lang, "networks.member_ids")) }
-                    input name="member_ids" value=(typed(failed, "members", None, "member_ids", "")) list="member-ids" placeholder=(t(lang, "departments.heads_placeholder")) data-testid="network-member-ids";
+                    (Picker { name: "member_ids", id: None, from: From::Org, multiple: true, required: false, testid: "network-member-ids", label: None, value: &typed_members, names: &typed_names }.render(lang))
                     (field_error(lang, e, "member_ids")) }
                 label.field { span { (t(lang, "field.departments")) }
                     select name="department_id" multiple size="4" data-testid="network-member-departments" {
@@ -431,7 +432,6 @@ pub(super) async fn network_page(
                     (field_error(lang, e, "department_ids")) }
                 button type="submit" data-testid="network-member-submit" { (t(lang, "common.add")) }
             }
-            (datalist)
         }
     };
 

@@ -42,50 +42,12 @@ pub(super) async fn unit_page(
         && ctx.can(Scope::Partners)
         && ctx.org().is_some_and(|o| o.as_str() == u.organization_id);
     let partner_editor = admin || own_admin;
-    // Names for backups: the unit's people and the backbone's network members.
-    // Anyone who sees the unit may list its people and the backbone's (visibility only narrows
-    // the list), so a failure is a real one.
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut unit_people: Vec<PersonView> = Vec::new();
-    for scope in [u.id.as_str(), "backbone"] {
-        let q = PeopleQuery { unit_id: Some(scope.into()), limit: Some(200), ..Default::default() };
-        let people = match s.svc.network().people(caller, &nid, &q).await {
-            Ok(p) => p.items,
-            Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
-        };
-        for p in &people {
-            names.insert(p.member_id.clone(), p.name.clone());
-        }
-        if scope == u.id {
-            unit_people = people;
-        }
-    }
-    for k in &u.contacts {
-        names.insert(k.member_id.clone(), k.member_name.clone());
-    }
-    if admin && let Some(org) = ctx.org() {
-        for b in u.contacts.iter().filter_map(|k| k.backup_id.as_ref()) {
-            let Ok(mid) = MemberId::parse(b) else { continue };
-            if names.contains_key(b) {
-                continue;
-            }
-            match s.svc.directory().member(caller, &org, &mid).await {
-                Ok(m) => {
-                    names.insert(b.clone(), m.name);
-                }
-                // A partner's backup is not the backbone's member: shown by id.
-                Err(e) if not_found(&e) => {}
-                Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
-            }
-        }
-    }
-    let backbone_list = match (admin, ctx.org()) {
-        (true, Some(org)) => match member_datalist(s, &ctx, &org).await {
-            Ok(d) => d,
-            Err(e) => return err_page(&ctx, ACTIVE, fallback, e),
-        },
-        _ => html! {},
-    };
+    // Names for contacts' backups, as the caller may see them.
+    let mut names: HashMap<String, String> =
+        u.contacts.iter().map(|k| (k.member_id.clone(), k.member_name.clone())).collect();
+    let backups: Vec<String> =
+        u.contacts.iter().filter_map(|k| k.backup_id.clone()).filter(|b| !names.contains_key(b)).collect();
+    names.extend(picker::names(s, &ctx, &backups).await);
     // Who may choose the departments the unit brings: its own partner admins, or the backbone
     // for a unit it keeps; they pick from the unit organization's whole tree, which they may
     // read. Nobody else gets the form.
@@ -104,6 +66,12 @@ pub(super) async fn unit_page(
         None
     };
     let failed = failed.as_ref();
+    let typed_ids: Vec<String> = [Side::Backbone, Side::Partner]
+        .iter()
+        .flat_map(|side| ["member_id", "backup_id"].map(|k| typed(failed, "contact", Some(side.as_str()), k, "")))
+        .filter(|v| !v.is_empty())
+        .collect();
+    let typed_names = picker::names(s, &ctx, &typed_ids).await;
     let base = format!("/console/networks/{}", net.id);
     let here = format!("{base}/units/{}", u.id);
     let name_of = |m: &str| names.get(m).cloned().unwrap_or_else(|| m.to_owned());
@@ -117,7 +85,10 @@ pub(super) async fn unit_page(
     let contact_form = |side: Side| {
         let at = Some(side.as_str());
         let e = err_of(failed, "contact", at);
-        let list = if side == Side::Backbone { "member-ids" } else { "unit-people" };
+        // The backbone names one of its own members; a partner one of the unit's people.
+        let from = if side == Side::Backbone { From::Org } else { From::Unit(net.id.clone(), u.id.clone()) };
+        let member = typed(failed, "contact", at, "member_id", "");
+        let backup = typed(failed, "contact", at, "backup_id", "");
         let label =
             if side == Side::Backbone { t(lang, "contacts.add_backbone") } else { t(lang, "contacts.add_partner") };
         html! {
@@ -126,7 +97,7 @@ pub(super) async fn unit_page(
                 strong { (label) }
                 input type="hidden" name="side" value=(side.as_str());
                 label.field { span { (t(lang, "contacts.member")) }
-                    input name="member_id" required list=(list) value=(typed(failed, "contact", at, "member_id", "")) placeholder=(t(lang, "members.member_id_placeholder")) data-testid={ "contact-member-" (side.as_str()) };
+                    (Picker { name: "member_id", id: None, from: from.clone(), multiple: false, required: true, testid: &format!("contact-member-{}", side.as_str()), label: None, value: &member, names: &typed_names }.render(lang))
                     (field_error(lang, e, "member_id")) }
                 label.field { span { (t(lang, "contacts.role")) }
                     select name="role" data-testid={ "contact-role-" (side.as_str()) } {
@@ -134,7 +105,7 @@ pub(super) async fn unit_page(
                     }
                     (field_error(lang, e, "role")) }
                 label.field { span { (t(lang, "contacts.backup")) }
-                    input name="backup_id" list=(list) value=(typed(failed, "contact", at, "backup_id", "")) placeholder=(t(lang, "contacts.optional")) data-testid={ "contact-backup-" (side.as_str()) };
+                    (Picker { name: "backup_id", id: None, from, multiple: false, required: false, testid: &format!("contact-backup-{}", side.as_str()), label: None, value: &backup, names: &typed_names }.render(lang))
                     (field_error(lang, e, "backup_id")) }
                 button type="submit" data-testid={ "contact-submit-" (side.as_str()) } { (t(lang, "common.add")) }
             }
@@ -244,8 +215,6 @@ pub(super) async fn unit_page(
         }
         @if admin { (contact_form(Side::Backbone)) }
         @if partner_editor { (contact_form(Side::Partner)) }
-        datalist #unit-people { @for p in &unit_people { option value=(p.member_id) { (p.name) } } }
-        (backbone_list)
         @if admin || own_admin {
             h2 { @if admin { (t(lang, "units.remove")) } @else { (t(lang, "units.leave")) } }
             form.inline method="post" action={ (here) "/remove" }

@@ -80,7 +80,7 @@ impl Tree<'_> {
                                             }
                                             form.inline method="post" action={ "/console/departments/" (d.id) "/heads" } {
                                                 (ctx.csrf())
-                                                input name="member_ids" value=(d.head_ids.join(" ")) placeholder=(t(lang, "departments.heads_placeholder")) aria-label=(t(lang, "departments.heads")) data-testid="heads-input" list="member-ids";
+                                                (Picker { name: "member_ids", id: None, from: From::Org, multiple: true, required: false, testid: "heads-input", label: Some(t(lang, "departments.heads")), value: &d.head_ids.join(" "), names: self.names }.render(lang))
                                                 button.secondary type="submit" data-testid="heads-submit" { (t(lang, "departments.set_heads")) }
                                                 (self.error_for(d, "heads"))
                                             }
@@ -122,18 +122,9 @@ pub(crate) async fn departments_page(s: &AppState, ctx: Ctx, f: Flash, err: Opti
             Err(e) => return err_page(&ctx, "departments", title, e),
         }
     }
-    let datalist = if ctx.can(Scope::Directory) {
-        match member_datalist(s, &ctx, &org).await {
-            Ok(d) => d,
-            Err(e) => return err_page(&ctx, "departments", title, e),
-        }
-    } else {
-        html! {}
-    };
     let tree = Tree { ctx: &ctx, deps: &deps, kids: children(&deps), names: &names, err: err.as_ref() };
     let body = html! {
         div.card.tree data-testid="department-tree" { (tree.render(None, 0)) }
-        (datalist)
     };
     match &err {
         Some(e) => (status_of(&e.error), layout(&ctx, "departments", title, &Flash::error(ctx.lang, &e.error), body))

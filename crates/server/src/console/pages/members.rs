@@ -157,13 +157,14 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
     }
     let loaded = async {
         let deps = s.svc.directory().departments(&ctx.session.caller, &org).await?;
-        Ok::<_, ApiError>((deps, member_datalist(s, &ctx, &org).await?))
+        Ok::<_, ApiError>(deps)
     }
     .await;
-    let (deps, datalist) = match loaded {
+    let deps = match loaded {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, "members", title, e),
     };
+    let typed_names = picker::names(s, &ctx, &picker::ids(&v.supervisor_id)).await;
     let root = deps.iter().find(|d| d.parent_id.is_none()).map(|d| d.id.clone());
     let chosen = |id: &str| {
         if v.department_ids.is_empty() { root.as_deref() == Some(id) } else { v.department_ids.iter().any(|d| d == id) }
@@ -196,7 +197,7 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
             span.hint { (t(lang, "members.multi_hint")) }
             (field_error(lang, err, "department_ids"))
             label for="f-supervisor_id" { (t(lang, "field.supervisor")) }
-            input #f-supervisor_id name="supervisor_id" value=(v.supervisor_id) list="member-ids" placeholder=(t(lang, "members.member_id_placeholder")) data-testid="member-supervisor";
+            (Picker { name: "supervisor_id", id: Some("f-supervisor_id"), from: From::Org, multiple: false, required: false, testid: "member-supervisor", label: None, value: &v.supervisor_id, names: &typed_names }.render(lang))
             (field_error(lang, err, "supervisor_id"))
             label for="f-password" { (t(lang, "field.initial_password")) }
             input #f-password name="password" type="password" autocomplete="new-password" data-testid="member-password";
@@ -204,7 +205,6 @@ pub(crate) async fn new_member_page(s: &AppState, ctx: Ctx, v: &MemberValues, er
             (field_error(lang, err, "password"))
             button type="submit" data-testid="member-submit" { (t(lang, "members.add")) }
         }
-        (datalist)
     };
     match err {
         Some(e) => {
@@ -325,18 +325,13 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
             },
             _ => None,
         };
-        // Only directory admins edit, so only they get the suggestions.
-        let datalist = if admin {
-            member_datalist(s, &ctx, &org).await?
-        } else {
-            html! {}
-        };
         let mid = MemberId::parse(&m.id).map_err(ApiError::from)?;
         let abilities = abilities(s, &ctx, &org, &mid, m.status.as_str() == "active").await?;
-        Ok::<_, ApiError>((deps, supervisor, datalist, abilities))
+        let posts = s.svc.network().posts_of(caller, &org, &mid).await?;
+        Ok::<_, ApiError>((deps, supervisor, abilities, posts))
     }
     .await;
-    let (deps, supervisor, datalist, abilities) = match loaded {
+    let (deps, supervisor, abilities, posts) = match loaded {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, "members", title, e),
     };
@@ -347,6 +342,11 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
         typed.map_or_else(|| current.clone().unwrap_or_default(), |v| v.clone().unwrap_or_default())
     };
     let active = m.status.as_str() == "active";
+    let typed_supervisor = edit.and_then(|x| x.supervisor_id.clone()).unwrap_or_default();
+    let mut supervisor_names = picker::names(s, &ctx, &picker::ids(&typed_supervisor)).await;
+    if let Some(sup) = &supervisor {
+        supervisor_names.insert(sup.id.clone(), sup.name.clone());
+    }
     let body = html! {
         div.card {
             dl.fields data-testid="member-detail" {
@@ -369,6 +369,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
             }
         }
         (abilities)
+        (posts_section(lang, &posts))
         @if admin {
             div.columns {
                 section {
@@ -386,7 +387,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                         input #e-employee_no name="employee_no" value=(ev(edit.map(|x| &x.employee_no), &m.employee_no)) data-testid="edit-employee-no";
                         (field_error(lang, e, "employee_no"))
                         label for="e-supervisor_id" { (t(lang, "field.supervisor")) }
-                        input #e-supervisor_id name="supervisor_id" value=(ev(edit.map(|x| &x.supervisor_id), &m.supervisor_id)) list="member-ids" placeholder=(t(lang, "members.member_id_placeholder")) data-testid="edit-supervisor";
+                        (Picker { name: "supervisor_id", id: Some("e-supervisor_id"), from: From::Org, multiple: false, required: false, testid: "edit-supervisor", label: None, value: &ev(edit.map(|x| &x.supervisor_id), &m.supervisor_id), names: &supervisor_names }.render(lang))
                         (field_error(lang, e, "supervisor_id"))
                         button type="submit" data-testid="edit-submit" { (t(lang, "common.save")) }
                     }
@@ -433,7 +434,6 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
                     }
                 }
             }
-            (datalist)
         }
         p { a href="/console/members" data-testid="back-to-members" { (t(lang, "members.back")) } }
     };
@@ -531,4 +531,35 @@ pub(crate) async fn rejoin(State(s): State<AppState>, Path(id): Path<String>, fo
         s.svc.directory().rejoin(c, &org, &mid).await.map(|_| ()).map_err(ApiError::from)
     })
     .await
+}
+
+/// The member's part in the partner networks: networks they were added to, contact posts.
+fn posts_section(lang: Lang, posts: &[MemberPost]) -> Markup {
+    let (networks, contacts): (Vec<&MemberPost>, Vec<&MemberPost>) = posts.iter().partition(|p| p.unit_id.is_none());
+    html! {
+        section.card data-testid="member-posts" {
+            h2 { (t(lang, "members.posts")) }
+            @if posts.is_empty() { p.muted data-testid="member-posts-none" { (t(lang, "members.posts_none")) } }
+            @if !networks.is_empty() {
+                p { (t(lang, "members.in_networks")) " "
+                    @for n in &networks { a.badge href={ "/console/networks/" (n.network_id) } data-testid="member-network" { (n.network_name) } " " }
+                }
+            }
+            @if !contacts.is_empty() {
+                table data-testid="member-contacts" {
+                    thead { tr { th { (t(lang, "members.post_unit")) } th { (t(lang, "nav.networks")) } th { (t(lang, "contacts.role")) } th {} } }
+                    tbody {
+                        @for k in &contacts {
+                            tr data-testid="member-contact" {
+                                td { a href={ "/console/networks/" (k.network_id) "/units/" (k.unit_id.clone().unwrap_or_default()) } { (k.unit_name.clone().unwrap_or_default()) } }
+                                td { (k.network_name) }
+                                td { (contact_role_text(lang, k.role.as_deref().unwrap_or_default())) }
+                                td { @if k.backup { span.badge { (t(lang, "members.post_backup")) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

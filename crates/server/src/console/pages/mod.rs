@@ -19,10 +19,12 @@ use keiretsu_service::directory::{
 };
 use keiretsu_service::identity::NewToken;
 use keiretsu_service::journal::JournalQuery;
+use keiretsu_service::network::MemberPost;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::labels::{contact_role_text, status_text, type_text};
+use super::picker::{self, From, Picker};
 use super::{Ctx, Flash, Saved, ctx_of, error_text, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;
 use crate::auth::{Csrf, NoFields};
@@ -242,16 +244,4 @@ pub(super) fn dept_options(
             }
         }
     }
-}
-
-/// Active members as suggestions for a member-id input (name and login shown, id filled in).
-/// Anyone acting in `org` may list its members, so a failure is a real one.
-pub(super) async fn member_datalist(s: &AppState, ctx: &Ctx, org: &OrgId) -> Result<Markup, ApiError> {
-    let query = MemberQuery { status: Some("active".into()), limit: Some(200), ..Default::default() };
-    let list = s.svc.directory().members(&ctx.session.caller, org, &query).await?.items;
-    Ok(html! {
-        datalist #member-ids {
-            @for m in &list { option value=(m.id) { (m.name) " (" (m.login) ")" } }
-        }
-    })
 }
