@@ -157,11 +157,7 @@ impl Cases<'_> {
         let person = match q.person.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => {
                 if MemberId::parse(p).is_err() && AccountId::parse(p).is_err() {
-                    return Err(DomainError::invalid(
-                        "person",
-                        Rule::Reason(Reason::JournalPersonFormat),
-                    )
-                    .into());
+                    return Err(DomainError::invalid("person", Rule::Reason(Reason::JournalPersonFormat)).into());
                 }
                 Some(store::person(&mut *self.store.read().await?, org.as_deref(), p).await?)
             }

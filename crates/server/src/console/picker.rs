@@ -7,9 +7,9 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use keiretsu_domain::{DomainError, Reason};
 use keiretsu_domain::error::Rule;
 use keiretsu_domain::ids::{MemberId, NetworkId, OrgId};
+use keiretsu_domain::{DomainError, Reason};
 use keiretsu_service::directory::{MemberQuery, MemberView};
 use keiretsu_service::network::{PeopleQuery, PersonView};
 use maud::{Markup, html};

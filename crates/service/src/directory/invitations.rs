@@ -99,10 +99,7 @@ fn admin_view(l: MemberInvitationListed) -> MemberInvitationView {
 }
 
 fn no_longer_open() -> DomainError {
-    DomainError::conflict(
-        "invitation_id",
-        Rule::Reason(Reason::InvitationNotOpen),
-    )
+    DomainError::conflict("invitation_id", Rule::Reason(Reason::InvitationNotOpen))
 }
 
 fn parse_id(id: &str) -> Result<MemberInvitationId> {
@@ -148,10 +145,7 @@ impl Cases<'_> {
         };
         store::insert_member_invitation(tx, &row).await.map_err(|e| {
             if e.unique_violation().is_some() {
-                crate::Error::Domain(DomainError::conflict(
-                    "login",
-                    Rule::Reason(Reason::AlreadyInvitedMember),
-                ))
+                crate::Error::Domain(DomainError::conflict("login", Rule::Reason(Reason::AlreadyInvitedMember)))
             } else {
                 crate::Error::Store(e)
             }
@@ -248,11 +242,7 @@ impl Cases<'_> {
         }
         let org = OrgId::from_trusted(row.org_id.clone());
         if store::member_of_account(&mut tx, &org, account.as_str()).await?.is_some() {
-            return Err(DomainError::conflict(
-                "invitation_id",
-                Rule::Reason(Reason::YouAreAlreadyMember),
-            )
-            .into());
+            return Err(DomainError::conflict("invitation_id", Rule::Reason(Reason::YouAreAlreadyMember)).into());
         }
         let acc = store::account(&mut tx, account.as_str()).await?.ok_or(NOT_FOUND_INVITATION)?;
         let all = store::departments(&mut tx, &org).await?;

@@ -71,11 +71,7 @@ impl Cases<'_> {
             }
             if input.password.is_some() {
                 // Another organization's person keeps their own password.
-                return Err(DomainError::invalid(
-                    "password",
-                    Rule::Reason(Reason::PasswordOfExistingAccount),
-                )
-                .into());
+                return Err(DomainError::invalid("password", Rule::Reason(Reason::PasswordOfExistingAccount)).into());
             }
             let supervisor_id = input.supervisor_id.as_ref().map(ToString::to_string);
             let offer = invitations::Offer { name, title, employee_no, department_ids: departments, supervisor_id };

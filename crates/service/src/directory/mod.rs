@@ -28,8 +28,8 @@ mod members;
 mod orgs;
 
 pub(crate) use departure::{ReassignReports, ReleaseHeadships, TellSupervisor};
-pub use invitations::{Added, MemberInvitationView, ReceivedInvitationView};
 pub use departures::{DEPARTURES_MAX, DepartureView, Handover, Successor};
+pub use invitations::{Added, MemberInvitationView, ReceivedInvitationView};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
