@@ -150,12 +150,16 @@ impl Browser {
 
     /// The names a person picker holds, in order.
     pub async fn picked(&self, css: &str) -> Vec<String> {
-        let chips = format!(".picker:has({css}) [data-testid=picked] span");
-        let mut out = Vec::new();
-        for el in self.client.find_all(Locator::Css(&chips)).await.unwrap() {
-            out.push(el.text().await.unwrap());
-        }
-        out
+        // The chips of the picker holding `css`; `:has()` cannot take a selector that starts
+        // outside the picker, so the script walks up from the input instead.
+        let script = r#"
+            const input = document.querySelector(arguments[0]);
+            const picker = input && input.closest('.picker');
+            if (!picker) return [];
+            return Array.from(picker.querySelectorAll('[data-testid=picked] span'), el => el.textContent);
+        "#;
+        let v = self.client.execute(script, vec![serde_json::Value::from(css)]).await.unwrap();
+        serde_json::from_value(v).unwrap()
     }
 
     pub async fn click(&self, css: &str) {

@@ -163,7 +163,7 @@ async fn account_page(s: &AppState, ctx: Ctx, f: Flash, err: Option<&ApiError>) 
                         p.muted {
                             (tf(lang, "account.invited_as", &[("name", &i.name)]))
                             @if let Some(title) = &i.title { " · " (title) }
-                            " · " (t(lang, "account.invitation_expires")) " " time datetime=(i.expires_at) { (i.expires_at) }
+                            " · " (t(lang, "account.invitation_expires")) " " (when_text(&ctx, &i.expires_at))
                         }
                         div.actions {
                             form method="post" action={ "/console/account/invitations/" (i.id) "/accept" } {

@@ -11,6 +11,7 @@ use crate::i18n::{Lang, lookup, tf};
 /// both catalogues. A test checks that every field named in the sources is here.
 pub const FIELDS: &[&str] = &[
     "Idempotency-Key",
+    "action",
     "admin_login",
     "admin_name",
     "admin_password",
@@ -71,6 +72,7 @@ pub const FIELDS: &[&str] = &[
     "partner_type",
     "password",
     "pattern",
+    "person",
     "phone",
     "policy",
     "principals",

@@ -200,6 +200,7 @@ pub async fn describe(s: &AppState, ctx: &Ctx, ids: &[String]) -> HashMap<String
     if missing.is_empty() {
         return out;
     }
+    // Naming is a courtesy here: a person this caller cannot look up stays shown by id, as typed.
     let networks = s.svc.network().networks(caller).await.unwrap_or_default();
     for mid in missing {
         for n in &networks {

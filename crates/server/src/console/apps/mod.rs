@@ -266,6 +266,8 @@ struct Words<'a> {
     deps: &'a [DepartmentView],
     /// Names of the people the groups name, as the caller may see them.
     members: &'a HashMap<String, String>,
+    /// The person the access explorer asks about: the subject of steps that name no member.
+    asked: Option<&'a str>,
 }
 
 impl Words<'_> {
@@ -320,7 +322,7 @@ impl Words<'_> {
                 .map_or_else(String::new, |r| right_text(lang, r).to_owned())
         };
         let person = |id: &Option<String>| {
-            let id = id.clone().unwrap_or_default();
+            let id = id.clone().or_else(|| self.asked.map(str::to_owned)).unwrap_or_default();
             self.members.get(&id).cloned().unwrap_or(id)
         };
         let ptype = step.partner_type.as_deref().map(|k| type_text(lang, k)).unwrap_or_default();

@@ -123,7 +123,7 @@ pub(super) async fn app_page(
     let who_named = picker::describe(s, &ctx, &who_ids).await;
     let owner_name = ctx.me.organizations.iter().find(|(o, _)| *o == a.organization_id).map(|(_, n)| n.clone());
     let owner = (a.organization_id.clone(), owner_name.unwrap_or_else(|| a.organization_id.clone()));
-    let words = Words { lang, reach: &r, deps: &deps, members: &member_names };
+    let words = Words { lang, reach: &r, deps: &deps, members: &member_names, asked: asked.as_deref() };
     let action = format!("/console/apps/{}", a.id);
     let body = html! {
         h2 data-testid="app-title" { (a.name) }

@@ -3,6 +3,8 @@
 
 use keiretsu_service::directory::MemberInvitationView;
 
+use crate::console::when::when_text;
+
 use super::*;
 
 /// The open invitations, for those who manage the directory; nothing for anyone else.
@@ -10,12 +12,16 @@ pub(crate) async fn pending_invitations(s: &AppState, ctx: &Ctx, org: &OrgId, de
     if !ctx.can(Scope::Directory) {
         return html! {};
     }
-    let list: Vec<MemberInvitationView> =
-        s.svc.directory().member_invitations(&ctx.session.caller, org).await.unwrap_or_default();
+    let lang = ctx.lang;
+    let list: Vec<MemberInvitationView> = match s.svc.directory().member_invitations(&ctx.session.caller, org).await {
+        Ok(list) => list,
+        Err(e) => {
+            return html! { p.field-error role="alert" data-testid="member-invitations-error" { (error_text(lang, &ApiError::from(e))) } };
+        }
+    };
     if list.is_empty() {
         return html! {};
     }
-    let lang = ctx.lang;
     html! {
         section.card data-testid="member-invitations" {
             h2 { (t(lang, "member_invitations.title")) }
@@ -32,7 +38,7 @@ pub(crate) async fn pending_invitations(s: &AppState, ctx: &Ctx, org: &OrgId, de
                             td { (i.login) }
                             td { (i.title.clone().unwrap_or_default()) }
                             td { @for d in &i.department_ids { span.badge { (deps.get(d.as_str()).copied().unwrap_or(d.as_str())) } " " } }
-                            td.nowrap { time datetime=(i.expires_at) { (i.expires_at) } }
+                            td.nowrap { (when_text(ctx, &i.expires_at)) }
                             td {
                                 form method="post" action={ "/console/members/invitations/" (i.id) "/cancel" }
                                     data-confirm=(tf(lang, "member_invitations.cancel_confirm", &[("name", &i.name)])) {
