@@ -61,6 +61,12 @@ both! {
         // A malformed person names the field.
         let (st, p) = admin.get("/api/v1/journal?person=li.na").await;
         assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("person")));
+        // So does an empty one: the document's pattern has no empty id, and a script that sends
+        // `person=` meant someone.
+        for bad in ["", "%20"] {
+            let (st, p) = admin.get(&format!("/api/v1/journal?person={bad}")).await;
+            assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("person")), "{bad:?}");
+        }
     }
 
     async fn the_organization_filter_never_reaches_another_tenant(db) {
@@ -78,8 +84,10 @@ both! {
         assert!(theirs["items"].as_array().unwrap().iter().all(|e| e["organization"] == acme.as_str()), "{theirs}");
         let (_, csv_text) = csv(&s, &admin, &format!("organization={globex}")).await;
         assert!(!csv_text.contains("Rival sales") && !csv_text.contains("Globex"), "{csv_text}");
-        let (st, p) = admin.get("/api/v1/journal?organization=acme").await;
-        assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("organization")));
+        for bad in ["acme", ""] {
+            let (st, p) = admin.get(&format!("/api/v1/journal?organization={bad}")).await;
+            assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("organization")), "{bad:?}");
+        }
     }
 
     async fn the_csv_export_has_names_quotes_and_exactly_the_filter(db) {

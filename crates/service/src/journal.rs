@@ -154,7 +154,8 @@ impl Cases<'_> {
         let text = |field: &str, v: &Option<String>| -> Result<Option<String>> {
             Ok(v.as_deref().map(|s| keiretsu_domain::directory::optional_text(field, s, 200)).transpose()?.flatten())
         };
-        let person = match q.person.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        // An id or nothing: an empty or padded value is refused, as the document says.
+        let person = match q.person.as_deref() {
             Some(p) => {
                 if MemberId::parse(p).is_err() && AccountId::parse(p).is_err() {
                     return Err(DomainError::invalid("person", Rule::Reason(Reason::JournalPersonFormat)).into());
@@ -166,8 +167,6 @@ impl Cases<'_> {
         let about_org = q
             .organization
             .as_deref()
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
             .map(|o| {
                 OrgId::parse(o)
                     .map(|o| o.to_string())
