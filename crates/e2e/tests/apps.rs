@@ -218,9 +218,22 @@ async fn an_app_published_to_suppliers_reaches_suppliers_only_and_says_why() {
     b.decline(&format!("{row} [data-testid=group-remove]")).await;
     assert_eq!(b.texts_when("[data-testid=group-row]", 3).await.len(), 3);
     // Removed, it is gone from the table; the others stay.
+    // The question counts who would lose a right only this group gives: the seated supplier.
     let asked = b.confirm(&format!("{row} [data-testid=group-remove]")).await;
-    assert!(asked.contains("loses the rights"), "{asked}");
+    assert!(asked.contains("supplier_reviewers") && asked.contains("would lose a right only it gives"), "{asked}");
+    assert!(asked.contains("1 person") || asked.contains("2 people"), "a count in words: {asked}");
     b.gone(row).await;
     assert_eq!(b.texts_when("[data-testid=group-row-name]", 2).await, ["everyone", "reviewers"]);
+
+    // Unpublishing asks first, naming the network and how many lose access there: the
+    // supplier's member. Saying no changes nothing; yes takes exactly them away.
+    let count = audience_count(&b).await;
+    b.select("[data-testid=publish-network]", network.as_str()).await;
+    let asked = b.decline("[data-testid=unpublish-submit]").await;
+    assert_eq!(asked, "Unpublish the app from Hoshino Supply Network? 1 person would lose access there at once.");
+    assert_eq!(audience_count(&b).await, count);
+    b.select("[data-testid=publish-network]", network.as_str()).await;
+    b.confirm("[data-testid=unpublish-submit]").await;
+    audience_count_is(&b, count - 1).await;
     b.close().await;
 }

@@ -20,10 +20,11 @@ async fn choose_zone(b: &Browser, base: &str, zone: &str) {
     assert!(b.text("[data-testid=time-zone-current]").await.contains(zone));
 }
 
-/// Filters the journal by one person and one day (from and to the same day: the end is included).
+/// Filters the journal by one person, picked by name, and one day (from and to the same day:
+/// the end is included).
 async fn filter(b: &Browser, base: &str, person: &str, day: &str) {
     b.goto(&format!("{base}/console/journal")).await;
-    b.fill("[data-testid=journal-person]", person).await;
+    b.pick("[data-testid=journal-person]", person).await;
     set_day(b, "from", day).await;
     set_day(b, "to", day).await;
     b.click("[data-testid=journal-submit]").await;
@@ -45,7 +46,9 @@ async fn an_auditor_finds_a_person_by_name_in_their_own_time_zone() {
 
     // Everything here happened at 2026-11-24 00:00 UTC (the test clock): 08:00 that day in Shanghai.
     choose_zone(&b, &s.base, "Asia/Shanghai").await;
-    filter(&b, &s.base, &li_na, "2026-11-24").await;
+    filter(&b, &s.base, "Li Na", "2026-11-24").await;
+    b.url_has(&format!("person={li_na}")).await;
+    assert_eq!(b.picked("[data-testid=journal-person]").await, ["Li Na"], "the filter keeps the person by name");
     let rows = b.texts_when("[data-testid=journal-row]", 1).await;
     assert!(rows[0].contains("Li Na") && rows[0].contains("(Acme Works)"), "the person by name: {rows:?}");
     assert!(rows[0].contains("The system"), "the harness added her, not a person: {rows:?}");
@@ -55,8 +58,15 @@ async fn an_auditor_finds_a_person_by_name_in_their_own_time_zone() {
     assert!(!rows[0].contains(&li_na), "the id stays behind its toggle: {rows:?}");
     let table = b.text("[data-testid=journal-table]").await;
     assert!(!table.contains("Zhao Lei") && !table.contains("Globex") && !table.contains("Wang Wei"), "{table}");
+    // Organizations are chosen by name, from those Acme's journal may name: Globex is not one.
+    let orgs = b.text("[data-testid=journal-organization]").await;
+    assert!(orgs.contains("Acme Works") && !orgs.contains("Globex"), "{orgs}");
+    b.select("[data-testid=journal-organization]", acme.as_str()).await;
+    b.click("[data-testid=journal-submit]").await;
+    b.url_has(&format!("organization={acme}")).await;
+    assert!(b.texts_when("[data-testid=journal-row]", 1).await.iter().any(|r| r.contains("Li Na")));
     // The day before holds nothing.
-    filter(&b, &s.base, &li_na, "2026-11-23").await;
+    filter(&b, &s.base, "Li Na", "2026-11-23").await;
     b.gone("[data-testid=journal-row]").await;
     b.screenshot("journal-en-shanghai").await;
 
@@ -65,12 +75,12 @@ async fn an_auditor_finds_a_person_by_name_in_their_own_time_zone() {
     b.click("[data-testid=lang-button]").await;
     b.wait_text("[data-testid=nav-journal]", "操作日志").await;
     choose_zone(&b, &s.base, "America/New_York").await;
-    filter(&b, &s.base, &li_na, "2026-11-23").await;
+    filter(&b, &s.base, "Li Na", "2026-11-23").await;
     let rows = b.texts_when("[data-testid=journal-row]", 1).await;
     assert!(rows[0].contains("Li Na") && rows[0].contains("成员加入"), "{rows:?}");
     assert!(rows[0].contains("2026年11月23日 19:00"), "the time in New York: {rows:?}");
     assert!(rows[0].contains("登录名：li.na"), "{rows:?}");
-    filter(&b, &s.base, &li_na, "2026-11-24").await;
+    filter(&b, &s.base, "Li Na", "2026-11-24").await;
     b.gone("[data-testid=journal-row]").await;
     b.screenshot("journal-zh-new-york").await;
 

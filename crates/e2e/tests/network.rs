@@ -174,6 +174,15 @@ async fn backbone_invites_a_supplier_who_joins_and_a_contact_hands_over() {
     let zh = b.text("[data-testid=notification][data-kind=contact_handover]").await;
     assert!(zh.contains("交接给 Wu Lei"), "{zh}");
     b.screenshot("network-10-chinese").await;
+
+    // Removing the unit asks first, naming the partner, the network and how many people it
+    // brings (its admin and the two members); saying no keeps it.
+    b.click("[data-testid=nav-networks]").await;
+    b.click("[data-testid=network-link]").await;
+    b.click("[data-testid=unit-link]").await;
+    let asked = b.decline("[data-testid=unit-remove]").await;
+    assert!(asked.contains("确定将 Aoba Components 移出") && asked.contains("3 人"), "{asked}");
+    b.wait("[data-testid=unit-profile]").await;
     b.close().await;
 }
 

@@ -1,7 +1,7 @@
 //! Apps, permission groups, publication to networks, and decisions through the access index.
 //! The index itself, and how the journal advances it, is in [`crate::access`].
 
-use keiretsu_domain::access::{Audience, Decision, Principal, Right};
+use keiretsu_domain::access::{Audience, Decision, Principal, Right, Without};
 use keiretsu_domain::directory::name;
 use keiretsu_domain::identity::{Caller, NOT_SIGNED_IN, Need, Scope};
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId, OrgId};
@@ -325,8 +325,6 @@ impl Cases<'_> {
         Ok(self.access_index(None).await?.count_who_can(app.as_str(), Right::Submit))
     }
 
-    /// How many members may exercise `right` on the app now, and how many would if it were
-    /// published to `network` for `audience` (the publication dialog's preview).
     /// App admins: where the app is published now, and to whom, network by network.
     pub async fn publications(&self, caller: &Caller, app: &AppId) -> Result<Vec<PublicationView>> {
         let (a, _) = self.managed_app(caller, app).await?;
@@ -341,6 +339,8 @@ impl Cases<'_> {
         Ok(out)
     }
 
+    /// How many members may use the app now, and how many would if it were published to
+    /// `network` for `audience` (the publication dialog's preview).
     pub async fn audience_preview(
         &self,
         caller: &Caller,
@@ -357,6 +357,13 @@ impl Cases<'_> {
         let ix = self.access_index(None).await?;
         let now = ix.count_who_can(app.as_str(), Right::Submit);
         Ok((now, ix.preview(app.as_str(), network.as_str(), audience, Right::Submit)))
+    }
+
+    /// How many members would lose some right on the app if `change` were made: what the
+    /// console's confirmation says before unpublishing or removing a permission group.
+    pub async fn losses(&self, caller: &Caller, app: &AppId, change: Without<'_>) -> Result<usize> {
+        let (a, _) = self.managed_app(caller, app).await?;
+        Ok(self.access_index(None).await?.losses(&a.id, change, Right::ALL))
     }
 
     /// The app admins' other lookup: which of their organization's apps a member may use.

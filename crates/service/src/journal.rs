@@ -65,6 +65,18 @@ fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// Whose journal the caller reads: its acting organization's (as primary admin or audit
+/// sub-admin), or the platform's for the operator (`None`).
+fn viewer(caller: &Caller) -> Result<Option<String>> {
+    match caller.acting() {
+        Some(acting) => Ok(Some(caller.permit(&acting.org.clone(), Need::Manage(Scope::Audit))?.org().to_string())),
+        None => {
+            caller.operator()?;
+            Ok(None)
+        }
+    }
+}
+
 /// Every id an entry mentions: actor, organization, target, and id-shaped strings in its details.
 fn mentioned(entries: &[Entry]) -> Vec<String> {
     let mut out = Vec::new();
@@ -257,14 +269,14 @@ impl Cases<'_> {
     /// What the ids in `entries` (actors, targets, organizations and ids in the details) stand
     /// for, as far as the caller may see them; the rest stay ids.
     pub async fn names(&self, caller: &Caller, entries: &[Entry]) -> Result<Names> {
-        let viewer = match caller.acting() {
-            Some(acting) => Some(caller.permit(&acting.org.clone(), Need::Manage(Scope::Audit))?.org().to_string()),
-            None => {
-                caller.operator()?;
-                None
-            }
-        };
+        let viewer = viewer(caller)?;
         Ok(Names::from(store::names(&mut *self.store.read().await?, viewer.as_deref(), &mentioned(entries)).await?))
+    }
+
+    /// The organizations the caller's journal can be filtered by, by name.
+    pub async fn organizations(&self, caller: &Caller) -> Result<Vec<Named>> {
+        let viewer = viewer(caller)?;
+        Ok(store::organizations(&mut *self.store.read().await?, viewer.as_deref()).await?)
     }
 
     /// Walks the whole chain from the first entry; the first break names the first bad entry.

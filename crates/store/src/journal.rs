@@ -247,6 +247,29 @@ pub struct Named {
 /// them. An id the viewer may not see is left out, exactly as an unknown one: people only as
 /// members of the viewer's organization; organizations, networks and units only where the
 /// viewer owns the network or is a unit of it; departments, apps and tokens only its own.
+/// Where the viewer's networks reach: networks it owns or is a unit of.
+const NETWORKS: &str =
+    "SELECT id FROM networks WHERE org_id = {org} UNION SELECT network_id FROM units WHERE org_id = {org}";
+
+/// The organizations `viewer`'s journal may name, by name: itself, the units and backbones of its
+/// networks; for the operator (no viewer), every organization.
+pub async fn organizations(c: &mut AnyConnection, viewer: Option<&str>) -> Result<Vec<Named>> {
+    let Some(org) = viewer else {
+        return Ok(sqlx::query_as(
+            "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM organizations ORDER BY name, id",
+        )
+        .fetch_all(c)
+        .await?);
+    };
+    let sql = format!(
+        "SELECT id, name, CAST(NULL AS TEXT) AS org_name FROM organizations WHERE id = {{org}} \
+         OR id IN (SELECT org_id FROM units WHERE network_id IN ({NETWORKS})) \
+         OR id IN (SELECT org_id FROM networks WHERE id IN ({NETWORKS})) ORDER BY name, id"
+    )
+    .replace("{org}", "$1");
+    Ok(sqlx::query_as(&sql).bind(org).fetch_all(c).await?)
+}
+
 pub async fn names(c: &mut AnyConnection, viewer: Option<&str>, ids: &[String]) -> Result<Vec<Named>> {
     let of = |prefix: &str| -> Vec<String> {
         let mut v: Vec<String> = ids.iter().filter(|i| i.starts_with(prefix)).cloned().collect();
@@ -272,9 +295,6 @@ pub async fn names(c: &mut AnyConnection, viewer: Option<&str>, ids: &[String]) 
         );
         return Ok(out);
     };
-    // Where the viewer's networks reach: networks it owns or is a unit of.
-    const NETWORKS: &str =
-        "SELECT id FROM networks WHERE org_id = {org} UNION SELECT network_id FROM units WHERE org_id = {org}";
     let queries: [(&str, String); 9] = [
         (
             "acc_",

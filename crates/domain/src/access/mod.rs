@@ -181,6 +181,15 @@ struct App {
     publications: Vec<(Ix, A)>,
 }
 
+/// One thing taken away from an app, to count who would lose access before it is done.
+#[derive(Clone, Copy, Debug)]
+pub enum Without<'a> {
+    /// The app's publication to this network.
+    Publication(&'a str),
+    /// The permission group of this name.
+    Group(&'a str),
+}
+
 /// The in-memory index. Built from [`Facts`] and then kept current by the `put_*` and
 /// `remove_*` calls, one per changed object, in journal order.
 #[derive(Default)]

@@ -3,7 +3,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::{A, App, Audience, Index, Ix, Right, UNKNOWN, add_once, audience};
+use super::{A, App, Audience, Index, Ix, Right, UNKNOWN, Without, add_once, audience};
 
 impl Index {
     /// The organizations whose members `a` could reach: the owner and the units its
@@ -76,6 +76,28 @@ impl Index {
         a.publications.retain(|(n, _)| *n != net);
         a.publications.push((net, audience(audience_, |x| self.names.get(x).unwrap_or(UNKNOWN))));
         self.count(&a, right)
+    }
+
+    /// How many members would lose at least one of `rights` on `app` if `change` were made: the
+    /// number a confirmation names before an admin unpublishes or removes a permission group.
+    pub fn losses(&self, app: &str, change: Without<'_>, rights: &[Right]) -> usize {
+        let Some(now) = self.names.get(app).and_then(|ai| self.apps.get(&ai)) else { return 0 };
+        let mut after = now.clone();
+        match change {
+            Without::Publication(network) => {
+                let net = self.names.get(network).unwrap_or(UNKNOWN);
+                after.publications.retain(|(n, _)| *n != net);
+            }
+            Without::Group(group) => {
+                let g = self.names.get(group).unwrap_or(UNKNOWN);
+                after.groups.retain(|x| x.name != g);
+            }
+        }
+        let mut orgs: Vec<Ix> = rights.iter().flat_map(|r| self.reached_orgs(now, *r)).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        let lost = |mi: Ix| rights.iter().any(|r| self.allowed(mi, now, *r) && !self.allowed(mi, &after, *r));
+        orgs.iter().flat_map(|o| self.org_members.get(o).into_iter().flatten()).filter(|mi| lost(**mi)).count()
     }
 
     /// How many members may exercise `right` on `app`.

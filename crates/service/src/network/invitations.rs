@@ -330,18 +330,34 @@ impl Cases<'_> {
         self.preview_of(&mut c, row).await
     }
 
+    /// The invitation an answer names, locked, with its network and the answering organization,
+    /// once the answer is allowed (still pending, unexpired, aimed at this organization, and
+    /// certified when `certified` is asked for).
+    async fn answerable(
+        &self,
+        tx: &mut keiretsu_store::Tx,
+        caller: &Caller,
+        answer: &InvitationAnswer,
+        certified: bool,
+    ) -> Result<(InvitationRow, NetworkRow, dir::OrgRow)> {
+        let lock = Some(tx.backend());
+        let (inv, org) = self.answered(tx, lock, caller, answer).await?;
+        let network = store::network(tx, &inv.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
+        let partner = dir::org(tx, org.as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
+        let state =
+            InvitationState { status: inv.status, expires_at: inv.expires_at, target_org: inv.target_org.as_deref() };
+        let ok = !certified || partner.certification == Certification::Certified;
+        rules::check_answer(&state, org.as_str(), ok, self.now())?;
+        Ok((inv, network, partner))
+    }
+
     /// The partner admin accepts: the organization becomes a unit with the invitation's type
     /// and tier, the admin its first partner contact and the inviter its backbone owner.
     pub async fn accept_invitation(&self, caller: &Caller, answer: &InvitationAnswer) -> Result<UnitView> {
         let mut tx = self.store.write().await?;
-        let lock = Some(tx.backend());
-        let (inv, org) = self.answered(&mut tx, lock, caller, answer).await?;
-        let network = store::network(&mut tx, &inv.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
-        let partner = dir::org(&mut tx, org.as_str()).await?.ok_or(DomainError::NotFound { what: "organization" })?;
+        let (inv, network, partner) = self.answerable(&mut tx, caller, answer, true).await?;
+        let org = OrgId::from_trusted(partner.id.clone());
         let now = self.now();
-        let state =
-            InvitationState { status: inv.status, expires_at: inv.expires_at, target_org: inv.target_org.as_deref() };
-        rules::check_answer(&state, org.as_str(), partner.certification == Certification::Certified, now)?;
         if network.org_id == org.as_str() {
             return Err(DomainError::conflict("organization", Rule::Reason(Reason::OwnBackbone)).into());
         }
@@ -444,13 +460,9 @@ impl Cases<'_> {
 
     pub async fn decline_invitation(&self, caller: &Caller, answer: &InvitationAnswer) -> Result<()> {
         let mut tx = self.store.write().await?;
-        let lock = Some(tx.backend());
-        let (inv, org) = self.answered(&mut tx, lock, caller, answer).await?;
-        let state =
-            InvitationState { status: inv.status, expires_at: inv.expires_at, target_org: inv.target_org.as_deref() };
         // Declining needs no certification.
-        rules::check_answer(&state, org.as_str(), true, self.now())?;
-        let network = store::network(&mut tx, &inv.network_id).await?.ok_or(NOT_FOUND_NETWORK)?;
+        let (inv, network, partner) = self.answerable(&mut tx, caller, answer, false).await?;
+        let org = OrgId::from_trusted(partner.id.clone());
         let now = self.now();
         if store::answer_invitation(&mut tx, &inv.id, InvitationStatus::Declined, Some(org.as_str()), None, now).await?
             == 0

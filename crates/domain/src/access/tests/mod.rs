@@ -101,6 +101,14 @@ fn suppliers_get_supplier_apps_with_reasons() {
     assert!(ix.apps_of("m_dist", Right::Submit).is_empty());
     assert_eq!(ix.preview("app", "n", &Audience::AllUnits, Right::Submit), 3, "the distributor would join");
     assert_eq!(ix.preview("app", "n", &Audience::Units(vec![s("nope")]), Right::Submit), 1);
+    // What a confirmation says before the change: unpublishing loses the supplier, removing the
+    // only group loses everyone, and a network or group the app does not have loses no one.
+    assert_eq!(ix.losses("app", Without::Publication("n"), &[Right::Submit]), 1);
+    assert_eq!(ix.losses("app", Without::Publication("elsewhere"), &[Right::Submit]), 0);
+    assert_eq!(ix.losses("app", Without::Group("g_all"), &[Right::Submit]), 2);
+    assert_eq!(ix.losses("app", Without::Group("g_none"), &[Right::Submit]), 0);
+    assert_eq!(ix.losses("nope", Without::Group("g_all"), &[Right::Submit]), 0);
+    assert_eq!(ix.count_who_can("app", Right::Submit), 2, "counting changes nothing");
 }
 
 #[test]

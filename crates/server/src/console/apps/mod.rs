@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use keiretsu_domain::access::{Audience, Principal, Right, Step};
+use keiretsu_domain::access::{Audience, Principal, Right, Step, Without};
 use keiretsu_domain::form::{Bound, Field, FieldKind, FieldRules, KEY_MAX, LABEL_MAX, Schema};
 use keiretsu_domain::identity::Scope;
 use keiretsu_domain::ids::{AppId, MemberId, NetworkId};

@@ -124,6 +124,23 @@ pub(super) async fn app_page(
     let owner_name = ctx.me.organizations.iter().find(|(o, _)| *o == a.organization_id).map(|(_, n)| n.clone());
     let owner = (a.organization_id.clone(), owner_name.unwrap_or_else(|| a.organization_id.clone()));
     let words = Words { lang, reach: &r, deps: &deps, members: &member_names, asked: asked.as_deref() };
+    // What each destructive action would take away, counted before the admin confirms it.
+    let mut unpublish_losses = HashMap::new();
+    for p in &pubs {
+        let n = s.svc.apps().losses(caller, &id, Without::Publication(&p.network_id)).await.unwrap_or_default();
+        unpublish_losses.insert(p.network_id.clone(), n);
+    }
+    let mut group_losses = HashMap::new();
+    for g in &groups {
+        let n = s.svc.apps().losses(caller, &id, Without::Group(&g.name)).await.unwrap_or_default();
+        group_losses.insert(g.name.clone(), n);
+    }
+    let lose_words = |key: &'static str, n: usize, pairs: &[(&str, &str)]| {
+        let count = tn(lang, "apps.people", "apps.people_one", n as i64, &[]);
+        let mut all = vec![("people", count.as_str())];
+        all.extend_from_slice(pairs);
+        tf(lang, key, &all)
+    };
     let action = format!("/console/apps/{}", a.id);
     let body = html! {
         h2 data-testid="app-title" { (a.name) }
@@ -229,7 +246,11 @@ pub(super) async fn app_page(
                 select #p-network name="network_id" data-testid="publish-network" data-audience-of {
                     @for n in &r.networks {
                         @let (kind, ids) = audience_parts(pubs.iter().find(|p| p.network_id == n.id).map(|p| &p.audience));
-                        option value=(n.id) selected[picked_network == n.id] data-audience=(kind) data-audience-ids=(ids.join(" ")) { (n.name) }
+                        @let confirm = match unpublish_losses.get(&n.id) {
+                            Some(lost) => lose_words("apps.unpublish_confirm", *lost, &[("network", &n.name)]),
+                            None => tf(lang, "apps.unpublish_nothing", &[("network", &n.name)]),
+                        };
+                        option value=(n.id) selected[picked_network == n.id] data-audience=(kind) data-audience-ids=(ids.join(" ")) data-confirm=(confirm) { (n.name) }
                     }
                 }
                 (field_error(lang, pub_err, "network_id"))
@@ -254,8 +275,8 @@ pub(super) async fn app_page(
                 div {
                     button type="submit" data-testid="publish-submit" { (t(lang, "apps.publish")) } " "
                     button.secondary type="submit" formaction={ (action) "/preview" } data-testid="preview-submit" { (t(lang, "apps.preview")) } " "
-                    button.secondary type="submit" formaction={ (action) "/unpublish" }
-                        data-confirm=(t(lang, "apps.unpublish_confirm")) data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
+                    button.secondary type="submit" formaction={ (action) "/unpublish" } data-confirm-from="p-network"
+                        data-confirm=(t(lang, "apps.unpublish_question")) data-testid="unpublish-submit" { (t(lang, "apps.unpublish")) }
                 }
                 @if let Some(p) = &preview {
                     div.notice role="status" data-testid="audience-preview" data-count=(p.would_be) data-now=(p.now) {
@@ -289,7 +310,7 @@ pub(super) async fn app_page(
                         }
                         td {
                             form.inline method="post" action={ (action) "/group/remove" }
-                                data-confirm=(tf(lang, "apps.group_remove_confirm", &[("name", &g.name)])) {
+                                data-confirm=(lose_words("apps.group_remove_confirm", group_losses.get(&g.name).copied().unwrap_or_default(), &[("name", &g.name)])) {
                                 (ctx.csrf())
                                 input type="hidden" name="group" value=(g.name);
                                 button.secondary.small type="submit" data-testid="group-remove" { (t(lang, "apps.group_remove")) }

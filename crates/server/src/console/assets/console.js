@@ -4,7 +4,9 @@
 'use strict';
 
 // <form data-confirm="question">, or a submit button with it (a form with several actions, one
-// of them destructive): the submit goes ahead only if the user says yes.
+// of them destructive): the submit goes ahead only if the user says yes. A button with
+// data-confirm-from="id" asks the question of the option chosen in that select, when it has one
+// (unpublishing says how many people lose access in the chosen network).
 document.addEventListener('submit', function (e) {
   var form = e.target;
   if (!(form instanceof HTMLFormElement)) {
@@ -12,6 +14,11 @@ document.addEventListener('submit', function (e) {
   }
   var by = e.submitter;
   var question = by && by.hasAttribute('data-confirm') ? by.dataset.confirm : form.dataset.confirm;
+  var from = by ? document.getElementById(by.getAttribute('data-confirm-from') || '') : null;
+  var chosen = from && from.options ? from.options[from.selectedIndex] : null;
+  if (chosen && chosen.hasAttribute('data-confirm')) {
+    question = chosen.dataset.confirm;
+  }
   if (question && !window.confirm(question)) {
     e.preventDefault();
   }

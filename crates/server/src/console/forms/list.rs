@@ -21,20 +21,19 @@ impl ListQuery {
     fn filters(&self) -> Vec<(&'static str, String)> {
         [("filter", &self.filter), ("organization_id", &self.organization_id), ("from", &self.from), ("to", &self.to)]
             .into_iter()
-            .filter_map(|(k, v)| nonblank(v.clone()).map(|v| (k, v.trim().to_owned())))
+            .filter_map(|(k, v)| trimmed(v).map(|v| (k, v)))
             .collect()
     }
 
     fn query(&self) -> SubmissionQuery {
-        let clean = |v: &Option<String>| nonblank(v.clone()).map(|v| v.trim().to_owned());
         SubmissionQuery {
-            filter: clean(&self.filter),
-            organization_id: clean(&self.organization_id),
-            from: clean(&self.from),
-            to: clean(&self.to),
-            cursor: clean(&self.cursor),
-            by: clean(&self.by),
-            of: clean(&self.of),
+            filter: trimmed(&self.filter),
+            organization_id: trimmed(&self.organization_id),
+            from: trimmed(&self.from),
+            to: trimmed(&self.to),
+            cursor: trimmed(&self.cursor),
+            by: trimmed(&self.by),
+            of: trimmed(&self.of),
             limit: Some(PAGE),
             ..Default::default()
         }

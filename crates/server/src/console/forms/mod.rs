@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::apps::reach;
 use super::labels::{kind_text, type_text};
-use super::pages::{Failed, Pairs, dept_options, err_of, err_page, no_org, nonblank, not_found, typed_all};
+use super::pages::{Failed, Pairs, dept_options, err_of, err_page, no_org, nonblank, not_found, trimmed, typed_all};
 use super::picker::{self, From, Picker};
 use super::{Ctx, Flash, Saved, ctx_of, field_error, layout, saved, status_of};
 use crate::AppState;

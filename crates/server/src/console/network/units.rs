@@ -218,7 +218,10 @@ pub(super) async fn unit_page(
         @if admin || own_admin {
             h2 { @if admin { (t(lang, "units.remove")) } @else { (t(lang, "units.leave")) } }
             form.inline method="post" action={ (here) "/remove" }
-                data-confirm=(if admin { t(lang, "units.remove_confirm") } else { t(lang, "units.leave_confirm") }) {
+                data-confirm=(tf(lang, if admin { "units.remove_confirm" } else { "units.leave_confirm" }, &[
+                    ("organization", &u.organization_name), ("network", &net.name),
+                    ("people", &tn(lang, "units.people", "units.people_one", u.member_count, &[])),
+                ])) {
                 (ctx.csrf())
                 @if admin {
                     button.danger type="submit" data-testid="unit-remove" { (t(lang, "units.remove")) }

@@ -5,6 +5,7 @@ use keiretsu_domain::zone::Zone;
 use keiretsu_service::journal::Names;
 
 use super::*;
+use crate::console::picker;
 use crate::console::when::{local_text, when};
 use crate::i18n::{action_text, lookup};
 
@@ -33,7 +34,6 @@ fn instant(zone: &Zone, field: &str, text: Option<&str>, end: bool) -> Result<Op
 }
 
 fn query_of(ctx: &Ctx, q: &JournalForm) -> Result<JournalQuery, DomainError> {
-    let trimmed = |v: &Option<String>| nonblank(v.as_ref().map(|x| x.trim().to_owned()));
     Ok(JournalQuery {
         from: instant(&ctx.zone, "from", trimmed(&q.from).as_deref(), false)?,
         to: instant(&ctx.zone, "to", trimmed(&q.to).as_deref(), true)?,
@@ -186,6 +186,28 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
             }
         }
     };
+    // The person by picker (the organization's people and its networks'); the operator's
+    // journal holds accounts, typed as ids.
+    let person = trimmed(&q.person).unwrap_or_default();
+    let person_names = match ctx.org() {
+        Some(_) => picker::names(&s, &ctx, &picker::ids(&person)).await,
+        None => Default::default(),
+    };
+    let person_field = match ctx.org() {
+        Some(_) => html! {
+            div.field {
+                label for="journal-person" { (t(lang, "journal.person")) }
+                (picker::Picker {
+                    name: "person", id: Some("journal-person"), from: picker::From::Reach, multiple: false,
+                    required: false, testid: "journal-person", label: None, value: &person, names: &person_names,
+                }.render(lang))
+                (field_error(lang, err, "person"))
+            }
+        },
+        None => field("person", t(lang, "journal.person"), &q.person, t(lang, "journal.person_placeholder")),
+    };
+    let organizations = s.svc.journal().organizations(&ctx.session.caller).await.unwrap_or_default();
+    let chosen_org = value(&q.organization);
     let chosen_action = value(&q.action);
     let mut actions: Vec<(String, &str)> =
         keiretsu_domain::journal::ACTIONS.iter().map(|a| (action_text(lang, a), *a)).collect();
@@ -194,8 +216,21 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
         form.inline.filters method="get" action="/console/journal" data-testid="journal-filters" {
             (day("from", t(lang, "journal.from"), &q.from))
             (day("to", t(lang, "journal.to_inclusive"), &q.to))
-            (field("person", t(lang, "journal.person"), &q.person, t(lang, "journal.person_placeholder")))
-            (field("organization", t(lang, "journal.organization"), &q.organization, t(lang, "journal.organization_placeholder")))
+            (person_field)
+            label.field {
+                span { (t(lang, "journal.organization")) }
+                select name="organization" data-testid="journal-organization" {
+                    option value="" { (t(lang, "journal.any_organization")) }
+                    @for o in &organizations {
+                        option value=(o.id) selected[chosen_org == o.id] { (o.name) }
+                    }
+                    // A link may name an organization the list does not hold: kept, as an id.
+                    @if !chosen_org.is_empty() && !organizations.iter().any(|o| o.id == chosen_org) {
+                        option value=(chosen_org) selected { (chosen_org) }
+                    }
+                }
+                (field_error(lang, err, "organization"))
+            }
             label.field {
                 span { (t(lang, "journal.action")) }
                 select name="action" data-testid="journal-action" {

@@ -147,6 +147,11 @@ pub(super) fn nonblank(v: Option<String>) -> Option<String> {
     v.filter(|x| !x.trim().is_empty())
 }
 
+/// A filter field as the service takes it: trimmed, and left out when blank.
+pub(super) fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned)
+}
+
 pub(super) fn no_org(ctx: &Ctx, active: &str, title: &str) -> Response {
     layout(
         ctx,
