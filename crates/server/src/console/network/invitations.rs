@@ -66,9 +66,12 @@ pub(super) async fn created_result<T>(
                 (Some(code), Some(link)) => Some(Created { code, link: absolute(s, headers, &link) }),
                 _ => None,
             };
-            network_page(s, ctx, id, Flash::default(), created, None).await
+            network_page(s, ctx, id, Flash::default(), created, None, &Default::default()).await
         }
-        Err(e) => network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.raw))).await,
+        Err(e) => {
+            let failed = Some(Failed::new(name, at, e, &form.raw));
+            network_page(s, ctx, id, Flash::default(), None, failed, &Default::default()).await
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::labels::{contact_role_text, status_text, type_text};
-use super::pages::{Failed, dept_options, err_of, err_page, no_org, nonblank, typed, typed_all};
+use super::pages::{Failed, dept_options, err_of, err_page, no_org, nonblank, trimmed, typed, typed_all};
 use super::picker::{self, From, Picker};
 use super::{Ctx, Flash, Saved, absolute, ctx_of, field_error, layout, not_allowed, saved, status_of};
 use crate::AppState;

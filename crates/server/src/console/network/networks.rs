@@ -108,14 +108,50 @@ pub(super) struct Created {
     pub(super) link: String,
 }
 
+/// Units and backbone members shown at once on the network page.
+const LIST_PAGE: usize = 50;
+
+/// The network page's address: the saved notice, and the search and paging of its two long
+/// lists (units, and the backbone's network members), kept in links so each survives the other.
+#[derive(Deserialize, Default)]
+pub(super) struct NetworkParams {
+    saved: Option<String>,
+    /// Units whose organization, partner type or tier holds this text.
+    units_q: Option<String>,
+    /// The units page, from 1.
+    units_page: Option<String>,
+    /// Backbone members found by name, login, phone or employee number.
+    members_q: Option<String>,
+    members_cursor: Option<String>,
+}
+
+impl NetworkParams {
+    /// This page's link with `changes` made (an empty value drops the parameter).
+    fn link(&self, base: &str, anchor: &str, changes: &[(&str, &str)]) -> String {
+        let mut p: Vec<(&str, String)> = [
+            ("units_q", &self.units_q),
+            ("units_page", &self.units_page),
+            ("members_q", &self.members_q),
+            ("members_cursor", &self.members_cursor),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| trimmed(v).map(|v| (k, v)))
+        .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+        .collect();
+        p.extend(changes.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, (*v).to_owned())));
+        let q = serde_urlencoded::to_string(&p).unwrap_or_default();
+        if q.is_empty() { format!("{base}#{anchor}") } else { format!("{base}?{q}#{anchor}") }
+    }
+}
+
 pub(super) async fn network(
     State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Query(q): Query<Saved>,
+    Query(q): Query<NetworkParams>,
 ) -> Response {
-    let f = q.flash(ctx.lang);
-    network_page(&s, ctx, &id, f, None, None).await
+    let f = Saved { saved: q.saved.clone() }.flash(ctx.lang);
+    network_page(&s, ctx, &id, f, None, None, &q).await
 }
 
 pub(super) async fn network_page(
@@ -125,6 +161,7 @@ pub(super) async fn network_page(
     f: Flash,
     created: Option<Created>,
     failed: Option<Failed>,
+    lists: &NetworkParams,
 ) -> Response {
     let lang = ctx.lang;
     let fallback = t(lang, "nav.networks");
@@ -148,7 +185,13 @@ pub(super) async fn network_page(
     let (invitations, members, handovers, deps, names) = match ctx.org() {
         Some(org) if admin => {
             let loaded = async {
-                let backbone = PeopleQuery { unit_id: Some("backbone".into()), limit: Some(200), ..Default::default() };
+                let backbone = PeopleQuery {
+                    unit_id: Some("backbone".into()),
+                    q: trimmed(&lists.members_q),
+                    cursor: trimmed(&lists.members_cursor),
+                    limit: Some(LIST_PAGE as i64),
+                    ..Default::default()
+                };
                 let everyone = PeopleQuery { limit: Some(200), ..Default::default() };
                 let names: HashMap<String, String> = s
                     .svc
@@ -161,7 +204,7 @@ pub(super) async fn network_page(
                     .collect();
                 Ok::<_, ApiError>((
                     s.svc.network().invitations(caller, &nid, None).await?,
-                    s.svc.network().people(caller, &nid, &backbone).await?.items,
+                    s.svc.network().people(caller, &nid, &backbone).await?,
                     s.svc.network().handovers(caller, &nid).await?,
                     s.svc.directory().departments(caller, &org).await?,
                     names,
@@ -173,8 +216,28 @@ pub(super) async fn network_page(
                 Err(e) => return err_page(&ctx, ACTIVE, &net.name, e),
             }
         }
-        _ => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), HashMap::new()),
+        _ => (Vec::new(), Default::default(), Vec::new(), Vec::new(), HashMap::new()),
     };
+    let members_next = members
+        .next_cursor
+        .as_deref()
+        .map(|c| lists.link(&format!("/console/networks/{}", net.id), "members", &[("members_cursor", c)]));
+    let members = members.items;
+    // Units are few enough to filter here: by organization, partner type (in words) or tier.
+    let units_q = trimmed(&lists.units_q).unwrap_or_default();
+    let wanted = units_q.to_lowercase();
+    let found: Vec<&UnitView> = units
+        .iter()
+        .filter(|u| {
+            wanted.is_empty()
+                || [u.organization_name.clone(), type_name(lang, &u.partner_type, &types), u.tier.clone()]
+                    .iter()
+                    .any(|x| x.to_lowercase().contains(&wanted))
+        })
+        .collect();
+    let pages = found.len().div_ceil(LIST_PAGE).max(1);
+    let units_page = trimmed(&lists.units_page).and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
+    let shown_units = &found[(units_page - 1) * LIST_PAGE..found.len().min(units_page * LIST_PAGE)];
     let failed = failed.as_ref();
     let typed_members = typed(failed, "members", None, "member_ids", "");
     let typed_names = picker::names(s, &ctx, &picker::ids(&typed_members)).await;
@@ -186,13 +249,22 @@ pub(super) async fn network_page(
 
     let units_section = html! {
         h2 #units { (t(lang, "networks.units")) }
+        @if units.len() > LIST_PAGE || !units_q.is_empty() {
+            form.inline.filters method="get" action={ (base) "#units" } data-testid="unit-search" {
+                input type="search" name="units_q" value=(units_q) placeholder=(t(lang, "units.search_placeholder"))
+                    aria-label=(t(lang, "units.search_placeholder")) data-testid="unit-q";
+                @if let Some(m) = trimmed(&lists.members_q) { input type="hidden" name="members_q" value=(m); }
+                button type="submit" data-testid="unit-search-submit" { (t(lang, "common.search")) }
+                span.muted data-testid="unit-found" { (tn(lang, "units.found", "units.found_one", found.len() as i64, &[])) }
+            }
+        }
         table data-testid="unit-table" {
             thead { tr {
                 th { (t(lang, "units.organization")) } th { (t(lang, "units.type")) } th { (t(lang, "units.tier")) }
                 th { (t(lang, "field.status")) } th { (t(lang, "units.members")) } th { (t(lang, "units.joined")) }
             } }
             tbody {
-                @for u in &units {
+                @for u in shown_units {
                     tr data-testid="unit-row" data-unit-id=(u.id) data-status=(u.status) {
                         td {
                             a href={ (base) "/units/" (u.id) } data-testid="unit-link" { (u.organization_name) }
@@ -205,7 +277,18 @@ pub(super) async fn network_page(
                         td.nowrap { (when_text(&ctx, &u.joined_at)) }
                     }
                 }
-                @if units.is_empty() { tr { td.muted colspan="6" data-testid="unit-empty" { (t(lang, "units.none")) } } }
+                @if found.is_empty() { tr { td.muted colspan="6" data-testid="unit-empty" { (t(lang, "units.none")) } } }
+            }
+        }
+        @if pages > 1 {
+            div.pager data-testid="unit-pager" {
+                @if units_page > 1 {
+                    a href=(lists.link(&base, "units", &[("units_page", &(units_page - 1).to_string())])) data-testid="unit-previous" { (t(lang, "common.previous_page")) }
+                }
+                " " span.muted { (tf(lang, "common.page_of", &[("n", &units_page.to_string()), ("of", &pages.to_string())])) } " "
+                @if units_page < pages {
+                    a href=(lists.link(&base, "units", &[("units_page", &(units_page + 1).to_string())])) data-testid="unit-next" { (t(lang, "common.next_page")) }
+                }
             }
         }
         @if admin {
@@ -399,6 +482,12 @@ pub(super) async fn network_page(
             @let e = err_of(failed, "members", None);
             h2 #members { (t(lang, "networks.members")) }
             p.muted { (t(lang, "networks.members_help")) }
+            form.inline.filters method="get" action={ (base) "#members" } data-testid="network-member-search" {
+                input type="search" name="members_q" value=(trimmed(&lists.members_q).unwrap_or_default())
+                    placeholder=(t(lang, "people.search_placeholder")) aria-label=(t(lang, "people.search_placeholder")) data-testid="network-member-q";
+                @if !units_q.is_empty() { input type="hidden" name="units_q" value=(units_q); }
+                button type="submit" data-testid="network-member-search-submit" { (t(lang, "common.search")) }
+            }
             table data-testid="network-member-table" {
                 thead { tr { th { (t(lang, "field.name")) } th { (t(lang, "field.title")) } th { (t(lang, "field.status")) } th {} } }
                 tbody {
@@ -420,6 +509,7 @@ pub(super) async fn network_page(
                     @if members.is_empty() { tr { td.muted colspan="4" { (t(lang, "common.none")) } } }
                 }
             }
+            div.pager { @if let Some(n) = &members_next { a href=(n) data-testid="network-member-next" { (t(lang, "common.next_page")) } } }
             form.inline.card method="post" action={ (base) "/members" } data-testid="network-member-form" {
                 (ctx.csrf())
                 label.field { span { (t(lang, "networks.member_ids")) }
@@ -517,7 +607,16 @@ pub(super) async fn network_result<T>(
         Ok(()) => saved(&format!("/console/networks/{id}")),
         Err(e) => match ctx_of(s, form).await {
             Ok(ctx) => {
-                network_page(s, ctx, id, Flash::default(), None, Some(Failed::new(name, at, e, &form.raw))).await
+                network_page(
+                    s,
+                    ctx,
+                    id,
+                    Flash::default(),
+                    None,
+                    Some(Failed::new(name, at, e, &form.raw)),
+                    &Default::default(),
+                )
+                .await
             }
             Err(r) => r,
         },
