@@ -9,6 +9,9 @@ use crate::time::Millis;
 /// The hash that stands before the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Actions whose details hold each changed value as a `[before, after]` pair.
+pub const CHANGE_PAIRS: &[&str] = &["department.update", "member.update"];
+
 /// Every action the journal records, sorted: the console offers them as a filter and names each
 /// in both languages (a test in the service keeps this list in step with the code that journals).
 pub const ACTIONS: &[&str] = &[

@@ -95,23 +95,72 @@ fn value_text(lang: Lang, zone: &Zone, names: &Names, v: &serde_json::Value) -> 
     }
 }
 
-/// An entry's details as one line: "Name: Li Na · Departments: Sales, Plant".
-pub(crate) fn summary(lang: Lang, zone: &Zone, names: &Names, details: &str) -> String {
+/// An entry's details as one line: "Name: Li Na · Departments: Sales, Plant"; a change as
+/// "Title: — → Buyer".
+pub(crate) fn summary(lang: Lang, zone: &Zone, names: &Names, action: &str, details: &str) -> String {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(details) else {
         return String::new();
     };
+    let pairs = keiretsu_domain::journal::CHANGE_PAIRS.contains(&action);
     map.iter()
         .map(|(key, v)| {
             let label = lookup(lang, &format!("detail.{key}")).map_or_else(|| key.clone(), str::to_owned);
             // Some entries keep a time as epoch milliseconds (`expires_at`): a time all the same.
-            let value = match v.as_i64() {
-                Some(ms) if key.ends_with("_at") => local_text(lang, zone, ms),
+            let value = match (v.as_i64(), v.as_array()) {
+                (Some(ms), _) if key.ends_with("_at") => local_text(lang, zone, ms),
+                (_, Some(two)) if pairs && two.len() == 2 => tf(
+                    lang,
+                    "journal.change_pair",
+                    &[
+                        ("before", &value_text(lang, zone, names, &two[0])),
+                        ("after", &value_text(lang, zone, names, &two[1])),
+                    ],
+                ),
                 _ => value_text(lang, zone, names, v),
             };
             tf(lang, "journal.detail_pair", &[("label", &label), ("value", &value)])
         })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// Entries shown on a member's page.
+const RECENT: i64 = 10;
+
+/// The latest journal entries about one person, for their member page; nothing for a viewer who
+/// may not read the journal.
+pub(crate) async fn recent_about(s: &AppState, ctx: &Ctx, person: &str) -> Result<Markup, ApiError> {
+    if !ctx.can_read_journal() {
+        return Ok(html! {});
+    }
+    let lang = ctx.lang;
+    let caller = &ctx.session.caller;
+    let q = JournalQuery { person: Some(person.to_owned()), limit: Some(RECENT), ..Default::default() };
+    let page = s.svc.journal().entries(caller, &q).await?;
+    let names = s.svc.journal().names(caller, &page.items).await?;
+    let all = format!("/console/journal?{}", serde_urlencoded::to_string([("person", person)]).unwrap_or_default());
+    Ok(html! {
+        section.card data-testid="member-journal" {
+            h2 { (t(lang, "members.recent_journal")) }
+            @if page.items.is_empty() { p.muted { (t(lang, "common.none")) } }
+            @else {
+                table {
+                    thead { tr { th { (t(lang, "journal.time")) } th { (t(lang, "journal.actor")) } th { (t(lang, "journal.action")) } th { (t(lang, "journal.details")) } } }
+                    tbody {
+                        @for e in &page.items {
+                            tr data-testid="member-journal-row" data-action=(e.action) {
+                                td.nowrap { (when(ctx, e.at)) }
+                                td { (named(lang, &names, &e.actor)) }
+                                td { (action_text(lang, &e.action)) }
+                                td { (summary(lang, &ctx.zone, &names, &e.action, &e.details)) }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href=(all) data-testid="member-journal-all" { (t(lang, "members.journal_all")) } }
+        }
+    })
 }
 
 pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query<JournalForm>) -> Response {
@@ -263,7 +312,7 @@ pub(crate) async fn journal(State(s): State<AppState>, ctx: Ctx, Query(q): Query
                         td data-testid="journal-action-text" { (action_text(lang, &e.action)) }
                         td data-testid="journal-target" { (named(lang, &names, &e.target)) }
                         td {
-                            span data-testid="journal-summary" { (summary(lang, &ctx.zone, &names, &e.details)) }
+                            span data-testid="journal-summary" { (summary(lang, &ctx.zone, &names, &e.action, &e.details)) }
                             details.ids { summary { (t(lang, "journal.raw")) } code.details { (e.details) } }
                         }
                     }
@@ -292,13 +341,27 @@ mod tests {
         let details =
             r#"{"department_ids":["dep_plant","dep_hidden"],"expires_at":1795478400000,"name":"Li Na","on":true}"#;
         assert_eq!(
-            summary(Lang::En, &zone, &names, details),
+            summary(Lang::En, &zone, &names, "member.join", details),
             "Departments: Plant, dep_hidden · Expires: 24 Nov 2026, 08:00 · Name: Li Na · On: Yes"
         );
         assert_eq!(
-            summary(Lang::Zh, &zone, &names, details),
+            summary(Lang::Zh, &zone, &names, "member.join", details),
             "部门：Plant, dep_hidden · 过期时间：2026年11月24日 08:00 · 名称：Li Na · 开启：是"
         );
-        assert_eq!(summary(Lang::En, &zone, &names, "not json"), "");
+        assert_eq!(summary(Lang::En, &zone, &names, "member.join", "not json"), "");
+        // A change reads as before and after; the same list in another action stays a list.
+        let change = r#"{"supervisor_id":[null,"dep_plant"],"title":["Clerk","Buyer"]}"#;
+        assert_eq!(
+            summary(Lang::En, &zone, &names, "member.update", change),
+            "Supervisor: — → Plant · Title: Clerk → Buyer"
+        );
+        assert_eq!(
+            summary(Lang::Zh, &zone, &names, "member.update", change),
+            "直属上级：— → Plant · 职位：Clerk → Buyer"
+        );
+        assert_eq!(
+            summary(Lang::En, &zone, &names, "member.join", r#"{"title":["Clerk","Buyer"]}"#),
+            "Title: Clerk, Buyer"
+        );
     }
 }

@@ -328,10 +328,11 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
         let mid = MemberId::parse(&m.id).map_err(ApiError::from)?;
         let abilities = abilities(s, &ctx, &org, &mid, m.status.as_str() == "active").await?;
         let posts = s.svc.network().posts_of(caller, &org, &mid).await?;
-        Ok::<_, ApiError>((deps, supervisor, abilities, posts))
+        let recent = recent_about(s, &ctx, &m.id).await?;
+        Ok::<_, ApiError>((deps, supervisor, abilities, posts, recent))
     }
     .await;
-    let (deps, supervisor, abilities, posts) = match loaded {
+    let (deps, supervisor, abilities, posts, recent) = match loaded {
         Ok(x) => x,
         Err(e) => return err_page(&ctx, "members", title, e),
     };
@@ -370,6 +371,7 @@ pub(crate) async fn member_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err:
         }
         (abilities)
         (posts_section(lang, &posts))
+        (recent)
         @if admin {
             div.columns {
                 section {

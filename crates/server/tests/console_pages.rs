@@ -1,5 +1,6 @@
-//! The network page's long lists over real HTTP, on SQLite and PostgreSQL: units and the
-//! backbone's network members are searched and paged, and each keeps the other's search.
+//! Console pages over real HTTP, on SQLite and PostgreSQL: the network page's long lists
+//! (units and the backbone's network members) are searched and paged, each keeping the other's
+//! search; a member's page shows the recent journal entries about them to auditors only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -30,6 +31,19 @@ fn link(html: &str, testid: &str) -> Option<String> {
     let start = html[..at].rfind("href=\"")? + 6;
     let end = start + html[start..].find('"')?;
     Some(html[start..end].replace("&amp;", "&"))
+}
+
+/// A console page as `login` sees it.
+async fn console(s: &TestServer, login: &str, path: &str) -> String {
+    let cookie = s.console_session(login).await;
+    let res = reqwest::Client::new()
+        .get(format!("{}{path}", s.base))
+        .header(COOKIE, cookie.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
 }
 
 both! {
@@ -92,5 +106,37 @@ both! {
         let one = page(&s, cookie, &net, "?members_q=staff.07").await;
         assert_eq!(rows(&one, "network-member-row"), 1);
         assert!(one.contains("staff.07"));
+    }
+
+    async fn a_member_page_shows_recent_entries_about_the_person_to_auditors_only(db) {
+        let s = TestServer::start(db).await;
+        let (org, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+        let (li, _) = s.member(&admin, &org, "li.na").await;
+        let members = format!("/api/v1/organizations/{org}/members");
+        let (st, _) = admin.send(reqwest::Method::PATCH, &format!("{members}/{li}"), Some(json!({"title": "Buyer"}))).await;
+        assert!(st.is_success(), "{st}");
+        // A directory sub-admin manages people but does not read the journal.
+        let (clerk, _) = s.member(&admin, &org, "clerk").await;
+        let (st, _) = admin
+            .send(
+                reqwest::Method::PUT,
+                &format!("{members}/{clerk}/role"),
+                Some(json!({"role": {"role": "sub_admin", "scopes": ["directory"]}})),
+            )
+            .await;
+        assert!(st.is_success(), "{st}");
+
+        let page = console(&s, "hoshino.admin", &format!("/console/members/{li}")).await;
+        assert_eq!(rows(&page, "member-journal"), 1, "the primary admin reads the journal");
+        assert!(page.contains("data-action=\"member.update\"") && page.contains("data-action=\"member.join\""), "{page}");
+        let section = &page[page.find("data-testid=\"member-journal\"").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert!(section.contains("Hoshino Admin"), "the admin who changed the title, by name: {section}");
+        assert!(section.contains("Buyer"), "what changed, in the details: {section}");
+        assert!(link(&page, "member-journal-all").unwrap().ends_with(&format!("person={li}")));
+
+        let page = console(&s, "clerk", &format!("/console/members/{li}")).await;
+        assert!(page.contains("member-detail-name"), "the clerk sees the member");
+        assert_eq!(rows(&page, "member-journal"), 0, "but not the journal");
     }
 }
