@@ -151,6 +151,37 @@ mod tests {
         assert_eq!(action_text(Lang::Zh, "member.join"), zh["action.member.join"]);
     }
 
+    /// Every key the service writes into an entry's details (`.with("key", …)`) has a label in
+    /// both languages, so the journal's one-line summary never shows a bare key.
+    #[test]
+    fn every_detail_the_service_journals_has_a_label() {
+        let (en, zh) = (parse_catalogue(EN), parse_catalogue(ZH));
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../service/src")];
+        let mut keys = std::collections::BTreeSet::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for rest in src.split(".with(\"").skip(1) {
+                        let key: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                        if rest[key.len()..].starts_with('"') {
+                            keys.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(keys.len() > 40, "found only {} detail keys", keys.len());
+        for key in keys {
+            let key = format!("detail.{key}");
+            assert!(en.contains_key(key.as_str()), "`{key}` is not in en.txt");
+            assert!(zh.contains_key(key.as_str()), "`{key}` is not in zh.txt");
+        }
+    }
+
     #[test]
     fn fills_placeholders() {
         assert_eq!(tf(Lang::En, "missing.key.{x}", &[("x", "1")]), "missing.key.1");
