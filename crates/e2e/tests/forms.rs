@@ -221,9 +221,30 @@ async fn a_form_published_to_suppliers_is_filled_by_a_supplier_and_read_by_the_b
     let rows = b.texts_when("[data-testid=submission-row]", 1).await;
     // The unit by its organization's name and partner type, never by id.
     assert!(rows[0].contains("Aoba Components · Supplier") && !rows[0].contains(supplier_unit.as_str()), "{rows:?}");
+    // The filter's example is written from this form's own fields.
+    let example = attr(&b, "[data-testid=submission-filter]", "placeholder").await;
+    assert_eq!(example, "plant:contains:a;capacity:gt:100");
+    // The builder writes the syntax: the capacity field offers only ordered operators, in words.
+    b.select("[data-testid=filter-field]", "capacity").await;
+    let script = "return Array.from(document.querySelector('[data-testid=filter-op]').options)\
+        .filter(o => !o.hidden).map(o => o.text)";
+    let ops = b.client.execute(script, vec![]).await.unwrap();
+    assert_eq!(ops, serde_json::json!(["is", "is not", "is more than", "is at least", "is less than", "is at most"]));
+    b.select("[data-testid=filter-op]", "ge").await;
+    b.fill("[data-testid=filter-value]", "1000").await;
+    b.click("[data-testid=filter-add]").await;
+    b.select("[data-testid=filter-field]", "plant").await;
+    b.select("[data-testid=filter-op]", "contains").await;
+    b.fill("[data-testid=filter-value]", "Aoba").await;
+    b.click("[data-testid=filter-add]").await;
+    assert_eq!(
+        b.wait("[data-testid=submission-filter]").await.prop("value").await.unwrap().unwrap(),
+        "capacity:ge:1000;plant:contains:Aoba"
+    );
     b.select("[data-testid=submission-of]", "capacity").await;
     b.click("[data-testid=submission-search]").await;
     b.wait_text("[data-testid=totals-sum]", "1200").await;
+    assert_eq!(b.texts_when("[data-testid=submission-row]", 1).await.len(), 1, "the built filter holds the row");
     let export = attr(&b, "[data-testid=submission-export]", "href").await;
     assert!(export.contains(&format!("/api/v1/apps/{app}/submissions/export")), "{export}");
     let csv = b

@@ -355,3 +355,73 @@ document.addEventListener('click', function (e) {
     all();
   }
 })();
+
+// ---- Filter builder ----------------------------------------------------------------------------
+// <fieldset data-filter-builder="input-id" hidden>: field, operator and value choosers that write
+// one `field:op:value` condition into the filter input, joined to what is there by ";". Each field
+// option lists its operators (data-ops) and, for a choice field, its options (data-choices, one
+// per line). Without the script the fieldset stays hidden and the input takes the syntax typed.
+(function () {
+  function setup(box) {
+    var target = document.getElementById(box.getAttribute('data-filter-builder'));
+    var field = box.querySelector('[data-filter-field]');
+    var op = box.querySelector('[data-filter-op]');
+    var value = box.querySelector('[data-filter-value]');
+    var choices = box.querySelector('datalist');
+    var add = box.querySelector('[data-filter-add]');
+    if (!target || !field || !op || !value || !choices || !add) {
+      return;
+    }
+    function fit() {
+      var chosen = field.options[field.selectedIndex];
+      var ops = chosen ? (chosen.getAttribute('data-ops') || '').split(' ') : [];
+      var first = null;
+      for (var i = 0; i < op.options.length; i++) {
+        var o = op.options[i];
+        o.hidden = ops.indexOf(o.value) < 0;
+        o.disabled = o.hidden;
+        if (!o.hidden && first === null) {
+          first = o.value;
+        }
+      }
+      if (op.selectedOptions.length === 0 || op.selectedOptions[0].hidden) {
+        op.value = first || '';
+      }
+      choices.textContent = '';
+      var listed = chosen ? (chosen.getAttribute('data-choices') || '') : '';
+      listed.split('\n').filter(Boolean).forEach(function (c) {
+        var option = document.createElement('option');
+        option.value = c;
+        choices.appendChild(option);
+      });
+    }
+    field.addEventListener('change', fit);
+    add.addEventListener('click', function () {
+      var text = value.value.trim();
+      if (!field.value || !op.value || !text) {
+        value.focus();
+        return;
+      }
+      var condition = field.value + ':' + op.value + ':' + text;
+      var now = target.value.trim();
+      target.value = now ? now + ';' + condition : condition;
+      value.value = '';
+      target.focus();
+    });
+    box.hidden = false;
+    fit();
+  }
+
+  function all() {
+    var boxes = document.querySelectorAll('[data-filter-builder]');
+    for (var i = 0; i < boxes.length; i++) {
+      setup(boxes[i]);
+    }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', all);
+  } else {
+    all();
+  }
+})();

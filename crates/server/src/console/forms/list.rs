@@ -212,7 +212,7 @@ pub(super) fn filters(
         form.inline.filters method="get" action={ (action) "#submissions" } data-testid="submission-filters" {
             label.field {
                 span { (t(lang, "forms.filter")) }
-                input name="filter" value=(v(&q.filter)) placeholder=(t(lang, "forms.filter_placeholder")) size="32" data-testid="submission-filter";
+                input #submission-filter name="filter" value=(v(&q.filter)) placeholder=(example(schema)) size="32" data-testid="submission-filter";
                 (field_error(lang, err, "filter"))
             }
             @if !orgs.is_empty() {
@@ -259,6 +259,72 @@ pub(super) fn filters(
         p.hint data-testid="filter-help" {
             (tf(lang, "forms.filter_help", &[("ops", &FilterOp::NAMES.join(", ")), ("fields", &keys.join(", "))]))
         }
+        (builder(lang, schema))
+    }
+}
+
+/// Fields the builder offers: those a condition can name by a value typed or chosen. Member
+/// and department fields hold ids and stay with the typed syntax.
+fn buildable(f: &Field) -> bool {
+    !f.kind.filter_ops().is_empty() && !matches!(f.kind, FieldKind::Member | FieldKind::Department)
+}
+
+/// An example filter from the form's own fields: one or two conditions a reader can adapt.
+fn example(schema: &Schema) -> String {
+    schema
+        .fields
+        .iter()
+        .filter(|f| buildable(f))
+        .take(2)
+        .map(|f| {
+            let choice = f.options.first().cloned().unwrap_or_default();
+            let (op, value) = match f.kind {
+                FieldKind::Number | FieldKind::Money => ("gt", "100".to_owned()),
+                FieldKind::Date => ("ge", "2026-01-01".to_owned()),
+                FieldKind::SingleChoice => ("eq", choice),
+                FieldKind::MultipleChoice => ("has", choice),
+                _ => ("contains", "a".to_owned()),
+            };
+            format!("{}:{op}:{value}", f.key)
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Field, operator and value choosers that write a condition into the filter (by the script;
+/// hidden without it).
+fn builder(lang: Lang, schema: &Schema) -> Markup {
+    let fields: Vec<&Field> = schema.fields.iter().filter(|f| buildable(f)).collect();
+    html! {
+        @if !fields.is_empty() {
+            fieldset.inline.filter-builder data-filter-builder="submission-filter" hidden data-testid="filter-builder" {
+                legend { (t(lang, "forms.builder")) }
+                select data-filter-field aria-label=(t(lang, "forms.builder_field")) data-testid="filter-field" {
+                    @for f in &fields {
+                        option value=(f.key) data-ops=(f.kind.filter_ops().join(" ")) data-choices=(f.options.join("\n")) { (f.label) }
+                    }
+                }
+                select data-filter-op aria-label=(t(lang, "forms.builder_op")) data-testid="filter-op" {
+                    @for op in FilterOp::NAMES { option value=(op) { (t(lang, op_key(op))) } }
+                }
+                input data-filter-value list="filter-choices" aria-label=(t(lang, "forms.builder_value")) data-testid="filter-value";
+                datalist #filter-choices {}
+                button.secondary type="button" data-filter-add data-testid="filter-add" { (t(lang, "forms.builder_add")) }
+            }
+        }
+    }
+}
+
+fn op_key(op: &str) -> &'static str {
+    match op {
+        "eq" => "forms.op_eq",
+        "ne" => "forms.op_ne",
+        "contains" => "forms.op_contains",
+        "gt" => "forms.op_gt",
+        "ge" => "forms.op_ge",
+        "lt" => "forms.op_lt",
+        "le" => "forms.op_le",
+        _ => "forms.op_has",
     }
 }
 
