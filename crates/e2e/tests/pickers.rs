@@ -83,3 +83,42 @@ async fn people_are_picked_by_name_with_the_keyboard_and_shown_by_name() {
     b.screenshot("pickers-03-zh-nobody").await;
     b.close().await;
 }
+
+/// The texts of the options of `css` that are shown.
+async fn shown_options(b: &Browser, css: &str) -> Vec<String> {
+    let script = "return Array.from(document.querySelector(arguments[0]).options)\
+        .filter(o => !o.hidden).map(o => o.text.trim())";
+    let v = b.client.execute(script, vec![serde_json::Value::from(css)]).await.unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_is_found_in_the_tree_with_the_departments_above_it() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let org = certified_org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
+    // Plant > Assembly > Paint shop, and eight more to make the list long.
+    let plant = department(&s, &org, "Plant", None).await;
+    let assembly = department(&s, &org, "Assembly", Some(&plant)).await;
+    department(&s, &org, "Paint shop", Some(&assembly)).await;
+    for name in ["Sales", "Finance", "Legal", "Quality", "Logistics", "Purchasing", "Research", "Service"] {
+        department(&s, &org, name, None).await;
+    }
+    let b = Browser::start().await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-members]").await;
+    b.goto(&format!("{}/console/members/new", s.base)).await;
+    let select = "[data-testid=member-departments]";
+    b.wait(select).await;
+    // "paint" keeps the paint shop and the departments above it up to the organization's own,
+    // nothing else.
+    b.fill("[data-testid=tree-search]", "paint").await;
+    assert_eq!(shown_options(&b, select).await, ["Hoshino Motors", "Plant", "Assembly", "Paint shop"]);
+    // A department chosen before a new search stays in view.
+    b.wait("[data-testid=member-departments] option[data-depth='3']").await.click().await.unwrap();
+    b.fill("[data-testid=tree-search]", "sales").await;
+    assert_eq!(shown_options(&b, select).await, ["Hoshino Motors", "Plant", "Assembly", "Paint shop", "Sales"]);
+    b.screenshot("pickers-04-department-tree").await;
+    // Cleared, the whole tree is back.
+    b.fill("[data-testid=tree-search]", "").await;
+    assert_eq!(shown_options(&b, select).await.len(), 12, "the organization's own department and eleven");
+    b.close().await;
+}

@@ -361,7 +361,7 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
         (DOCTYPE)
         html lang=(lang.html_code()) {
             (head(lang, title))
-            body data-zone-chosen[ctx.me.time_zone.is_some()] {
+            body data-zone-chosen[ctx.me.time_zone.is_some()] data-tree-search=(t(lang, "departments.find")) {
                 a.skip-link href="#main" { (t(lang, "nav.skip")) }
                 header.topbar {
                     button.secondary.small.menu-toggle type="button" aria-controls="console-nav" aria-expanded="false" data-nav-toggle data-testid="menu-toggle" { (t(lang, "nav.menu")) }

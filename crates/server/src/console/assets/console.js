@@ -425,3 +425,67 @@ document.addEventListener('click', function (e) {
     all();
   }
 })();
+
+// ---- Department tree search ----------------------------------------------------------------------
+// A select of departments in tree order (options with data-depth) gets a search box: typing
+// keeps the departments whose name holds the text, with the departments above them for
+// context, and hides the rest. Chosen options are never hidden, so a form never loses a choice.
+(function () {
+  function setup(select) {
+    var search = document.createElement('input');
+    search.type = 'search';
+    search.className = 'tree-search';
+    search.placeholder = document.body.getAttribute('data-tree-search') || '';
+    search.setAttribute('aria-label', search.placeholder);
+    search.setAttribute('data-testid', 'tree-search');
+    select.parentNode.insertBefore(search, select);
+    function narrow() {
+      var text = search.value.trim().toLowerCase();
+      var options = select.options;
+      var keep = [];
+      for (var i = 0; i < options.length; i++) {
+        var o = options[i];
+        keep[i] = !text || o.selected || !o.hasAttribute('data-depth') || o.text.toLowerCase().indexOf(text) >= 0;
+        if (keep[i] && text && o.hasAttribute('data-depth')) {
+          // The departments above a match: walk back to each shallower one.
+          var depth = Number(o.getAttribute('data-depth'));
+          for (var j = i - 1; j >= 0 && depth > 0; j--) {
+            var above = Number(options[j].getAttribute('data-depth') || 0);
+            if (above < depth) {
+              keep[j] = true;
+              depth = above;
+            }
+          }
+        }
+      }
+      for (var k = 0; k < options.length; k++) {
+        options[k].hidden = !keep[k];
+      }
+    }
+    search.addEventListener('input', narrow);
+    search.addEventListener('change', narrow);
+    // Enter filters; it does not send the form.
+    search.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+      }
+    });
+  }
+
+  function all() {
+    var selects = document.querySelectorAll('select');
+    for (var i = 0; i < selects.length; i++) {
+      var s = selects[i];
+      // Worth a search box when the tree does not fit at a glance.
+      if (s.querySelector('option[data-depth]') && s.options.length > 8) {
+        setup(s);
+      }
+    }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', all);
+  } else {
+    all();
+  }
+})();

@@ -245,7 +245,7 @@ pub(super) fn dept_options(
     html! {
         @for (d, depth) in dept_order(deps) {
             @if !exclude.contains(d.id.as_str()) {
-                option value=(d.id) selected[selected(&d.id)] { ("\u{a0}\u{a0}\u{a0}".repeat(depth)) (d.name) }
+                option value=(d.id) selected[selected(&d.id)] data-depth=(depth) { ("\u{a0}\u{a0}\u{a0}".repeat(depth)) (d.name) }
             }
         }
     }
