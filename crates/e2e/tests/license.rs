@@ -118,6 +118,19 @@ async fn admin_authorizes_a_department_subtree_and_the_counts_follow() {
     assert_eq!(status_of(&b, &plant[0]).await, "Enabled");
     assert_eq!(counts(&b).await, strings(&["10", "2", "8"]));
     b.screenshot("license-04-department-frozen").await;
+
+    // Freezing ticked rows says how many; saying no changes nothing.
+    for m in &plant[..2] {
+        b.click(&format!("[data-testid=seat-row][data-member-id='{m}'] [data-testid=seat-check]")).await;
+    }
+    let asked = b.decline("[data-testid=seats-freeze-selected]").await;
+    assert!(asked.starts_with("Freeze the seats of the 2 chosen people?"), "{asked}");
+    assert_eq!(status_of(&b, &plant[0]).await, "Enabled");
+    b.click(&format!("[data-testid=seat-row][data-member-id='{}'] [data-testid=seat-check]", plant[1])).await;
+    let asked = b.confirm("[data-testid=seats-freeze-selected]").await;
+    assert!(asked.starts_with("Freeze the seat of the chosen person?"), "{asked}");
+    b.wait_text("[data-testid=notice]", "Done: 1 account changed.").await;
+    assert_eq!(status_of(&b, &plant[0]).await, "Frozen");
     b.close().await;
 }
 

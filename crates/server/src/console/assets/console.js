@@ -19,6 +19,22 @@ document.addEventListener('submit', function (e) {
   if (chosen && chosen.hasAttribute('data-confirm')) {
     question = chosen.dataset.confirm;
   }
+  // data-confirm-count="name": the question names how many `name` boxes are ticked ({n}), in
+  // the singular from data-confirm-one when there is one.
+  var counted = by ? by.getAttribute('data-confirm-count') : null;
+  if (counted && question) {
+    var n = 0;
+    var boxes = form.querySelectorAll('input[type=checkbox]');
+    for (var b = 0; b < boxes.length; b++) {
+      if (boxes[b].name === counted && boxes[b].checked) {
+        n += 1;
+      }
+    }
+    if (n === 1 && by.hasAttribute('data-confirm-one')) {
+      question = by.getAttribute('data-confirm-one');
+    }
+    question = question.split('{n}').join(String(n));
+  }
   if (question && !window.confirm(question)) {
     e.preventDefault();
   }

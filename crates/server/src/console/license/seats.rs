@@ -211,7 +211,7 @@ pub(super) async fn seats_page(
             @if let Some(u) = unit { input type="hidden" name="unit_id" value=(u.id); }
             div.batch {
                 button type="submit" name="action" value="enable" data-testid="seats-enable-selected" { (t(lang, "license.enable_selected")) }
-                button.secondary type="submit" name="action" value="freeze" data-confirm=(t(lang, "license.freeze_confirm")) data-testid="seats-freeze-selected" { (t(lang, "license.freeze_selected")) }
+                button.secondary type="submit" name="action" value="freeze" data-confirm=(t(lang, "license.freeze_confirm")) data-confirm-one=(t(lang, "license.freeze_confirm_one")) data-confirm-count="member_ids" data-testid="seats-freeze-selected" { (t(lang, "license.freeze_selected")) }
                 (field_error(lang, selected_err, "member_ids"))
                 (field_error(lang, selected_err, "seats"))
             }
