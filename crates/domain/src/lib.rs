@@ -5,6 +5,7 @@
 mod text_enum;
 
 pub mod access;
+pub mod approval;
 pub mod directory;
 pub mod error;
 pub mod form;
