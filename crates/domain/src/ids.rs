@@ -120,6 +120,9 @@ typed_id!(
 typed_id!(
     /// A file uploaded for a form's attachment field.
     AttachmentId, "att_", "attachment_id", "^att_[a-z0-9_]{1,64}$");
+typed_id!(
+    /// One submission's way through its approval template.
+    ApprovalId, "apr_", "approval_id", "^apr_[a-z0-9_]{1,64}$");
 
 #[cfg(test)]
 mod tests {

@@ -162,4 +162,7 @@ reasons! {
     CoApproverNeedsAll = "co_approver_needs_all": "cannot take a co-approver at a step where any one approval decides; transfer the task instead",
     EscalateAfterRemind = "escalate_after_remind": "must be later than the reminder",
     NotAMemberField = "not_a_member_field": "must be a member field of the form",
+    ChangedMeanwhile = "changed_meanwhile": "changed while you were acting; reload it and try again",
+    NotAnApprover = "not_an_approver": "must be an active member of the submitter's organization or the app's",
+    UnderApproval = "under_approval": "is in approval: it can be changed only when returned to its submitter",
 }

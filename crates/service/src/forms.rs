@@ -391,11 +391,14 @@ impl Cases<'_> {
             )
             .into());
         }
-        let change = Change::new(caller.actor(), Some(owner.as_str()), "submission.create", &row.id)
-            .with("app", app.as_str())
-            .with("version", version)
-            .with("organization", org.as_str());
-        self.commit(tx, &[change]).await?;
+        let mut changes = vec![
+            Change::new(caller.actor(), Some(owner.as_str()), "submission.create", &row.id)
+                .with("app", app.as_str())
+                .with("version", version)
+                .with("organization", org.as_str()),
+        ];
+        changes.extend(crate::approvals::start(&mut tx, &owner, &row, &schema, &caller.actor(), now).await?);
+        self.commit(tx, &changes).await?;
         let item = store::submission(&mut *self.store.read().await?, &row.id).await?.ok_or(NOT_FOUND_SUBMISSION)?;
         Ok(self.views(vec![item]).await?.remove(0))
     }
@@ -446,6 +449,7 @@ impl Cases<'_> {
         self.check_refs(&mut c, caller, &owner, &schema, &values, (&submitter, &org)).await?;
         drop(c);
         let mut tx = self.store.write().await?;
+        crate::approvals::editable(&mut tx, id.as_str()).await?;
         store::update_submission(&mut tx, id.as_str(), version, &values, self.now()).await?;
         let files = schema.attachment_refs(&values);
         if store::attach(&mut tx, &files, app.as_str(), submitter.as_str(), id.as_str()).await? != files.len() as u64 {

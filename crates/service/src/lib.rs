@@ -22,6 +22,7 @@ macro_rules! use_cases {
 pub(crate) use use_cases;
 
 pub mod access;
+pub mod approvals;
 pub mod apps;
 pub mod demo;
 pub mod directory;
@@ -191,6 +192,10 @@ impl Service {
             tokens: Arc::default(),
             decoy_hash: decoy_hash.into(),
         })
+    }
+
+    pub fn approvals(&self) -> approvals::Cases<'_> {
+        approvals::Cases(self)
     }
 
     pub fn apps(&self) -> apps::Cases<'_> {

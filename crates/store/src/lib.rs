@@ -1,6 +1,7 @@
 //! The only crate that speaks SQL. One code path over sqlx's `Any` driver serves SQLite and
 //! PostgreSQL; the backend is chosen at run time by the database URL.
 
+pub mod approvals;
 pub mod apps;
 pub mod directory;
 pub mod forms;

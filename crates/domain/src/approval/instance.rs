@@ -380,7 +380,7 @@ impl Instance {
 
     /// What no action may break; checked after each in debug builds (the tests run them).
     fn check_invariants(&self) {
-        debug_assert!(!self.approvers.iter().any(|a| *a == self.submitter), "the submitter never approves");
+        debug_assert!(!self.approvers.contains(&self.submitter), "the submitter never approves");
         debug_assert!(self.approved.iter().all(|a| self.approvers.contains(a)), "approvals come from approvers");
         debug_assert!(self.step < self.plan.steps.len().max(1), "the step is one of the plan's");
     }

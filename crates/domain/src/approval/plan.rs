@@ -63,7 +63,8 @@ impl Facts {
     fn everyone(&self, rules: &[Approvers], others_only: bool) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for id in rules.iter().flat_map(|r| self.people(r)) {
-            if !(others_only && id == self.submitter) && !out.contains(&id) {
+            let skipped = others_only && id == self.submitter;
+            if !skipped && !out.contains(&id) {
                 out.push(id);
             }
         }

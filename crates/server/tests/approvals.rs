@@ -1,0 +1,200 @@
+//! Approvals through the service on SQLite and PostgreSQL: a template bound to an app plans each
+//! submission, a supplier's request goes to the backbone's owner contact and, above an amount,
+//! to finance; nobody approves their own request or acts without a task; data is locked while it
+//! runs; and an approve racing a withdraw ends in one outcome.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use keiretsu_domain::approval::{Approvers, Condition, Mode, Node, State, Template};
+use keiretsu_domain::ids::{AppId, ApprovalId};
+use keiretsu_service::Caller;
+use keiretsu_service::approvals::{Action, InboxKind, InboxQuery};
+use keiretsu_testkit::{Client, PASSWORD, TestServer, both};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn caller(s: &TestServer, login: &str) -> Caller {
+    let session = s.svc.identity().login(login, PASSWORD, "test").await.unwrap();
+    s.svc.identity().session(&session.secret).await.unwrap().unwrap().caller
+}
+
+fn node(name: &str, approvers: Vec<Approvers>) -> Node {
+    Node {
+        name: name.into(),
+        approvers,
+        mode: Mode::Any,
+        when: Vec::new(),
+        copy_to: Vec::new(),
+        remind_after_hours: None,
+        escalate_after_hours: None,
+    }
+}
+
+struct World {
+    s: TestServer,
+    app: AppId,
+    admin: Client,
+    staff: Vec<Client>,
+    finance: String,
+}
+
+/// A backbone (its admin invited the supplier, so is the unit's backbone owner contact), a
+/// finance member, a supplier with two seated staff, and an order form published to suppliers.
+async fn world(s: TestServer) -> World {
+    let (backbone, admin) = s.backbone("Hoshino", "hoshino.admin").await;
+    let (finance, _) = s.member(&admin, &backbone, "hoshino.finance").await;
+    let (_, net) = admin.post("/api/v1/networks", json!({"name": "Partners"})).await;
+    let net = net["id"].as_str().unwrap().to_owned();
+    let (_, inv) = admin
+        .post(
+            &format!("/api/v1/networks/{net}/invitations"),
+            json!({"partner_name": "Kato Metals", "partner_type": "supplier", "tier": "a"}),
+        )
+        .await;
+    let (org, partner_admin) = s.certified_org("Kato Metals", "kato.admin").await;
+    let (_, unit) = partner_admin.post("/api/v1/invitations/accept", json!({"code": inv["code"]})).await;
+    let unit = unit["id"].as_str().unwrap().to_owned();
+    let mut staff = Vec::new();
+    for i in 0..2 {
+        let (member, client) = s.member(&partner_admin, &org, &format!("kato.staff{i}")).await;
+        let (st, _) = admin
+            .post(
+                &format!("/api/v1/organizations/{backbone}/seats/enable"),
+                json!({"unit_id": unit, "member_ids": [member]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        staff.push(client);
+    }
+    let fields = json!([
+        {"key": "product", "label": "Product", "kind": "text", "required": true},
+        {"key": "amount", "label": "Amount", "kind": "money", "required": true}
+    ]);
+    let (st, app) = admin.post("/api/v1/apps", json!({"name": "Orders", "fields": fields})).await;
+    assert_eq!(st, StatusCode::CREATED, "{app}");
+    let app = app["id"].as_str().unwrap().to_owned();
+    let (st, _) = admin
+        .send(
+            Method::PUT,
+            &format!("/api/v1/apps/{app}/publications/{net}"),
+            Some(json!({"audience": {"kind": "partner_types", "ids": ["supplier"]}})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    World { s, app: AppId::parse(&app).unwrap(), admin, staff, finance }
+}
+
+fn template(finance: &str) -> Template {
+    let mut big = node("Finance", vec![Approvers::Members { member_ids: vec![finance.to_owned()] }]);
+    big.when = vec![Condition::Field { filter: "amount:gt:1000".into() }];
+    Template { nodes: vec![node("Owner", vec![Approvers::BackboneOwner]), big], copy_to: Vec::new() }
+}
+
+/// A supplier staff member submits an order; the approval it started.
+async fn order(w: &World, staff: usize, amount: &str) -> (String, ApprovalId) {
+    let (st, sub) = w.staff[staff]
+        .post(&format!("/api/v1/apps/{}/submissions", w.app), json!({"values": {"product": "Bolts", "amount": amount}}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{sub}");
+    let who = caller(&w.s, &format!("kato.staff{staff}")).await;
+    let page =
+        w.s.svc
+            .approvals()
+            .inbox(&who, &InboxQuery { kind: InboxKind::Submitted, ..Default::default() })
+            .await
+            .unwrap();
+    let found =
+        page.items.iter().find(|i| i.submission_id == sub["id"].as_str().unwrap()).expect("an approval started");
+    (sub["id"].as_str().unwrap().to_owned(), ApprovalId::parse(&found.id).unwrap())
+}
+
+fn code(e: keiretsu_service::Error) -> String {
+    match e {
+        keiretsu_service::Error::Domain(d) => d.code().to_owned(),
+        other => panic!("{other}"),
+    }
+}
+
+both! {
+    async fn a_suppliers_order_is_approved_by_the_owner_and_finance_and_nobody_else(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        let finance = caller(s, "hoshino.finance").await;
+        let submitter = caller(s, "kato.staff0").await;
+        let other = caller(s, "kato.staff1").await;
+        // A template that does not fit the form is refused naming where.
+        let mut bad = template(&w.finance);
+        bad.nodes[1].when = vec![Condition::Field { filter: "colour:eq:red".into() }];
+        let e = s.svc.approvals().put_template(&admin, &w.app, &bad).await.unwrap_err();
+        assert!(e.to_string().starts_with("nodes.1.when.0.filter"), "{e}");
+        // Suppliers do not design the backbone's approvals: the app is unknown to them.
+        assert_eq!(code(s.svc.approvals().put_template(&submitter, &w.app, &template(&w.finance)).await.unwrap_err()), "not_found");
+        let t = s.svc.approvals().put_template(&admin, &w.app, &template(&w.finance)).await.unwrap();
+        assert_eq!(t.version, 1);
+
+        // A large order: the owner contact, then finance.
+        let (sub, id) = order(&w, 0, "5000.00").await;
+        let i = s.svc.approvals().instance(&submitter, &id).await.unwrap();
+        assert_eq!(i.plan.steps.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["Owner", "Finance"]);
+        assert_eq!(i.state, State::Pending);
+        // The submitter holds no task; the other supplier does not even see the request.
+        assert_eq!(code(s.svc.approvals().act(&submitter, &id, &Action::Approve).await.unwrap_err()), "no_open_task");
+        assert_eq!(code(s.svc.approvals().instance(&other, &id).await.unwrap_err()), "not_found");
+        assert_eq!(code(s.svc.approvals().act(&other, &id, &Action::Approve).await.unwrap_err()), "not_found");
+        // Finance waits for the owner.
+        assert_eq!(code(s.svc.approvals().act(&finance, &id, &Action::Approve).await.unwrap_err()), "not_found");
+        // The data is locked while it runs.
+        let (st, body) = w.staff[0]
+            .send(Method::PUT, &format!("/api/v1/submissions/{sub}"), Some(json!({"values": {"product": "Nuts", "amount": "1.00"}})))
+            .await;
+        assert_eq!((st, body["code"].clone()), (StatusCode::CONFLICT, json!("under_approval")), "{body}");
+
+        let todo = s.svc.approvals().inbox(&admin, &InboxQuery::default()).await.unwrap();
+        assert_eq!(todo.items.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+        let i = s.svc.approvals().act(&admin, &id, &Action::Approve).await.unwrap();
+        assert_eq!((i.step, i.waiting_for.clone()), (1, vec![w.finance.clone()]));
+        assert!(s.svc.approvals().inbox(&admin, &InboxQuery::default()).await.unwrap().items.is_empty());
+        let done = s.svc.approvals().inbox(&admin, &InboxQuery { kind: InboxKind::Done, ..Default::default() }).await.unwrap();
+        assert_eq!(done.items.len(), 1);
+        let i = s.svc.approvals().act(&finance, &id, &Action::Approve).await.unwrap();
+        assert_eq!(i.state, State::Approved);
+        assert_eq!(s.svc.approvals().instance(&submitter, &id).await.unwrap().state, State::Approved);
+
+        // A small order needs only the owner, who rejects it with a reason.
+        let (_, small) = order(&w, 0, "10.00").await;
+        let i = s.svc.approvals().instance(&admin, &small).await.unwrap();
+        assert_eq!(i.plan.steps.len(), 1);
+        let e = s.svc.approvals().act(&admin, &small, &Action::Reject { reason: " ".into() }).await.unwrap_err();
+        assert_eq!(code(e), "required");
+        let i = s.svc.approvals().act(&admin, &small, &Action::Reject { reason: "Wrong price list".into() }).await.unwrap();
+        assert_eq!(i.state, State::Rejected);
+
+        // The journal holds each step, with the reason.
+        let (_, entries) = w.admin.get(&format!("/api/v1/journal?target={small}")).await;
+        let actions: Vec<&str> = entries["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert!(actions.contains(&"approval.submit") && actions.contains(&"approval.reject") && actions.contains(&"approval.finish"), "{actions:?}");
+        let reject = entries["items"].as_array().unwrap().iter().find(|e| e["action"] == "approval.reject").unwrap();
+        assert!(reject["details"].to_string().contains("Wrong price list"), "{reject}");
+    }
+
+    async fn an_approve_racing_a_withdraw_ends_in_one_outcome(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        let submitter = caller(s, "kato.staff0").await;
+        s.svc.approvals().put_template(&admin, &w.app, &template(&w.finance)).await.unwrap();
+        for _ in 0..5 {
+            let (_, id) = order(&w, 0, "10.00").await;
+            let cases = s.svc.approvals();
+            let (a, b) =
+                tokio::join!(cases.act(&admin, &id, &Action::Approve), cases.act(&submitter, &id, &Action::Withdraw));
+            assert!(a.is_ok() != b.is_ok(), "exactly one wins: {:?} / {:?}", a.map(|i| i.state), b.map(|i| i.state));
+            let end = s.svc.approvals().instance(&admin, &id).await.unwrap().state;
+            assert!(matches!(end, State::Approved | State::Withdrawn), "{end:?}");
+            let (_, entries) = w.admin.get(&format!("/api/v1/journal?target={id}&action=approval.finish")).await;
+            let finished: Vec<Value> = entries["items"].as_array().unwrap().clone();
+            assert_eq!(finished.len(), 1, "one final decision: {finished:?}");
+        }
+    }
+}

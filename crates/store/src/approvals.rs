@@ -1,0 +1,220 @@
+//! Approval templates (versioned per app), instances and the people each one asks or tells.
+
+use keiretsu_domain::approval::{Instance, State, Template};
+use sqlx::AnyConnection;
+
+use crate::{Json, Result};
+
+pub async fn latest_template(c: &mut AnyConnection, app: &str) -> Result<Option<(i64, Json<Template>)>> {
+    Ok(sqlx::query_as("SELECT version, body FROM approval_templates WHERE app_id = $1 ORDER BY version DESC LIMIT 1")
+        .bind(app)
+        .fetch_optional(c)
+        .await?)
+}
+
+/// Adds the next version of an app's template; two admins publishing at once meet the primary
+/// key, and the second is told to try again.
+pub async fn insert_template(
+    c: &mut AnyConnection,
+    app: &str,
+    version: i64,
+    body: &Template,
+    by: &str,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_templates (app_id, version, body, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(app)
+    .bind(version)
+    .bind(Json(body))
+    .bind(by)
+    .bind(at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InstanceRow {
+    pub id: String,
+    pub org_id: String,
+    pub app_id: String,
+    pub template_version: i64,
+    pub submission_id: String,
+    pub submitter_id: String,
+    #[sqlx(try_from = "String")]
+    pub state: State,
+    pub body: Json<Instance>,
+    pub revision: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "SELECT id, org_id, app_id, template_version, submission_id, submitter_id, state, body, \
+    revision, created_at, updated_at FROM approval_instances";
+
+pub async fn insert_instance(c: &mut AnyConnection, r: &InstanceRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_instances (id, org_id, app_id, template_version, submission_id, submitter_id, \
+         state, body, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&r.id)
+    .bind(&r.org_id)
+    .bind(&r.app_id)
+    .bind(r.template_version)
+    .bind(&r.submission_id)
+    .bind(&r.submitter_id)
+    .bind(r.state.as_str())
+    .bind(&r.body)
+    .bind(r.revision)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn instance(c: &mut AnyConnection, id: &str) -> Result<Option<InstanceRow>> {
+    Ok(sqlx::query_as(&format!("{COLUMNS} WHERE id = $1")).bind(id).fetch_optional(c).await?)
+}
+
+pub async fn instance_of_submission(c: &mut AnyConnection, submission: &str) -> Result<Option<InstanceRow>> {
+    Ok(sqlx::query_as(&format!("{COLUMNS} WHERE submission_id = $1")).bind(submission).fetch_optional(c).await?)
+}
+
+/// Writes an action's result if nobody acted since `revision` was read; 0 rows when someone did.
+pub async fn update_instance(c: &mut AnyConnection, r: &InstanceRow, revision: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE approval_instances SET state = $1, body = $2, revision = $3, updated_at = $4 \
+         WHERE id = $5 AND revision = $6",
+    )
+    .bind(r.state.as_str())
+    .bind(&r.body)
+    .bind(r.revision)
+    .bind(r.updated_at)
+    .bind(&r.id)
+    .bind(revision)
+    .execute(c)
+    .await?
+    .rows_affected())
+}
+
+/// Sets who holds an open task on an instance; those who held one before and no longer do are
+/// kept as `done`, and `copied` are added as `copy`.
+pub async fn set_people(
+    c: &mut AnyConnection,
+    instance: &str,
+    tasks: &[String],
+    copied: &[String],
+    at: i64,
+) -> Result<()> {
+    let held: Vec<(String,)> =
+        sqlx::query_as("SELECT member_id FROM approval_people WHERE instance_id = $1 AND kind = 'task'")
+            .bind(instance)
+            .fetch_all(&mut *c)
+            .await?;
+    sqlx::query("DELETE FROM approval_people WHERE instance_id = $1 AND kind = 'task'")
+        .bind(instance)
+        .execute(&mut *c)
+        .await?;
+    for (m,) in held.iter().filter(|(m,)| !tasks.contains(m)) {
+        mark(c, instance, m, "done", at).await?;
+    }
+    for m in tasks {
+        mark(c, instance, m, "task", at).await?;
+    }
+    for m in copied {
+        mark(c, instance, m, "copy", at).await?;
+    }
+    Ok(())
+}
+
+async fn mark(c: &mut AnyConnection, instance: &str, member: &str, kind: &str, at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_people (instance_id, member_id, kind, at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (instance_id, member_id, kind) DO UPDATE SET at = excluded.at",
+    )
+    .bind(instance)
+    .bind(member)
+    .bind(kind)
+    .bind(at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Whether `member` was ever asked or told of an instance.
+pub async fn involved(c: &mut AnyConnection, instance: &str, member: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM approval_people WHERE instance_id = $1 AND member_id = $2")
+        .bind(instance)
+        .bind(member)
+        .fetch_one(c)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Which of a member's inboxes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inbox {
+    /// Open tasks.
+    Todo,
+    /// Requests the member submitted.
+    Submitted,
+    /// Requests the member was copied on.
+    Copied,
+    /// Requests the member decided or was asked on before.
+    Done,
+}
+
+/// A page of one inbox, newest first: `(updated_at, id)` after `after`.
+pub async fn inbox(
+    c: &mut AnyConnection,
+    member: &str,
+    inbox: Inbox,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<InstanceRow>> {
+    let kind = match inbox {
+        Inbox::Submitted => None,
+        Inbox::Todo => Some("task"),
+        Inbox::Copied => Some("copy"),
+        Inbox::Done => Some("done"),
+    };
+    let (mut sql, next) = match kind {
+        None => (format!("{COLUMNS} WHERE submitter_id = $1"), 2),
+        Some(_) => (
+            format!(
+                "{COLUMNS} WHERE id IN (SELECT instance_id FROM approval_people WHERE member_id = $1 AND kind = $2)"
+            ),
+            3,
+        ),
+    };
+    if after.is_some() {
+        sql += &format!(" AND (updated_at < ${next} OR (updated_at = ${next} AND id < ${}))", next + 1);
+    }
+    sql += &format!(" ORDER BY updated_at DESC, id DESC LIMIT {limit}");
+    let mut q = sqlx::query_as::<_, InstanceRow>(&sql).bind(member);
+    if let Some(k) = kind {
+        q = q.bind(k);
+    }
+    if let Some((at, id)) = after {
+        q = q.bind(at).bind(id);
+    }
+    Ok(q.fetch_all(c).await?)
+}
+
+/// The active admins of an organization (primary and sub-admins) with their roles: who holds a
+/// scope, for approver rules that name one.
+pub async fn admins(c: &mut AnyConnection, org: &str) -> Result<Vec<(String, keiretsu_domain::identity::Role)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, role FROM members WHERE org_id = $1 AND status = 'active' AND role <> 'member' ORDER BY id",
+    )
+    .bind(org)
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, role)| keiretsu_domain::identity::Role::try_from(role).ok().map(|r| (id, r)))
+        .collect())
+}
