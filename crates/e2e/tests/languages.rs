@@ -79,6 +79,7 @@ async fn the_console_in_chinese_says_errors_and_pages_in_chinese() {
         ("license", "/console/license"),
         ("apps", "/console/apps"),
         ("journal", "/console/journal"),
+        ("approvals", "/console/approvals"),
     ] {
         b.goto(&format!("{}{path}", s.base)).await;
         b.wait("[data-testid=page-title]").await;

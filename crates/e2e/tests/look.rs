@@ -175,6 +175,8 @@ async fn every_main_page_passes_axe_in_both_languages_at_both_widths() {
     let nid = keiretsu_domain::ids::NetworkId::parse(&network.id).unwrap();
     let unit = s.svc.network().units(&admin, &nid).await.unwrap().remove(0);
     let app = s.svc.apps().list(&admin).await.unwrap().remove(0);
+    let todo = s.svc.approvals().inbox(&admin, &Default::default()).await.unwrap();
+    let request = todo.items.first().expect("the demo holds a request for its admin").id.clone();
     let pages: Vec<(&str, String)> = vec![
         ("dashboard", "/console".into()),
         ("members", "/console/members".into()),
@@ -190,6 +192,8 @@ async fn every_main_page_passes_axe_in_both_languages_at_both_widths() {
         ("form", format!("/console/workbench/{}", app.id)),
         ("workbench", "/console/workbench".into()),
         ("journal", "/console/journal".into()),
+        ("approvals", "/console/approvals".into()),
+        ("approval", format!("/console/approvals/{request}")),
         ("tokens", "/console/tokens".into()),
         ("inbox", "/console/inbox".into()),
         ("account", "/console/account".into()),

@@ -291,7 +291,12 @@ impl From<DomainError> for ApiError {
 /// The field a deserialization error is about: the path axum puts before the message
 /// (`department_ids[0]: ...`), else the name serde quotes (`missing field `login``).
 fn serde_field(message: &str) -> Option<String> {
-    let rest = message.split_once("target type: ").map_or(message, |(_, r)| r);
+    // axum's own words come first: "... into the target type: " for bodies, "... query string: "
+    // for queries; the path follows them.
+    let rest = ["target type: ", "query string: "]
+        .iter()
+        .find_map(|prefix| message.split_once(prefix).map(|(_, r)| r))
+        .unwrap_or(message);
     if let Some((path, _)) = rest.split_once(": ")
         && !path.is_empty()
         && path != "."
@@ -351,5 +356,20 @@ impl IntoResponse for ApiError {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serde_field;
+
+    #[test]
+    fn deserialization_errors_name_the_field_not_the_value() {
+        let query = "Failed to deserialize query string: inbox: unknown variant `everything`, expected one of `todo`";
+        assert_eq!(serde_field(query).as_deref(), Some("inbox"));
+        let body = "Failed to deserialize the JSON body into the target type: department_ids[0]: invalid type";
+        assert_eq!(serde_field(body).as_deref(), Some("department_ids"));
+        let missing = "Failed to deserialize the JSON body into the target type: missing field `login` at line 1";
+        assert_eq!(serde_field(missing).as_deref(), Some("login"));
     }
 }

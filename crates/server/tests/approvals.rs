@@ -100,7 +100,7 @@ async fn order(w: &World, staff: usize, amount: &str) -> (String, ApprovalId) {
     let page =
         w.s.svc
             .approvals()
-            .inbox(&who, &InboxQuery { kind: InboxKind::Submitted, ..Default::default() })
+            .inbox(&who, &InboxQuery { inbox: InboxKind::Submitted, ..Default::default() })
             .await
             .unwrap();
     let found =
@@ -113,6 +113,21 @@ fn code(e: keiretsu_service::Error) -> String {
         keiretsu_service::Error::Domain(d) => d.code().to_owned(),
         other => panic!("{other}"),
     }
+}
+
+/// A request through the API with an `Idempotency-Key`.
+async fn act_once(c: &Client, id: &ApprovalId, key: &str, body: Value) -> (StatusCode, Value) {
+    let res = c
+        .http
+        .post(format!("{}/api/v1/approvals/{id}/actions", c.base))
+        .bearer_auth(c.token.as_ref().unwrap())
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let st = res.status();
+    (st, res.json().await.unwrap())
 }
 
 both! {
@@ -155,7 +170,7 @@ both! {
         let i = s.svc.approvals().act(&admin, &id, &Action::Approve).await.unwrap();
         assert_eq!((i.step, i.waiting_for.clone()), (1, vec![w.finance.clone()]));
         assert!(s.svc.approvals().inbox(&admin, &InboxQuery::default()).await.unwrap().items.is_empty());
-        let done = s.svc.approvals().inbox(&admin, &InboxQuery { kind: InboxKind::Done, ..Default::default() }).await.unwrap();
+        let done = s.svc.approvals().inbox(&admin, &InboxQuery { inbox: InboxKind::Done, ..Default::default() }).await.unwrap();
         assert_eq!(done.items.len(), 1);
         let i = s.svc.approvals().act(&finance, &id, &Action::Approve).await.unwrap();
         assert_eq!(i.state, State::Approved);
@@ -196,5 +211,45 @@ both! {
             let finished: Vec<Value> = entries["items"].as_array().unwrap().clone();
             assert_eq!(finished.len(), 1, "one final decision: {finished:?}");
         }
+    }
+
+    async fn the_api_serves_templates_inboxes_and_a_double_clicked_approve_acts_once(db) {
+        let w = world(TestServer::start(db).await).await;
+        let app = w.app.as_str().to_owned();
+        // No template yet: said so.
+        let (st, body) = w.admin.get(&format!("/api/v1/apps/{app}/approval-template")).await;
+        assert_eq!((st, body["code"].clone()), (StatusCode::NOT_FOUND, json!("not_found")), "{body}");
+        // A named approver must be someone the backbone works with.
+        let stranger = json!({"nodes": [{"name": "Boss", "approvers": [{"kind": "members", "member_ids": ["mem_nobody"]}]}]});
+        let (st, body) = w.admin.send(Method::PUT, &format!("/api/v1/apps/{app}/approval-template"), Some(stranger)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["field"], "nodes.0.approvers.0.member_ids.0", "{body}");
+        let t = serde_json::to_value(template(&w.finance)).unwrap();
+        let (st, body) = w.admin.send(Method::PUT, &format!("/api/v1/apps/{app}/approval-template"), Some(t.clone())).await;
+        assert_eq!((st, body["version"].clone()), (StatusCode::OK, json!(1)), "{body}");
+        let (_, again) = w.admin.send(Method::PUT, &format!("/api/v1/apps/{app}/approval-template"), Some(t)).await;
+        assert_eq!(again["version"], 2, "each publication is a version");
+
+        let (_, id) = order(&w, 0, "10.00").await;
+        let (st, todo) = w.admin.get("/api/v1/approvals?inbox=todo").await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(todo["items"][0]["id"], id.as_str());
+        assert_eq!(todo["items"][0]["template_version"], 2);
+        let (st, bad) = w.admin.get("/api/v1/approvals?inbox=everything").await;
+        assert_eq!((st, bad["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("inbox")), "{bad}");
+        // The same click twice: one approval, the same answer.
+        let (a, first) = act_once(&w.admin, &id, "click-1", json!({"action": "approve"})).await;
+        let (b, second) = act_once(&w.admin, &id, "click-1", json!({"action": "approve"})).await;
+        assert_eq!((a, b), (StatusCode::OK, StatusCode::OK), "{first} {second}");
+        assert_eq!(first, second);
+        assert_eq!(first["state"], "approved");
+        let (_, entries) = w.admin.get(&format!("/api/v1/journal?target={id}&action=approval.approve")).await;
+        assert_eq!(entries["items"].as_array().unwrap().len(), 1);
+        // A new click on a decided request is refused in words.
+        let (st, body) = act_once(&w.admin, &id, "click-2", json!({"action": "approve"})).await;
+        assert_eq!((st, body["code"].clone()), (StatusCode::CONFLICT, json!("no_open_task")), "{body}");
+        // Unknown actions are refused naming the field.
+        let (st, body) = act_once(&w.admin, &id, "click-3", json!({"action": "shrug"})).await;
+        assert!(st.is_client_error(), "{body}");
     }
 }

@@ -42,6 +42,38 @@ fn none(_: &Ids) -> Option<Value> {
 }
 
 const CASES: &[Case] = &[
+    Case {
+        method: "get",
+        path: "/api/v1/apps/{app_id}/approval-template",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "put",
+        path: "/api/v1/apps/{app_id}/approval-template",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |ids| {
+            Some(json!({"nodes": [{"name": "Boss", "approvers": [{"kind": "members", "member_ids": [ids.member]}]}]}))
+        },
+    },
+    // A request is its submitter's, its approvers' and the approval admins': a colleague who is
+    // none of these does not see it.
+    Case {
+        method: "get",
+        path: "/api/v1/approvals/{approval_id}",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: none,
+    },
+    Case {
+        method: "post",
+        path: "/api/v1/approvals/{approval_id}/actions",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!({"action": "approve"})),
+    },
     Case { method: "get", path: "/api/v1/organizations/{org_id}", same: Same::Reads, kind: Kind::Tenant, body: none },
     Case {
         method: "put",
@@ -590,6 +622,7 @@ struct Ids {
     member_invitation: String,
     app: String,
     submission: String,
+    approval: String,
     attachment: String,
     session: String,
 }
@@ -611,6 +644,7 @@ impl Ids {
             .replace("{app_id}", &self.app)
             .replace("{group}", "everyone")
             .replace("{submission_id}", &self.submission)
+            .replace("{approval_id}", &self.approval)
             .replace("{attachment_id}", &self.attachment)
             .replace("{session_id}", &self.session)
     }
@@ -676,6 +710,10 @@ both! {
         admin_a.send(Method::PUT, &format!("/api/v1/apps/{}/publications/{network}", app["id"].as_str().unwrap()),
             Some(json!({"audience": {"kind": "all_units"}}))).await;
         let app_id = app["id"].as_str().expect("app").to_owned();
+        // Its submissions go to the target person for approval.
+        let template = json!({"nodes": [{"name": "Check", "approvers": [{"kind": "members", "member_ids": [target["id"]]}]}]});
+        let (st, t) = admin_a.send(Method::PUT, &format!("/api/v1/apps/{app_id}/approval-template"), Some(template)).await;
+        assert_eq!(st, StatusCode::OK, "{t}");
         // The admin holds a seat, submits once and uploads a file: targets for the reads.
         let (st, _) = admin_a.post(&format!("/api/v1/organizations/{org_a}/seats/enable"), json!({"member_ids": [admin_member]})).await;
         assert_eq!(st, StatusCode::OK);
@@ -688,7 +726,9 @@ both! {
         let cookie = s.console_session("alpha.admin").await.split(';').next().unwrap().to_owned();
         let sessions: Value = admin_a.http.get(format!("{}/api/v1/me/sessions", s.base)).header("cookie", cookie)
             .send().await.unwrap().json().await.unwrap();
+        let (_, submitted) = admin_a.get("/api/v1/approvals?inbox=submitted").await;
         let ids = Ids {
+            approval: submitted["items"][0]["id"].as_str().expect("an approval").to_owned(),
             session: sessions[0]["id"].as_str().expect("a session").to_owned(),
             submission: submission["id"].as_str().unwrap().to_owned(),
             attachment: attachment["id"].as_str().expect("attachment").to_owned(),

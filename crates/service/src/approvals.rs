@@ -8,7 +8,7 @@
 
 use keiretsu_domain::DomainError;
 use keiretsu_domain::approval::MAX_LEVELS;
-use keiretsu_domain::approval::{self, Event, Facts, Instance, Plan, State, Target, Template};
+use keiretsu_domain::approval::{self, Event, Facts, Instance, Plan, Record, State, Target, Template};
 use keiretsu_domain::error::{Reason, Rule};
 use keiretsu_domain::form::Schema;
 use keiretsu_domain::identity::{Caller, Need, Scope};
@@ -29,6 +29,16 @@ crate::use_cases!();
 
 const NOT_FOUND: DomainError = DomainError::NotFound { what: "approval" };
 const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
+const NO_TEMPLATE: DomainError = DomainError::NotFound { what: "approval template" };
+
+/// Another organization's app is unknown here; a member of the app's own organization who lacks
+/// the right is told so.
+fn app_unknown(e: DomainError) -> DomainError {
+    match e {
+        DomainError::NotFound { .. } => NOT_FOUND_APP,
+        other => other,
+    }
+}
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TemplateView {
@@ -51,6 +61,8 @@ pub struct InstanceView {
     pub plan: Plan,
     /// Who may act now.
     pub waiting_for: Vec<String>,
+    /// What happened, oldest first: who (a member id), when (epoch milliseconds), what.
+    pub timeline: Vec<Record>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -67,6 +79,7 @@ impl From<InstanceRow> for InstanceView {
             template_version: r.template_version,
             state: r.state,
             step: i.step,
+            timeline: i.timeline,
             plan: i.plan,
             created_at: format_rfc3339(r.created_at),
             updated_at: format_rfc3339(r.updated_at),
@@ -117,9 +130,9 @@ pub enum InboxKind {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
-    #[serde(default, rename = "box")]
-    #[param(rename = "box")]
-    pub kind: InboxKind,
+    /// Which inbox: `todo` (the default), `submitted`, `copied` or `done`.
+    #[serde(default)]
+    pub inbox: InboxKind,
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -136,13 +149,24 @@ impl Cases<'_> {
     pub async fn put_template(&self, caller: &Caller, app: &AppId, template: &Template) -> Result<TemplateView> {
         let mut c = self.store.read().await?;
         let a = keiretsu_store::apps::app(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
-        let permit = self.permit(caller, &OrgId::from_trusted(a.org_id.clone()), Need::Manage(Scope::Approvals)).await;
-        let permit = permit.map_err(|e| match e {
-            crate::Error::Domain(DomainError::NotFound { .. }) => NOT_FOUND_APP.into(),
-            other => other,
-        })?;
+        let org = OrgId::from_trusted(a.org_id.clone());
+        let permit = caller.permit(&org, Need::Manage(Scope::Approvals)).map_err(app_unknown)?;
         let (_, schema) = keiretsu_store::forms::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
         template.check(&schema)?;
+        // Named people must be people the organization works with: its own or its partners'.
+        for (i, n) in template.nodes.iter().enumerate() {
+            for (list, rules) in [("approvers", &n.approvers), ("copy_to", &n.copy_to)] {
+                for (j, rule) in rules.iter().enumerate() {
+                    let approval::Approvers::Members { member_ids } = rule else { continue };
+                    for (k, m) in member_ids.iter().enumerate() {
+                        if !store::reachable_member(&mut c, &a.org_id, m).await? {
+                            let field = format!("nodes.{i}.{list}.{j}.member_ids.{k}");
+                            return Err(DomainError::invalid(field, Rule::Reason(Reason::NotAnApprover)).into());
+                        }
+                    }
+                }
+            }
+        }
         drop(c);
         let mut tx = self.store.write().await?;
         let version = store::latest_template(&mut tx, app.as_str()).await?.map_or(1, |(v, _)| v + 1);
@@ -157,20 +181,15 @@ impl Cases<'_> {
     }
 
     /// The app's current template, for those who manage its approvals or the app.
-    pub async fn template(&self, caller: &Caller, app: &AppId) -> Result<Option<TemplateView>> {
+    pub async fn template(&self, caller: &Caller, app: &AppId) -> Result<TemplateView> {
         let mut c = self.store.read().await?;
         let a = keiretsu_store::apps::app(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
         let org = OrgId::from_trusted(a.org_id);
-        if caller.permit(&org, Need::Manage(Scope::Approvals)).is_err()
-            && caller.permit(&org, Need::Manage(Scope::Apps)).is_err()
-        {
-            return Err(NOT_FOUND_APP.into());
+        if let Err(e) = caller.permit(&org, Need::Manage(Scope::Approvals)) {
+            caller.permit(&org, Need::Manage(Scope::Apps)).map_err(|_| app_unknown(e))?;
         }
-        Ok(store::latest_template(&mut c, app.as_str()).await?.map(|(version, t)| TemplateView {
-            app_id: app.to_string(),
-            version,
-            template: t.into_inner(),
-        }))
+        let (version, t) = store::latest_template(&mut c, app.as_str()).await?.ok_or(NO_TEMPLATE)?;
+        Ok(TemplateView { app_id: app.to_string(), version, template: t.into_inner() })
     }
 
     /// One instance, for its submitter, anyone it asked or told, and the approval admins of the
@@ -221,6 +240,7 @@ impl Cases<'_> {
             }
         };
         let now = self.now();
+        instance.record(now, me, &events);
         let updated =
             InstanceRow { state: instance.state, revision: revision + 1, updated_at: now, body: Json(instance), ..row };
         if store::update_instance(&mut tx, &updated, revision).await? == 0 {
@@ -265,7 +285,7 @@ impl Cases<'_> {
             }
             None => None,
         };
-        let inbox = match q.kind {
+        let inbox = match q.inbox {
             InboxKind::Todo => Inbox::Todo,
             InboxKind::Submitted => Inbox::Submitted,
             InboxKind::Copied => Inbox::Copied,
@@ -296,7 +316,8 @@ pub(crate) async fn start(
     let Some((version, template)) = store::latest_template(tx, &sub.app_id).await? else { return Ok(Vec::new()) };
     let facts = facts(tx, owner, sub).await?;
     let plan = approval::plan(&template, schema, &facts)?;
-    let (instance, events) = Instance::start(&sub.member_id, plan)?;
+    let (mut instance, events) = Instance::start(&sub.member_id, plan)?;
+    instance.record(now, &sub.member_id, &events);
     let row = InstanceRow {
         id: ApprovalId::from_random(random_id_bytes()).to_string(),
         org_id: owner.to_string(),

@@ -2,13 +2,15 @@
 //! idempotently so `keiretsu demo` can be run again on the same data directory.
 
 use keiretsu_domain::access::Audience;
+use keiretsu_domain::approval::{Approvers, Condition, Mode, Node, Template};
 use keiretsu_domain::directory::Certification;
 use keiretsu_domain::identity::{Acting, Caller, Role, Scope};
-use keiretsu_domain::ids::{AccountId, AppId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
+use keiretsu_domain::ids::{AccountId, AppId, ApprovalId, DepartmentId, MemberId, NetworkId, OrgId, UnitId};
 use keiretsu_domain::network::Side;
 use keiretsu_store::directory as store;
 
 use crate::Result;
+use crate::approvals::Action;
 use crate::apps::{NewApp, Publication};
 use crate::directory::{Heads, MemberPatch, NewDepartment, NewOrg, RoleChange};
 use crate::forms::SubmissionInput;
@@ -103,6 +105,36 @@ fn demo_forms() -> Vec<DemoForm> {
             ],
         ),
     ]
+}
+
+/// Supplier onboarding: the supplier's own contact checks it, then the backbone's owner.
+/// Distributor orders: the backbone's owner of the distributor, then finance above 100,000.
+fn demo_template(partner_type: &str) -> Template {
+    let node = |name: &str, approvers: Vec<Approvers>, when: Vec<Condition>| Node {
+        name: name.into(),
+        approvers,
+        mode: Mode::Any,
+        when,
+        copy_to: Vec::new(),
+        remind_after_hours: Some(48),
+        escalate_after_hours: Some(120),
+    };
+    let nodes = if partner_type == "supplier" {
+        vec![
+            node("Supplier contact review", vec![Approvers::UnitContact], Vec::new()),
+            node("Quality review", vec![Approvers::BackboneOwner], Vec::new()),
+        ]
+    } else {
+        vec![
+            node("Account owner", vec![Approvers::BackboneOwner], Vec::new()),
+            node(
+                "Finance review",
+                vec![Approvers::ApprovalAdmin],
+                vec![Condition::Field { filter: "amount:gt:100000".into() }],
+            ),
+        ]
+    };
+    Template { nodes, copy_to: Vec::new() }
 }
 
 const TREE: &[(&str, &[&str])] = &[
@@ -367,11 +399,25 @@ impl Cases<'_> {
             let app = AppId::from_trusted(self.apps().create_app(&admin, &input).await?.id);
             let audience = Audience::PartnerTypes(vec![partner_type.into()]);
             self.apps().publish_app(&admin, &app, &network, &Publication { audience }).await?;
+            self.approvals().put_template(&admin, &app, &demo_template(partner_type)).await?;
             let Some((_, partner)) = partner_orgs.iter().find(|p| p.0 == prefix) else { continue };
+            let mut requests = Vec::new();
             for (login, values) in answers {
                 let member = self.acting_as(partner, &format!("{prefix}.{login}")).await?;
                 let values = serde_json::from_value(values).map_err(bad_demo)?;
-                self.forms().submit(&member, &app, &SubmissionInput { values }).await?;
+                let sub = self.forms().submit(&member, &app, &SubmissionInput { values }).await?;
+                let row =
+                    keiretsu_store::approvals::instance_of_submission(&mut *self.store.read().await?, &sub.id).await?;
+                requests.extend(row.map(|r| ApprovalId::from_trusted(r.id)));
+            }
+            // Distributor orders: the owner passed the large one on to finance and sent the
+            // third back with a comment; the first waits for the owner.
+            if partner_type == "distributor"
+                && let [_, large, small] = requests.as_slice()
+            {
+                self.approvals().act(&admin, large, &Action::Approve).await?;
+                let reason = "The 2026 price list applies; please resubmit with it.".to_owned();
+                self.approvals().act(&admin, small, &Action::Reject { reason }).await?;
             }
         }
         Ok(())

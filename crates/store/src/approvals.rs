@@ -218,3 +218,16 @@ pub async fn admins(c: &mut AnyConnection, org: &str) -> Result<Vec<(String, kei
         .filter_map(|(id, role)| keiretsu_domain::identity::Role::try_from(role).ok().map(|r| (id, r)))
         .collect())
 }
+
+/// Whether `member` is an active member of `org` or of an active unit of one of its networks.
+pub async fn reachable_member(c: &mut AnyConnection, org: &str, member: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM members WHERE id = $1 AND status = 'active' AND (org_id = $2 OR org_id IN \
+         (SELECT u.org_id FROM units u JOIN networks n ON n.id = u.network_id WHERE n.org_id = $2 AND u.status = 'active'))",
+    )
+    .bind(member)
+    .bind(org)
+    .fetch_one(c)
+    .await?;
+    Ok(n > 0)
+}

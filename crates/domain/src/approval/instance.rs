@@ -48,7 +48,7 @@ pub enum Target {
 }
 
 /// What an action did, for the journal, the timeline and notifications.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// These people now hold a task at this step.
@@ -100,6 +100,15 @@ pub enum Event {
     },
 }
 
+/// One line of an instance's timeline: when, who acted (a member id; the submitter for a
+/// submission), and what happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Record {
+    pub at: i64,
+    pub by: String,
+    pub event: Event,
+}
+
 /// One open task: a member asked to decide at a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
@@ -135,6 +144,9 @@ pub struct Instance {
     pub approvers: Vec<String>,
     /// Those of them who approved.
     pub approved: Vec<String>,
+    /// Everything that happened, oldest first; kept across returns and resubmissions.
+    #[serde(default)]
+    pub timeline: Vec<Record>,
 }
 
 fn refused(field: &str, reason: Reason) -> DomainError {
@@ -167,6 +179,7 @@ impl Instance {
             step: 0,
             approvers,
             approved: Vec::new(),
+            timeline: Vec::new(),
         };
         let events = vec![i.opened()];
         i.check_invariants();
@@ -289,7 +302,8 @@ impl Instance {
             return Err(refused("instance", Reason::NotReturned));
         }
         let (fresh, mut opened) = Instance::start(&self.submitter, plan)?;
-        *self = fresh;
+        let timeline = std::mem::take(&mut self.timeline);
+        *self = Instance { timeline, ..fresh };
         let mut events = vec![Event::Resubmitted];
         events.append(&mut opened);
         Ok(events)
@@ -368,6 +382,11 @@ impl Instance {
         }
         self.check_invariants();
         events
+    }
+
+    /// Adds what an action did to the timeline.
+    pub fn record(&mut self, at: i64, by: &str, events: &[Event]) {
+        self.timeline.extend(events.iter().map(|e| Record { at, by: by.to_owned(), event: e.clone() }));
     }
 
     fn replace(&mut self, from: &str, to: &str) {

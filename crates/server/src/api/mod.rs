@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`. Each handler authenticates, calls one use case and maps the result.
 
+pub mod approvals;
 pub mod apps;
 pub mod directory;
 pub mod forms;
@@ -101,6 +102,7 @@ fn router() -> OpenApiRouter<AppState> {
     let api = license::routes(api);
     let api = apps::routes(api);
     let api = forms::routes(api);
+    let api = approvals::routes(api);
     journal::routes(api).layer(axum::middleware::from_fn(require_credentials))
 }
 
@@ -228,6 +230,7 @@ path_ids! {
     AppId => "app",
     SubmissionId => "submission",
     AttachmentId => "attachment",
+    ApprovalId => "approval",
 }
 
 /// Ids given by a user (in a path, a query) parsed into their types; a malformed id is simply

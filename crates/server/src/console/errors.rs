@@ -47,6 +47,7 @@ pub const FIELDS: &[&str] = &[
     "filter",
     "from",
     "group",
+    "inbox",
     "instance",
     "invitation_id",
     "key",

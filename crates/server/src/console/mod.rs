@@ -5,6 +5,7 @@
 //! redirects (303) to a page.
 
 mod account;
+mod approvals;
 pub mod apps;
 mod errors;
 pub mod forms;
@@ -57,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(license::routes())
         .merge(apps::routes())
         .merge(forms::routes())
+        .merge(approvals::routes())
         .merge(account::routes())
         .method_not_allowed_fallback(up_from_a_form)
         .fallback(up_from_a_form)
@@ -293,6 +295,7 @@ fn nav_groups(ctx: &Ctx) -> Vec<(Option<&'static str>, Vec<NavItem>)> {
             Some(t(lang, "nav.group.apps")),
             vec![
                 in_org.then(|| ("workbench", "/console/workbench", t(lang, "nav.workbench"))),
+                in_org.then(|| ("approvals", "/console/approvals", t(lang, "nav.approvals"))),
                 ctx.can(Scope::Apps).then(|| ("apps", "/console/apps", t(lang, "nav.apps"))),
             ],
         ),

@@ -1,0 +1,308 @@
+//! Approvals in the console: the inboxes (to decide, submitted, copied, done) and one request
+//! with its steps, who it waits for, and the actions the viewer may take.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use keiretsu_domain::approval::{Event, State as ApprovalState, Target};
+use keiretsu_domain::ids::{ApprovalId, MemberId};
+use keiretsu_service::approvals::{Action, InboxKind, InboxQuery, InstanceView};
+use maud::html;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+use super::when::when_text;
+use super::{Ctx, Flash, ctx_of, layout, saved, status_of};
+use crate::AppState;
+use crate::api::id as parse_id;
+use crate::auth::Csrf;
+use crate::error::ApiError;
+use crate::i18n::{Lang, t, tf};
+
+const ACTIVE: &str = "approvals";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/approvals", get(inbox))
+        .route("/console/approvals/{id}", get(request))
+        .route("/console/approvals/{id}/act", post(act))
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct InboxParams {
+    inbox: Option<String>,
+    cursor: Option<String>,
+}
+
+const BOXES: [(&str, InboxKind, &str); 4] = [
+    ("todo", InboxKind::Todo, "approvals.todo"),
+    ("submitted", InboxKind::Submitted, "approvals.submitted"),
+    ("copied", InboxKind::Copied, "approvals.copied"),
+    ("done", InboxKind::Done, "approvals.done"),
+];
+
+pub(crate) fn state_text(lang: Lang, s: ApprovalState) -> &'static str {
+    match s {
+        ApprovalState::Pending => t(lang, "approvals.state_pending"),
+        ApprovalState::Returned => t(lang, "approvals.state_returned"),
+        ApprovalState::Approved => t(lang, "approvals.state_approved"),
+        ApprovalState::Rejected => t(lang, "approvals.state_rejected"),
+        ApprovalState::Withdrawn => t(lang, "approvals.state_withdrawn"),
+    }
+}
+
+/// The name of a step: the node's, or the approval admins' when no node applied.
+fn step_name(lang: Lang, i: &InstanceView, step: usize) -> String {
+    match i.plan.steps.get(step) {
+        Some(s) if !s.name.is_empty() => s.name.clone(),
+        _ => t(lang, "approvals.admin_step").to_owned(),
+    }
+}
+
+/// Names for everyone the requests mention, as the viewer may see them.
+async fn names_of(s: &AppState, ctx: &Ctx, items: &[&InstanceView]) -> HashMap<String, String> {
+    let mut ids: Vec<String> = Vec::new();
+    for i in items {
+        ids.push(i.submitter_id.clone());
+        for step in &i.plan.steps {
+            ids.extend(step.approvers.iter().cloned());
+        }
+        ids.extend(i.timeline.iter().map(|r| r.by.clone()));
+    }
+    ids.sort();
+    ids.dedup();
+    super::picker::names(s, ctx, &ids).await
+}
+
+/// App names the viewer knows: the apps they may use and those they manage.
+async fn app_names(s: &AppState, ctx: &Ctx) -> HashMap<String, String> {
+    let caller = &ctx.session.caller;
+    let mut out: HashMap<String, String> = HashMap::new();
+    for a in s.svc.apps().workbench(caller, None).await.unwrap_or_default() {
+        out.insert(a.id, a.name);
+    }
+    for a in s.svc.apps().list(caller).await.unwrap_or_default() {
+        out.insert(a.id, a.name);
+    }
+    out
+}
+
+async fn inbox(State(s): State<AppState>, ctx: Ctx, Query(p): Query<InboxParams>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "nav.approvals");
+    let chosen = p.inbox.clone().unwrap_or_else(|| "todo".into());
+    let Some((code, kind, _)) = BOXES.iter().find(|(c, _, _)| *c == chosen).copied() else {
+        return super::pages::err_page(
+            &ctx,
+            ACTIVE,
+            title,
+            ApiError::from(keiretsu_domain::DomainError::invalid(
+                "inbox",
+                keiretsu_domain::Rule::OneOf(&["todo", "submitted", "copied", "done"]),
+            )),
+        );
+    };
+    let q = InboxQuery { inbox: kind, cursor: p.cursor.clone().filter(|c| !c.is_empty()), limit: Some(50) };
+    let page = match s.svc.approvals().inbox(&ctx.session.caller, &q).await {
+        Ok(p) => p,
+        Err(e) => return super::pages::err_page(&ctx, ACTIVE, title, e),
+    };
+    let names = names_of(&s, &ctx, &page.items.iter().collect::<Vec<_>>()).await;
+    let apps = app_names(&s, &ctx).await;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| t(lang, "approvals.someone").to_owned());
+    let next = page.next_cursor.as_ref().map(|c| {
+        format!(
+            "/console/approvals?{}",
+            serde_urlencoded::to_string([("inbox", code), ("cursor", c)]).unwrap_or_default()
+        )
+    });
+    let body = html! {
+        nav.tabs aria-label=(title) data-testid="approval-boxes" {
+            @for (c, _, key) in BOXES {
+                a href={ "/console/approvals?inbox=" (c) } class=[(c == code).then_some("active")]
+                    aria-current=[(c == code).then_some("page")] data-testid={ "approval-box-" (c) } { (t(lang, key)) }
+            }
+        }
+        table data-testid="approval-table" {
+            thead { tr {
+                th { (t(lang, "approvals.app")) } th { (t(lang, "approvals.submitter")) } th { (t(lang, "approvals.step")) }
+                th { (t(lang, "field.status")) } th { (t(lang, "approvals.updated")) }
+            } }
+            tbody {
+                @for i in &page.items {
+                    tr data-testid="approval-row" data-approval-id=(i.id) data-state=(i.state.as_str()) {
+                        td { a href={ "/console/approvals/" (i.id) } data-testid="approval-link" {
+                            (apps.get(&i.app_id).cloned().unwrap_or_else(|| t(lang, "approvals.request").to_owned()))
+                        } }
+                        td { (name(&i.submitter_id)) }
+                        td { (step_name(lang, i, i.step)) }
+                        td { span.badge data-testid="approval-state" { (state_text(lang, i.state)) } }
+                        td.nowrap { (when_text(&ctx, &i.updated_at)) }
+                    }
+                }
+                @if page.items.is_empty() { tr { td.muted colspan="5" data-testid="approval-empty" { (t(lang, "approvals.empty")) } } }
+            }
+        }
+        div.pager { @if let Some(n) = next { a href=(n) data-testid="approval-next" { (t(lang, "common.next_page")) } } }
+    };
+    layout(&ctx, ACTIVE, title, &Flash::default(), body)
+}
+
+async fn request(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<super::Saved>,
+) -> Response {
+    let f = q.flash(ctx.lang);
+    request_page(&s, ctx, &id, f, None).await
+}
+
+async fn request_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<ApiError>) -> Response {
+    let lang = ctx.lang;
+    let title = t(lang, "approvals.request");
+    let found = async {
+        let id = parse_id(ApprovalId::parse, id, "approval")?;
+        Ok::<_, ApiError>(s.svc.approvals().instance(&ctx.session.caller, &id).await?)
+    }
+    .await;
+    let i = match found {
+        Ok(i) => i,
+        Err(e) => return super::pages::err_page(&ctx, ACTIVE, title, e),
+    };
+    let names = names_of(s, &ctx, &[&i]).await;
+    let apps = app_names(s, &ctx).await;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| t(lang, "approvals.someone").to_owned());
+    let me = ctx.session.caller.acting().map(|a| a.member.to_string()).unwrap_or_default();
+    let mine = i.waiting_for.contains(&me);
+    let submitter = i.submitter_id == me;
+    let action = format!("/console/approvals/{}/act", i.id);
+    let app_name = apps.get(&i.app_id).cloned().unwrap_or_else(|| title.to_owned());
+    let body = html! {
+        dl.fields.card data-testid="approval-detail" {
+            dt { (t(lang, "approvals.app")) } dd data-testid="approval-app" { (app_name) }
+            dt { (t(lang, "approvals.submitter")) } dd data-testid="approval-submitter" { (name(&i.submitter_id)) }
+            dt { (t(lang, "field.status")) } dd data-testid="approval-state" { (state_text(lang, i.state)) }
+            dt { (t(lang, "approvals.submitted_at")) } dd { (when_text(&ctx, &i.created_at)) }
+            dt { (t(lang, "approvals.submission")) } dd { a href={ "/console/submissions/" (i.submission_id) } data-testid="approval-submission" { (t(lang, "approvals.open_submission")) } }
+        }
+        h2 { (t(lang, "approvals.steps")) }
+        ol.steps data-testid="approval-steps" {
+            @for (n, step) in i.plan.steps.iter().enumerate() {
+                @let mark = if i.state == ApprovalState::Approved || n < i.step { "approvals.step_passed" }
+                    else if n == i.step && i.state == ApprovalState::Pending { "approvals.step_current" }
+                    else { "approvals.step_ahead" };
+                li data-testid="approval-step" data-step=(n) {
+                    strong { (step_name(lang, &i, n)) } " · " span.muted { (t(lang, mark)) }
+                    @if step.fallback { " " span.badge { (t(lang, "approvals.fallback")) } }
+                    br;
+                    (step.approvers.iter().map(|a| name(a)).collect::<Vec<_>>().join(", "))
+                }
+            }
+        }
+        @if !i.waiting_for.is_empty() {
+            p data-testid="approval-waiting" {
+                (tf(lang, "approvals.waiting_for", &[("names", &i.waiting_for.iter().map(|a| name(a)).collect::<Vec<_>>().join(", "))]))
+            }
+        }
+        h2 { (t(lang, "approvals.timeline")) }
+        ol.timeline data-testid="approval-timeline" {
+            @for r in i.timeline.iter().filter(|r| !matches!(r.event, Event::Opened { .. } | Event::Passed { .. } | Event::Finished { .. })) {
+                li data-testid="approval-record" {
+                    span.muted { (super::when::local_text(lang, &ctx.zone, r.at)) } " · "
+                    strong { (name(&r.by)) } " " (event_text(lang, &i, &r.event, &name))
+                }
+            }
+        }
+        @if let Some(e) = &err { p.field-error role="alert" data-testid="approval-error" { (super::error_text(lang, e)) } }
+        @if mine {
+            h2 { (t(lang, "approvals.decide")) }
+            form.stack.card method="post" action=(action) data-testid="approval-decide" {
+                (ctx.csrf())
+                label for="a-reason" { (t(lang, "approvals.reason")) }
+                textarea.short #a-reason name="reason" rows="2" maxlength="500" data-testid="approval-reason" {}
+                div {
+                    button type="submit" name="action" value="approve" data-testid="approval-approve" { (t(lang, "approvals.approve")) } " "
+                    button.danger type="submit" name="action" value="reject" data-confirm=(t(lang, "approvals.reject_confirm")) data-testid="approval-reject" { (t(lang, "approvals.reject")) } " "
+                    button.secondary type="submit" name="action" value="return" data-testid="approval-return" { (t(lang, "approvals.return")) }
+                }
+            }
+        }
+        @if submitter && !i.state.is_final() {
+            form.inline method="post" action=(action) data-confirm=(t(lang, "approvals.withdraw_confirm")) data-testid="approval-withdraw-form" {
+                (ctx.csrf())
+                @if i.state == ApprovalState::Returned {
+                    button type="submit" name="action" value="resubmit" data-testid="approval-resubmit" { (t(lang, "approvals.resubmit")) } " "
+                }
+                button.secondary type="submit" name="action" value="withdraw" data-testid="approval-withdraw" { (t(lang, "approvals.withdraw")) }
+            }
+        }
+    };
+    let res = layout(&ctx, ACTIVE, &app_name, &f, body);
+    match err {
+        Some(e) => (status_of(&e), res).into_response(),
+        None => res,
+    }
+}
+
+/// One timeline event in words: "approved Buyer", "rejected: Wrong price list".
+fn event_text(lang: Lang, i: &InstanceView, e: &Event, name: &dyn Fn(&str) -> String) -> String {
+    let step = |n: &usize| step_name(lang, i, *n);
+    match e {
+        Event::Approved { step: n, .. } => tf(lang, "approvals.did_approve", &[("step", &step(n))]),
+        Event::Rejected { reason, .. } => tf(lang, "approvals.did_reject", &[("reason", reason)]),
+        Event::Returned { reason, to: Target::Submitter, .. } => {
+            tf(lang, "approvals.did_return", &[("reason", reason)])
+        }
+        Event::Returned { reason, to: Target::Step { step: n }, .. } => {
+            tf(lang, "approvals.did_return_step", &[("reason", reason), ("step", &step(n))])
+        }
+        Event::Resubmitted => t(lang, "approvals.did_resubmit").to_owned(),
+        Event::Withdrawn => t(lang, "approvals.did_withdraw").to_owned(),
+        Event::Transferred { to, .. } => tf(lang, "approvals.did_transfer", &[("name", &name(to))]),
+        Event::Added { member, .. } => tf(lang, "approvals.did_add", &[("name", &name(member))]),
+        Event::Moved { from, to, .. } => tf(lang, "approvals.did_move", &[("from", &name(from)), ("to", &name(to))]),
+        Event::Opened { .. } | Event::Passed { .. } | Event::Finished { .. } => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ActForm {
+    action: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    member_id: String,
+}
+
+async fn act(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<ActForm>) -> Response {
+    let f = &form.form;
+    let r = async {
+        let aid = parse_id(ApprovalId::parse, &id, "approval")?;
+        let action = match f.action.as_str() {
+            "approve" => Action::Approve,
+            "reject" => Action::Reject { reason: f.reason.clone() },
+            "return" => Action::Return { to: Target::Submitter, reason: f.reason.clone() },
+            "resubmit" => Action::Resubmit,
+            "withdraw" => Action::Withdraw,
+            "transfer" => Action::Transfer { member_id: parse_id(MemberId::parse, &f.member_id, "member")? },
+            _ => {
+                return Err(ApiError::from(keiretsu_domain::DomainError::invalid(
+                    "action",
+                    keiretsu_domain::Rule::OneOf(&["approve", "reject", "return", "resubmit", "withdraw", "transfer"]),
+                )));
+            }
+        };
+        s.svc.approvals().act(&form.session.caller, &aid, &action).await?;
+        Ok(())
+    }
+    .await;
+    match r {
+        Ok(()) => saved(&format!("/console/approvals/{id}")),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => request_page(&s, ctx, &id, Flash::default(), Some(e)).await,
+            Err(res) => res,
+        },
+    }
+}
