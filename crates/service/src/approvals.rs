@@ -41,6 +41,7 @@ fn app_unknown(e: DomainError) -> DomainError {
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ApprovalTemplateView)]
 pub struct TemplateView {
     pub app_id: String,
     /// Each publication is a new version; running instances keep the one they started with.
@@ -49,6 +50,7 @@ pub struct TemplateView {
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ApprovalView)]
 pub struct InstanceView {
     pub id: String,
     pub app_id: String,
@@ -90,6 +92,7 @@ impl From<InstanceRow> for InstanceView {
 /// One action on an instance.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = ApprovalAction)]
 pub enum Action {
     Approve,
     Reject {

@@ -12,6 +12,7 @@ pub const REASON_MAX: usize = 500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApprovalState)]
 pub enum State {
     /// Waiting for the current step's approvers.
     Pending,
@@ -40,6 +41,7 @@ impl State {
 /// Where a returned instance goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "to", rename_all = "snake_case")]
+#[schema(as = ReturnTarget)]
 pub enum Target {
     /// To the submitter, who changes the submission and resubmits.
     Submitter,
@@ -50,6 +52,7 @@ pub enum Target {
 /// What an action did, for the journal, the timeline and notifications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[schema(as = ApprovalEvent)]
 pub enum Event {
     /// These people now hold a task at this step.
     Opened {
@@ -103,6 +106,7 @@ pub enum Event {
 /// One line of an instance's timeline: when, who acted (a member id; the submitter for a
 /// submission), and what happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ApprovalRecord)]
 pub struct Record {
     pub at: i64,
     pub by: String,

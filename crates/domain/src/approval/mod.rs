@@ -34,6 +34,7 @@ pub const MAX_HOURS: u32 = 24 * 90;
 /// submission; the plan then leaves the submitter out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = ApprovalApprovers)]
 pub enum Approvers {
     /// Named members (of the template's organization, or people its networks show).
     Members { member_ids: Vec<String> },
@@ -56,6 +57,7 @@ pub enum Approvers {
 /// How a node's approvers decide.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApprovalMode)]
 pub enum Mode {
     /// The first to approve decides for the node.
     #[default]
@@ -75,6 +77,7 @@ text_enum!(Mode {
 /// When a node applies. A node applies when all its conditions hold.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = ApprovalCondition)]
 pub enum Condition {
     /// A condition on the form's values in the submission filter's syntax (`amount:gt:10000`).
     Field { filter: String },
@@ -89,6 +92,7 @@ pub enum Condition {
 /// One step of a template.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ApprovalNode)]
 pub struct Node {
     pub name: String,
     pub approvers: Vec<Approvers>,
@@ -111,6 +115,7 @@ pub struct Node {
 /// The nodes a submission passes, in order, and who is told of the final decision.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ApprovalTemplate)]
 pub struct Template {
     pub nodes: Vec<Node>,
     #[serde(default)]

@@ -74,6 +74,7 @@ impl Facts {
 
 /// One node as it applies to a submission.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ApprovalStep)]
 pub struct Step {
     /// The template's node; `None` for the approval admin's step when no node applied.
     pub node: Option<usize>,
@@ -88,6 +89,7 @@ pub struct Step {
 
 /// The steps a submission passes, in order, and who is told of the final decision.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = ApprovalPlan)]
 pub struct Plan {
     pub steps: Vec<Step>,
     pub copy_to: Vec<String>,
