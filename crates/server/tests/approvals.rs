@@ -32,6 +32,7 @@ fn node(name: &str, approvers: Vec<Approvers>) -> Node {
 
 struct World {
     s: TestServer,
+    backbone: String,
     app: AppId,
     admin: Client,
     staff: Vec<Client>,
@@ -81,7 +82,7 @@ async fn world(s: TestServer) -> World {
         )
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    World { s, app: AppId::parse(&app).unwrap(), admin, staff, finance }
+    World { s, backbone, app: AppId::parse(&app).unwrap(), admin, staff, finance }
 }
 
 fn template(finance: &str) -> Template {
@@ -251,5 +252,30 @@ both! {
         // Unknown actions are refused naming the field.
         let (st, body) = act_once(&w.admin, &id, "click-3", json!({"action": "shrug"})).await;
         assert!(st.is_client_error(), "{body}");
+    }
+
+    async fn a_departed_approvers_task_moves_to_the_approval_admins(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        let only_finance = Template {
+            nodes: vec![node("Finance", vec![Approvers::Members { member_ids: vec![w.finance.clone()] }])],
+            copy_to: Vec::new(),
+        };
+        s.svc.approvals().put_template(&admin, &w.app, &only_finance).await.unwrap();
+        let (_, id) = order(&w, 0, "10.00").await;
+        assert_eq!(s.svc.approvals().instance(&admin, &id).await.unwrap().waiting_for, [w.finance.clone()]);
+        let (st, body) =
+            w.admin.post(&format!("/api/v1/organizations/{}/members/{}/leave", w.backbone, w.finance), json!({})).await;
+        assert!(st.is_success(), "{body}");
+        // Finance had no supervisor: the approval admins (here the primary admin) take the task.
+        let i = s.svc.approvals().instance(&admin, &id).await.unwrap();
+        let (_, me) = w.admin.get("/api/v1/me").await;
+        assert_eq!(i.waiting_for, [me["member_id"].as_str().unwrap().to_owned()]);
+        assert!(i.timeline.iter().any(|r| matches!(&r.event, keiretsu_domain::approval::Event::Moved { from, .. } if *from == w.finance)));
+        let (_, entries) = w.admin.get(&format!("/api/v1/journal?target={id}&action=approval.move")).await;
+        assert_eq!(entries["items"].as_array().unwrap().len(), 1, "the move is journaled");
+        let i = s.svc.approvals().act(&admin, &id, &Action::Approve).await.unwrap();
+        assert_eq!(i.state, State::Approved);
     }
 }

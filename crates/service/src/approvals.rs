@@ -23,6 +23,8 @@ use keiretsu_store::{AnyConnection, Json};
 use serde::{Deserialize, Serialize};
 
 use crate::page::{Page, bad_cursor, decode_cursor, encode_cursor, page_limit};
+use crate::reactions::{BoxFuture, Departure, Reaction};
+use keiretsu_store::Tx;
 use crate::{Result, random_id_bytes};
 
 crate::use_cases!();
@@ -469,5 +471,46 @@ pub(crate) async fn editable(c: &mut AnyConnection, submission: &str) -> Result<
             Err(DomainError::conflict("submission", Rule::Reason(Reason::UnderApproval)).into())
         }
         _ => Ok(()),
+    }
+}
+
+/// A departed member's places in running requests move to their supervisor, then to the
+/// approval admins of the request's organization; each move is journaled and in the timeline.
+/// Requests they submitted stay as they are.
+pub(crate) struct TasksMove;
+
+impl Reaction<Departure> for TasksMove {
+    fn react<'a>(&'a self, tx: &'a mut Tx, d: &'a Departure) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            let gone = d.member.id.as_str();
+            let mut changes = Vec::new();
+            for row in store::running_naming(tx, gone).await? {
+                if row.submitter_id == gone {
+                    continue;
+                }
+                let mut instead: Vec<String> = Vec::new();
+                if let Some(sup) = &d.member.supervisor_id
+                    && let Some(m) = dir::member(tx, &d.org, sup).await?
+                    && m.status == keiretsu_domain::directory::MemberStatus::Active
+                {
+                    instead.push(m.id);
+                }
+                let admins = store::admins(tx, &row.org_id).await?;
+                instead.extend(admins.into_iter().filter(|(_, r)| r.has(Scope::Approvals)).map(|(id, _)| id));
+                let revision = row.revision;
+                let mut instance = row.body.0.clone();
+                let events = instance.depart(gone, &instead);
+                instance.record(d.at, gone, &events);
+                let updated =
+                    InstanceRow { state: instance.state, revision: revision + 1, updated_at: d.at, body: Json(instance), ..row };
+                if store::update_instance(tx, &updated, revision).await? == 0 {
+                    return Err(DomainError::conflict("instance", Rule::Reason(Reason::ChangedMeanwhile)).into());
+                }
+                let waiting: Vec<String> = updated.body.open_tasks().into_iter().map(|t| t.member).collect();
+                store::set_people(tx, &updated.id, &waiting, &copied(&updated.body, &events), d.at).await?;
+                changes.extend(journal(&d.actor, &updated, &events));
+            }
+            Ok(changes)
+        })
     }
 }

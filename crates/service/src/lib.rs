@@ -148,6 +148,7 @@ fn wired() -> reactions::Reactions {
             // Before the seats: the handover locks units, which come before seat pools in the
             // lock order (a unit's change of departments locks its unit, then the pool).
             Box::new(network::ContactHandover),
+            Box::new(approvals::TasksMove),
             Box::new(license::ReleaseSeats),
         ]),
         joined: Registry::new(vec![Box::new(license::EntryRules)]),

@@ -231,3 +231,12 @@ pub async fn reachable_member(c: &mut AnyConnection, org: &str, member: &str) ->
     .await?;
     Ok(n > 0)
 }
+
+/// Requests still running (pending or returned) that name `member` anywhere in their plan or
+/// among their approvers: those a departure must move.
+pub async fn running_naming(c: &mut AnyConnection, member: &str) -> Result<Vec<InstanceRow>> {
+    Ok(sqlx::query_as(&format!("{COLUMNS} WHERE state IN ('pending', 'returned') AND body LIKE $1 ORDER BY id"))
+        .bind(format!("%\"{member}\"%"))
+        .fetch_all(c)
+        .await?)
+}
