@@ -264,7 +264,7 @@ both! {
         };
         s.svc.approvals().put_template(&admin, &w.app, &only_finance).await.unwrap();
         let (_, id) = order(&w, 0, "10.00").await;
-        assert_eq!(s.svc.approvals().instance(&admin, &id).await.unwrap().waiting_for, [w.finance.clone()]);
+        assert_eq!(s.svc.approvals().instance(&admin, &id).await.unwrap().waiting_for, std::slice::from_ref(&w.finance));
         let (st, body) =
             w.admin.post(&format!("/api/v1/organizations/{}/members/{}/leave", w.backbone, w.finance), json!({})).await;
         assert!(st.is_success(), "{body}");

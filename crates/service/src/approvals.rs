@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::page::{Page, bad_cursor, decode_cursor, encode_cursor, page_limit};
 use crate::reactions::{BoxFuture, Departure, Reaction};
-use keiretsu_store::Tx;
 use crate::{Result, random_id_bytes};
+use keiretsu_store::Tx;
 
 crate::use_cases!();
 
@@ -501,8 +501,13 @@ impl Reaction<Departure> for TasksMove {
                 let mut instance = row.body.0.clone();
                 let events = instance.depart(gone, &instead);
                 instance.record(d.at, gone, &events);
-                let updated =
-                    InstanceRow { state: instance.state, revision: revision + 1, updated_at: d.at, body: Json(instance), ..row };
+                let updated = InstanceRow {
+                    state: instance.state,
+                    revision: revision + 1,
+                    updated_at: d.at,
+                    body: Json(instance),
+                    ..row
+                };
                 if store::update_instance(tx, &updated, revision).await? == 0 {
                     return Err(DomainError::conflict("instance", Rule::Reason(Reason::ChangedMeanwhile)).into());
                 }
