@@ -278,4 +278,30 @@ both! {
         let i = s.svc.approvals().act(&admin, &id, &Action::Approve).await.unwrap();
         assert_eq!(i.state, State::Approved);
     }
+
+    async fn a_returned_request_is_resubmitted_on_the_template_it_started_with(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        let submitter = caller(s, "kato.staff0").await;
+        let owner_only = Template { nodes: vec![node("Owner", vec![Approvers::BackboneOwner])], copy_to: Vec::new() };
+        s.svc.approvals().put_template(&admin, &w.app, &owner_only).await.unwrap();
+        let (sub, id) = order(&w, 0, "10.00").await;
+        let to = keiretsu_domain::approval::Target::Submitter;
+        s.svc.approvals().act(&admin, &id, &Action::Return { to, reason: "Attach the quote".into() }).await.unwrap();
+        // Returned, the data can be changed again.
+        let (st, body) = w.staff[0]
+            .send(Method::PUT, &format!("/api/v1/submissions/{sub}"), Some(json!({"values": {"product": "Nuts", "amount": "12.00"}})))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        // A second version adds finance for every order; the returned request keeps the first.
+        let mut two = owner_only.clone();
+        two.nodes.push(node("Finance", vec![Approvers::Members { member_ids: vec![w.finance.clone()] }]));
+        assert_eq!(s.svc.approvals().put_template(&admin, &w.app, &two).await.unwrap().version, 2);
+        let i = s.svc.approvals().act(&submitter, &id, &Action::Resubmit).await.unwrap();
+        assert_eq!((i.template_version, i.plan.steps.len(), i.state), (1, 1, State::Pending));
+        assert!(i.timeline.iter().any(|r| matches!(r.event, keiretsu_domain::approval::Event::Returned { .. })), "history kept");
+        let (_, newer) = order(&w, 0, "10.00").await;
+        assert_eq!(s.svc.approvals().instance(&admin, &newer).await.unwrap().plan.steps.len(), 2);
+    }
 }

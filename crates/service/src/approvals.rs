@@ -273,7 +273,8 @@ impl Cases<'_> {
 
     async fn plan_for(&self, c: &mut AnyConnection, row: &InstanceRow) -> Result<Plan> {
         let sub = keiretsu_store::forms::submission(c, &row.submission_id).await?.ok_or(NOT_FOUND)?;
-        let template = store::latest_template(c, &row.app_id).await?.ok_or(NOT_FOUND)?.1;
+        // The version the request started with: a newer one never changes a running request.
+        let template = store::template_at(c, &row.app_id, row.template_version).await?.ok_or(NOT_FOUND)?;
         let (_, schema) = keiretsu_store::forms::latest_version(c, &row.app_id).await?.ok_or(NOT_FOUND_APP)?;
         let facts = facts(c, &OrgId::from_trusted(row.org_id.clone()), &sub.row).await?;
         Ok(approval::plan(&template, &schema, &facts)?)

@@ -12,6 +12,15 @@ pub async fn latest_template(c: &mut AnyConnection, app: &str) -> Result<Option<
         .await?)
 }
 
+/// One version of an app's template: the one a running request started with.
+pub async fn template_at(c: &mut AnyConnection, app: &str, version: i64) -> Result<Option<Json<Template>>> {
+    Ok(sqlx::query_scalar("SELECT body FROM approval_templates WHERE app_id = $1 AND version = $2")
+        .bind(app)
+        .bind(version)
+        .fetch_optional(c)
+        .await?)
+}
+
 /// Adds the next version of an app's template; two admins publishing at once meet the primary
 /// key, and the second is told to try again.
 pub async fn insert_template(
