@@ -134,6 +134,10 @@ async fn a_suppliers_order_is_approved_at_two_levels_and_another_rejected_with_a
     b.wait("[data-testid=approval-empty]").await;
     b.sign_out().await;
     b.sign_in(&s.base, "ito.aya", "[data-testid=nav-approvals]").await;
+    // Finance was told in the inbox, by name and app.
+    b.goto(&format!("{}/console/inbox", s.base)).await;
+    let told = b.text("[data-testid=notification][data-kind=approval_task]").await;
+    assert!(told.contains("Zhou Min asks for your approval in Purchase orders"), "{told}");
     open_first(&b, &s.base, "todo").await;
     b.click("[data-testid=approval-approve]").await;
     b.wait_text("[data-testid=approval-state]", "Approved").await;

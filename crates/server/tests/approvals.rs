@@ -175,6 +175,15 @@ both! {
         assert_eq!(done.items.len(), 1);
         let i = s.svc.approvals().act(&finance, &id, &Action::Approve).await.unwrap();
         assert_eq!(i.state, State::Approved);
+        // Each task and the decision reached people's inboxes, with a link to the request.
+        let kinds = |v: &Value| -> Vec<(String, String)> {
+            v["items"].as_array().unwrap().iter().map(|n| (n["kind"].as_str().unwrap().to_owned(), n["link"].as_str().unwrap_or("").to_owned())).collect()
+        };
+        let (_, mine) = w.admin.get("/api/v1/notifications").await;
+        assert!(kinds(&mine).contains(&("approval_task".into(), format!("/console/approvals/{id}"))), "{mine}");
+        let (_, theirs) = w.staff[0].get("/api/v1/notifications").await;
+        let decided = theirs["items"].as_array().unwrap().iter().find(|n| n["kind"] == "approval_decided").expect("told");
+        assert_eq!((decided["params"]["state"].clone(), decided["params"]["app"].clone()), (json!("approved"), json!("Orders")));
         assert_eq!(s.svc.approvals().instance(&submitter, &id).await.unwrap().state, State::Approved);
 
         // A small order needs only the owner, who rejects it with a reason.

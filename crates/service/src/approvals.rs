@@ -254,6 +254,7 @@ impl Cases<'_> {
         let copied = copied(&updated.body, &events);
         let waiting: Vec<String> = updated.body.open_tasks().into_iter().map(|t| t.member).collect();
         store::set_people(&mut tx, &updated.id, &waiting, &copied, now).await?;
+        tell(&mut tx, &updated, &events, &copied, now).await?;
         let changes = journal(&caller.actor(), &updated, &events);
         self.commit(tx, &changes).await?;
         Ok(updated.into())
@@ -340,6 +341,7 @@ pub(crate) async fn start(
     store::insert_instance(tx, &row).await?;
     let waiting: Vec<String> = row.body.open_tasks().into_iter().map(|t| t.member).collect();
     store::set_people(tx, &row.id, &waiting, &[], now).await?;
+    tell(tx, &row, &events, &[], now).await?;
     let mut changes = vec![
         Change::new(actor, Some(owner.as_str()), "approval.submit", &row.id)
             .with("submission", &row.submission_id)
@@ -513,10 +515,41 @@ impl Reaction<Departure> for TasksMove {
                     return Err(DomainError::conflict("instance", Rule::Reason(Reason::ChangedMeanwhile)).into());
                 }
                 let waiting: Vec<String> = updated.body.open_tasks().into_iter().map(|t| t.member).collect();
-                store::set_people(tx, &updated.id, &waiting, &copied(&updated.body, &events), d.at).await?;
+                let copied = copied(&updated.body, &events);
+                store::set_people(tx, &updated.id, &waiting, &copied, d.at).await?;
+                tell(tx, &updated, &events, &copied, d.at).await?;
                 changes.extend(journal(&d.actor, &updated, &events));
             }
             Ok(changes)
         })
     }
+}
+
+/// Tells people in their inbox: a new task for whoever now holds one, the decision for the
+/// submitter, and a copy for the copy-to recipients.
+async fn tell(c: &mut AnyConnection, row: &InstanceRow, events: &[Event], copied: &[String], now: i64) -> Result<()> {
+    let app = keiretsu_store::apps::app(c, &row.app_id).await?.map(|a| a.name).unwrap_or_default();
+    let submitter = store::member_name(c, &row.submitter_id).await?.map(|(_, n)| n).unwrap_or_default();
+    let org = OrgId::from_trusted(row.org_id.clone());
+    let link = format!("/console/approvals/{}", row.id);
+    let mut send = Vec::new();
+    for e in events {
+        match e {
+            Event::Opened { members, .. } => {
+                send.extend(members.iter().map(|m| (m.clone(), "approval_task", serde_json::Value::Null)));
+            }
+            Event::Finished { state } => {
+                send.push((row.submitter_id.clone(), "approval_decided", serde_json::json!(state.as_str())));
+            }
+            _ => {}
+        }
+    }
+    send.extend(copied.iter().map(|m| (m.clone(), "approval_copied", serde_json::Value::Null)));
+    for (member, kind, state) in send {
+        if let Some((account, _)) = store::member_name(c, &member).await? {
+            let params = serde_json::json!({ "app": app, "submitter": submitter, "state": state });
+            crate::notifications::notify(c, &account, Some(&org), kind, params, Some(&link), now).await?;
+        }
+    }
+    Ok(())
 }

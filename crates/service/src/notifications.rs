@@ -30,6 +30,9 @@ fn title(kind: &str) -> &'static str {
         "contact_missing" => "A partner has lost a contact",
         "app_published" => "An app was published to your organization",
         "seats_warning" => "Seat usage passed a warning level",
+        "approval_task" => "A request waits for your approval",
+        "approval_decided" => "Your request was decided",
+        "approval_copied" => "You are copied on a request",
         _ => "Notification",
     }
 }

@@ -249,3 +249,11 @@ pub async fn running_naming(c: &mut AnyConnection, member: &str) -> Result<Vec<I
         .fetch_all(c)
         .await?)
 }
+
+/// A member's account and name, whatever their organization: whom a notification goes to.
+pub async fn member_name(c: &mut AnyConnection, member: &str) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("SELECT account_id, name FROM members WHERE id = $1 AND status = 'active'")
+        .bind(member)
+        .fetch_optional(c)
+        .await?)
+}

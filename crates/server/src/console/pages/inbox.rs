@@ -60,6 +60,17 @@ pub(crate) fn notification_text(lang: Lang, n: &keiretsu_service::notifications:
             &[("name", &p("name")), ("partner", &p("partner")), ("role", &contact_role_text(lang, &p("role")))],
         ),
         "app_published" => tf(lang, "notification.app_published", &[("app", &p("app")), ("network", &p("network"))]),
+        "approval_task" => {
+            tf(lang, "notification.approval_task", &[("app", &p("app")), ("submitter", &p("submitter"))])
+        }
+        "approval_copied" => {
+            tf(lang, "notification.approval_copied", &[("app", &p("app")), ("submitter", &p("submitter"))])
+        }
+        "approval_decided" => {
+            let state = keiretsu_domain::approval::State::parse("state", &p("state"))
+                .map_or_else(|_| p("state"), |s| crate::console::approvals::state_text(lang, s).to_owned());
+            tf(lang, "notification.approval_decided", &[("app", &p("app")), ("state", &state)])
+        }
         "seats_warning" => tf(
             lang,
             "notification.seats_warning",
