@@ -36,6 +36,7 @@ const COLUMNS: &str = "m.id, m.org_id, m.account_id, a.login, m.name, a.phone, a
     m.employee_no, m.supervisor_id, m.status, m.role, m.joined_at, m.left_at";
 
 mod access;
+mod approvals;
 mod http_client;
 mod license;
 mod network;
@@ -48,6 +49,9 @@ struct Args {
     network: bool,
     /// `--license`: the seat pool benchmark, with `--accounts N` enabled seats.
     license: bool,
+    /// `--approvals`: requests through two steps, a large inbox, planning.
+    approvals: bool,
+    requests: usize,
     accounts: usize,
     units: usize,
     unit_members: usize,
@@ -69,6 +73,8 @@ fn args() -> anyhow::Result<Args> {
         postgres: false,
         network: false,
         license: false,
+        approvals: false,
+        requests: 2000,
         accounts: 1_000_000,
         units: 10_000,
         unit_members: 100,
@@ -86,6 +92,8 @@ fn args() -> anyhow::Result<Args> {
             "--postgres" => a.postgres = true,
             "--network" => a.network = true,
             "--license" => a.license = true,
+            "--approvals" => a.approvals = true,
+            "--requests" => a.requests = it.next().context("--requests N")?.parse()?,
             "--accounts" => a.accounts = it.next().context("--accounts N")?.parse()?,
             "--units" => a.units = it.next().context("--units N")?.parse()?,
             "--unit-members" => a.unit_members = it.next().context("--unit-members N")?.parse()?,
@@ -96,7 +104,7 @@ fn args() -> anyhow::Result<Args> {
             "--http-client" => a.http_client = Some(it.next().context("--http-client ADDR")?),
             other => anyhow::bail!(
                 "unknown argument {other}; use --members N, --queries N, --postgres, --network [--units N] \
-                 [--unit-members N], --license [--accounts N], --access [--units N] [--unit-members N] \
+                 [--unit-members N], --license [--accounts N], --approvals [--requests N], --access [--units N] [--unit-members N] \
                  [--decisions N] [--http-requests N]"
             ),
         }
@@ -123,6 +131,18 @@ fn main() -> anyhow::Result<()> {
         }
         if args.network {
             return run_network(&args).await;
+        }
+        if args.approvals {
+            let requests = args.requests;
+            let mut lines = sqlite(|url| async move { approvals::run("SQLite", &url, requests).await }).await?;
+            if args.postgres {
+                lines.extend(postgres(|url| async move { approvals::run("PostgreSQL", &url, requests).await }).await?);
+            }
+            println!("\n== approvals summary ({} cores)", cores());
+            for l in lines {
+                println!("{l}");
+            }
+            return Ok(());
         }
         if args.license {
             let accounts = args.accounts;

@@ -301,11 +301,11 @@ impl Cases<'_> {
         let mut rows = store::inbox(&mut *self.store.read().await?, member.as_str(), inbox, after, limit + 1).await?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|r| encode_cursor(&[&r.updated_at.to_string(), &r.id]))
+            rows.last().map(|(at, r)| encode_cursor(&[&at.to_string(), &r.id]))
         } else {
             None
         };
-        Ok(Page { items: rows.into_iter().map(Into::into).collect(), next_cursor })
+        Ok(Page { items: rows.into_iter().map(|(_, r)| r.into()).collect(), next_cursor })
     }
 }
 

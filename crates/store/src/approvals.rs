@@ -176,41 +176,53 @@ pub enum Inbox {
     Done,
 }
 
-/// A page of one inbox, newest first: `(updated_at, id)` after `after`.
+/// A page of one inbox, newest first: each request with the time it sorts by (when it reached
+/// the member, or for their own requests when it last changed), after `after` = (time, id). The
+/// page's keys come from one index range; only those rows are read.
 pub async fn inbox(
     c: &mut AnyConnection,
     member: &str,
     inbox: Inbox,
     after: Option<(i64, String)>,
     limit: i64,
-) -> Result<Vec<InstanceRow>> {
+) -> Result<Vec<(i64, InstanceRow)>> {
     let kind = match inbox {
         Inbox::Submitted => None,
         Inbox::Todo => Some("task"),
         Inbox::Copied => Some("copy"),
         Inbox::Done => Some("done"),
     };
-    let (mut sql, next) = match kind {
-        None => (format!("{COLUMNS} WHERE submitter_id = $1"), 2),
+    let (mut sql, at, id, next) = match kind {
+        None => {
+            ("SELECT updated_at, id FROM approval_instances WHERE submitter_id = $1".to_owned(), "updated_at", "id", 2)
+        }
         Some(_) => (
-            format!(
-                "{COLUMNS} WHERE id IN (SELECT instance_id FROM approval_people WHERE member_id = $1 AND kind = $2)"
-            ),
+            "SELECT at, instance_id FROM approval_people WHERE member_id = $1 AND kind = $2".to_owned(),
+            "at",
+            "instance_id",
             3,
         ),
     };
     if after.is_some() {
-        sql += &format!(" AND (updated_at < ${next} OR (updated_at = ${next} AND id < ${}))", next + 1);
+        sql += &format!(" AND ({at} < ${next} OR ({at} = ${next} AND {id} < ${}))", next + 1);
     }
-    sql += &format!(" ORDER BY updated_at DESC, id DESC LIMIT {limit}");
-    let mut q = sqlx::query_as::<_, InstanceRow>(&sql).bind(member);
+    sql += &format!(" ORDER BY {at} DESC, {id} DESC LIMIT {limit}");
+    let mut q = sqlx::query_as::<_, (i64, String)>(&sql).bind(member);
     if let Some(k) = kind {
         q = q.bind(k);
     }
-    if let Some((at, id)) = after {
-        q = q.bind(at).bind(id);
+    if let Some((t, i)) = after {
+        q = q.bind(t).bind(i);
     }
-    Ok(q.fetch_all(c).await?)
+    let keys = q.fetch_all(&mut *c).await?;
+    let ids: Vec<String> = keys.iter().map(|(_, i)| i.clone()).collect();
+    let mut rows: std::collections::HashMap<String, InstanceRow> =
+        crate::rows_in::<InstanceRow>(c, &format!("{COLUMNS} WHERE id IN (?)"), &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+    Ok(keys.into_iter().filter_map(|(t, i)| rows.remove(&i).map(|r| (t, r))).collect())
 }
 
 /// The active admins of an organization (primary and sub-admins) with their roles: who holds a

@@ -28,7 +28,7 @@ CREATE TABLE approval_instances (
     updated_at BIGINT NOT NULL,
     FOREIGN KEY (app_id, template_version) REFERENCES approval_templates (app_id, version)
 );
-CREATE INDEX approval_instances_submitter ON approval_instances (submitter_id, updated_at);
+CREATE INDEX approval_instances_submitter ON approval_instances (submitter_id, updated_at, id);
 
 -- Who is asked now, and who was ever asked or copied: the inboxes read these.
 CREATE TABLE approval_people (
@@ -39,4 +39,4 @@ CREATE TABLE approval_people (
     at BIGINT NOT NULL,
     PRIMARY KEY (instance_id, member_id, kind)
 );
-CREATE INDEX approval_people_member ON approval_people (member_id, kind, at);
+CREATE INDEX approval_people_member ON approval_people (member_id, kind, at, instance_id);
