@@ -12,6 +12,7 @@ use maud::html;
 use serde::Deserialize;
 use std::collections::HashMap;
 
+use super::labels::state_text;
 use super::when::when_text;
 use super::{Ctx, Flash, ctx_of, layout, saved, status_of};
 use crate::AppState;
@@ -41,16 +42,6 @@ const BOXES: [(&str, InboxKind, &str); 4] = [
     ("copied", InboxKind::Copied, "approvals.copied"),
     ("done", InboxKind::Done, "approvals.done"),
 ];
-
-pub(crate) fn state_text(lang: Lang, s: ApprovalState) -> &'static str {
-    match s {
-        ApprovalState::Pending => t(lang, "approvals.state_pending"),
-        ApprovalState::Returned => t(lang, "approvals.state_returned"),
-        ApprovalState::Approved => t(lang, "approvals.state_approved"),
-        ApprovalState::Rejected => t(lang, "approvals.state_rejected"),
-        ApprovalState::Withdrawn => t(lang, "approvals.state_withdrawn"),
-    }
-}
 
 /// The name of a step: the node's, or the approval admins' when no node applied.
 fn step_name(lang: Lang, i: &InstanceView, step: usize) -> String {

@@ -1,6 +1,7 @@
 //! Stored keys in the page's language: partner types, contact roles, field kinds, statuses. Shared
 //! by every section of the console, so no section needs another for its words.
 
+use keiretsu_domain::approval::State;
 use keiretsu_domain::form::FieldKind;
 
 use crate::i18n::{Lang, t};
@@ -48,4 +49,15 @@ pub(crate) fn kind_text(lang: Lang, kind: FieldKind) -> &'static str {
 
 pub(crate) fn status_text(lang: Lang, status: &str) -> &'static str {
     if status == "left" { t(lang, "status.left") } else { t(lang, "status.active") }
+}
+
+/// An approval request's state in words.
+pub(crate) fn state_text(lang: Lang, s: State) -> &'static str {
+    match s {
+        State::Pending => t(lang, "approvals.state_pending"),
+        State::Returned => t(lang, "approvals.state_returned"),
+        State::Approved => t(lang, "approvals.state_approved"),
+        State::Rejected => t(lang, "approvals.state_rejected"),
+        State::Withdrawn => t(lang, "approvals.state_withdrawn"),
+    }
 }

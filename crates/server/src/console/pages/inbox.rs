@@ -68,7 +68,7 @@ pub(crate) fn notification_text(lang: Lang, n: &keiretsu_service::notifications:
         }
         "approval_decided" => {
             let state = keiretsu_domain::approval::State::parse("state", &p("state"))
-                .map_or_else(|_| p("state"), |s| crate::console::approvals::state_text(lang, s).to_owned());
+                .map_or_else(|_| p("state"), |s| crate::console::labels::state_text(lang, s).to_owned());
             tf(lang, "notification.approval_decided", &[("app", &p("app")), ("state", &state)])
         }
         "seats_warning" => tf(
