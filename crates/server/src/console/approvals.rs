@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use keiretsu_domain::approval::{Event, State as ApprovalState, Target};
-use keiretsu_domain::ids::{ApprovalId, MemberId};
+use keiretsu_domain::ids::ApprovalId;
 use keiretsu_service::approvals::{Action, InboxKind, InboxQuery, InstanceView};
 use maud::html;
 use serde::Deserialize;
@@ -263,8 +263,6 @@ pub(super) struct ActForm {
     action: String,
     #[serde(default)]
     reason: String,
-    #[serde(default)]
-    member_id: String,
 }
 
 async fn act(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<ActForm>) -> Response {
@@ -277,11 +275,10 @@ async fn act(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<ActFo
             "return" => Action::Return { to: Target::Submitter, reason: f.reason.clone() },
             "resubmit" => Action::Resubmit,
             "withdraw" => Action::Withdraw,
-            "transfer" => Action::Transfer { member_id: parse_id(MemberId::parse, &f.member_id, "member")? },
             _ => {
                 return Err(ApiError::from(keiretsu_domain::DomainError::invalid(
                     "action",
-                    keiretsu_domain::Rule::OneOf(&["approve", "reject", "return", "resubmit", "withdraw", "transfer"]),
+                    keiretsu_domain::Rule::OneOf(&["approve", "reject", "return", "resubmit", "withdraw"]),
                 )));
             }
         };
