@@ -185,6 +185,17 @@ both! {
         let decided = theirs["items"].as_array().unwrap().iter().find(|n| n["kind"] == "approval_decided").expect("told");
         assert_eq!((decided["params"]["state"].clone(), decided["params"]["app"].clone()), (json!("approved"), json!("Orders")));
         assert_eq!(s.svc.approvals().instance(&submitter, &id).await.unwrap().state, State::Approved);
+        // Finance is not among the people the network shows the supplier: the supplier's view of
+        // the request names the step but not who decided it; the backbone's admin sees them.
+        let (st, seen) = w.staff[0].get(&format!("/api/v1/approvals/{id}")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!seen.to_string().contains(&w.finance), "{seen}");
+        assert_eq!(seen["plan"]["steps"][1]["approvers"], json!([""]), "{seen}");
+        assert!(seen["timeline"].as_array().unwrap().iter().any(|r| r["by"] == "" && r["event"]["event"] == "approved"), "{seen}");
+        let (_, theirs) = w.staff[0].get("/api/v1/approvals?inbox=submitted").await;
+        assert!(!theirs.to_string().contains(&w.finance), "{theirs}");
+        let (_, admins) = w.admin.get(&format!("/api/v1/approvals/{id}")).await;
+        assert_eq!(admins["plan"]["steps"][1]["approvers"], json!([w.finance]), "{admins}");
 
         // A small order needs only the owner, who rejects it with a reason.
         let (_, small) = order(&w, 0, "10.00").await;

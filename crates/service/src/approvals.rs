@@ -62,6 +62,8 @@ pub struct InstanceView {
     pub state: State,
     /// The step being decided (the last one once approved).
     pub step: usize,
+    /// Member ids here and below are those the caller may see; anyone else (a backbone
+    /// approver a partner's network does not show, say) is an empty id.
     pub plan: Plan,
     /// Who may act now.
     pub waiting_for: Vec<String>,
@@ -88,6 +90,19 @@ impl From<InstanceRow> for InstanceView {
             created_at: format_rfc3339(r.created_at),
             updated_at: format_rfc3339(r.updated_at),
         }
+    }
+}
+
+impl InstanceView {
+    fn people_mut(&mut self) -> Vec<&mut String> {
+        let mut out: Vec<&mut String> = vec![&mut self.submitter_id];
+        out.extend(self.plan.people_mut());
+        out.extend(self.waiting_for.iter_mut());
+        for r in &mut self.timeline {
+            out.push(&mut r.by);
+            out.extend(r.event.people_mut());
+        }
+        out
     }
 }
 
@@ -201,7 +216,54 @@ impl Cases<'_> {
     /// app's organization; anyone else gets the answer an unknown id gets.
     pub async fn instance(&self, caller: &Caller, id: &ApprovalId) -> Result<InstanceView> {
         let mut c = self.store.read().await?;
-        Ok(self.readable(&mut c, caller, id).await?.into())
+        let row = self.readable(&mut c, caller, id).await?;
+        drop(c);
+        let mut views = [row.into()];
+        self.hide_unseen(caller, &mut views).await?;
+        let [view] = views;
+        Ok(view)
+    }
+
+    /// Blanks the member ids the caller may not see: their own organization's people and those
+    /// their networks show them are named, nobody else (a partner's submitter does not learn who
+    /// at the backbone decides unless the network shows them).
+    async fn hide_unseen(&self, caller: &Caller, views: &mut [InstanceView]) -> Result<()> {
+        let (_, org) = member_of(caller)?;
+        let mut ids: Vec<String> = views.iter_mut().flat_map(|v| v.people_mut()).map(|p| p.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let mut seen = std::collections::HashSet::new();
+        let mut others = Vec::new();
+        let mut c = self.store.read().await?;
+        for id in ids {
+            if dir::member(&mut c, &org, &id).await?.is_some() {
+                seen.insert(id);
+            } else {
+                others.push(id);
+            }
+        }
+        drop(c);
+        if !others.is_empty() {
+            let networks = self.network().networks(caller).await?;
+            for id in others {
+                let Ok(member) = MemberId::parse(&id) else { continue };
+                for n in &networks {
+                    let network = keiretsu_domain::ids::NetworkId::from_trusted(n.id.clone());
+                    if self.network().person(caller, &network, &member).await.is_ok() {
+                        seen.insert(id);
+                        break;
+                    }
+                }
+            }
+        }
+        for v in views {
+            for p in v.people_mut() {
+                if !seen.contains(p.as_str()) {
+                    p.clear();
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn readable(&self, c: &mut AnyConnection, caller: &Caller, id: &ApprovalId) -> Result<InstanceRow> {
@@ -257,7 +319,10 @@ impl Cases<'_> {
         tell(&mut tx, &updated, &events, &copied, now).await?;
         let changes = journal(&caller.actor(), &updated, &events);
         self.commit(tx, &changes).await?;
-        Ok(updated.into())
+        let mut views = [updated.into()];
+        self.hide_unseen(caller, &mut views).await?;
+        let [view] = views;
+        Ok(view)
     }
 
     /// A member a task may be handed to: active in the submitter's or the app's organization.
@@ -305,7 +370,9 @@ impl Cases<'_> {
         } else {
             None
         };
-        Ok(Page { items: rows.into_iter().map(|(_, r)| r.into()).collect(), next_cursor })
+        let mut items: Vec<InstanceView> = rows.into_iter().map(|(_, r)| r.into()).collect();
+        self.hide_unseen(caller, &mut items).await?;
+        Ok(Page { items, next_cursor })
     }
 }
 

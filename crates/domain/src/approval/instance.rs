@@ -103,6 +103,19 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Every member id the event names.
+    pub fn people_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Event::Opened { members, .. } => members.iter_mut().collect(),
+            Event::Approved { by, .. } | Event::Rejected { by, .. } | Event::Returned { by, .. } => vec![by],
+            Event::Transferred { from, to, .. } | Event::Moved { from, to, .. } => vec![from, to],
+            Event::Added { by, member, .. } => vec![by, member],
+            Event::Passed { .. } | Event::Resubmitted | Event::Withdrawn | Event::Finished { .. } => Vec::new(),
+        }
+    }
+}
+
 /// One line of an instance's timeline: when, who acted (a member id; the submitter for a
 /// submission), and what happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -95,6 +95,14 @@ pub struct Plan {
     pub copy_to: Vec<String>,
 }
 
+impl Plan {
+    /// Every member id the plan names, to be shown or hidden as the reader may see them.
+    pub fn people_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        let steps = self.steps.iter_mut().flat_map(|s| s.approvers.iter_mut().chain(s.copy_to.iter_mut()));
+        steps.chain(self.copy_to.iter_mut())
+    }
+}
+
 /// Plans one submission. A node whose rules name nobody but the submitter goes to the approval
 /// admins; when they are nobody else either, the submission is refused (it would otherwise pass
 /// unapproved). When no node applies, the approval admins approve: nothing passes silently.
