@@ -165,4 +165,8 @@ reasons! {
     ChangedMeanwhile = "changed_meanwhile": "changed while you were acting; reload it and try again",
     NotAnApprover = "not_an_approver": "must be an active member of the submitter's organization or the app's",
     UnderApproval = "under_approval": "is in approval: it can be changed only when returned to its submitter",
+    NotWaiting = "not_waiting": "is not waiting for an approver",
+    RemindedRecently = "reminded_recently": "was reminded less than an hour ago",
+    DelegateDates = "delegate_dates": "must end after it starts, within a year",
+    SelfDelegate = "self_delegate": "cannot be yourself",
 }

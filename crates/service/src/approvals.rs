@@ -346,6 +346,13 @@ impl Cases<'_> {
         Ok(approval::plan(&template, &schema, &facts)?)
     }
 
+    /// How many requests wait for the caller's decision; none for a caller acting for no
+    /// organization.
+    pub async fn open_tasks(&self, caller: &Caller) -> Result<i64> {
+        let Some(acting) = caller.acting() else { return Ok(0) };
+        Ok(store::open_tasks(&mut *self.store.read().await?, acting.member.as_str()).await?)
+    }
+
     /// A page of one of the caller's inboxes, most recently changed first.
     pub async fn inbox(&self, caller: &Caller, q: &InboxQuery) -> Result<Page<InstanceView>> {
         let (member, _) = member_of(caller)?;

@@ -163,6 +163,14 @@ pub async fn involved(c: &mut AnyConnection, instance: &str, member: &str) -> Re
     Ok(n > 0)
 }
 
+/// How many open tasks a member holds: the console header's count.
+pub async fn open_tasks(c: &mut AnyConnection, member: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM approval_people WHERE member_id = $1 AND kind = 'task'")
+        .bind(member)
+        .fetch_one(c)
+        .await?)
+}
+
 /// Which of a member's inboxes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inbox {

@@ -9,6 +9,10 @@ use crate::error::{DomainError, Reason, Rule};
 
 /// A reason or comment: required, at most this many characters.
 pub const REASON_MAX: usize = 500;
+/// One hour in milliseconds: reminder and escalation periods are counted in hours.
+pub const HOUR: i64 = 3_600_000;
+/// A submitter reminds the approvers at most once in this long.
+pub const REMIND_GAP: i64 = HOUR;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +94,28 @@ pub enum Event {
         by: String,
         member: String,
     },
+    /// A remark for the timeline (anyone the request involves may leave one).
+    Commented {
+        by: String,
+        text: String,
+    },
+    /// The waiting approvers were reminded: by the submitter, or by the clock (by `system`).
+    Reminded {
+        step: usize,
+        members: Vec<String>,
+    },
+    /// The step waited too long: these tasks went to the approval admins, `from[i]`'s to `to[i]`.
+    Escalated {
+        step: usize,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    /// An approver away hands a task that opened for them to their delegate.
+    Delegated {
+        step: usize,
+        from: String,
+        to: String,
+    },
     /// A departed approver's task moved to someone else.
     Moved {
         step: usize,
@@ -107,9 +133,15 @@ impl Event {
     /// Every member id the event names.
     pub fn people_mut(&mut self) -> Vec<&mut String> {
         match self {
-            Event::Opened { members, .. } => members.iter_mut().collect(),
-            Event::Approved { by, .. } | Event::Rejected { by, .. } | Event::Returned { by, .. } => vec![by],
-            Event::Transferred { from, to, .. } | Event::Moved { from, to, .. } => vec![from, to],
+            Event::Opened { members, .. } | Event::Reminded { members, .. } => members.iter_mut().collect(),
+            Event::Approved { by, .. }
+            | Event::Rejected { by, .. }
+            | Event::Returned { by, .. }
+            | Event::Commented { by, .. } => vec![by],
+            Event::Transferred { from, to, .. } | Event::Moved { from, to, .. } | Event::Delegated { from, to, .. } => {
+                vec![from, to]
+            }
+            Event::Escalated { from, to, .. } => from.iter_mut().chain(to.iter_mut()).collect(),
             Event::Added { by, member, .. } => vec![by, member],
             Event::Passed { .. } | Event::Resubmitted | Event::Withdrawn | Event::Finished { .. } => Vec::new(),
         }
@@ -164,6 +196,14 @@ pub struct Instance {
     /// Everything that happened, oldest first; kept across returns and resubmissions.
     #[serde(default)]
     pub timeline: Vec<Record>,
+    /// When the current tasks opened, and whether the clock has reminded and escalated them
+    /// since: each happens once per opening.
+    #[serde(default)]
+    pub since: i64,
+    #[serde(default)]
+    pub reminded: bool,
+    #[serde(default)]
+    pub escalated: bool,
 }
 
 fn refused(field: &str, reason: Reason) -> DomainError {
@@ -171,12 +211,16 @@ fn refused(field: &str, reason: Reason) -> DomainError {
 }
 
 fn reason_text(reason: &str) -> Result<String, DomainError> {
-    let r = reason.trim();
+    text("reason", reason)
+}
+
+fn text(field: &str, text: &str) -> Result<String, DomainError> {
+    let r = text.trim();
     if r.is_empty() {
-        return Err(DomainError::invalid("reason", Rule::Required));
+        return Err(DomainError::invalid(field, Rule::Required));
     }
     if r.chars().count() > REASON_MAX {
-        return Err(DomainError::invalid("reason", Rule::TooLong(REASON_MAX)));
+        return Err(DomainError::invalid(field, Rule::TooLong(REASON_MAX)));
     }
     Ok(r.to_owned())
 }
@@ -197,6 +241,9 @@ impl Instance {
             approvers,
             approved: Vec::new(),
             timeline: Vec::new(),
+            since: 0,
+            reminded: false,
+            escalated: false,
         };
         let events = vec![i.opened()];
         i.check_invariants();
@@ -401,8 +448,99 @@ impl Instance {
         events
     }
 
-    /// Adds what an action did to the timeline.
+    /// A remark for the timeline, in any state; the service lets only those the request involves.
+    pub fn comment(&mut self, actor: &str, remark: &str) -> Result<Vec<Event>, DomainError> {
+        let text = text("text", remark)?;
+        Ok(vec![Event::Commented { by: actor.to_owned(), text }])
+    }
+
+    /// The submitter nudges the approvers waiting now, at most once an hour.
+    pub fn remind(&mut self, actor: &str, now: i64) -> Result<Vec<Event>, DomainError> {
+        self.submitter_only(actor)?;
+        if self.state != State::Pending {
+            return Err(refused("instance", Reason::NotWaiting));
+        }
+        let last = self
+            .timeline
+            .iter()
+            .rev()
+            .find(|r| r.by == actor && matches!(r.event, Event::Reminded { .. }))
+            .map(|r| r.at);
+        if last.is_some_and(|t| now - t < REMIND_GAP) {
+            return Err(refused("instance", Reason::RemindedRecently));
+        }
+        let members = self.open_tasks().into_iter().map(|t| t.member).collect();
+        Ok(vec![Event::Reminded { step: self.step, members }])
+    }
+
+    /// When the clock next has something to do here (a reminder or an escalation the current
+    /// step's node asks for); `None` when nothing waits for it.
+    pub fn due(&self) -> Option<i64> {
+        if self.state != State::Pending {
+            return None;
+        }
+        let s = self.plan.steps.get(self.step)?;
+        let at = |hours: Option<u32>| hours.map(|h| self.since.saturating_add(i64::from(h).saturating_mul(HOUR)));
+        let remind = at(s.remind_after_hours).filter(|_| !self.reminded);
+        let escalate = at(s.escalate_after_hours).filter(|_| !self.escalated);
+        remind.into_iter().chain(escalate).min()
+    }
+
+    /// Time passed: once the escalation period is over, each waiting approver's task goes to
+    /// an approval admin not yet asked here; else, once the reminder period is over, the
+    /// waiting approvers are reminded. Each happens once per opening of the tasks.
+    pub fn tick(&mut self, now: i64, admins: &[String]) -> Vec<Event> {
+        if self.due().is_none_or(|d| now < d) {
+            return Vec::new();
+        }
+        let s = &self.plan.steps[self.step];
+        let escalate = s.escalate_after_hours.map(|h| self.since.saturating_add(i64::from(h) * HOUR));
+        let mut events = Vec::new();
+        if !self.escalated && escalate.is_some_and(|t| now >= t) {
+            self.escalated = true;
+            self.reminded = true;
+            let (mut from, mut to) = (Vec::new(), Vec::new());
+            for t in self.open_tasks() {
+                if admins.contains(&t.member) {
+                    continue;
+                }
+                let free = admins.iter().find(|a| **a != self.submitter && !self.approvers.contains(a));
+                if let Some(a) = free.cloned() {
+                    self.replace(&t.member, &a);
+                    from.push(t.member);
+                    to.push(a);
+                }
+            }
+            if !from.is_empty() {
+                events.push(Event::Escalated { step: self.step, from, to });
+            }
+        } else {
+            self.reminded = true;
+            let members = self.open_tasks().into_iter().map(|t| t.member).collect();
+            events.push(Event::Reminded { step: self.step, members });
+        }
+        self.check_invariants();
+        events
+    }
+
+    /// Hands `from`'s open task to `to` while `from` is away; nothing when `from` holds no task
+    /// or `to` could not take it (the submitter, or already asked here).
+    pub fn delegate(&mut self, from: &str, to: &str) -> Option<Event> {
+        if !self.holds_task(from) || self.newcomer(to).is_err() {
+            return None;
+        }
+        self.replace(from, to);
+        self.check_invariants();
+        Some(Event::Delegated { step: self.step, from: from.to_owned(), to: to.to_owned() })
+    }
+
+    /// Adds what an action did to the timeline; tasks that opened start the clock afresh.
     pub fn record(&mut self, at: i64, by: &str, events: &[Event]) {
+        if events.iter().any(|e| matches!(e, Event::Opened { .. })) {
+            self.since = at;
+            self.reminded = false;
+            self.escalated = false;
+        }
         self.timeline.extend(events.iter().map(|e| Record { at, by: by.to_owned(), event: e.clone() }));
     }
 

@@ -10,7 +10,7 @@
 mod instance;
 mod plan;
 
-pub use instance::{Event, Instance, Record, State, Target, Task};
+pub use instance::{Event, HOUR, Instance, Record, State, Target, Task};
 pub use plan::{Facts, Plan, Step, plan};
 
 use serde::{Deserialize, Serialize};

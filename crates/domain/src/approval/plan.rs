@@ -85,6 +85,11 @@ pub struct Step {
     pub copy_to: Vec<String>,
     /// Nobody the node names could approve: the approval admins stand in.
     pub fallback: bool,
+    /// The node's reminder and escalation periods, in hours.
+    #[serde(default)]
+    pub remind_after_hours: Option<u32>,
+    #[serde(default)]
+    pub escalate_after_hours: Option<u32>,
 }
 
 /// The steps a submission passes, in order, and who is told of the final decision.
@@ -128,7 +133,16 @@ pub fn plan(template: &Template, schema: &Schema, facts: &Facts) -> Result<Plan,
         let fallback = named.is_empty();
         let approvers = if fallback { stand_in(format!("nodes.{i}"))? } else { named };
         let copy_to = facts.everyone(&node.copy_to, false);
-        steps.push(Step { node: Some(i), name: node.name.clone(), mode: node.mode, approvers, copy_to, fallback });
+        steps.push(Step {
+            node: Some(i),
+            name: node.name.clone(),
+            mode: node.mode,
+            approvers,
+            copy_to,
+            fallback,
+            remind_after_hours: node.remind_after_hours,
+            escalate_after_hours: node.escalate_after_hours,
+        });
     }
     if steps.is_empty() {
         let approvers = stand_in("nodes".into())?;
@@ -139,6 +153,8 @@ pub fn plan(template: &Template, schema: &Schema, facts: &Facts) -> Result<Plan,
             approvers,
             copy_to: Vec::new(),
             fallback: true,
+            remind_after_hours: None,
+            escalate_after_hours: None,
         });
     }
     Ok(Plan { steps, copy_to: facts.everyone(&template.copy_to, false) })

@@ -233,6 +233,39 @@ fn a_co_approver_before_oneself_decides_first() {
     assert_eq!(i.open_tasks()[0].member, "mem_b");
 }
 
+#[test]
+fn the_clock_reminds_then_escalates_once_per_opening_and_a_delegate_stands_in() {
+    let mut first = node("Team", vec![members(&["mem_a", "mem_b"])]);
+    first.mode = Mode::All;
+    first.remind_after_hours = Some(24);
+    first.escalate_after_hours = Some(48);
+    let t = Template { nodes: vec![first, node("Director", vec![members(&["mem_d"])])], copy_to: Vec::new() };
+    let (mut i, opened) = Instance::start("mem_sub", plan(&t, &schema(), &facts()).unwrap()).unwrap();
+    i.record(1_000, "mem_sub", &opened);
+    assert_eq!(i.due(), Some(1_000 + 24 * HOUR));
+    assert!(i.tick(1_000 + 23 * HOUR, &["mem_admin".into()]).is_empty(), "not yet");
+    let reminded = i.tick(1_000 + 24 * HOUR, &["mem_admin".into()]);
+    assert_eq!(reminded, [Event::Reminded { step: 0, members: vec!["mem_a".into(), "mem_b".into()] }]);
+    assert!(i.tick(1_000 + 25 * HOUR, &["mem_admin".into()]).is_empty(), "reminded once");
+    i.approve("mem_a").unwrap();
+    // b still waits: at 48 hours b's task goes to the approval admin; a's approval stands.
+    let escalated = i.tick(1_000 + 48 * HOUR, &["mem_admin".into()]);
+    assert_eq!(escalated, [Event::Escalated { step: 0, from: vec!["mem_b".into()], to: vec!["mem_admin".into()] }]);
+    assert_eq!(i.due(), None, "nothing more for the clock at this opening");
+    // The submitter may remind, but not twice within the hour.
+    let now = 1_000 + 49 * HOUR;
+    let r = i.remind("mem_sub", now).unwrap();
+    i.record(now, "mem_sub", &r);
+    assert_eq!(i.remind("mem_sub", now + HOUR / 2).unwrap_err().code(), "reminded_recently");
+    assert!(i.remind("mem_admin", now).is_err(), "only the submitter reminds");
+    // The admin is away: a delegate takes the task, never the submitter.
+    assert_eq!(i.delegate("mem_admin", "mem_sub"), None);
+    assert!(i.delegate("mem_admin", "mem_e").is_some());
+    i.approve("mem_e").unwrap();
+    assert_eq!((i.step, i.open_tasks()[0].member.as_str()), (1, "mem_d"));
+    assert!(i.comment("mem_d", " ").is_err(), "a comment says something");
+}
+
 // ---- Model-based: random templates, facts and actions ----------------------------------------
 
 const PEOPLE: &[&str] = &["mem_sub", "mem_a", "mem_b", "mem_c", "mem_d", "mem_admin"];
@@ -247,6 +280,10 @@ enum Action {
     Transfer(usize, usize),
     Add(usize, usize, bool),
     Depart(usize),
+    Comment(usize),
+    Remind,
+    /// Hours pass, then the clock looks at the instance.
+    Wait(u8),
 }
 
 fn person() -> impl Strategy<Value = usize> {
@@ -263,6 +300,9 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (person(), person()).prop_map(|(a, b)| Action::Transfer(a, b)),
         1 => (person(), person(), any::<bool>()).prop_map(|(a, b, c)| Action::Add(a, b, c)),
         1 => person().prop_map(Action::Depart),
+        1 => person().prop_map(Action::Comment),
+        1 => Just(Action::Remind),
+        2 => (0..30u8).prop_map(Action::Wait),
     ]
 }
 
@@ -280,9 +320,12 @@ fn rule() -> impl Strategy<Value = Approvers> {
 fn template() -> impl Strategy<Value = Template> {
     let mode = prop_oneof![Just(Mode::Any), Just(Mode::All), Just(Mode::Sequence)];
     let when = proptest::option::of(prop_oneof![Just("amount:gt:100"), Just("region:eq:North")]);
-    let node = (proptest::collection::vec(rule(), 1..3), mode, when).prop_map(|(approvers, mode, when)| Node {
+    let hours = (proptest::option::of(1..10u32), proptest::option::of(1..20u32));
+    let node = (proptest::collection::vec(rule(), 1..3), mode, when, hours).prop_map(|(approvers, mode, when, (r, e))| Node {
         mode,
         when: when.map(|f| Condition::Field { filter: f.into() }).into_iter().collect(),
+        remind_after_hours: r,
+        escalate_after_hours: e.map(|e| e + r.unwrap_or(0)),
         ..node("Step", approvers)
     });
     proptest::collection::vec(node, 1..4).prop_map(|nodes| Template { nodes, copy_to: Vec::new() })
@@ -318,7 +361,9 @@ proptest! {
             return Ok(());
         };
         prop_assert!(p.steps.iter().all(|x| !x.approvers.is_empty() && !x.approvers.contains(&f.submitter)));
-        let (mut i, _) = Instance::start(&f.submitter, p.clone()).unwrap();
+        let (mut i, opened) = Instance::start(&f.submitter, p.clone()).unwrap();
+        let mut now = 0i64;
+        i.record(now, "mem_sub", &opened);
         let mut finished = 0;
         let mut departed: Vec<String> = Vec::new();
         let mut passed: Vec<usize> = Vec::new();
@@ -344,6 +389,17 @@ proptest! {
                         ["mem_admin"].iter().filter(|a| !departed.iter().any(|d| d == *a)).map(|a| (*a).to_owned()).collect();
                     Ok(i.depart(PEOPLE[p], &instead))
                 }
+                Action::Comment(p) => i.comment(PEOPLE[p], "a remark"),
+                Action::Remind => i.remind("mem_sub", now),
+                Action::Wait(h) => {
+                    now += i64::from(h) * HOUR;
+                    let admins: Vec<String> =
+                        ["mem_admin"].iter().filter(|a| !departed.iter().any(|d| d == *a)).map(|a| (*a).to_owned()).collect();
+                    let due = i.due();
+                    let events = i.tick(now, &admins);
+                    prop_assert!(events.is_empty() || due.is_some_and(|d| d <= now), "the clock acts only when due");
+                    Ok(events)
+                }
             };
             match result {
                 Err(_) => prop_assert_eq!(&i, &before, "a refused action changes nothing"),
@@ -355,13 +411,15 @@ proptest! {
                             Event::Passed { step } => passed.push(*step),
                             Event::Resubmitted => passed.clear(),
                             Event::Returned { to: Target::Step { step }, .. } => passed.retain(|x| x < step),
+                            Event::Escalated { to, .. } => prop_assert!(to.iter().all(|m| m == "mem_admin"), "escalated to {to:?}"),
                             _ => {}
                         }
                     }
                     if before.state.is_final() {
-                        prop_assert!(events.is_empty() || matches!(a, Action::Depart(_)), "{a:?} after the end");
+                        prop_assert!(events.is_empty() || matches!(a, Action::Depart(_) | Action::Comment(_)), "{a:?} after the end");
                         prop_assert_eq!(&i, &before);
                     }
+                    i.record(now, PEOPLE[0], &events);
                 }
             }
             prop_assert!(i.open_tasks().iter().all(|t| t.member != i.submitter), "a self-approval task");

@@ -150,6 +150,8 @@ pub struct Ctx {
     pub me: Me,
     pub lang: Lang,
     pub unread: i64,
+    /// Approval tasks waiting for this person.
+    pub tasks: i64,
     /// The zone times are shown in (see [`when::viewer_zone`]), and the service's clock.
     pub zone: keiretsu_domain::zone::Zone,
     pub now: keiretsu_domain::time::Millis,
@@ -196,8 +198,9 @@ impl FromRequestParts<AppState> for Ctx {
 pub async fn ctx_for(state: &AppState, session: SessionInfo) -> Result<Ctx, ApiError> {
     let me = state.svc.identity().me(&session.caller).await?;
     let unread = state.svc.notifications().unread(&session.caller).await?;
+    let tasks = state.svc.approvals().open_tasks(&session.caller).await?;
     let zone = when::viewer_zone(me.time_zone.as_deref(), None);
-    Ok(Ctx { lang: Lang::parse(&me.lang), me, session, unread, zone, now: state.svc.now() })
+    Ok(Ctx { lang: Lang::parse(&me.lang), me, session, unread, tasks, zone, now: state.svc.now() })
 }
 
 /// The context of a form post, for rendering the page again when it fails.
@@ -390,6 +393,12 @@ pub fn layout(ctx: &Ctx, active: &str, title: &str, f: &Flash, body: Markup) -> 
                     a.inbox-link href="/console/inbox" data-testid="inbox-link" title=(t(lang, "overview.unread")) {
                         (t(lang, "nav.inbox")) " "
                         span.badge.unread[ctx.unread > 0] data-testid="inbox-count" { (ctx.unread) }
+                    }
+                    @if ctx.tasks > 0 {
+                        a.inbox-link href="/console/approvals" data-testid="tasks-link" title=(t(lang, "approvals.tasks_waiting")) {
+                            (t(lang, "nav.approvals")) " "
+                            span.badge.unread data-testid="tasks-count" { (ctx.tasks) }
+                        }
                     }
                     a.muted.who href="/console/account" data-testid="signed-in-as" title=(t(lang, "account.title")) { (ctx.me.name) }
                     form method="post" action="/logout" {
