@@ -44,8 +44,10 @@ async fn open_first(b: &Browser, base: &str, inbox: &str) {
     b.wait("[data-testid=approval-detail]").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_suppliers_order_is_approved_at_two_levels_and_another_rejected_with_a_reason() {
+/// Hoshino Motors (Sato Kenji, admin and the supplier's owner contact; Ito Aya in finance)
+/// publishes purchase orders to its supplier Aoba Components, whose Zhou Min holds a seat. The
+/// buyer approves every order; finance those above 1000.
+async fn supply_network() -> (TestServer, AppId) {
     let s = TestServer::start(Db::Sqlite).await;
     let backbone = certified_org(&s, "Hoshino Motors", "sato.kenji", "Sato Kenji").await;
     s.license(backbone.as_str(), "exclusive", Some(100)).await;
@@ -101,6 +103,12 @@ async fn a_suppliers_order_is_approved_at_two_levels_and_another_rejected_with_a
         copy_to: Vec::new(),
     };
     s.svc.approvals().put_template(&admin, &app, &template).await.unwrap();
+    (s, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppliers_order_is_approved_at_two_levels_and_another_rejected_with_a_reason() {
+    let (s, app) = supply_network().await;
     let b = Browser::start().await;
 
     // The supplier submits a large order in the console.
@@ -177,5 +185,134 @@ async fn a_suppliers_order_is_approved_at_two_levels_and_another_rejected_with_a
     let timeline = b.text("[data-testid=approval-timeline]").await;
     assert!(timeline.contains("Sato Kenji 驳回：Wrong price list"), "the reason, by whom: {timeline}");
     b.screenshot("approvals-03-zh-rejected").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returned_order_is_corrected_and_resubmitted_then_handed_over_with_a_comment() {
+    let (s, app) = supply_network().await;
+    let b = Browser::start().await;
+    b.sign_in(&s.base, "zhou.min", "[data-testid=nav-workbench]").await;
+    b.goto(&format!("{}/console/workbench/{app}", s.base)).await;
+    b.fill("[data-testid=value-product]", "Brackets").await;
+    b.fill("[data-testid=value-amount]", "300.00").await;
+    b.click("[data-testid=submission-submit]").await;
+    b.wait("[data-testid=notice]").await;
+    b.sign_out().await;
+
+    // The buyer sees one task waiting in the header and returns the order for a quote.
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-approvals]").await;
+    assert_eq!(b.text("[data-testid=tasks-count]").await, "1");
+    open_first(&b, &s.base, "todo").await;
+    b.fill("[data-testid=approval-reason]", "Quote the price per hundred").await;
+    b.click("[data-testid=approval-return]").await;
+    b.wait_text("[data-testid=approval-state]", "Returned for changes").await;
+    b.gone("[data-testid=tasks-count]").await;
+    b.sign_out().await;
+
+    // The supplier corrects the order and sends it again (resubmitting asks nothing).
+    b.sign_in(&s.base, "zhou.min", "[data-testid=nav-workbench]").await;
+    open_first(&b, &s.base, "submitted").await;
+    assert!(b.text("[data-testid=approval-timeline]").await.contains("Quote the price per hundred"));
+    b.click("[data-testid=approval-submission]").await;
+    b.fill("[data-testid=edit-form] [data-testid=value-product]", "Brackets, 100 per box").await;
+    b.click("[data-testid=edit-submit]").await;
+    b.wait("[data-testid=notice]").await;
+    open_first(&b, &s.base, "submitted").await;
+    b.click("[data-testid=approval-resubmit]").await;
+    b.wait_text("[data-testid=approval-state]", "In approval").await;
+    b.sign_out().await;
+
+    // The buyer hands the task to finance, picked by name, with a comment.
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-approvals]").await;
+    open_first(&b, &s.base, "todo").await;
+    b.fill("[data-testid=approval-comment]", "Ito knows this supplier's prices").await;
+    b.click("[data-testid=approval-comment-send]").await;
+    b.wait("[data-testid=notice]").await;
+    b.pick("[data-testid=approval-member]", "Ito Aya").await;
+    b.click("[data-testid=approval-transfer]").await;
+    b.wait("[data-testid=notice]").await;
+    assert!(b.text("[data-testid=approval-waiting]").await.contains("Ito Aya"));
+    let timeline = b.text("[data-testid=approval-timeline]").await;
+    assert!(timeline.contains("handed the task to Ito Aya"), "{timeline}");
+    assert!(timeline.contains("commented: Ito knows this supplier's prices"), "{timeline}");
+    b.gone("[data-testid=approval-approve]").await;
+    b.screenshot("approvals-04-handed-over").await;
+    b.sign_out().await;
+
+    // Finance approves; the supplier reads the whole story.
+    b.sign_in(&s.base, "ito.aya", "[data-testid=nav-approvals]").await;
+    assert_eq!(b.text("[data-testid=tasks-count]").await, "1");
+    open_first(&b, &s.base, "todo").await;
+    b.click("[data-testid=approval-approve]").await;
+    b.wait_text("[data-testid=approval-state]", "Approved").await;
+    b.sign_out().await;
+    b.sign_in(&s.base, "zhou.min", "[data-testid=nav-workbench]").await;
+    open_first(&b, &s.base, "submitted").await;
+    assert_eq!(b.text("[data-testid=approval-state]").await, "Approved");
+    let timeline = b.text("[data-testid=approval-timeline]").await;
+    assert!(timeline.contains("resubmitted") && timeline.contains("commented"), "{timeline}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_designs_the_steps_and_previews_who_would_approve_a_sample() {
+    let (s, app) = supply_network().await;
+    let b = Browser::start().await;
+    b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-apps]").await;
+    b.goto(&format!("{}/console/apps/{app}", s.base)).await;
+    b.click("[data-testid=app-approvals-link]").await;
+    let steps = b.texts_when("[data-testid=design-step]", 2).await;
+    assert!(steps[1].contains("Finance") && steps[1].contains("Ito Aya"), "{steps:?}");
+    assert!(steps[1].contains("Amount is more than 1000"), "conditions in words: {steps:?}");
+    assert!(!b.body().await.contains("mem_"), "no ids in place of names");
+
+    // An escalation before the reminder is refused, naming the field; nothing is published.
+    b.fill("[data-testid=design-name]", "Quality").await;
+    b.pick("[data-testid=design-members]", "Ito Aya").await;
+    b.select("[data-testid=design-side]", "partner").await;
+    b.fill("[data-testid=design-remind]", "24").await;
+    b.fill("[data-testid=design-escalate]", "12").await;
+    b.click("[data-testid=design-add]").await;
+    let said = b.text("[data-testid=design-error]").await;
+    assert!(said.contains("Escalate after") && said.contains("later than the reminder"), "{said}");
+    assert_eq!(b.texts_when("[data-testid=design-step]", 2).await.len(), 2);
+    // Corrected, the step is added as the next version.
+    b.fill("[data-testid=design-escalate]", "48").await;
+    b.click("[data-testid=design-add]").await;
+    b.wait("[data-testid=notice]").await;
+    let steps = b.texts_when("[data-testid=design-step]", 3).await;
+    assert!(steps[2].contains("Quality") && steps[2].contains("a partner's people"), "{steps:?}");
+    assert!(steps[2].contains("Reminds after 24 h"), "{steps:?}");
+    assert!(b.text("[data-testid=design-version]").await.contains("Version 2"));
+
+    // The preview: a large order from the supplier's Zhou Min passes the buyer, finance, quality.
+    b.pick("[data-testid=preview-member]", "Zhou Min").await;
+    b.fill("[data-testid=design-preview-form] [data-testid=value-product]", "Gear housings").await;
+    b.fill("[data-testid=design-preview-form] [data-testid=value-amount]", "5200.00").await;
+    b.click("[data-testid=preview-run]").await;
+    let shown = b.texts_when("[data-testid=preview-step]", 3).await;
+    assert!(shown[0].contains("Buyer") && shown[0].contains("Sato Kenji"), "{shown:?}");
+    assert!(shown[1].contains("Finance") && shown[2].contains("Quality"), "{shown:?}");
+    b.screenshot("approvals-05-designer-preview").await;
+    // A small one skips finance.
+    b.pick("[data-testid=preview-member]", "Zhou Min").await;
+    b.fill("[data-testid=design-preview-form] [data-testid=value-product]", "Washers").await;
+    b.fill("[data-testid=design-preview-form] [data-testid=value-amount]", "40.00").await;
+    b.click("[data-testid=preview-run]").await;
+    let shown = b.texts_when("[data-testid=preview-step]", 2).await;
+    assert!(shown[1].contains("Quality"), "{shown:?}");
+
+    // Quality moves up, then goes after confirming; declining keeps it.
+    b.click("[data-testid=design-step]:nth-child(3) [data-testid=design-up]").await;
+    b.wait("[data-testid=notice]").await;
+    assert!(b.texts_when("[data-testid=design-step]", 3).await[1].contains("Quality"));
+    b.decline("[data-testid=design-step]:nth-child(2) [data-testid=design-remove]").await;
+    b.texts_when("[data-testid=design-step]", 3).await;
+    let asked = b.confirm("[data-testid=design-step]:nth-child(2) [data-testid=design-remove]").await;
+    assert!(asked.contains("Quality"), "{asked}");
+    b.wait("[data-testid=notice]").await;
+    let steps = b.texts_when("[data-testid=design-step]", 2).await;
+    assert!(steps.iter().all(|x| !x.contains("Quality")), "{steps:?}");
     b.close().await;
 }

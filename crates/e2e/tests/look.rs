@@ -190,6 +190,7 @@ async fn every_main_page_passes_axe_in_both_languages_at_both_widths() {
         ("apps", "/console/apps".into()),
         ("app", format!("/console/apps/{}", app.id)),
         ("form", format!("/console/workbench/{}", app.id)),
+        ("approval-steps", format!("/console/apps/{}/approvals", app.id)),
         ("workbench", "/console/workbench".into()),
         ("journal", "/console/journal".into()),
         ("approvals", "/console/approvals".into()),

@@ -186,10 +186,25 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let follower = tokio::spawn(state.svc.clone().follow_journal());
+    let clock = tokio::spawn(approval_clock(state.svc.clone()));
     let limits = Limits::of(&state.settings);
     let served = serve_router(listener, app(state), limits, shutdown).await;
     follower.abort();
+    clock.abort();
     served
+}
+
+/// Reminds and escalates overdue approval tasks once a minute. Several servers on one database
+/// may all run it: a request changes once per round whoever gets there first.
+async fn approval_clock(svc: keiretsu_service::Service) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = svc.approvals().sweep().await {
+            tracing::warn!(error = %e, "approval clock");
+        }
+    }
 }
 
 /// What `metrics_listen` serves: `/metrics` without authentication, for a scraper on a private

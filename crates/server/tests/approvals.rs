@@ -8,7 +8,7 @@
 use keiretsu_domain::approval::{Approvers, Condition, Mode, Node, State, Template};
 use keiretsu_domain::ids::{AppId, ApprovalId};
 use keiretsu_service::Caller;
-use keiretsu_service::approvals::{Action, InboxKind, InboxQuery};
+use keiretsu_service::approvals::{Action, InboxKind, InboxQuery, NewDelegation};
 use keiretsu_testkit::{Client, PASSWORD, TestServer, both};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -37,13 +37,14 @@ struct World {
     admin: Client,
     staff: Vec<Client>,
     finance: String,
+    finance_client: Client,
 }
 
 /// A backbone (its admin invited the supplier, so is the unit's backbone owner contact), a
 /// finance member, a supplier with two seated staff, and an order form published to suppliers.
 async fn world(s: TestServer) -> World {
     let (backbone, admin) = s.backbone("Hoshino", "hoshino.admin").await;
-    let (finance, _) = s.member(&admin, &backbone, "hoshino.finance").await;
+    let (finance, finance_client) = s.member(&admin, &backbone, "hoshino.finance").await;
     let (_, net) = admin.post("/api/v1/networks", json!({"name": "Partners"})).await;
     let net = net["id"].as_str().unwrap().to_owned();
     let (_, inv) = admin
@@ -82,7 +83,7 @@ async fn world(s: TestServer) -> World {
         )
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    World { s, backbone, app: AppId::parse(&app).unwrap(), admin, staff, finance }
+    World { s, backbone, app: AppId::parse(&app).unwrap(), admin, staff, finance, finance_client }
 }
 
 fn template(finance: &str) -> Template {
@@ -323,5 +324,83 @@ both! {
         assert!(i.timeline.iter().any(|r| matches!(r.event, keiretsu_domain::approval::Event::Returned { .. })), "history kept");
         let (_, newer) = order(&w, 0, "10.00").await;
         assert_eq!(s.svc.approvals().instance(&admin, &newer).await.unwrap().plan.steps.len(), 2);
+    }
+
+    async fn the_clock_reminds_and_escalates_and_a_delegate_stands_in_while_someone_is_away(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        let finance = caller(s, "hoshino.finance").await;
+        let submitter = caller(s, "kato.staff0").await;
+        let mut t = node("Finance", vec![Approvers::Members { member_ids: vec![w.finance.clone()] }]);
+        t.remind_after_hours = Some(24);
+        t.escalate_after_hours = Some(48);
+        s.svc.approvals().put_template(&admin, &w.app, &Template { nodes: vec![t], copy_to: Vec::new() }).await.unwrap();
+        let (_, id) = order(&w, 0, "50.00").await;
+        let told = |v: &Value, kind: &str| v["items"].as_array().unwrap().iter().filter(|n| n["kind"] == kind).count();
+
+        // Nothing is due yet; the submitter may remind once an hour.
+        assert_eq!(s.svc.approvals().sweep().await.unwrap(), 0);
+        s.svc.approvals().act(&submitter, &id, &Action::Remind).await.unwrap();
+        assert_eq!(code(s.svc.approvals().act(&submitter, &id, &Action::Remind).await.unwrap_err()), "reminded_recently");
+        assert_eq!(code(s.svc.approvals().act(&finance, &id, &Action::Remind).await.unwrap_err()), "submitter_only");
+        let (_, n) = w.finance_client.get("/api/v1/notifications").await;
+        assert_eq!(told(&n, "approval_reminder"), 1, "{n}");
+
+        // A day later the clock reminds finance, once.
+        s.clock.advance(24 * 3_600_000);
+        assert_eq!(s.svc.approvals().sweep().await.unwrap(), 1);
+        assert_eq!(s.svc.approvals().sweep().await.unwrap(), 0, "reminded once");
+        let (_, n) = w.finance_client.get("/api/v1/notifications").await;
+        assert_eq!(told(&n, "approval_reminder"), 2, "{n}");
+        // Two days in, the task goes to the approval admin, who is told.
+        s.clock.advance(24 * 3_600_000);
+        assert_eq!(s.svc.approvals().sweep().await.unwrap(), 1);
+        let i = s.svc.approvals().instance(&admin, &id).await.unwrap();
+        let admin_id = admin.acting().unwrap().member.to_string();
+        assert_eq!(i.waiting_for, vec![admin_id.clone()]);
+        assert_eq!(code(s.svc.approvals().act(&finance, &id, &Action::Approve).await.unwrap_err()), "no_open_task");
+        let (_, n) = w.admin.get("/api/v1/notifications").await;
+        assert_eq!(told(&n, "approval_task"), 1, "{n}");
+        let (_, entries) = w.admin.get(&format!("/api/v1/journal?target={id}")).await;
+        assert!(entries["items"].as_array().unwrap().iter().any(|e| e["action"] == "approval.escalate" && e["actor"] == "system"), "{entries}");
+
+        // Finance is away for a week: a deputy takes the tasks that open meanwhile.
+        let (deputy, _) = s.member(&w.admin, &w.backbone, "hoshino.deputy").await;
+        let away = |to: &str, from: &str, until: &str| NewDelegation {
+            delegate_id: keiretsu_domain::ids::MemberId::parse(to).unwrap(),
+            starts_at: from.into(),
+            ends_at: until.into(),
+        };
+        let now = keiretsu_domain::time::format_rfc3339(s.svc.now());
+        let week = keiretsu_domain::time::format_rfc3339(s.svc.now() + 7 * 24 * 3_600_000);
+        let e = s.svc.approvals().set_delegation(&finance, &away(&w.finance, &now, &week)).await.unwrap_err();
+        assert_eq!(code(e), "self_delegate");
+        let e = s.svc.approvals().set_delegation(&finance, &away(&deputy, &week, &now)).await.unwrap_err();
+        assert_eq!(code(e), "delegate_dates");
+        let kato = submitter.acting().unwrap().member.to_string();
+        let e = s.svc.approvals().set_delegation(&finance, &away(&kato, &now, &week)).await.unwrap_err();
+        assert_eq!(code(e), "not_an_approver", "only a colleague of one's own organization");
+        s.svc.approvals().set_delegation(&finance, &away(&deputy, &now, &week)).await.unwrap();
+        let (_, second) = order(&w, 0, "60.00").await;
+        let i = s.svc.approvals().instance(&admin, &second).await.unwrap();
+        assert_eq!(i.waiting_for, vec![deputy.clone()], "the deputy holds finance's task");
+        assert!(i.timeline.iter().any(|r| matches!(&r.event, keiretsu_domain::approval::Event::Delegated { from, to, .. } if *from == w.finance && *to == deputy)));
+        // The deputy comments and approves; the submitter is told of both.
+        let deputy_caller = caller(s, "hoshino.deputy").await;
+        let e = s.svc.approvals().act(&deputy_caller, &second, &Action::Comment { text: "  ".into() }).await.unwrap_err();
+        assert_eq!(code(e), "required");
+        s.svc.approvals().act(&deputy_caller, &second, &Action::Comment { text: "Checked against the contract".into() }).await.unwrap();
+        s.svc.approvals().act(&deputy_caller, &second, &Action::Approve).await.unwrap();
+        let (_, n) = w.staff[0].get("/api/v1/notifications").await;
+        assert_eq!(told(&n, "approval_comment"), 1, "{n}");
+        let (st, seen) = w.staff[0].get(&format!("/api/v1/approvals/{second}")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(seen["timeline"].as_array().unwrap().iter().any(|r| r["event"]["text"] == "Checked against the contract"), "{seen}");
+        // Back early: the delegation ends, and a later task stays with finance.
+        s.svc.approvals().clear_delegation(&finance).await.unwrap();
+        assert_eq!(code(s.svc.approvals().clear_delegation(&finance).await.unwrap_err()), "not_found");
+        let (_, third) = order(&w, 0, "70.00").await;
+        assert_eq!(s.svc.approvals().instance(&admin, &third).await.unwrap().waiting_for, vec![w.finance.clone()]);
     }
 }

@@ -58,6 +58,19 @@ const CASES: &[Case] = &[
             Some(json!({"nodes": [{"name": "Boss", "approvers": [{"kind": "members", "member_ids": [ids.member]}]}]}))
         },
     },
+    Case {
+        method: "post",
+        path: "/api/v1/apps/{app_id}/approval-template/preview",
+        same: Same::Forbidden,
+        kind: Kind::Tenant,
+        body: |ids| {
+            Some(json!({
+                "template": {"nodes": [{"name": "Boss", "approvers": [{"kind": "approval_admin"}]}]},
+                "member_id": ids.member,
+                "values": {}
+            }))
+        },
+    },
     // A request is its submitter's, its approvers' and the approval admins': a colleague who is
     // none of these does not see it.
     Case {

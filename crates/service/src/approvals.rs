@@ -132,6 +132,12 @@ pub enum Action {
         #[serde(default)]
         before: bool,
     },
+    /// A remark in the timeline, from anyone the request involves; the submitter is told.
+    Comment {
+        text: String,
+    },
+    /// The submitter nudges the waiting approvers (at most once an hour).
+    Remind,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -156,6 +162,113 @@ pub struct InboxQuery {
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+}
+
+/// A template tried on a sample submission (see `preview`).
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ApprovalSample)]
+pub struct Sample {
+    pub template: Template,
+    /// Who would submit: a member of the app's organization or of one of its partners.
+    pub member_id: MemberId,
+    /// The form's values, as a submission gives them.
+    #[schema(value_type = Object)]
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Who takes the caller's approval tasks while they are away.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ApprovalDelegation)]
+pub struct DelegationView {
+    pub delegate_id: String,
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+impl From<store::DelegationRow> for DelegationView {
+    fn from(r: store::DelegationRow) -> Self {
+        DelegationView {
+            delegate_id: r.delegate_id,
+            starts_at: format_rfc3339(r.starts_at),
+            ends_at: format_rfc3339(r.ends_at),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewApprovalDelegation)]
+pub struct NewDelegation {
+    /// A member of the caller's own organization.
+    pub delegate_id: MemberId,
+    /// RFC 3339 times; at most a year apart.
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+/// The journal's actor and the timeline's `by` for what the clock does.
+const SYSTEM: &str = "system";
+
+/// Who holds an open task now.
+fn holders(i: &Instance) -> Vec<String> {
+    i.open_tasks().into_iter().map(|t| t.member).collect()
+}
+
+async fn approval_admins(c: &mut AnyConnection, org: &str) -> Result<Vec<String>> {
+    let admins = store::admins(c, org).await?;
+    Ok(admins.into_iter().filter(|(_, r)| r.has(Scope::Approvals)).map(|(id, _)| id).collect())
+}
+
+/// Tasks that opened for people away go to their delegates, recorded as the system's doing.
+async fn hand_over(tx: &mut AnyConnection, instance: &mut Instance, events: &mut Vec<Event>, now: i64) -> Result<()> {
+    let mut handed = Vec::new();
+    for (away, delegate) in store::away(tx, &holders(instance), now).await? {
+        handed.extend(instance.delegate(&away, &delegate));
+    }
+    instance.record(now, SYSTEM, &handed);
+    events.extend(handed);
+    Ok(())
+}
+
+/// Writes what happened to an instance if nobody acted on it since it was read, with what
+/// follows from it (see [`hand_over`] and [`publish`]).
+async fn save(
+    tx: &mut AnyConnection,
+    row: InstanceRow,
+    mut instance: Instance,
+    mut events: Vec<Event>,
+    asked: &[String],
+    actor: &str,
+    now: i64,
+) -> Result<(InstanceRow, Vec<Change>)> {
+    hand_over(tx, &mut instance, &mut events, now).await?;
+    let revision = row.revision;
+    let updated =
+        InstanceRow { state: instance.state, revision: revision + 1, updated_at: now, body: Json(instance), ..row };
+    if store::update_instance(tx, &updated, revision).await? == 0 {
+        return Err(DomainError::conflict("instance", Rule::Reason(Reason::ChangedMeanwhile)).into());
+    }
+    let changes = publish(tx, &updated, &events, asked, actor, now).await?;
+    Ok((updated, changes))
+}
+
+/// After a write: the inboxes, notifications for the newly asked (not in `asked`) and the told,
+/// and the journal changes to commit.
+async fn publish(
+    tx: &mut AnyConnection,
+    row: &InstanceRow,
+    events: &[Event],
+    asked: &[String],
+    actor: &str,
+    now: i64,
+) -> Result<Vec<Change>> {
+    let copied = copied(&row.body, events);
+    let waiting = holders(&row.body);
+    store::set_people(tx, &row.id, &waiting, &copied, now).await?;
+    let new: Vec<String> = waiting.iter().filter(|m| !asked.contains(m)).cloned().collect();
+    tell(tx, row, events, &new, &copied, now).await?;
+    Ok(journal(actor, row, events))
 }
 
 /// The caller's member in the organization they act for; approvals are people's, not tokens'.
@@ -198,6 +311,46 @@ impl Cases<'_> {
             .with("nodes", template.nodes.len());
         self.commit(tx, &[change]).await?;
         Ok(TemplateView { app_id: app.to_string(), version, template: template.clone() })
+    }
+
+    /// What a template would do for a sample submission from a member the organization works
+    /// with: which steps apply and who would approve at each. Changes nothing; a sample nobody
+    /// could approve gets the refusal the submission would get.
+    pub async fn preview(&self, caller: &Caller, app: &AppId, sample: &Sample) -> Result<Plan> {
+        let mut c = self.store.read().await?;
+        let a = keiretsu_store::apps::app(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
+        let owner = OrgId::from_trusted(a.org_id.clone());
+        caller.permit(&owner, Need::Manage(Scope::Approvals)).map_err(app_unknown)?;
+        let (version, schema) =
+            keiretsu_store::forms::latest_version(&mut c, app.as_str()).await?.ok_or(NOT_FOUND_APP)?;
+        sample.template.check(&schema)?;
+        let values = schema.check_values(&sample.values)?;
+        let member = sample.member_id.as_str();
+        let org = match store::org_of_member(&mut c, member).await? {
+            Some(org) if store::reachable_member(&mut c, &a.org_id, member).await? => org,
+            _ => return Err(DomainError::invalid("member_id", Rule::Reason(Reason::NotAnApprover)).into()),
+        };
+        let unit = if org == a.org_id {
+            None
+        } else {
+            keiretsu_store::forms::unit_of(&mut c, member, &org, &a.org_id).await?
+        };
+        let departments =
+            dir::departments_of(&mut c, &[member.to_owned()]).await?.into_iter().map(|(_, d)| d).collect();
+        let sub = SubmissionRow {
+            id: String::new(),
+            app_id: a.id.clone(),
+            version,
+            member_id: member.to_owned(),
+            org_id: org,
+            unit_id: unit,
+            departments: Json(departments),
+            data: Json(values),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let facts = facts(&mut c, &owner, &sub).await?;
+        Ok(approval::plan(&sample.template, &schema, &facts)?)
     }
 
     /// The app's current template, for those who manage its approvals or the app.
@@ -281,10 +434,11 @@ impl Cases<'_> {
     pub async fn act(&self, caller: &Caller, id: &ApprovalId, action: &Action) -> Result<InstanceView> {
         let (member, _) = member_of(caller)?;
         let me = member.as_str();
+        let now = self.now();
         let mut tx = self.store.write().await?;
         let row = self.readable(&mut tx, caller, id).await?;
-        let revision = row.revision;
         let mut instance = row.body.0.clone();
+        let asked = holders(&instance);
         let events = match action {
             Action::Approve => instance.approve(me)?,
             Action::Reject { reason } => instance.reject(me, reason)?,
@@ -305,24 +459,96 @@ impl Cases<'_> {
                 let plan = self.plan_for(&mut tx, &row).await?;
                 instance.resubmit(me, plan)?
             }
+            Action::Comment { text } => instance.comment(me, text)?,
+            Action::Remind => instance.remind(me, now)?,
         };
-        let now = self.now();
         instance.record(now, me, &events);
-        let updated =
-            InstanceRow { state: instance.state, revision: revision + 1, updated_at: now, body: Json(instance), ..row };
-        if store::update_instance(&mut tx, &updated, revision).await? == 0 {
-            return Err(DomainError::conflict("instance", Rule::Reason(Reason::ChangedMeanwhile)).into());
-        }
-        let copied = copied(&updated.body, &events);
-        let waiting: Vec<String> = updated.body.open_tasks().into_iter().map(|t| t.member).collect();
-        store::set_people(&mut tx, &updated.id, &waiting, &copied, now).await?;
-        tell(&mut tx, &updated, &events, &copied, now).await?;
-        let changes = journal(&caller.actor(), &updated, &events);
+        let (updated, changes) = save(&mut tx, row, instance, events, &asked, &caller.actor(), now).await?;
         self.commit(tx, &changes).await?;
         let mut views = [updated.into()];
         self.hide_unseen(caller, &mut views).await?;
         let [view] = views;
         Ok(view)
+    }
+
+    /// The clock's round: reminds and escalates the running requests that are due, each in its
+    /// own transaction. A request someone acted on meanwhile is left for the next round, which
+    /// also lets two servers sweep one database. Returns how many requests changed.
+    pub async fn sweep(&self) -> Result<usize> {
+        let now = self.now();
+        let due = store::due(&mut *self.store.read().await?, now, 200).await?;
+        let mut changed = 0;
+        for row in due {
+            let mut tx = self.store.write().await?;
+            let Some(row) = store::instance(&mut tx, &row.id).await? else { continue };
+            let mut instance = row.body.0.clone();
+            let asked = holders(&instance);
+            let admins = approval_admins(&mut tx, &row.org_id).await?;
+            let events = instance.tick(now, &admins);
+            instance.record(now, SYSTEM, &events);
+            match save(&mut tx, row, instance, events, &asked, SYSTEM, now).await {
+                Ok((_, changes)) => {
+                    self.commit(tx, &changes).await?;
+                    changed += 1;
+                }
+                Err(crate::Error::Domain(DomainError::Conflict { .. })) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(changed)
+    }
+
+    /// The caller's delegation, if they set one.
+    pub async fn delegation(&self, caller: &Caller) -> Result<Option<DelegationView>> {
+        let (member, _) = member_of(caller)?;
+        let row = store::delegation(&mut *self.store.read().await?, member.as_str()).await?;
+        Ok(row.map(DelegationView::from))
+    }
+
+    /// While away (from `starts_at` to `ends_at`), tasks that open for the caller go to a member
+    /// of their own organization instead; setting it again replaces it.
+    pub async fn set_delegation(&self, caller: &Caller, d: &NewDelegation) -> Result<DelegationView> {
+        let (member, org) = member_of(caller)?;
+        if d.delegate_id == member {
+            return Err(DomainError::invalid("delegate_id", Rule::Reason(Reason::SelfDelegate)).into());
+        }
+        let starts = keiretsu_domain::time::parse_rfc3339("starts_at", &d.starts_at)?;
+        let ends = keiretsu_domain::time::parse_rfc3339("ends_at", &d.ends_at)?;
+        if ends <= starts || ends - starts > 366 * 24 * approval::HOUR {
+            return Err(DomainError::invalid("ends_at", Rule::Reason(Reason::DelegateDates)).into());
+        }
+        let mut tx = self.store.write().await?;
+        let active = dir::member(&mut tx, &org, d.delegate_id.as_str())
+            .await?
+            .is_some_and(|m| m.status == keiretsu_domain::directory::MemberStatus::Active);
+        if !active {
+            return Err(DomainError::invalid("delegate_id", Rule::Reason(Reason::NotAnApprover)).into());
+        }
+        let row = store::DelegationRow {
+            member_id: member.to_string(),
+            delegate_id: d.delegate_id.to_string(),
+            starts_at: starts,
+            ends_at: ends,
+        };
+        store::put_delegation(&mut tx, &row).await?;
+        let change = Change::new(caller.actor(), Some(org.as_str()), "approval.delegation", member.as_str())
+            .with("delegate", &row.delegate_id)
+            .with("from", &d.starts_at)
+            .with("until", &d.ends_at);
+        self.commit(tx, &[change]).await?;
+        Ok(row.into())
+    }
+
+    /// Ends the caller's delegation; tasks already handed over stay where they are.
+    pub async fn clear_delegation(&self, caller: &Caller) -> Result<()> {
+        let (member, org) = member_of(caller)?;
+        let mut tx = self.store.write().await?;
+        if store::delete_delegation(&mut tx, member.as_str()).await? == 0 {
+            return Err(DomainError::NotFound { what: "delegation" }.into());
+        }
+        let change = Change::new(caller.actor(), Some(org.as_str()), "approval.delegation_end", member.as_str());
+        self.commit(tx, &[change]).await?;
+        Ok(())
     }
 
     /// A member a task may be handed to: active in the submitter's or the app's organization.
@@ -397,8 +623,9 @@ pub(crate) async fn start(
     let Some((version, template)) = store::latest_template(tx, &sub.app_id).await? else { return Ok(Vec::new()) };
     let facts = facts(tx, owner, sub).await?;
     let plan = approval::plan(&template, schema, &facts)?;
-    let (mut instance, events) = Instance::start(&sub.member_id, plan)?;
+    let (mut instance, mut events) = Instance::start(&sub.member_id, plan)?;
     instance.record(now, &sub.member_id, &events);
+    hand_over(tx, &mut instance, &mut events, now).await?;
     let row = InstanceRow {
         id: ApprovalId::from_random(random_id_bytes()).to_string(),
         org_id: owner.to_string(),
@@ -413,16 +640,13 @@ pub(crate) async fn start(
         updated_at: now,
     };
     store::insert_instance(tx, &row).await?;
-    let waiting: Vec<String> = row.body.open_tasks().into_iter().map(|t| t.member).collect();
-    store::set_people(tx, &row.id, &waiting, &[], now).await?;
-    tell(tx, &row, &events, &[], now).await?;
     let mut changes = vec![
         Change::new(actor, Some(owner.as_str()), "approval.submit", &row.id)
             .with("submission", &row.submission_id)
             .with("version", version)
             .with("steps", row.body.plan.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>()),
     ];
-    changes.extend(journal(actor, &row, &events));
+    changes.extend(publish(tx, &row, &events, &[], actor, now).await?);
     Ok(changes)
 }
 
@@ -465,6 +689,14 @@ fn journal(actor: &str, row: &InstanceRow, events: &[Event]) -> Vec<Change> {
             Event::Added { step, member, .. } => change("approval.add").with("step", step).with("member", member),
             Event::Moved { step, from, to } => {
                 change("approval.move").with("step", step).with("from", from).with("to", to)
+            }
+            Event::Commented { text, .. } => change("approval.comment").with("text", text),
+            Event::Reminded { step, members } => change("approval.remind").with("step", step).with("members", members),
+            Event::Escalated { step, from, to } => {
+                change("approval.escalate").with("step", step).with("from", from).with("to", to)
+            }
+            Event::Delegated { step, from, to } => {
+                change("approval.delegate").with("step", step).with("from", from).with("to", to)
             }
             Event::Finished { state } => change("approval.finish").with("state", state.as_str()),
         })
@@ -572,45 +804,39 @@ impl Reaction<Departure> for TasksMove {
                 {
                     instead.push(m.id);
                 }
-                let admins = store::admins(tx, &row.org_id).await?;
-                instead.extend(admins.into_iter().filter(|(_, r)| r.has(Scope::Approvals)).map(|(id, _)| id));
-                let revision = row.revision;
+                instead.extend(approval_admins(tx, &row.org_id).await?);
                 let mut instance = row.body.0.clone();
+                let asked = holders(&instance);
                 let events = instance.depart(gone, &instead);
                 instance.record(d.at, gone, &events);
-                let updated = InstanceRow {
-                    state: instance.state,
-                    revision: revision + 1,
-                    updated_at: d.at,
-                    body: Json(instance),
-                    ..row
-                };
-                if store::update_instance(tx, &updated, revision).await? == 0 {
-                    return Err(DomainError::conflict("instance", Rule::Reason(Reason::ChangedMeanwhile)).into());
-                }
-                let waiting: Vec<String> = updated.body.open_tasks().into_iter().map(|t| t.member).collect();
-                let copied = copied(&updated.body, &events);
-                store::set_people(tx, &updated.id, &waiting, &copied, d.at).await?;
-                tell(tx, &updated, &events, &copied, d.at).await?;
-                changes.extend(journal(&d.actor, &updated, &events));
+                let (_, more) = save(tx, row, instance, events, &asked, &d.actor, d.at).await?;
+                changes.extend(more);
             }
             Ok(changes)
         })
     }
 }
 
-/// Tells people in their inbox: a new task for whoever now holds one, the decision for the
-/// submitter, and a copy for the copy-to recipients.
-async fn tell(c: &mut AnyConnection, row: &InstanceRow, events: &[Event], copied: &[String], now: i64) -> Result<()> {
-    let app = keiretsu_store::apps::app(c, &row.app_id).await?.map(|a| a.name).unwrap_or_default();
-    let submitter = store::member_name(c, &row.submitter_id).await?.map(|(_, n)| n).unwrap_or_default();
-    let org = OrgId::from_trusted(row.org_id.clone());
-    let link = format!("/console/approvals/{}", row.id);
-    let mut send = Vec::new();
+/// Tells people in their inbox: a task for whoever was newly asked, a reminder for those
+/// reminded, a comment and the decision for the submitter, and a copy for the copy-to recipients.
+async fn tell(
+    c: &mut AnyConnection,
+    row: &InstanceRow,
+    events: &[Event],
+    asked: &[String],
+    copied: &[String],
+    now: i64,
+) -> Result<()> {
+    let null = serde_json::Value::Null;
+    let mut send: Vec<(String, &str, serde_json::Value)> =
+        asked.iter().map(|m| (m.clone(), "approval_task", null.clone())).collect();
     for e in events {
         match e {
-            Event::Opened { members, .. } => {
-                send.extend(members.iter().map(|m| (m.clone(), "approval_task", serde_json::Value::Null)));
+            Event::Reminded { members, .. } => {
+                send.extend(members.iter().map(|m| (m.clone(), "approval_reminder", null.clone())));
+            }
+            Event::Commented { by, .. } if *by != row.submitter_id => {
+                send.push((row.submitter_id.clone(), "approval_comment", null.clone()));
             }
             Event::Finished { state } => {
                 send.push((row.submitter_id.clone(), "approval_decided", serde_json::json!(state.as_str())));
@@ -618,7 +844,14 @@ async fn tell(c: &mut AnyConnection, row: &InstanceRow, events: &[Event], copied
             _ => {}
         }
     }
-    send.extend(copied.iter().map(|m| (m.clone(), "approval_copied", serde_json::Value::Null)));
+    send.extend(copied.iter().map(|m| (m.clone(), "approval_copied", null.clone())));
+    if send.is_empty() {
+        return Ok(());
+    }
+    let app = keiretsu_store::apps::app(c, &row.app_id).await?.map(|a| a.name).unwrap_or_default();
+    let submitter = store::member_name(c, &row.submitter_id).await?.map(|(_, n)| n).unwrap_or_default();
+    let org = OrgId::from_trusted(row.org_id.clone());
+    let link = format!("/console/approvals/{}", row.id);
     for (member, kind, state) in send {
         if let Some((account, _)) = store::member_name(c, &member).await? {
             let params = serde_json::json!({ "app": app, "submitter": submitter, "state": state });

@@ -33,6 +33,8 @@ fn title(kind: &str) -> &'static str {
         "approval_task" => "A request waits for your approval",
         "approval_decided" => "Your request was decided",
         "approval_copied" => "You are copied on a request",
+        "approval_reminder" => "A request still waits for your approval",
+        "approval_comment" => "Someone commented on your request",
         _ => "Notification",
     }
 }

@@ -66,7 +66,8 @@ const COLUMNS: &str = "SELECT id, org_id, app_id, template_version, submission_i
 pub async fn insert_instance(c: &mut AnyConnection, r: &InstanceRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO approval_instances (id, org_id, app_id, template_version, submission_id, submitter_id, \
-         state, body, revision, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         state, body, revision, created_at, updated_at, due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&r.id)
     .bind(&r.org_id)
@@ -79,6 +80,7 @@ pub async fn insert_instance(c: &mut AnyConnection, r: &InstanceRow) -> Result<(
     .bind(r.revision)
     .bind(r.created_at)
     .bind(r.updated_at)
+    .bind(r.body.due())
     .execute(c)
     .await?;
     Ok(())
@@ -95,7 +97,7 @@ pub async fn instance_of_submission(c: &mut AnyConnection, submission: &str) -> 
 /// Writes an action's result if nobody acted since `revision` was read; 0 rows when someone did.
 pub async fn update_instance(c: &mut AnyConnection, r: &InstanceRow, revision: i64) -> Result<u64> {
     Ok(sqlx::query(
-        "UPDATE approval_instances SET state = $1, body = $2, revision = $3, updated_at = $4 \
+        "UPDATE approval_instances SET state = $1, body = $2, revision = $3, updated_at = $4, due_at = $7 \
          WHERE id = $5 AND revision = $6",
     )
     .bind(r.state.as_str())
@@ -104,6 +106,7 @@ pub async fn update_instance(c: &mut AnyConnection, r: &InstanceRow, revision: i
     .bind(r.updated_at)
     .bind(&r.id)
     .bind(revision)
+    .bind(r.body.due())
     .execute(c)
     .await?
     .rows_affected())
@@ -161,6 +164,70 @@ pub async fn involved(c: &mut AnyConnection, instance: &str, member: &str) -> Re
         .fetch_one(c)
         .await?;
     Ok(n > 0)
+}
+
+/// Running requests the clock has something to do for by `now`, oldest due first.
+pub async fn due(c: &mut AnyConnection, now: i64, limit: i64) -> Result<Vec<InstanceRow>> {
+    Ok(sqlx::query_as(&format!("{COLUMNS} WHERE due_at <= $1 ORDER BY due_at, id LIMIT {limit}"))
+        .bind(now)
+        .fetch_all(c)
+        .await?)
+}
+
+/// A member's delegation: to whom, from when until when.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DelegationRow {
+    pub member_id: String,
+    pub delegate_id: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+pub async fn delegation(c: &mut AnyConnection, member: &str) -> Result<Option<DelegationRow>> {
+    Ok(sqlx::query_as(
+        "SELECT member_id, delegate_id, starts_at, ends_at FROM approval_delegations WHERE member_id = $1",
+    )
+    .bind(member)
+    .fetch_optional(c)
+    .await?)
+}
+
+pub async fn put_delegation(c: &mut AnyConnection, d: &DelegationRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO approval_delegations (member_id, delegate_id, starts_at, ends_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (member_id) DO UPDATE SET delegate_id = excluded.delegate_id, \
+         starts_at = excluded.starts_at, ends_at = excluded.ends_at",
+    )
+    .bind(&d.member_id)
+    .bind(&d.delegate_id)
+    .bind(d.starts_at)
+    .bind(d.ends_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_delegation(c: &mut AnyConnection, member: &str) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM approval_delegations WHERE member_id = $1")
+        .bind(member)
+        .execute(c)
+        .await?
+        .rows_affected())
+}
+
+/// Of `members`, those away now, with their delegates.
+pub async fn away(c: &mut AnyConnection, members: &[String], now: i64) -> Result<Vec<(String, String)>> {
+    let rows = crate::rows_in::<DelegationRow>(
+        c,
+        "SELECT member_id, delegate_id, starts_at, ends_at FROM approval_delegations WHERE member_id IN (?)",
+        members,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|d| d.starts_at <= now && now < d.ends_at)
+        .map(|d| (d.member_id, d.delegate_id))
+        .collect())
 }
 
 /// How many open tasks a member holds: the console header's count.
@@ -259,6 +326,14 @@ pub async fn reachable_member(c: &mut AnyConnection, org: &str, member: &str) ->
     .fetch_one(c)
     .await?;
     Ok(n > 0)
+}
+
+/// The organization of an active member.
+pub async fn org_of_member(c: &mut AnyConnection, member: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT org_id FROM members WHERE id = $1 AND status = 'active'")
+        .bind(member)
+        .fetch_optional(c)
+        .await?)
 }
 
 /// Requests still running (pending or returned) that name `member` anywhere in their plan or

@@ -321,13 +321,14 @@ fn template() -> impl Strategy<Value = Template> {
     let mode = prop_oneof![Just(Mode::Any), Just(Mode::All), Just(Mode::Sequence)];
     let when = proptest::option::of(prop_oneof![Just("amount:gt:100"), Just("region:eq:North")]);
     let hours = (proptest::option::of(1..10u32), proptest::option::of(1..20u32));
-    let node = (proptest::collection::vec(rule(), 1..3), mode, when, hours).prop_map(|(approvers, mode, when, (r, e))| Node {
-        mode,
-        when: when.map(|f| Condition::Field { filter: f.into() }).into_iter().collect(),
-        remind_after_hours: r,
-        escalate_after_hours: e.map(|e| e + r.unwrap_or(0)),
-        ..node("Step", approvers)
-    });
+    let node =
+        (proptest::collection::vec(rule(), 1..3), mode, when, hours).prop_map(|(approvers, mode, when, (r, e))| Node {
+            mode,
+            when: when.map(|f| Condition::Field { filter: f.into() }).into_iter().collect(),
+            remind_after_hours: r,
+            escalate_after_hours: e.map(|e| e + r.unwrap_or(0)),
+            ..node("Step", approvers)
+        });
     proptest::collection::vec(node, 1..4).prop_map(|nodes| Template { nodes, copy_to: Vec::new() })
 }
 

@@ -2,9 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use keiretsu_domain::approval::Template;
+use keiretsu_domain::approval::{Plan, Template};
 use keiretsu_domain::ids::{AppId, ApprovalId};
-use keiretsu_service::approvals::{Action, InboxQuery, InstanceView, TemplateView};
+use keiretsu_service::approvals::{
+    Action, DelegationView, InboxQuery, InstanceView, NewDelegation, Sample, TemplateView,
+};
 use keiretsu_service::page::Page;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,9 +18,11 @@ use crate::error::{ApiResult, Problem};
 
 pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     r.routes(routes!(get_template, put_template))
+        .routes(routes!(preview))
         .routes(routes!(inbox))
         .routes(routes!(get_approval))
         .routes(routes!(act))
+        .routes(routes!(get_delegation, put_delegation, delete_delegation))
 }
 
 /// The app's current approval template (approval and app admins of its organization).
@@ -40,6 +44,20 @@ async fn put_template(
     ApiJson(body): ApiJson<Template>,
 ) -> ApiResult<Json<TemplateView>> {
     Ok(Json(s.svc.approvals().put_template(&auth.caller, &app, &body).await?))
+}
+
+/// Approval admins: what a template would do for a sample submission from a member the
+/// organization works with (the steps that apply and who would approve). Changes nothing.
+#[utoipa::path(post, path = "/api/v1/apps/{app_id}/approval-template/preview", tag = "approvals", security(("bearer" = [])),
+    params(("app_id" = String, Path)), request_body = Sample,
+    responses((status = 200, body = Plan), (status = "4XX", body = Problem)))]
+async fn preview(
+    State(s): State<AppState>,
+    auth: Auth,
+    Ids(app): Ids<AppId>,
+    ApiJson(body): ApiJson<Sample>,
+) -> ApiResult<Json<Plan>> {
+    Ok(Json(s.svc.approvals().preview(&auth.caller, &app, &body).await?))
 }
 
 /// One of the caller's inboxes, most recently changed first.
@@ -65,7 +83,8 @@ async fn get_approval(
     Ok(Json(s.svc.approvals().instance(&auth.caller, &id).await?))
 }
 
-/// Act on a request: approve, reject, return, resubmit, withdraw, transfer or add an approver.
+/// Act on a request: approve, reject, return, resubmit, withdraw, transfer, add an approver,
+/// comment or remind.
 /// Send an `Idempotency-Key` so a repeated click acts once.
 #[utoipa::path(post, path = "/api/v1/approvals/{approval_id}/actions", tag = "approvals", security(("bearer" = [])),
     params(("approval_id" = String, Path)), request_body = Action,
@@ -77,4 +96,32 @@ async fn act(
     ApiJson(body): ApiJson<Action>,
 ) -> ApiResult<Json<InstanceView>> {
     Ok(Json(s.svc.approvals().act(&auth.caller, &id, &body).await?))
+}
+
+/// The caller's delegation: who takes their approval tasks while they are away.
+#[utoipa::path(get, path = "/api/v1/approval-delegation", tag = "approvals", security(("bearer" = [])),
+    responses((status = 200, body = DelegationView), (status = "4XX", body = Problem)))]
+async fn get_delegation(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<DelegationView>> {
+    let d = s.svc.approvals().delegation(&auth.caller).await?;
+    Ok(Json(d.ok_or(keiretsu_domain::DomainError::NotFound { what: "delegation" })?))
+}
+
+/// Away from `starts_at` to `ends_at`: tasks that open for the caller then go to the delegate
+/// (a member of their own organization). Replaces any earlier delegation.
+#[utoipa::path(put, path = "/api/v1/approval-delegation", tag = "approvals", security(("bearer" = [])),
+    request_body = NewDelegation, responses((status = 200, body = DelegationView), (status = "4XX", body = Problem)))]
+async fn put_delegation(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<NewDelegation>,
+) -> ApiResult<Json<DelegationView>> {
+    Ok(Json(s.svc.approvals().set_delegation(&auth.caller, &body).await?))
+}
+
+/// Ends the caller's delegation; tasks already handed over stay with the delegate.
+#[utoipa::path(delete, path = "/api/v1/approval-delegation", tag = "approvals", security(("bearer" = [])),
+    responses((status = 204), (status = "4XX", body = Problem)))]
+async fn delete_delegation(State(s): State<AppState>, auth: Auth) -> ApiResult<axum::http::StatusCode> {
+    s.svc.approvals().clear_delegation(&auth.caller).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

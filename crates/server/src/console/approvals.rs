@@ -5,14 +5,15 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use keiretsu_domain::approval::{Event, State as ApprovalState, Target};
-use keiretsu_domain::ids::ApprovalId;
-use keiretsu_service::approvals::{Action, InboxKind, InboxQuery, InstanceView};
+use keiretsu_domain::approval::{Event, Mode, State as ApprovalState, Target};
+use keiretsu_domain::ids::{ApprovalId, MemberId};
+use keiretsu_service::approvals::{Action, InboxKind, InboxQuery, InstanceView, NewDelegation};
 use maud::html;
 use serde::Deserialize;
 use std::collections::HashMap;
 
 use super::labels::state_text;
+use super::picker::{From, Picker};
 use super::when::when_text;
 use super::{Ctx, Flash, ctx_of, layout, saved, status_of};
 use crate::AppState;
@@ -28,12 +29,102 @@ pub fn routes() -> Router<AppState> {
         .route("/console/approvals", get(inbox))
         .route("/console/approvals/{id}", get(request))
         .route("/console/approvals/{id}/act", post(act))
+        .route("/console/approvals/delegation", post(delegate))
 }
 
 #[derive(Deserialize, Default)]
 pub(super) struct InboxParams {
     inbox: Option<String>,
     cursor: Option<String>,
+}
+
+/// Away: who takes the viewer's tasks, and the form to set or end it.
+async fn delegation_section(s: &AppState, ctx: &Ctx, err: Option<&ApiError>) -> maud::Markup {
+    let lang = ctx.lang;
+    let current = s.svc.approvals().delegation(&ctx.session.caller).await.ok().flatten();
+    let names = match &current {
+        Some(d) => super::picker::names(s, ctx, std::slice::from_ref(&d.delegate_id)).await,
+        None => HashMap::new(),
+    };
+    // The end is exclusive: the last day away is the one before it.
+    let day = |text: &str, back: i64| {
+        keiretsu_domain::time::parse_rfc3339("at", text)
+            .map(|at| {
+                let l = ctx.zone.local(at - back);
+                format!("{:04}-{:02}-{:02}", l.year, l.month, l.day)
+            })
+            .unwrap_or_default()
+    };
+    html! {
+        h2 #away { (t(lang, "approvals.away")) }
+        p.muted { (t(lang, "approvals.away_help")) }
+        @if let Some(d) = &current {
+            p data-testid="delegation-current" {
+                (tf(lang, "approvals.away_now", &[
+                    ("name", &names.get(&d.delegate_id).cloned().unwrap_or_else(|| t(lang, "approvals.someone").to_owned())),
+                    ("from", &day(&d.starts_at, 0)),
+                    ("until", &day(&d.ends_at, 1)),
+                ]))
+            }
+            form.inline method="post" action="/console/approvals/delegation" data-confirm=(t(lang, "approvals.away_end_confirm")) {
+                (ctx.csrf())
+                button.secondary type="submit" name="end" value="1" data-testid="delegation-end" { (t(lang, "approvals.away_end")) }
+            }
+        }
+        @if let Some(e) = err { p.field-error role="alert" data-testid="delegation-error" { (super::error_text(lang, e)) } }
+        form.stack.card method="post" action="/console/approvals/delegation" data-testid="delegation-form" {
+            (ctx.csrf())
+            label { (t(lang, "approvals.delegate")) }
+            (Picker { name: "delegate_id", id: None, from: From::Org, multiple: false, required: true, testid: "delegation-member", label: Some(t(lang, "approvals.delegate")), value: "", names: &HashMap::new() }.render(lang))
+            label { (t(lang, "approvals.away_from")) input type="date" name="from" required data-testid="delegation-from"; }
+            label { (t(lang, "approvals.away_until")) input type="date" name="until" required data-testid="delegation-until"; }
+            div { button type="submit" data-testid="delegation-save" { (t(lang, "approvals.away_save")) } }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct DelegationForm {
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    delegate_id: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+}
+
+async fn delegate(State(s): State<AppState>, form: Csrf<DelegationForm>) -> Response {
+    let f = &form.form;
+    let caller = &form.session.caller;
+    let r = async {
+        if !f.end.is_empty() {
+            return Ok(s.svc.approvals().clear_delegation(caller).await?);
+        }
+        let ctx = ctx_of(&s, &form)
+            .await
+            .map_err(|_| ApiError::from(keiretsu_domain::DomainError::NotFound { what: "delegation" }))?;
+        let delegate_id = MemberId::parse(f.delegate_id.trim())
+            .map_err(|_| keiretsu_domain::DomainError::invalid("delegate_id", keiretsu_domain::Rule::Required))?;
+        let starts = ctx.zone.day_start("from", f.from.trim())?;
+        let ends = ctx.zone.day_end("until", f.until.trim())?;
+        let d = NewDelegation {
+            delegate_id,
+            starts_at: keiretsu_domain::time::format_rfc3339(starts),
+            ends_at: keiretsu_domain::time::format_rfc3339(ends),
+        };
+        s.svc.approvals().set_delegation(caller, &d).await?;
+        Ok::<(), ApiError>(())
+    }
+    .await;
+    match r {
+        Ok(()) => saved("/console/approvals#away"),
+        Err(e) => match ctx_of(&s, &form).await {
+            Ok(ctx) => inbox_page(&s, ctx, InboxParams::default(), Flash::default(), Some(e)).await,
+            Err(res) => res,
+        },
+    }
 }
 
 const BOXES: [(&str, InboxKind, &str); 4] = [
@@ -59,7 +150,11 @@ async fn names_of(s: &AppState, ctx: &Ctx, items: &[&InstanceView]) -> HashMap<S
         for step in &i.plan.steps {
             ids.extend(step.approvers.iter().cloned());
         }
-        ids.extend(i.timeline.iter().map(|r| r.by.clone()));
+        for r in &i.timeline {
+            ids.push(r.by.clone());
+            let mut e = r.event.clone();
+            ids.extend(e.people_mut().into_iter().map(|p| p.clone()));
+        }
     }
     ids.sort();
     ids.dedup();
@@ -79,7 +174,18 @@ async fn app_names(s: &AppState, ctx: &Ctx) -> HashMap<String, String> {
     out
 }
 
-async fn inbox(State(s): State<AppState>, ctx: Ctx, Query(p): Query<InboxParams>) -> Response {
+async fn inbox(
+    State(s): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<InboxParams>,
+    Query(q): Query<super::Saved>,
+) -> Response {
+    let f = q.flash(ctx.lang);
+    inbox_page(&s, ctx, p, f, None).await
+}
+
+async fn inbox_page(s: &AppState, ctx: Ctx, p: InboxParams, f: Flash, err: Option<ApiError>) -> Response {
+    let s = s.clone();
     let lang = ctx.lang;
     let title = t(lang, "nav.approvals");
     let chosen = p.inbox.clone().unwrap_or_else(|| "todo".into());
@@ -136,8 +242,13 @@ async fn inbox(State(s): State<AppState>, ctx: Ctx, Query(p): Query<InboxParams>
             }
         }
         div.pager { @if let Some(n) = next { a href=(n) data-testid="approval-next" { (t(lang, "common.next_page")) } } }
+        (delegation_section(&s, &ctx, err.as_ref()).await)
     };
-    layout(&ctx, ACTIVE, title, &Flash::default(), body)
+    let res = layout(&ctx, ACTIVE, title, &f, body);
+    match err {
+        Some(e) => (status_of(&e), res).into_response(),
+        None => res,
+    }
 }
 
 async fn request(
@@ -202,7 +313,8 @@ async fn request_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<Ap
             @for r in i.timeline.iter().filter(|r| !matches!(r.event, Event::Opened { .. } | Event::Passed { .. } | Event::Finished { .. })) {
                 li data-testid="approval-record" {
                     span.muted { (super::when::local_text(lang, &ctx.zone, r.at)) } " · "
-                    strong { (name(&r.by)) } " " (event_text(lang, &i, &r.event, &name))
+                    strong { @if r.by == "system" { (t(lang, "approvals.the_clock")) } @else { (name(&r.by)) } }
+                    " " (event_text(lang, &i, &r.event, &name))
                 }
             }
         }
@@ -220,13 +332,38 @@ async fn request_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<Ap
                 }
             }
         }
+        @if mine {
+            form.stack.card method="post" action=(action) data-testid="approval-hand-over" {
+                (ctx.csrf())
+                label { (t(lang, "approvals.someone_else")) }
+                (Picker { name: "member_id", id: None, from: From::Reach, multiple: false, required: true, testid: "approval-member", label: Some(t(lang, "approvals.someone_else")), value: "", names: &HashMap::new() }.render(lang))
+                div {
+                    button.secondary type="submit" name="action" value="transfer" data-testid="approval-transfer" { (t(lang, "approvals.transfer")) } " "
+                    @if i.plan.steps.get(i.step).is_some_and(|x| x.mode != Mode::Any) {
+                        button.secondary type="submit" name="action" value="add_before" data-testid="approval-add-before" { (t(lang, "approvals.add_before")) } " "
+                        button.secondary type="submit" name="action" value="add_after" data-testid="approval-add-after" { (t(lang, "approvals.add_after")) }
+                    }
+                }
+            }
+        }
+        form.stack.card method="post" action=(action) data-testid="approval-comment-form" {
+            (ctx.csrf())
+            label for="a-comment" { (t(lang, "approvals.comment")) }
+            textarea.short #a-comment name="text" rows="2" maxlength="500" data-testid="approval-comment" {}
+            div {
+                button.secondary type="submit" name="action" value="comment" data-testid="approval-comment-send" { (t(lang, "approvals.comment_send")) }
+                @if submitter && i.state == ApprovalState::Pending {
+                    " " button.secondary type="submit" name="action" value="remind" data-testid="approval-remind" { (t(lang, "approvals.remind")) }
+                }
+            }
+        }
         @if submitter && !i.state.is_final() {
-            form.inline method="post" action=(action) data-confirm=(t(lang, "approvals.withdraw_confirm")) data-testid="approval-withdraw-form" {
+            form.inline method="post" action=(action) data-testid="approval-withdraw-form" {
                 (ctx.csrf())
                 @if i.state == ApprovalState::Returned {
                     button type="submit" name="action" value="resubmit" data-testid="approval-resubmit" { (t(lang, "approvals.resubmit")) } " "
                 }
-                button.secondary type="submit" name="action" value="withdraw" data-testid="approval-withdraw" { (t(lang, "approvals.withdraw")) }
+                button.secondary type="submit" name="action" value="withdraw" data-confirm=(t(lang, "approvals.withdraw_confirm")) data-testid="approval-withdraw" { (t(lang, "approvals.withdraw")) }
             }
         }
     };
@@ -240,6 +377,7 @@ async fn request_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<Ap
 /// One timeline event in words: "approved Buyer", "rejected: Wrong price list".
 fn event_text(lang: Lang, i: &InstanceView, e: &Event, name: &dyn Fn(&str) -> String) -> String {
     let step = |n: &usize| step_name(lang, i, *n);
+    let names = |ids: &[String]| ids.iter().map(|m| name(m)).collect::<Vec<_>>().join(", ");
     match e {
         Event::Approved { step: n, .. } => tf(lang, "approvals.did_approve", &[("step", &step(n))]),
         Event::Rejected { reason, .. } => tf(lang, "approvals.did_reject", &[("reason", reason)]),
@@ -254,15 +392,40 @@ fn event_text(lang: Lang, i: &InstanceView, e: &Event, name: &dyn Fn(&str) -> St
         Event::Transferred { to, .. } => tf(lang, "approvals.did_transfer", &[("name", &name(to))]),
         Event::Added { member, .. } => tf(lang, "approvals.did_add", &[("name", &name(member))]),
         Event::Moved { from, to, .. } => tf(lang, "approvals.did_move", &[("from", &name(from)), ("to", &name(to))]),
+        Event::Commented { text, .. } => tf(lang, "approvals.did_comment", &[("text", text)]),
+        Event::Reminded { members, .. } => tf(lang, "approvals.did_remind", &[("names", &names(members))]),
+        Event::Escalated { from, to, .. } => {
+            tf(lang, "approvals.did_escalate", &[("from", &names(from)), ("to", &names(to))])
+        }
+        Event::Delegated { from, to, .. } => {
+            tf(lang, "approvals.did_delegate", &[("from", &name(from)), ("to", &name(to))])
+        }
         Event::Opened { .. } | Event::Passed { .. } | Event::Finished { .. } => String::new(),
     }
 }
+
+const ACTIONS: &[&str] = &[
+    "approve",
+    "reject",
+    "return",
+    "resubmit",
+    "withdraw",
+    "comment",
+    "remind",
+    "transfer",
+    "add_before",
+    "add_after",
+];
 
 #[derive(Deserialize)]
 pub(super) struct ActForm {
     action: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    member_id: String,
 }
 
 async fn act(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<ActForm>) -> Response {
@@ -275,10 +438,20 @@ async fn act(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<ActFo
             "return" => Action::Return { to: Target::Submitter, reason: f.reason.clone() },
             "resubmit" => Action::Resubmit,
             "withdraw" => Action::Withdraw,
+            "comment" => Action::Comment { text: f.text.clone() },
+            "remind" => Action::Remind,
+            "transfer" | "add_before" | "add_after" => {
+                let member_id = MemberId::parse(f.member_id.trim())
+                    .map_err(|_| keiretsu_domain::DomainError::invalid("member_id", keiretsu_domain::Rule::Required))?;
+                match f.action.as_str() {
+                    "transfer" => Action::Transfer { member_id },
+                    other => Action::AddApprover { member_id, before: other == "add_before" },
+                }
+            }
             _ => {
                 return Err(ApiError::from(keiretsu_domain::DomainError::invalid(
                     "action",
-                    keiretsu_domain::Rule::OneOf(&["approve", "reject", "return", "resubmit", "withdraw"]),
+                    keiretsu_domain::Rule::OneOf(ACTIONS),
                 )));
             }
         };

@@ -146,7 +146,12 @@ pub(super) async fn app_page(
         h2 data-testid="app-title" { (a.name) }
         @if !a.description.is_empty() { p.muted data-testid="app-description-text" { (a.description) } }
         p { strong data-testid="audience-count" data-count=(count) { (tf(lang, "apps.audience_count", &[("n", &count.to_string())])) } }
-        p { a.button.secondary href={ "/console/workbench/" (a.id) } data-testid="app-submissions-link" { (t(lang, "apps.submissions_link")) } }
+        p {
+            a.button.secondary href={ "/console/workbench/" (a.id) } data-testid="app-submissions-link" { (t(lang, "apps.submissions_link")) } " "
+            @if ctx.can(Scope::Approvals) {
+                a.button.secondary href={ "/console/apps/" (a.id) "/approvals" } data-testid="app-approvals-link" { (t(lang, "design.title")) }
+            }
+        }
 
         h2 #form { (t(lang, "apps.form_title")) }
         p.muted {

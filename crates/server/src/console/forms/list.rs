@@ -259,7 +259,7 @@ pub(super) fn filters(
         p.hint data-testid="filter-help" {
             (tf(lang, "forms.filter_help", &[("ops", &FilterOp::NAMES.join(", ")), ("fields", &keys.join(", "))]))
         }
-        (builder(lang, schema))
+        (builder(lang, schema, "submission-filter"))
     }
 }
 
@@ -270,7 +270,7 @@ fn buildable(f: &Field) -> bool {
 }
 
 /// An example filter from the form's own fields: one or two conditions a reader can adapt.
-fn example(schema: &Schema) -> String {
+pub(super) fn example(schema: &Schema) -> String {
     schema
         .fields
         .iter()
@@ -291,13 +291,13 @@ fn example(schema: &Schema) -> String {
         .join(";")
 }
 
-/// Field, operator and value choosers that write a condition into the filter (by the script;
-/// hidden without it).
-fn builder(lang: Lang, schema: &Schema) -> Markup {
+/// Field, operator and value choosers that write a condition into the filter input `target` (by
+/// the script; hidden without it).
+pub(super) fn builder(lang: Lang, schema: &Schema, target: &str) -> Markup {
     let fields: Vec<&Field> = schema.fields.iter().filter(|f| buildable(f)).collect();
     html! {
         @if !fields.is_empty() {
-            fieldset.inline.filter-builder data-filter-builder="submission-filter" hidden data-testid="filter-builder" {
+            fieldset.inline.filter-builder data-filter-builder=(target) hidden data-testid="filter-builder" {
                 legend { (t(lang, "forms.builder")) }
                 select data-filter-field aria-label=(t(lang, "forms.builder_field")) data-testid="filter-field" {
                     @for f in &fields {
@@ -315,7 +315,7 @@ fn builder(lang: Lang, schema: &Schema) -> Markup {
     }
 }
 
-fn op_key(op: &str) -> &'static str {
+pub(super) fn op_key(op: &str) -> &'static str {
     match op {
         "eq" => "forms.op_eq",
         "ne" => "forms.op_ne",

@@ -30,6 +30,7 @@ use crate::auth::{Csrf, NoFields};
 use crate::error::ApiError;
 use crate::i18n::{Lang, t, tf};
 
+mod design;
 mod list;
 mod submission;
 
@@ -51,6 +52,10 @@ pub fn routes() -> Router<AppState> {
             "/console/submissions/{id}",
             get(submission_page).post(update).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
+        .route("/console/apps/{id}/approvals", get(design::design_page))
+        .route("/console/apps/{id}/approvals/steps", axum::routing::post(design::add_step))
+        .route("/console/apps/{id}/approvals/change", axum::routing::post(design::change))
+        .route("/console/apps/{id}/approvals/preview", axum::routing::post(design::preview))
 }
 
 fn app_id(raw: &str) -> Result<AppId, ApiError> {

@@ -66,6 +66,10 @@ pub(crate) fn notification_text(lang: Lang, n: &keiretsu_service::notifications:
         "approval_copied" => {
             tf(lang, "notification.approval_copied", &[("app", &p("app")), ("submitter", &p("submitter"))])
         }
+        "approval_reminder" => {
+            tf(lang, "notification.approval_reminder", &[("app", &p("app")), ("submitter", &p("submitter"))])
+        }
+        "approval_comment" => tf(lang, "notification.approval_comment", &[("app", &p("app"))]),
         "approval_decided" => {
             let state = keiretsu_domain::approval::State::parse("state", &p("state"))
                 .map_or_else(|_| p("state"), |s| crate::console::labels::state_text(lang, s).to_owned());

@@ -168,7 +168,7 @@ pub(super) fn err_page(ctx: &Ctx, active: &str, title: &str, e: impl Into<ApiErr
     (status_of(&e), layout(ctx, active, title, &Flash::error(ctx.lang, &e), html! {})).into_response()
 }
 
-fn scope_text(lang: Lang, scope: Scope) -> &'static str {
+pub(super) fn scope_text(lang: Lang, scope: Scope) -> &'static str {
     match scope {
         Scope::Directory => t(lang, "scope.directory"),
         Scope::License => t(lang, "scope.license"),
