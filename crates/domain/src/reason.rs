@@ -169,4 +169,5 @@ reasons! {
     RemindedRecently = "reminded_recently": "was reminded less than an hour ago",
     DelegateDates = "delegate_dates": "must end after it starts, within a year",
     SelfDelegate = "self_delegate": "cannot be yourself",
+    OutOfReach = "out_of_reach": "is no longer yours to decide: you are no longer among the people the app's organization works with",
 }

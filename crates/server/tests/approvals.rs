@@ -38,6 +38,8 @@ struct World {
     staff: Vec<Client>,
     finance: String,
     finance_client: Client,
+    network: String,
+    unit: String,
 }
 
 /// A backbone (its admin invited the supplier, so is the unit's backbone owner contact), a
@@ -83,7 +85,7 @@ async fn world(s: TestServer) -> World {
         )
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    World { s, backbone, app: AppId::parse(&app).unwrap(), admin, staff, finance, finance_client }
+    World { s, backbone, app: AppId::parse(&app).unwrap(), admin, staff, finance, finance_client, network: net, unit }
 }
 
 fn template(finance: &str) -> Template {
@@ -402,5 +404,32 @@ both! {
         assert_eq!(code(s.svc.approvals().clear_delegation(&finance).await.unwrap_err()), "not_found");
         let (_, third) = order(&w, 0, "70.00").await;
         assert_eq!(s.svc.approvals().instance(&admin, &third).await.unwrap().waiting_for, vec![w.finance.clone()]);
+    }
+
+    async fn a_unit_removed_from_the_network_takes_its_peoples_tasks_with_it(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        let contact = caller(s, "kato.admin").await;
+        let t = Template {
+            nodes: vec![node("Supplier check", vec![Approvers::UnitContact]), node("Owner", vec![Approvers::BackboneOwner])],
+            copy_to: Vec::new(),
+        };
+        s.svc.approvals().put_template(&admin, &w.app, &t).await.unwrap();
+        let (_, id) = order(&w, 0, "50.00").await;
+        let contact_id = contact.acting().unwrap().member.to_string();
+        assert_eq!(s.svc.approvals().instance(&admin, &id).await.unwrap().waiting_for, vec![contact_id.clone()]);
+        // The backbone removes the supplier's unit: its contact can no longer decide, and the
+        // task goes to the backbone's approval admin.
+        let (st, _) = w.admin.send(Method::DELETE, &format!("/api/v1/networks/{}/units/{}", w.network, w.unit), None).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        let i = s.svc.approvals().instance(&admin, &id).await.unwrap();
+        let admin_id = admin.acting().unwrap().member.to_string();
+        assert_eq!(i.waiting_for, vec![admin_id.clone()], "the admin stands in");
+        // The timeline says so; the removed unit's people are no longer the backbone's to name.
+        assert!(i.timeline.iter().any(|r| matches!(&r.event, keiretsu_domain::approval::Event::Moved { from, to, .. } if from.is_empty() && *to == admin_id)));
+        let e = s.svc.approvals().act(&contact, &id, &Action::Approve).await.unwrap_err();
+        assert!(["out_of_reach", "no_open_task", "not_found"].contains(&code(e).as_str()));
+        s.svc.approvals().act(&admin, &id, &Action::Approve).await.unwrap();
     }
 }

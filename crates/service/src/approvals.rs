@@ -23,7 +23,7 @@ use keiretsu_store::{AnyConnection, Json};
 use serde::{Deserialize, Serialize};
 
 use crate::page::{Page, bad_cursor, decode_cursor, encode_cursor, page_limit};
-use crate::reactions::{BoxFuture, Departure, Reaction};
+use crate::reactions::{BoxFuture, Departure, Reaction, UnitNarrowed};
 use crate::{Result, random_id_bytes};
 use keiretsu_store::Tx;
 
@@ -439,6 +439,10 @@ impl Cases<'_> {
         let row = self.readable(&mut tx, caller, id).await?;
         let mut instance = row.body.0.clone();
         let asked = holders(&instance);
+        let deciding = !matches!(action, Action::Comment { .. } | Action::Remind | Action::Resubmit | Action::Withdraw);
+        if deciding && !store::reachable_member(&mut tx, &row.org_id, me).await? {
+            return Err(DomainError::conflict("task", Rule::Reason(Reason::OutOfReach)).into());
+        }
         let events = match action {
             Action::Approve => instance.approve(me)?,
             Action::Reject { reason } => instance.reject(me, reason)?,
@@ -810,6 +814,56 @@ impl Reaction<Departure> for TasksMove {
                 let events = instance.depart(gone, &instead);
                 instance.record(d.at, gone, &events);
                 let (_, more) = save(tx, row, instance, events, &asked, &d.actor, d.at).await?;
+                changes.extend(more);
+            }
+            Ok(changes)
+        })
+    }
+}
+
+/// A unit left a network or brings fewer people: whoever can no longer be reached by the
+/// network's organization loses their places in its running requests, which go to its
+/// approval admins (as a departure's would), so nobody out of reach decides and no step waits
+/// on someone who cannot see it.
+pub(crate) struct TasksLeaveUnit;
+
+impl Reaction<UnitNarrowed> for TasksLeaveUnit {
+    fn react<'a>(&'a self, tx: &'a mut Tx, e: &'a UnitNarrowed) -> BoxFuture<'a, Result<Vec<Change>>> {
+        Box::pin(async move {
+            let mut changes = Vec::new();
+            let mut reach: std::collections::HashMap<String, bool> =
+                e.left_out.iter().map(|m| (m.clone(), false)).collect();
+            for row in store::running_of_org(tx, &e.pool_org).await? {
+                let mut named: Vec<String> = row.body.plan.steps.iter().flat_map(|s| s.approvers.clone()).collect();
+                named.extend(row.body.approvers.clone());
+                named.sort();
+                named.dedup();
+                let mut gone = Vec::new();
+                for m in named {
+                    let reachable = match reach.get(&m) {
+                        Some(r) => *r,
+                        None => {
+                            let r = store::reachable_member(tx, &e.pool_org, &m).await?;
+                            reach.insert(m.clone(), r);
+                            r
+                        }
+                    };
+                    if !reachable {
+                        gone.push(m);
+                    }
+                }
+                if gone.is_empty() {
+                    continue;
+                }
+                let admins = approval_admins(tx, &row.org_id).await?;
+                let mut instance = row.body.0.clone();
+                let asked = holders(&instance);
+                let mut events = Vec::new();
+                for m in &gone {
+                    events.extend(instance.depart(m, &admins));
+                }
+                instance.record(e.at, SYSTEM, &events);
+                let (_, more) = save(tx, row, instance, events, &asked, &e.actor, e.at).await?;
                 changes.extend(more);
             }
             Ok(changes)

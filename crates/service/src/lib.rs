@@ -138,7 +138,8 @@ pub struct Service {
 /// only place that names every capability's reactions.
 fn wired() -> reactions::Reactions {
     use reactions::{Moves, Registry};
-    let unit_narrowed = Arc::new(Registry::new(vec![Box::new(license::UnitSeats)]));
+    let unit_narrowed =
+        Arc::new(Registry::new(vec![Box::new(license::UnitSeats), Box::new(approvals::TasksLeaveUnit)]));
     reactions::Reactions {
         departure: Registry::new(vec![
             Box::new(identity::EndAccess),

@@ -336,6 +336,14 @@ pub async fn org_of_member(c: &mut AnyConnection, member: &str) -> Result<Option
         .await?)
 }
 
+/// An organization's requests still running (pending or returned).
+pub async fn running_of_org(c: &mut AnyConnection, org: &str) -> Result<Vec<InstanceRow>> {
+    Ok(sqlx::query_as(&format!("{COLUMNS} WHERE org_id = $1 AND state IN ('pending', 'returned') ORDER BY id"))
+        .bind(org)
+        .fetch_all(c)
+        .await?)
+}
+
 /// Requests still running (pending or returned) that name `member` anywhere in their plan or
 /// among their approvers: those a departure must move.
 pub async fn running_naming(c: &mut AnyConnection, member: &str) -> Result<Vec<InstanceRow>> {
