@@ -349,7 +349,7 @@ impl Cases<'_> {
             created_at: 0,
             updated_at: 0,
         };
-        let facts = facts(&mut c, &owner, &sub).await?;
+        let facts = facts(&mut c, &owner, &sub, &sample.template).await?;
         Ok(approval::plan(&sample.template, &schema, &facts)?)
     }
 
@@ -572,7 +572,7 @@ impl Cases<'_> {
         // The version the request started with: a newer one never changes a running request.
         let template = store::template_at(c, &row.app_id, row.template_version).await?.ok_or(NOT_FOUND)?;
         let (_, schema) = keiretsu_store::forms::latest_version(c, &row.app_id).await?.ok_or(NOT_FOUND_APP)?;
-        let facts = facts(c, &OrgId::from_trusted(row.org_id.clone()), &sub.row).await?;
+        let facts = facts(c, &OrgId::from_trusted(row.org_id.clone()), &sub.row, &template).await?;
         Ok(approval::plan(&template, &schema, &facts)?)
     }
 
@@ -625,7 +625,7 @@ pub(crate) async fn start(
     now: i64,
 ) -> Result<Vec<Change>> {
     let Some((version, template)) = store::latest_template(tx, &sub.app_id).await? else { return Ok(Vec::new()) };
-    let facts = facts(tx, owner, sub).await?;
+    let facts = facts(tx, owner, sub, &template).await?;
     let plan = approval::plan(&template, schema, &facts)?;
     let (mut instance, mut events) = Instance::start(&sub.member_id, plan)?;
     instance.record(now, &sub.member_id, &events);
@@ -713,8 +713,9 @@ async fn submitter_org(c: &mut AnyConnection, row: &InstanceRow) -> Result<Strin
 }
 
 /// What a plan needs to know of a submission: the submitter's heads and supervisors in their
-/// own organization, the app organization's admins by scope, and for a partner, their unit.
-async fn facts(c: &mut AnyConnection, owner: &OrgId, sub: &SubmissionRow) -> Result<Facts> {
+/// own organization, the app organization's admins by scope, for a partner their unit, and
+/// which people the template or the form names who have left since (never asked).
+async fn facts(c: &mut AnyConnection, owner: &OrgId, sub: &SubmissionRow, template: &Template) -> Result<Facts> {
     let org = OrgId::from_trusted(sub.org_id.clone());
     let active = |m: &dir::MemberRow| m.status == keiretsu_domain::directory::MemberStatus::Active;
     // Supervisors, up to the levels a rule can ask for.
@@ -761,6 +762,23 @@ async fn facts(c: &mut AnyConnection, owner: &OrgId, sub: &SubmissionRow) -> Res
         values: sub.data.0.clone(),
         ..Default::default()
     };
+    let mut named: Vec<String> = Vec::new();
+    for rule in template.nodes.iter().flat_map(|n| n.approvers.iter().chain(&n.copy_to)).chain(&template.copy_to) {
+        match rule {
+            approval::Approvers::Members { member_ids } => named.extend(member_ids.iter().cloned()),
+            approval::Approvers::Field { key } => {
+                named.extend(facts.values.get(key).and_then(|v| v.as_str()).map(str::to_owned));
+            }
+            _ => {}
+        }
+    }
+    named.sort();
+    named.dedup();
+    for m in named {
+        if store::org_of_member(c, &m).await?.is_none() {
+            facts.unavailable.push(m);
+        }
+    }
     if let Some(unit) = &sub.unit_id {
         if let Some(u) = keiretsu_store::network::unit_by_id(c, unit).await? {
             facts.partner = Some((u.partner_type, u.tier));

@@ -25,6 +25,8 @@ pub struct Facts {
     pub unit_contacts: Vec<String>,
     pub backbone_owners: Vec<String>,
     pub values: Values,
+    /// People a template or the form names who are no longer active: never asked.
+    pub unavailable: Vec<String>,
 }
 
 impl Facts {
@@ -63,7 +65,7 @@ impl Facts {
     fn everyone(&self, rules: &[Approvers], others_only: bool) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for id in rules.iter().flat_map(|r| self.people(r)) {
-            let skipped = others_only && id == self.submitter;
+            let skipped = (others_only && id == self.submitter) || self.unavailable.contains(&id);
             if !skipped && !out.contains(&id) {
                 out.push(id);
             }

@@ -154,6 +154,17 @@ fn partner_type_and_tier_pick_a_branch() {
     assert_eq!((p.steps.len(), p.steps[0].node, p.steps[0].approvers.clone()), (1, None, vec!["mem_admin".to_owned()]));
 }
 
+#[test]
+fn people_who_left_are_never_asked() {
+    let t = Template { nodes: vec![node("Team", vec![members(&["mem_a", "mem_b"])])], copy_to: Vec::new() };
+    let mut f = facts();
+    f.unavailable = vec!["mem_a".into()];
+    assert_eq!(plan(&t, &schema(), &f).unwrap().steps[0].approvers, ["mem_b"]);
+    f.unavailable.push("mem_b".into());
+    let p = plan(&t, &schema(), &f).unwrap();
+    assert!(p.steps[0].fallback && p.steps[0].approvers == ["mem_admin"], "the approval admin stands in: {p:?}");
+}
+
 fn two_steps(mode: Mode) -> Instance {
     let mut first = node("Team", vec![members(&["mem_a", "mem_b"])]);
     first.mode = mode;
