@@ -169,5 +169,6 @@ reasons! {
     RemindedRecently = "reminded_recently": "was reminded less than an hour ago",
     DelegateDates = "delegate_dates": "must end after it starts, within a year",
     SelfDelegate = "self_delegate": "cannot be yourself",
+    NotUploadedHere = "not_uploaded_here": "must be files you uploaded to this request",
     OutOfReach = "out_of_reach": "is no longer yours to decide: you are no longer among the people the app's organization works with",
 }

@@ -227,6 +227,9 @@ async fn a_returned_order_is_corrected_and_resubmitted_then_handed_over_with_a_c
     b.sign_in(&s.base, "sato.kenji", "[data-testid=nav-approvals]").await;
     open_first(&b, &s.base, "todo").await;
     b.fill("[data-testid=approval-comment]", "Ito knows this supplier's prices").await;
+    let quote = std::env::temp_dir().join(format!("bracket-quote-{}.txt", std::process::id()));
+    std::fs::write(&quote, "Brackets: 12.50 per hundred").unwrap();
+    b.wait("[data-testid=approval-file-input]").await.send_keys(quote.to_str().unwrap()).await.unwrap();
     b.click("[data-testid=approval-comment-send]").await;
     b.wait("[data-testid=notice]").await;
     b.pick("[data-testid=approval-member]", "Ito Aya").await;
@@ -236,6 +239,7 @@ async fn a_returned_order_is_corrected_and_resubmitted_then_handed_over_with_a_c
     let timeline = b.text("[data-testid=approval-timeline]").await;
     assert!(timeline.contains("handed the task to Ito Aya"), "{timeline}");
     assert!(timeline.contains("commented: Ito knows this supplier's prices"), "{timeline}");
+    assert!(timeline.contains(quote.file_name().unwrap().to_str().unwrap()), "the file is named: {timeline}");
     b.gone("[data-testid=approval-approve]").await;
     b.screenshot("approvals-04-handed-over").await;
     b.sign_out().await;
@@ -252,6 +256,9 @@ async fn a_returned_order_is_corrected_and_resubmitted_then_handed_over_with_a_c
     assert_eq!(b.text("[data-testid=approval-state]").await, "Approved");
     let timeline = b.text("[data-testid=approval-timeline]").await;
     assert!(timeline.contains("resubmitted") && timeline.contains("commented"), "{timeline}");
+    // The supplier opens the buyer's file from the request.
+    let files = b.texts_when("[data-testid=approval-file]", 1).await;
+    assert!(files[0].starts_with("bracket-quote"), "{files:?}");
     b.close().await;
 }
 

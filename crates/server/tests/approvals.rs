@@ -390,9 +390,9 @@ both! {
         assert!(i.timeline.iter().any(|r| matches!(&r.event, keiretsu_domain::approval::Event::Delegated { from, to, .. } if *from == w.finance && *to == deputy)));
         // The deputy comments and approves; the submitter is told of both.
         let deputy_caller = caller(s, "hoshino.deputy").await;
-        let e = s.svc.approvals().act(&deputy_caller, &second, &Action::Comment { text: "  ".into() }).await.unwrap_err();
+        let e = s.svc.approvals().act(&deputy_caller, &second, &Action::Comment { text: "  ".into(), attachment_ids: Vec::new() }).await.unwrap_err();
         assert_eq!(code(e), "required");
-        s.svc.approvals().act(&deputy_caller, &second, &Action::Comment { text: "Checked against the contract".into() }).await.unwrap();
+        s.svc.approvals().act(&deputy_caller, &second, &Action::Comment { text: "Checked against the contract".into(), attachment_ids: Vec::new() }).await.unwrap();
         s.svc.approvals().act(&deputy_caller, &second, &Action::Approve).await.unwrap();
         let (_, n) = w.staff[0].get("/api/v1/notifications").await;
         assert_eq!(told(&n, "approval_comment"), 1, "{n}");
@@ -431,5 +431,48 @@ both! {
         let e = s.svc.approvals().act(&contact, &id, &Action::Approve).await.unwrap_err();
         assert!(["out_of_reach", "no_open_task", "not_found"].contains(&code(e).as_str()));
         s.svc.approvals().act(&admin, &id, &Action::Approve).await.unwrap();
+    }
+
+    async fn files_go_with_comments_to_whoever_reads_the_request(db) {
+        let w = world(TestServer::start(db).await).await;
+        let s = &w.s;
+        let admin = caller(s, "hoshino.admin").await;
+        s.svc.approvals().put_template(&admin, &w.app, &template(&w.finance)).await.unwrap();
+        let (_, id) = order(&w, 0, "50.00").await;
+        let upload = |client: &Client, id: &ApprovalId, content_type: &str, body: &'static [u8]| {
+            let req = client
+                .http
+                .post(format!("{}/api/v1/approvals/{id}/attachments?name=quote.txt", client.base))
+                .bearer_auth(client.token.as_ref().unwrap())
+                .header("Content-Type", content_type)
+                .body(body);
+            async move {
+                let res = req.send().await.unwrap();
+                (res.status(), res.json::<Value>().await.unwrap())
+            }
+        };
+        // The other supplier staff member does not know the request; a program file is refused.
+        let (st, _) = upload(&w.staff[1], &id, "text/plain", b"x").await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, p) = upload(&w.admin, &id, "application/x-msdownload", b"MZ").await;
+        assert_eq!((st, p["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("content_type")), "{p}");
+        let (st, file) = upload(&w.admin, &id, "text/plain", b"12.50 per hundred").await;
+        assert_eq!(st, StatusCode::CREATED, "{file}");
+        let file_id = file["id"].as_str().unwrap().to_owned();
+        // Only its uploader names it in a comment.
+        let (st, p) = act_once(&w.staff[0], &id, "c1", json!({"action": "comment", "text": "Mine?", "attachment_ids": [file_id]})).await;
+        assert_eq!((st, p["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("not_uploaded_here")), "{p}");
+        let (st, v) = act_once(&w.admin, &id, "c2", json!({"action": "comment", "text": "The quote", "attachment_ids": [file_id]})).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        // The submitter reads the file; the other staff member does not.
+        let (st, seen) = w.staff[0].get(&format!("/api/v1/approvals/{id}")).await;
+        assert_eq!((st, seen["files"][0]["id"].clone()), (StatusCode::OK, json!(file_id)), "{seen}");
+        let get = |client: &Client| {
+            let req = client.http.get(format!("{}/api/v1/attachments/{file_id}", client.base)).bearer_auth(client.token.as_ref().unwrap());
+            async move { let res = req.send().await.unwrap(); (res.status(), res.bytes().await.unwrap()) }
+        };
+        let (st, bytes) = get(&w.staff[0]).await;
+        assert_eq!((st, &bytes[..]), (StatusCode::OK, &b"12.50 per hundred"[..]));
+        assert_eq!(get(&w.staff[1]).await.0, StatusCode::NOT_FOUND);
     }
 }

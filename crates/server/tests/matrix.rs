@@ -82,6 +82,13 @@ const CASES: &[Case] = &[
     },
     Case {
         method: "post",
+        path: "/api/v1/approvals/{approval_id}/attachments",
+        same: Same::NotFound,
+        kind: Kind::Tenant,
+        body: |_| Some(json!("a file")),
+    },
+    Case {
+        method: "post",
         path: "/api/v1/approvals/{approval_id}/actions",
         same: Same::NotFound,
         kind: Kind::Tenant,

@@ -12,7 +12,7 @@ use keiretsu_domain::approval::{self, Event, Facts, Instance, Plan, Record, Stat
 use keiretsu_domain::error::{Reason, Rule};
 use keiretsu_domain::form::Schema;
 use keiretsu_domain::identity::{Caller, Need, Scope};
-use keiretsu_domain::ids::{AppId, ApprovalId, MemberId, OrgId};
+use keiretsu_domain::ids::{AppId, ApprovalId, AttachmentId, MemberId, OrgId};
 use keiretsu_domain::journal::Change;
 use keiretsu_domain::network::Side;
 use keiretsu_domain::time::format_rfc3339;
@@ -69,6 +69,8 @@ pub struct InstanceView {
     pub waiting_for: Vec<String>,
     /// What happened, oldest first: who (a member id), when (epoch milliseconds), what.
     pub timeline: Vec<Record>,
+    /// Files uploaded to the request for comments (on a single request; empty in inbox lists).
+    pub files: Vec<crate::forms::AttachmentView>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -86,6 +88,7 @@ impl From<InstanceRow> for InstanceView {
             state: r.state,
             step: i.step,
             timeline: i.timeline,
+            files: Vec::new(),
             plan: i.plan,
             created_at: format_rfc3339(r.created_at),
             updated_at: format_rfc3339(r.updated_at),
@@ -133,8 +136,11 @@ pub enum Action {
         before: bool,
     },
     /// A remark in the timeline, from anyone the request involves; the submitter is told.
+    /// Files go first to the request's attachments, then are named here.
     Comment {
         text: String,
+        #[serde(default)]
+        attachment_ids: Vec<AttachmentId>,
     },
     /// The submitter nudges the waiting approvers (at most once an hour).
     Remind,
@@ -370,11 +376,44 @@ impl Cases<'_> {
     pub async fn instance(&self, caller: &Caller, id: &ApprovalId) -> Result<InstanceView> {
         let mut c = self.store.read().await?;
         let row = self.readable(&mut c, caller, id).await?;
+        let files = store::files(&mut c, &row.id).await?;
         drop(c);
-        let mut views = [row.into()];
+        let mut view: InstanceView = row.into();
+        view.files = files.iter().map(crate::forms::attachment_view).collect();
+        let mut views = [view];
         self.hide_unseen(caller, &mut views).await?;
         let [view] = views;
         Ok(view)
+    }
+
+    /// Anyone who may read a request uploads a file to it, to name in a comment.
+    pub async fn upload(
+        &self,
+        caller: &Caller,
+        id: &ApprovalId,
+        name: &str,
+        content_type: &str,
+        content: &[u8],
+    ) -> Result<crate::forms::AttachmentView> {
+        let (member, _) = member_of(caller)?;
+        let mut tx = self.store.write().await?;
+        let row = self.readable(&mut tx, caller, id).await?;
+        let file = crate::forms::attachment_row(
+            &row.app_id,
+            member.as_str(),
+            Some(&row.id),
+            name,
+            content_type,
+            content,
+            self.now(),
+        )?;
+        keiretsu_store::forms::insert_attachment(&mut tx, &file, content).await?;
+        let change = Change::new(caller.actor(), Some(&row.org_id), "attachment.upload", &file.id)
+            .with("approval", &row.id)
+            .with("size", file.size)
+            .with("sha256", &file.sha256);
+        self.commit(tx, &[change]).await?;
+        Ok(crate::forms::attachment_view(&file))
     }
 
     /// Blanks the member ids the caller may not see: their own organization's people and those
@@ -385,17 +424,9 @@ impl Cases<'_> {
         let mut ids: Vec<String> = views.iter_mut().flat_map(|v| v.people_mut()).map(|p| p.clone()).collect();
         ids.sort();
         ids.dedup();
-        let mut seen = std::collections::HashSet::new();
-        let mut others = Vec::new();
-        let mut c = self.store.read().await?;
-        for id in ids {
-            if dir::member(&mut c, &org, &id).await?.is_some() {
-                seen.insert(id);
-            } else {
-                others.push(id);
-            }
-        }
-        drop(c);
+        let mut seen: std::collections::HashSet<String> =
+            store::of_org(&mut *self.store.read().await?, org.as_str(), &ids).await?.into_iter().collect();
+        let others: Vec<String> = ids.into_iter().filter(|id| !seen.contains(id)).collect();
         if !others.is_empty() {
             let networks = self.network().networks(caller).await?;
             for id in others {
@@ -419,7 +450,12 @@ impl Cases<'_> {
         Ok(())
     }
 
-    async fn readable(&self, c: &mut AnyConnection, caller: &Caller, id: &ApprovalId) -> Result<InstanceRow> {
+    pub(crate) async fn readable(
+        &self,
+        c: &mut AnyConnection,
+        caller: &Caller,
+        id: &ApprovalId,
+    ) -> Result<InstanceRow> {
         let (member, _) = member_of(caller)?;
         let row = store::instance(c, id.as_str()).await?.ok_or(NOT_FOUND)?;
         let admin = caller.permit(&OrgId::from_trusted(row.org_id.clone()), Need::Manage(Scope::Approvals)).is_ok();
@@ -463,7 +499,20 @@ impl Cases<'_> {
                 let plan = self.plan_for(&mut tx, &row).await?;
                 instance.resubmit(me, plan)?
             }
-            Action::Comment { text } => instance.comment(me, text)?,
+            Action::Comment { text, attachment_ids } => {
+                let files: Vec<String> = attachment_ids.iter().map(ToString::to_string).collect();
+                for f in &files {
+                    let mine = keiretsu_store::forms::attachment(&mut tx, f)
+                        .await?
+                        .is_some_and(|a| a.approval_id.as_deref() == Some(row.id.as_str()) && a.member_id == me);
+                    if !mine {
+                        return Err(
+                            DomainError::invalid("attachment_ids", Rule::Reason(Reason::NotUploadedHere)).into()
+                        );
+                    }
+                }
+                instance.comment(me, text, &files)?
+            }
             Action::Remind => instance.remind(me, now)?,
         };
         instance.record(now, me, &events);
@@ -694,7 +743,7 @@ fn journal(actor: &str, row: &InstanceRow, events: &[Event]) -> Vec<Change> {
             Event::Moved { step, from, to } => {
                 change("approval.move").with("step", step).with("from", from).with("to", to)
             }
-            Event::Commented { text, .. } => change("approval.comment").with("text", text),
+            Event::Commented { text, files, .. } => change("approval.comment").with("text", text).with("files", files),
             Event::Reminded { step, members } => change("approval.remind").with("step", step).with("members", members),
             Event::Escalated { step, from, to } => {
                 change("approval.escalate").with("step", step).with("from", from).with("to", to)

@@ -416,7 +416,7 @@ impl Cases<'_> {
                 && let [_, large, small] = requests.as_slice()
             {
                 let text = "Quantities match the distributor's forecast for the quarter.".to_owned();
-                self.approvals().act(&admin, large, &Action::Comment { text }).await?;
+                self.approvals().act(&admin, large, &Action::Comment { text, attachment_ids: Vec::new() }).await?;
                 self.approvals().act(&admin, large, &Action::Approve).await?;
                 let reason = "The 2026 price list applies; please resubmit with it.".to_owned();
                 self.approvals().act(&admin, small, &Action::Reject { reason }).await?;

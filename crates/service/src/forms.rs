@@ -119,7 +119,7 @@ pub struct AttachmentView {
     pub sha256: String,
 }
 
-fn attachment_view(a: &AttachmentRow) -> AttachmentView {
+pub(crate) fn attachment_view(a: &AttachmentRow) -> AttachmentView {
     AttachmentView {
         id: a.id.clone(),
         name: a.name.clone(),
@@ -591,29 +591,7 @@ impl Cases<'_> {
             }
             (member, owner)
         };
-        let file_name = keiretsu_domain::directory::name("name", name, 200)?;
-        let content_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        if !ATTACHMENT_TYPES.contains(&content_type.as_str()) {
-            return Err(DomainError::invalid("content_type", Rule::OneOf(ATTACHMENT_TYPES)).into());
-        }
-        if content.is_empty() {
-            return Err(DomainError::invalid("file", Rule::Required).into());
-        }
-        if content.len() > MAX_ATTACHMENT {
-            return Err(DomainError::invalid("file", Rule::Reason(keiretsu_domain::error::Reason::FileTooLarge)).into());
-        }
-        use sha2::Digest;
-        let row = AttachmentRow {
-            id: AttachmentId::from_random(random_id_bytes()).to_string(),
-            app_id: app.to_string(),
-            member_id: member.to_string(),
-            submission_id: None,
-            name: file_name,
-            content_type,
-            size: content.len() as i64,
-            sha256: keiretsu_domain::journal::hex(&sha2::Sha256::digest(content)),
-            created_at: self.now(),
-        };
+        let row = attachment_row(app.as_str(), member.as_str(), None, name, content_type, content, self.now())?;
         let mut tx = self.store.write().await?;
         store::insert_attachment(&mut tx, &row, content).await?;
         let change = Change::new(caller.actor(), Some(owner.as_str()), "attachment.upload", &row.id)
@@ -624,15 +602,22 @@ impl Cases<'_> {
         Ok(attachment_view(&row))
     }
 
-    /// A file, to its uploader until it is attached, then to whoever may read its submission.
+    /// A file, to its uploader until it is attached, then to whoever may read its submission
+    /// (or, uploaded to an approval request, whoever may read that).
     pub async fn download_attachment(&self, caller: &Caller, id: &AttachmentId) -> Result<(AttachmentView, Vec<u8>)> {
         let mut c = self.store.read().await?;
         let a = store::attachment(&mut c, id.as_str()).await?.ok_or(NOT_FOUND_ATTACHMENT)?;
         let acting = acting(caller, NOT_FOUND_ATTACHMENT)?;
-        match &a.submission_id {
-            None if a.member_id == acting.member.as_str() => {}
-            None => return Err(NOT_FOUND_ATTACHMENT.into()),
-            Some(s) => {
+        match (&a.submission_id, &a.approval_id) {
+            (None, Some(approval)) => {
+                self.approvals()
+                    .readable(&mut c, caller, &keiretsu_domain::ids::ApprovalId::from_trusted(approval.clone()))
+                    .await
+                    .map_err(|_| NOT_FOUND_ATTACHMENT)?;
+            }
+            (None, None) if a.member_id == acting.member.as_str() => {}
+            (None, None) => return Err(NOT_FOUND_ATTACHMENT.into()),
+            (Some(s), _) => {
                 drop(c);
                 self.readable(caller, &SubmissionId::from_trusted(s.clone()))
                     .await
@@ -643,4 +628,40 @@ impl Cases<'_> {
         let bytes = store::attachment_content(&mut c, id.as_str()).await?.ok_or(NOT_FOUND_ATTACHMENT)?;
         Ok((attachment_view(&a), bytes))
     }
+}
+
+/// A checked file ready to store: a name, an accepted type, not empty, within the size limit.
+pub(crate) fn attachment_row(
+    app: &str,
+    member: &str,
+    approval: Option<&str>,
+    name: &str,
+    content_type: &str,
+    content: &[u8],
+    now: i64,
+) -> Result<AttachmentRow> {
+    let file_name = keiretsu_domain::directory::name("name", name, 200)?;
+    let content_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if !ATTACHMENT_TYPES.contains(&content_type.as_str()) {
+        return Err(DomainError::invalid("content_type", Rule::OneOf(ATTACHMENT_TYPES)).into());
+    }
+    if content.is_empty() {
+        return Err(DomainError::invalid("file", Rule::Required).into());
+    }
+    if content.len() > MAX_ATTACHMENT {
+        return Err(DomainError::invalid("file", Rule::Reason(keiretsu_domain::error::Reason::FileTooLarge)).into());
+    }
+    use sha2::Digest;
+    Ok(AttachmentRow {
+        id: AttachmentId::from_random(random_id_bytes()).to_string(),
+        app_id: app.to_owned(),
+        member_id: member.to_owned(),
+        submission_id: None,
+        approval_id: approval.map(str::to_owned),
+        name: file_name,
+        content_type,
+        size: content.len() as i64,
+        sha256: keiretsu_domain::journal::hex(&sha2::Sha256::digest(content)),
+        created_at: now,
+    })
 }

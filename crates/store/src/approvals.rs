@@ -328,6 +328,34 @@ pub async fn reachable_member(c: &mut AnyConnection, org: &str, member: &str) ->
     Ok(n > 0)
 }
 
+/// Of `ids`, the members of `org` (any status): people its members may always see.
+pub async fn of_org(c: &mut AnyConnection, org: &str, ids: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id FROM members WHERE org_id = $1 AND id IN ({})",
+            crate::directory::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(org);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
+/// The files uploaded to a request, oldest first.
+pub async fn files(c: &mut AnyConnection, instance: &str) -> Result<Vec<crate::forms::AttachmentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, app_id, member_id, submission_id, approval_id, name, content_type, size, sha256, created_at \
+         FROM attachments WHERE approval_id = $1 ORDER BY created_at, id",
+    )
+    .bind(instance)
+    .fetch_all(c)
+    .await?)
+}
+
 /// The organization of an active member.
 pub async fn org_of_member(c: &mut AnyConnection, member: &str) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT org_id FROM members WHERE id = $1 AND status = 'active'")

@@ -148,6 +148,8 @@ pub struct AttachmentRow {
     pub app_id: String,
     pub member_id: String,
     pub submission_id: Option<String>,
+    /// The approval request it was uploaded to, for a comment.
+    pub approval_id: Option<String>,
     pub name: String,
     pub content_type: String,
     pub size: i64,
@@ -158,7 +160,7 @@ pub struct AttachmentRow {
 pub async fn insert_attachment(c: &mut AnyConnection, a: &AttachmentRow, content: &[u8]) -> Result<()> {
     sqlx::query(
         "INSERT INTO attachments (id, app_id, member_id, submission_id, name, content_type, size, sha256, content, \
-         created_at) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9)",
+         created_at, approval_id) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&a.id)
     .bind(&a.app_id)
@@ -169,13 +171,14 @@ pub async fn insert_attachment(c: &mut AnyConnection, a: &AttachmentRow, content
     .bind(&a.sha256)
     .bind(content)
     .bind(a.created_at)
+    .bind(&a.approval_id)
     .execute(c)
     .await?;
     Ok(())
 }
 
-const ATTACHMENT: &str =
-    "SELECT id, app_id, member_id, submission_id, name, content_type, size, sha256, created_at FROM attachments";
+const ATTACHMENT: &str = "SELECT id, app_id, member_id, submission_id, approval_id, name, content_type, size, sha256, created_at \
+     FROM attachments";
 
 pub async fn attachment(c: &mut AnyConnection, id: &str) -> Result<Option<AttachmentRow>> {
     Ok(sqlx::query_as(&format!("{ATTACHMENT} WHERE id = $1")).bind(id).fetch_optional(c).await?)
@@ -203,7 +206,7 @@ pub async fn attach(c: &mut AnyConnection, ids: &[String], app: &str, member: &s
     for id in ids {
         n += sqlx::query(
             "UPDATE attachments SET submission_id = $1 WHERE id = $2 AND app_id = $3 AND member_id = $4 \
-             AND (submission_id IS NULL OR submission_id = $1)",
+             AND approval_id IS NULL AND (submission_id IS NULL OR submission_id = $1)",
         )
         .bind(submission)
         .bind(id)

@@ -9,6 +9,8 @@ use crate::error::{DomainError, Reason, Rule};
 
 /// A reason or comment: required, at most this many characters.
 pub const REASON_MAX: usize = 500;
+/// Files one comment may carry.
+pub const MAX_FILES: usize = 10;
 /// One hour in milliseconds: reminder and escalation periods are counted in hours.
 pub const HOUR: i64 = 3_600_000;
 /// A submitter reminds the approvers at most once in this long.
@@ -98,6 +100,9 @@ pub enum Event {
     Commented {
         by: String,
         text: String,
+        /// Files attached to the comment (attachment ids).
+        #[serde(default)]
+        files: Vec<String>,
     },
     /// The waiting approvers were reminded: by the submitter, or by the clock (by `system`).
     Reminded {
@@ -449,9 +454,12 @@ impl Instance {
     }
 
     /// A remark for the timeline, in any state; the service lets only those the request involves.
-    pub fn comment(&mut self, actor: &str, remark: &str) -> Result<Vec<Event>, DomainError> {
+    pub fn comment(&mut self, actor: &str, remark: &str, files: &[String]) -> Result<Vec<Event>, DomainError> {
         let text = text("text", remark)?;
-        Ok(vec![Event::Commented { by: actor.to_owned(), text }])
+        if files.len() > MAX_FILES {
+            return Err(DomainError::invalid("attachment_ids", Rule::TooMany(MAX_FILES)));
+        }
+        Ok(vec![Event::Commented { by: actor.to_owned(), text, files: files.to_vec() }])
     }
 
     /// The submitter nudges the approvers waiting now, at most once an hour.

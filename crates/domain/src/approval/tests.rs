@@ -274,7 +274,7 @@ fn the_clock_reminds_then_escalates_once_per_opening_and_a_delegate_stands_in() 
     assert!(i.delegate("mem_admin", "mem_e").is_some());
     i.approve("mem_e").unwrap();
     assert_eq!((i.step, i.open_tasks()[0].member.as_str()), (1, "mem_d"));
-    assert!(i.comment("mem_d", " ").is_err(), "a comment says something");
+    assert!(i.comment("mem_d", " ", &[]).is_err(), "a comment says something");
 }
 
 // ---- Model-based: random templates, facts and actions ----------------------------------------
@@ -401,7 +401,7 @@ proptest! {
                         ["mem_admin"].iter().filter(|a| !departed.iter().any(|d| d == *a)).map(|a| (*a).to_owned()).collect();
                     Ok(i.depart(PEOPLE[p], &instead))
                 }
-                Action::Comment(p) => i.comment(PEOPLE[p], "a remark"),
+                Action::Comment(p) => i.comment(PEOPLE[p], "a remark", &[]),
                 Action::Remind => i.remind("mem_sub", now),
                 Action::Wait(h) => {
                     now += i64::from(h) * HOUR;

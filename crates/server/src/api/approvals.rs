@@ -8,7 +8,7 @@ use keiretsu_service::approvals::{
     Action, DelegationView, InboxQuery, InstanceView, NewDelegation, Sample, TemplateView,
 };
 use keiretsu_service::page::Page;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{ApiJson, ApiQuery, Ids};
@@ -22,6 +22,7 @@ pub fn routes(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(inbox))
         .routes(routes!(get_approval))
         .routes(routes!(act))
+        .routes(routes!(upload).layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)))
         .routes(routes!(get_delegation, put_delegation, delete_delegation))
 }
 
@@ -124,4 +125,25 @@ async fn put_delegation(
 async fn delete_delegation(State(s): State<AppState>, auth: Auth) -> ApiResult<axum::http::StatusCode> {
     s.svc.approvals().clear_delegation(&auth.caller).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Upload a file to a request, to attach to a comment (`attachment_ids`): the raw bytes with
+/// their `Content-Type`, at most 10 MiB, of the types form attachments take. Whoever may read
+/// the request may upload and download.
+#[utoipa::path(post, path = "/api/v1/approvals/{approval_id}/attachments", tag = "approvals", security(("bearer" = [])),
+    params(("approval_id" = String, Path), super::forms::UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = keiretsu_service::forms::AttachmentView), (status = "4XX", body = Problem)))]
+async fn upload(
+    State(s): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<super::forms::UploadQuery>,
+    headers: axum::http::HeaderMap,
+    Ids(id): Ids<ApprovalId>,
+    body: axum::body::Bytes,
+) -> ApiResult<(axum::http::StatusCode, Json<keiretsu_service::forms::AttachmentView>)> {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let name = q.name.as_deref().unwrap_or("attachment");
+    let view = s.svc.approvals().upload(&auth.caller, &id, name, content_type, &body).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
 }

@@ -28,7 +28,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/approvals", get(inbox))
         .route("/console/approvals/{id}", get(request))
-        .route("/console/approvals/{id}/act", post(act))
+        .route(
+            "/console/approvals/{id}/act",
+            post(act).layer(axum::extract::DefaultBodyLimit::max(
+                keiretsu_service::forms::MAX_ATTACHMENT + crate::BODY_LIMIT,
+            )),
+        )
         .route("/console/approvals/delegation", post(delegate))
 }
 
@@ -346,10 +351,19 @@ async fn request_page(s: &AppState, ctx: Ctx, id: &str, f: Flash, err: Option<Ap
                 }
             }
         }
-        form.stack.card method="post" action=(action) data-testid="approval-comment-form" {
+        @if !i.files.is_empty() {
+            h2 { (t(lang, "approvals.files")) }
+            ul data-testid="approval-files" {
+                @for file in &i.files {
+                    li { a href={ "/api/v1/attachments/" (file.id) } data-testid="approval-file" { (file.name) } }
+                }
+            }
+        }
+        form.stack.card method="post" action=(action) enctype="multipart/form-data" data-testid="approval-comment-form" {
             (ctx.csrf())
             label for="a-comment" { (t(lang, "approvals.comment")) }
             textarea.short #a-comment name="text" rows="2" maxlength="500" data-testid="approval-comment" {}
+            label { (t(lang, "approvals.attach")) input type="file" name="file" data-testid="approval-file-input"; }
             div {
                 button.secondary type="submit" name="action" value="comment" data-testid="approval-comment-send" { (t(lang, "approvals.comment_send")) }
                 @if submitter && i.state == ApprovalState::Pending {
@@ -392,6 +406,13 @@ fn event_text(lang: Lang, i: &InstanceView, e: &Event, name: &dyn Fn(&str) -> St
         Event::Transferred { to, .. } => tf(lang, "approvals.did_transfer", &[("name", &name(to))]),
         Event::Added { member, .. } => tf(lang, "approvals.did_add", &[("name", &name(member))]),
         Event::Moved { from, to, .. } => tf(lang, "approvals.did_move", &[("from", &name(from)), ("to", &name(to))]),
+        Event::Commented { text, files, .. } if !files.is_empty() => {
+            let names: Vec<String> = files
+                .iter()
+                .map(|f| i.files.iter().find(|x| x.id == *f).map_or_else(|| f.clone(), |x| x.name.clone()))
+                .collect();
+            tf(lang, "approvals.did_comment_files", &[("text", text), ("files", &names.join(", "))])
+        }
         Event::Commented { text, .. } => tf(lang, "approvals.did_comment", &[("text", text)]),
         Event::Reminded { members, .. } => tf(lang, "approvals.did_remind", &[("names", &names(members))]),
         Event::Escalated { from, to, .. } => {
@@ -438,7 +459,19 @@ async fn act(State(s): State<AppState>, Path(id): Path<String>, form: Csrf<ActFo
             "return" => Action::Return { to: Target::Submitter, reason: f.reason.clone() },
             "resubmit" => Action::Resubmit,
             "withdraw" => Action::Withdraw,
-            "comment" => Action::Comment { text: f.text.clone() },
+            "comment" => {
+                let mut attachment_ids = Vec::new();
+                for file in form.files.iter().filter(|x| x.field == "file") {
+                    let a = s
+                        .svc
+                        .approvals()
+                        .upload(&form.session.caller, &aid, &file.name, &file.content_type, &file.content)
+                        .await
+                        .map_err(|e| ApiError::from(e).with_field("file"))?;
+                    attachment_ids.push(keiretsu_domain::ids::AttachmentId::from_trusted(a.id));
+                }
+                Action::Comment { text: f.text.clone(), attachment_ids }
+            }
             "remind" => Action::Remind,
             "transfer" | "add_before" | "add_after" => {
                 let member_id = MemberId::parse(f.member_id.trim())

@@ -11,3 +11,7 @@ CREATE TABLE approval_delegations (
     ends_at BIGINT NOT NULL,
     CHECK (ends_at > starts_at)
 );
+
+-- A file uploaded to an approval request, for a comment on it; readable by whoever reads the
+-- request. Such a file never joins a submission.
+ALTER TABLE attachments ADD COLUMN approval_id TEXT REFERENCES approval_instances (id);

@@ -114,7 +114,7 @@ async fn render(
                         input type="hidden" name="step" value=(n);
                         @if n > 0 { button.secondary.small type="submit" name="op" value="up" data-testid="design-up" { (t(lang, "design.up")) } " " }
                         @if n + 1 < template.nodes.len() { button.secondary.small type="submit" name="op" value="down" data-testid="design-down" { (t(lang, "design.down")) } " " }
-                        button.danger.small type="submit" name="op" value="remove" data-confirm=(tf(lang, "design.remove_confirm", &[("step", &node.name)])) data-testid="design-remove" { (t(lang, "common.remove")) }
+                        button.danger.small type="submit" name="op" value="remove" data-confirm=(tf(lang, "design.remove_confirm", &[("step", &node.name)])) data-testid="design-remove" { (t(lang, "design.remove")) }
                     }
                 }
             }
