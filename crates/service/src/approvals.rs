@@ -226,10 +226,18 @@ async fn approval_admins(c: &mut AnyConnection, org: &str) -> Result<Vec<String>
     Ok(admins.into_iter().filter(|(_, r)| r.has(Scope::Approvals)).map(|(id, _)| id).collect())
 }
 
-/// Tasks that opened for people away go to their delegates, recorded as the system's doing.
-async fn hand_over(tx: &mut AnyConnection, instance: &mut Instance, events: &mut Vec<Event>, now: i64) -> Result<()> {
+/// Tasks that opened for people away (not among `asked` before) go to their delegates,
+/// recorded as the system's doing.
+async fn hand_over(
+    tx: &mut AnyConnection,
+    instance: &mut Instance,
+    events: &mut Vec<Event>,
+    asked: &[String],
+    now: i64,
+) -> Result<()> {
+    let new: Vec<String> = holders(instance).into_iter().filter(|m| !asked.contains(m)).collect();
     let mut handed = Vec::new();
-    for (away, delegate) in store::away(tx, &holders(instance), now).await? {
+    for (away, delegate) in store::away(tx, &new, now).await? {
         handed.extend(instance.delegate(&away, &delegate));
     }
     instance.record(now, SYSTEM, &handed);
@@ -248,7 +256,7 @@ async fn save(
     actor: &str,
     now: i64,
 ) -> Result<(InstanceRow, Vec<Change>)> {
-    hand_over(tx, &mut instance, &mut events, now).await?;
+    hand_over(tx, &mut instance, &mut events, asked, now).await?;
     let revision = row.revision;
     let updated =
         InstanceRow { state: instance.state, revision: revision + 1, updated_at: now, body: Json(instance), ..row };
@@ -475,8 +483,11 @@ impl Cases<'_> {
         let row = self.readable(&mut tx, caller, id).await?;
         let mut instance = row.body.0.clone();
         let asked = holders(&instance);
+        // The app's own people are active (a session ends when they leave); a partner's person
+        // must still be brought into the organization's networks.
         let deciding = !matches!(action, Action::Comment { .. } | Action::Remind | Action::Resubmit | Action::Withdraw);
-        if deciding && !store::reachable_member(&mut tx, &row.org_id, me).await? {
+        let partner = caller.acting().is_none_or(|a| a.org.as_str() != row.org_id);
+        if deciding && partner && !store::reachable_member(&mut tx, &row.org_id, me).await? {
             return Err(DomainError::conflict("task", Rule::Reason(Reason::OutOfReach)).into());
         }
         let events = match action {
@@ -678,7 +689,7 @@ pub(crate) async fn start(
     let plan = approval::plan(&template, schema, &facts)?;
     let (mut instance, mut events) = Instance::start(&sub.member_id, plan)?;
     instance.record(now, &sub.member_id, &events);
-    hand_over(tx, &mut instance, &mut events, now).await?;
+    hand_over(tx, &mut instance, &mut events, &[], now).await?;
     let row = InstanceRow {
         id: ApprovalId::from_random(random_id_bytes()).to_string(),
         org_id: owner.to_string(),
