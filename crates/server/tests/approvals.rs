@@ -366,6 +366,7 @@ both! {
         assert_eq!(told(&n, "approval_task"), 1, "{n}");
         let (_, entries) = w.admin.get(&format!("/api/v1/journal?target={id}")).await;
         assert!(entries["items"].as_array().unwrap().iter().any(|e| e["action"] == "approval.escalate" && e["actor"] == "system"), "{entries}");
+        assert!(i.timeline.iter().any(|r| r.by == "system"), "the timeline says the clock did it");
 
         // Finance is away for a week: a deputy takes the tasks that open meanwhile.
         let (deputy, _) = s.member(&w.admin, &w.backbone, "hoshino.deputy").await;
