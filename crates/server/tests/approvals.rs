@@ -400,6 +400,12 @@ both! {
         let (st, seen) = w.staff[0].get(&format!("/api/v1/approvals/{second}")).await;
         assert_eq!(st, StatusCode::OK);
         assert!(seen["timeline"].as_array().unwrap().iter().any(|r| r["event"]["text"] == "Checked against the contract"), "{seen}");
+        // Had the deputy left meanwhile, finance would keep the task: nobody gone is handed one.
+        let deputy_id = keiretsu_domain::ids::MemberId::parse(&deputy).unwrap();
+        let backbone = keiretsu_domain::ids::OrgId::parse(&w.backbone).unwrap();
+        s.svc.directory().leave(&admin, &backbone, &deputy_id).await.unwrap();
+        let (_, fourth) = order(&w, 0, "80.00").await;
+        assert_eq!(s.svc.approvals().instance(&admin, &fourth).await.unwrap().waiting_for, vec![w.finance.clone()]);
         // Back early: the delegation ends, and a later task stays with finance.
         s.svc.approvals().clear_delegation(&finance).await.unwrap();
         assert_eq!(code(s.svc.approvals().clear_delegation(&finance).await.unwrap_err()), "not_found");

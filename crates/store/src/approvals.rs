@@ -215,11 +215,13 @@ pub async fn delete_delegation(c: &mut AnyConnection, member: &str) -> Result<u6
         .rows_affected())
 }
 
-/// Of `members`, those away now, with their delegates.
+/// Of `members`, those away now, with their delegates (only delegates still active: a task is
+/// never handed to someone who left since).
 pub async fn away(c: &mut AnyConnection, members: &[String], now: i64) -> Result<Vec<(String, String)>> {
     let rows = crate::rows_in::<DelegationRow>(
         c,
-        "SELECT member_id, delegate_id, starts_at, ends_at FROM approval_delegations WHERE member_id IN (?)",
+        "SELECT d.member_id, d.delegate_id, d.starts_at, d.ends_at FROM approval_delegations d \
+         JOIN members m ON m.id = d.delegate_id WHERE m.status = 'active' AND d.member_id IN (?)",
         members,
     )
     .await?;
