@@ -235,6 +235,19 @@ both! {
             let finished: Vec<Value> = entries["items"].as_array().unwrap().clone();
             assert_eq!(finished.len(), 1, "one final decision: {finished:?}");
         }
+        // Two approvers of one step, one approving while the other rejects: one decision stands.
+        let finance = caller(s, "hoshino.finance").await;
+        let both = node("Either", vec![Approvers::BackboneOwner, Approvers::Members { member_ids: vec![w.finance.clone()] }]);
+        s.svc.approvals().put_template(&admin, &w.app, &Template { nodes: vec![both], copy_to: Vec::new() }).await.unwrap();
+        for _ in 0..5 {
+            let (_, id) = order(&w, 0, "10.00").await;
+            let cases = s.svc.approvals();
+            let reject = Action::Reject { reason: "No budget".into() };
+            let (a, b) = tokio::join!(cases.act(&admin, &id, &Action::Approve), cases.act(&finance, &id, &reject));
+            assert!(a.is_ok() != b.is_ok(), "exactly one wins: {:?} / {:?}", a.map(|i| i.state), b.map(|i| i.state));
+            let end = s.svc.approvals().instance(&admin, &id).await.unwrap().state;
+            assert_eq!(end, if a.is_ok() { State::Approved } else { State::Rejected });
+        }
     }
 
     async fn the_api_serves_templates_inboxes_and_a_double_clicked_approve_acts_once(db) {
