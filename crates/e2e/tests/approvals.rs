@@ -198,6 +198,12 @@ async fn a_returned_order_is_corrected_and_resubmitted_then_handed_over_with_a_c
     b.fill("[data-testid=value-amount]", "300.00").await;
     b.click("[data-testid=submission-submit]").await;
     b.wait("[data-testid=notice]").await;
+    // While it is in approval the submission says so and offers no edit form.
+    open_first(&b, &s.base, "submitted").await;
+    b.click("[data-testid=approval-submission]").await;
+    b.wait_text("[data-testid=submission-approval]", "In approval").await;
+    b.wait("[data-testid=submission-locked]").await;
+    b.gone("[data-testid=edit-form]").await;
     b.sign_out().await;
 
     // The buyer sees one task waiting in the header and returns the order for a quote.

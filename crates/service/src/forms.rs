@@ -72,8 +72,17 @@ pub struct SubmissionView {
     pub values: BTreeMap<String, Value>,
     /// The file name of each attachment the values hold, by attachment id.
     pub file_names: BTreeMap<String, String>,
+    /// Its approval request, when the app's template started one. While it runs (unless it was
+    /// returned to its submitter) the values cannot be changed.
+    pub approval: Option<SubmissionApproval>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SubmissionApproval {
+    pub id: String,
+    pub state: keiretsu_domain::approval::State,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -129,10 +138,15 @@ pub(crate) fn attachment_view(a: &AttachmentRow) -> AttachmentView {
     }
 }
 
-fn submission_view(s: SubmissionItem, files: &mut BTreeMap<String, BTreeMap<String, String>>) -> SubmissionView {
+fn submission_view(
+    s: SubmissionItem,
+    files: &mut BTreeMap<String, BTreeMap<String, String>>,
+    approvals: &mut BTreeMap<String, SubmissionApproval>,
+) -> SubmissionView {
     let values = s.row.data.0.into_map();
     SubmissionView {
         file_names: files.remove(&s.row.id).unwrap_or_default(),
+        approval: approvals.remove(&s.row.id),
         id: s.row.id,
         app_id: s.row.app_id,
         version: s.row.version,
@@ -528,11 +542,16 @@ impl Cases<'_> {
     /// Submissions as shown, with the names of the files they hold (one read for the lot).
     async fn views(&self, items: Vec<SubmissionItem>) -> Result<Vec<SubmissionView>> {
         let ids: Vec<String> = items.iter().map(|i| i.row.id.clone()).collect();
+        let mut c = self.store.read().await?;
         let mut files: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (submission, id, name) in store::attachment_names(&mut *self.store.read().await?, &ids).await? {
+        for (submission, id, name) in store::attachment_names(&mut c, &ids).await? {
             files.entry(submission).or_default().insert(id, name);
         }
-        Ok(items.into_iter().map(|i| submission_view(i, &mut files)).collect())
+        let mut approvals: BTreeMap<String, SubmissionApproval> = BTreeMap::new();
+        for (submission, id, state) in keiretsu_store::approvals::of_submissions(&mut c, &ids).await? {
+            approvals.insert(submission, SubmissionApproval { id, state });
+        }
+        Ok(items.into_iter().map(|i| submission_view(i, &mut files, &mut approvals)).collect())
     }
 
     /// The same selection as CSV: submitter columns, then one column per field.

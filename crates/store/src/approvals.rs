@@ -86,6 +86,17 @@ pub async fn insert_instance(c: &mut AnyConnection, r: &InstanceRow) -> Result<(
     Ok(())
 }
 
+/// `(submission, request id, state)` of the submissions' approval requests.
+pub async fn of_submissions(c: &mut AnyConnection, submissions: &[String]) -> Result<Vec<(String, String, State)>> {
+    let rows: Vec<(String, String, String)> = crate::rows_in(
+        c,
+        "SELECT submission_id, id, state FROM approval_instances WHERE submission_id IN (?)",
+        submissions,
+    )
+    .await?;
+    Ok(rows.into_iter().filter_map(|(s, id, state)| State::try_from(state).ok().map(|st| (s, id, st))).collect())
+}
+
 pub async fn instance(c: &mut AnyConnection, id: &str) -> Result<Option<InstanceRow>> {
     Ok(sqlx::query_as(&format!("{COLUMNS} WHERE id = $1")).bind(id).fetch_optional(c).await?)
 }

@@ -54,6 +54,7 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
     let name = view.as_ref().map_or_else(|| app.to_string(), |a| a.name.clone());
     let unknown: Vec<(&String, &Value)> = sub.values.iter().filter(|(k, _)| schema.field(k).is_none()).collect();
     let failed = failed.as_ref();
+    let locked = sub.approval.as_ref().is_some_and(|a| a.state != keiretsu_domain::approval::State::Returned);
     let body = html! {
         p { a href={ "/console/workbench/" (app) } data-testid="submission-back" { "← " (name) } }
         dl.fields data-testid="submission-meta" {
@@ -80,6 +81,10 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
             }
             dt { (t(lang, "submission.created")) } dd { (when_text(&ctx, &sub.created_at)) }
             dt { (t(lang, "submission.updated")) } dd { (when_text(&ctx, &sub.updated_at)) }
+            @if let Some(a) = &sub.approval {
+                dt { (t(lang, "submission.approval")) }
+                dd { a href={ "/console/approvals/" (a.id) } data-testid="submission-approval" { (crate::console::labels::state_text(lang, a.state)) } }
+            }
         }
         h2 { (t(lang, "submission.values")) }
         dl.fields data-testid="submission-values" {
@@ -100,7 +105,11 @@ pub(super) async fn submission_render(s: &AppState, ctx: Ctx, id: &str, f: Flash
                 dd data-testid="submission-value" data-key=(k) { (value_text(v)) }
             }
         }
-        @if may_edit {
+        // A request in approval is read-only until it is returned to its submitter.
+        @if may_edit && locked {
+            p.hint data-testid="submission-locked" { (t(lang, "submission.locked")) }
+        }
+        @if may_edit && !locked {
             h2 #edit { (t(lang, "submission.edit")) }
             form.stack.card method="post" action={ "/console/submissions/" (sub.id) } enctype="multipart/form-data" data-testid="edit-form" {
                 (ctx.csrf())
