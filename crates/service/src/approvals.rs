@@ -279,7 +279,7 @@ async fn publish(
 ) -> Result<Vec<Change>> {
     let copied = copied(&row.body, events);
     let waiting = holders(&row.body);
-    store::set_people(tx, &row.id, &waiting, &copied, now).await?;
+    store::set_people(tx, &row.id, asked, &waiting, &copied, now).await?;
     let new: Vec<String> = waiting.iter().filter(|m| !asked.contains(m)).cloned().collect();
     tell(tx, row, events, &new, &copied, now).await?;
     Ok(journal(actor, row, events))
@@ -982,13 +982,18 @@ async fn tell(
         return Ok(());
     }
     let app = keiretsu_store::apps::app(c, &row.app_id).await?.map(|a| a.name).unwrap_or_default();
-    let submitter = store::member_name(c, &row.submitter_id).await?.map(|(_, n)| n).unwrap_or_default();
+    let mut people: Vec<String> = send.iter().map(|(m, _, _)| m.clone()).collect();
+    people.push(row.submitter_id.clone());
+    people.sort();
+    people.dedup();
+    let found = store::accounts(c, &people).await?;
+    let submitter = found.get(&row.submitter_id).map(|(_, n)| n.clone()).unwrap_or_default();
     let org = OrgId::from_trusted(row.org_id.clone());
     let link = format!("/console/approvals/{}", row.id);
     for (member, kind, state) in send {
-        if let Some((account, _)) = store::member_name(c, &member).await? {
+        if let Some((account, _)) = found.get(&member) {
             let params = serde_json::json!({ "app": app, "submitter": submitter, "state": state });
-            crate::notifications::notify(c, &account, Some(&org), kind, params, Some(&link), now).await?;
+            crate::notifications::notify(c, account, Some(&org), kind, params, Some(&link), now).await?;
         }
     }
     Ok(())

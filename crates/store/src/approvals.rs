@@ -123,28 +123,26 @@ pub async fn update_instance(c: &mut AnyConnection, r: &InstanceRow, revision: i
     .rows_affected())
 }
 
-/// Sets who holds an open task on an instance; those who held one before and no longer do are
-/// kept as `done`, and `copied` are added as `copy`.
+/// Moves an instance's inbox rows from the task holders `asked` (as the last write left them)
+/// to `tasks`: those no longer asked keep it as `done`, the newly asked get a task (dated now),
+/// and `copied` are added as `copy`. Holders who stay keep their row and its date.
 pub async fn set_people(
     c: &mut AnyConnection,
     instance: &str,
+    asked: &[String],
     tasks: &[String],
     copied: &[String],
     at: i64,
 ) -> Result<()> {
-    let held: Vec<(String,)> =
-        sqlx::query_as("SELECT member_id FROM approval_people WHERE instance_id = $1 AND kind = 'task'")
+    for m in asked.iter().filter(|m| !tasks.contains(m)) {
+        sqlx::query("DELETE FROM approval_people WHERE instance_id = $1 AND member_id = $2 AND kind = 'task'")
             .bind(instance)
-            .fetch_all(&mut *c)
+            .bind(m)
+            .execute(&mut *c)
             .await?;
-    sqlx::query("DELETE FROM approval_people WHERE instance_id = $1 AND kind = 'task'")
-        .bind(instance)
-        .execute(&mut *c)
-        .await?;
-    for (m,) in held.iter().filter(|(m,)| !tasks.contains(m)) {
         mark(c, instance, m, "done", at).await?;
     }
-    for m in tasks {
+    for m in tasks.iter().filter(|m| !asked.contains(m)) {
         mark(c, instance, m, "task", at).await?;
     }
     for m in copied {
@@ -395,6 +393,20 @@ pub async fn running_naming(c: &mut AnyConnection, member: &str) -> Result<Vec<I
 }
 
 /// A member's account and name, whatever their organization: whom a notification goes to.
+/// The accounts and names of those of `members` still active, by member id.
+pub async fn accounts(
+    c: &mut AnyConnection,
+    members: &[String],
+) -> Result<std::collections::HashMap<String, (String, String)>> {
+    let rows: Vec<(String, String, String)> = crate::rows_in(
+        c,
+        "SELECT id, account_id, name FROM members WHERE status = 'active' AND id IN (?)",
+        members,
+    )
+    .await?;
+    Ok(rows.into_iter().map(|(id, account, name)| (id, (account, name))).collect())
+}
+
 pub async fn member_name(c: &mut AnyConnection, member: &str) -> Result<Option<(String, String)>> {
     Ok(sqlx::query_as("SELECT account_id, name FROM members WHERE id = $1 AND status = 'active'")
         .bind(member)
