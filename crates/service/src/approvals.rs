@@ -70,7 +70,7 @@ pub struct InstanceView {
     /// What happened, oldest first: who (a member id), when (epoch milliseconds), what.
     pub timeline: Vec<Record>,
     /// Files uploaded to the request for comments (on a single request; empty in inbox lists).
-    pub files: Vec<crate::forms::AttachmentView>,
+    pub files: Vec<crate::files::AttachmentView>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -387,7 +387,7 @@ impl Cases<'_> {
         let files = store::files(&mut c, &row.id).await?;
         drop(c);
         let mut view: InstanceView = row.into();
-        view.files = files.iter().map(crate::forms::attachment_view).collect();
+        view.files = files.iter().map(crate::files::attachment_view).collect();
         let mut views = [view];
         self.hide_unseen(caller, &mut views).await?;
         let [view] = views;
@@ -402,11 +402,11 @@ impl Cases<'_> {
         name: &str,
         content_type: &str,
         content: &[u8],
-    ) -> Result<crate::forms::AttachmentView> {
+    ) -> Result<crate::files::AttachmentView> {
         let (member, _) = member_of(caller)?;
         let mut tx = self.store.write().await?;
         let row = self.readable(&mut tx, caller, id).await?;
-        let file = crate::forms::attachment_row(
+        let file = crate::files::attachment_row(
             &row.app_id,
             member.as_str(),
             Some(&row.id),
@@ -421,7 +421,7 @@ impl Cases<'_> {
             .with("size", file.size)
             .with("sha256", &file.sha256);
         self.commit(tx, &[change]).await?;
-        Ok(crate::forms::attachment_view(&file))
+        Ok(crate::files::attachment_view(&file))
     }
 
     /// Blanks the member ids the caller may not see: their own organization's people and those

@@ -11,7 +11,7 @@ use keiretsu_domain::journal::Change;
 use keiretsu_domain::time::{format_rfc3339, parse_range_end, parse_rfc3339};
 use keiretsu_domain::{DomainError, Rule};
 use keiretsu_store::directory as dir;
-use keiretsu_store::forms::{self as store, AttachmentRow, Narrow, SubmissionItem, SubmissionRow};
+use keiretsu_store::forms::{self as store, Narrow, SubmissionItem, SubmissionRow};
 use keiretsu_store::{AnyConnection, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -26,19 +26,8 @@ const NOT_FOUND_APP: DomainError = DomainError::NotFound { what: "app" };
 pub const NO_SEAT: DomainError = DomainError::Forbidden(keiretsu_domain::error::Reason::NoSeat);
 const NOT_FOUND_SUBMISSION: DomainError = DomainError::NotFound { what: "submission" };
 const NOT_FOUND_ATTACHMENT: DomainError = DomainError::NotFound { what: "attachment" };
-/// Attachments: at most 10 MiB each, of these types.
-pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
-pub const ATTACHMENT_TYPES: &[&str] = &[
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "text/plain",
-    "text/csv",
-    "application/zip",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-];
+pub use crate::files::{ATTACHMENT_TYPES, AttachmentView, MAX_ATTACHMENT};
+use crate::files::{attachment_row, attachment_view};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SchemaView {
@@ -116,26 +105,6 @@ pub struct SubmissionQuery {
     /// Totals only: the number or money field to sum and average.
     pub of: Option<String>,
     pub at_least: Option<i64>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct AttachmentView {
-    pub id: String,
-    pub name: String,
-    pub content_type: String,
-    pub size: i64,
-    /// SHA-256 of the bytes, hex.
-    pub sha256: String,
-}
-
-pub(crate) fn attachment_view(a: &AttachmentRow) -> AttachmentView {
-    AttachmentView {
-        id: a.id.clone(),
-        name: a.name.clone(),
-        content_type: a.content_type.clone(),
-        size: a.size,
-        sha256: a.sha256.clone(),
-    }
 }
 
 fn submission_view(
@@ -647,40 +616,4 @@ impl Cases<'_> {
         let bytes = store::attachment_content(&mut c, id.as_str()).await?.ok_or(NOT_FOUND_ATTACHMENT)?;
         Ok((attachment_view(&a), bytes))
     }
-}
-
-/// A checked file ready to store: a name, an accepted type, not empty, within the size limit.
-pub(crate) fn attachment_row(
-    app: &str,
-    member: &str,
-    approval: Option<&str>,
-    name: &str,
-    content_type: &str,
-    content: &[u8],
-    now: i64,
-) -> Result<AttachmentRow> {
-    let file_name = keiretsu_domain::directory::name("name", name, 200)?;
-    let content_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if !ATTACHMENT_TYPES.contains(&content_type.as_str()) {
-        return Err(DomainError::invalid("content_type", Rule::OneOf(ATTACHMENT_TYPES)).into());
-    }
-    if content.is_empty() {
-        return Err(DomainError::invalid("file", Rule::Required).into());
-    }
-    if content.len() > MAX_ATTACHMENT {
-        return Err(DomainError::invalid("file", Rule::Reason(keiretsu_domain::error::Reason::FileTooLarge)).into());
-    }
-    use sha2::Digest;
-    Ok(AttachmentRow {
-        id: AttachmentId::from_random(random_id_bytes()).to_string(),
-        app_id: app.to_owned(),
-        member_id: member.to_owned(),
-        submission_id: None,
-        approval_id: approval.map(str::to_owned),
-        name: file_name,
-        content_type,
-        size: content.len() as i64,
-        sha256: keiretsu_domain::journal::hex(&sha2::Sha256::digest(content)),
-        created_at: now,
-    })
 }

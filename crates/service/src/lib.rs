@@ -26,6 +26,7 @@ pub mod approvals;
 pub mod apps;
 pub mod demo;
 pub mod directory;
+pub mod files;
 pub mod follower;
 pub mod forms;
 pub mod idempotency;

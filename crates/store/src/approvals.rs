@@ -398,12 +398,9 @@ pub async fn accounts(
     c: &mut AnyConnection,
     members: &[String],
 ) -> Result<std::collections::HashMap<String, (String, String)>> {
-    let rows: Vec<(String, String, String)> = crate::rows_in(
-        c,
-        "SELECT id, account_id, name FROM members WHERE status = 'active' AND id IN (?)",
-        members,
-    )
-    .await?;
+    let rows: Vec<(String, String, String)> =
+        crate::rows_in(c, "SELECT id, account_id, name FROM members WHERE status = 'active' AND id IN (?)", members)
+            .await?;
     Ok(rows.into_iter().map(|(id, account, name)| (id, (account, name))).collect())
 }
 

@@ -133,7 +133,7 @@ async fn delete_delegation(State(s): State<AppState>, auth: Auth) -> ApiResult<a
 #[utoipa::path(post, path = "/api/v1/approvals/{approval_id}/attachments", tag = "approvals", security(("bearer" = [])),
     params(("approval_id" = String, Path), super::forms::UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = keiretsu_service::forms::AttachmentView), (status = "4XX", body = Problem)))]
+    responses((status = 201, body = keiretsu_service::files::AttachmentView), (status = "4XX", body = Problem)))]
 async fn upload(
     State(s): State<AppState>,
     auth: Auth,
@@ -141,7 +141,7 @@ async fn upload(
     headers: axum::http::HeaderMap,
     Ids(id): Ids<ApprovalId>,
     body: axum::body::Bytes,
-) -> ApiResult<(axum::http::StatusCode, Json<keiretsu_service::forms::AttachmentView>)> {
+) -> ApiResult<(axum::http::StatusCode, Json<keiretsu_service::files::AttachmentView>)> {
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let name = q.name.as_deref().unwrap_or("attachment");
     let view = s.svc.approvals().upload(&auth.caller, &id, name, content_type, &body).await?;
