@@ -68,6 +68,26 @@ pub fn tiers(field: &str, input: &[Tier]) -> Result<Vec<Tier>, DomainError> {
 }
 
 /// A cooperation policy: free text up to 2000 characters, line breaks allowed.
+/// What [`policy`] accepts, for the API's document: no control character but tab and line breaks.
+pub const POLICY_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// The API document's schemas of a free text (a description, a policy): see [`POLICY_PATTERN`].
+pub mod policy_schemas {
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    fn schema(nullable: bool) -> Object {
+        let kind =
+            if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::new(Type::String) };
+        ObjectBuilder::new().schema_type(kind).pattern(Some(super::POLICY_PATTERN)).max_length(Some(2000)).build()
+    }
+    pub fn text() -> Object {
+        schema(false)
+    }
+    pub fn optional() -> Object {
+        schema(true)
+    }
+}
+
 pub fn policy(field: &str, text: &str) -> Result<String, DomainError> {
     let text = text.trim();
     if text.chars().count() > 2000 {

@@ -40,6 +40,7 @@ pub struct NewApp {
     #[schema(schema_with = keiretsu_domain::directory::name_schemas::n80)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = keiretsu_domain::network::policy_schemas::text)]
     pub description: String,
     /// The form's first version; fields can be added later, each change a new version.
     #[serde(default)]

@@ -21,6 +21,7 @@ pub struct NewNetwork {
     #[schema(schema_with = keiretsu_domain::directory::name_schemas::n80)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = keiretsu_domain::network::policy_schemas::text)]
     pub description: String,
 }
 
@@ -29,6 +30,7 @@ pub struct NewNetwork {
 pub struct NetworkPatch {
     #[schema(schema_with = keiretsu_domain::directory::name_schemas::optional_n80)]
     pub name: Option<String>,
+    #[schema(schema_with = keiretsu_domain::network::policy_schemas::optional)]
     pub description: Option<String>,
     pub visibility: Option<Visibility>,
 }
@@ -50,6 +52,7 @@ pub struct PartnerTypeInput {
     pub name: String,
     pub tiers: Vec<Tier>,
     #[serde(default)]
+    #[schema(schema_with = keiretsu_domain::network::policy_schemas::text)]
     pub policy: String,
 }
 
