@@ -103,21 +103,21 @@ pub(super) struct DelegationForm {
 async fn delegate(State(s): State<AppState>, form: Csrf<DelegationForm>) -> Response {
     let f = &form.form;
     let caller = &form.session.caller;
+    // The viewer's zone reads the dates, and the page is drawn again with it on an error.
+    let ctx = match ctx_of(&s, &form).await {
+        Ok(ctx) => ctx,
+        Err(res) => return res,
+    };
     let r = async {
         if !f.end.is_empty() {
             return Ok(s.svc.approvals().clear_delegation(caller).await?);
         }
-        let ctx = ctx_of(&s, &form)
-            .await
-            .map_err(|_| ApiError::from(keiretsu_domain::DomainError::NotFound { what: "delegation" }))?;
         let delegate_id = MemberId::parse(f.delegate_id.trim())
             .map_err(|_| keiretsu_domain::DomainError::invalid("delegate_id", keiretsu_domain::Rule::Required))?;
-        let starts = ctx.zone.day_start("from", f.from.trim())?;
-        let ends = ctx.zone.day_end("until", f.until.trim())?;
         let d = NewDelegation {
             delegate_id,
-            starts_at: keiretsu_domain::time::format_rfc3339(starts),
-            ends_at: keiretsu_domain::time::format_rfc3339(ends),
+            starts_at: keiretsu_domain::time::format_rfc3339(ctx.zone.day_start("from", f.from.trim())?),
+            ends_at: keiretsu_domain::time::format_rfc3339(ctx.zone.day_end("until", f.until.trim())?),
         };
         s.svc.approvals().set_delegation(caller, &d).await?;
         Ok::<(), ApiError>(())
@@ -125,10 +125,7 @@ async fn delegate(State(s): State<AppState>, form: Csrf<DelegationForm>) -> Resp
     .await;
     match r {
         Ok(()) => saved("/console/approvals#away"),
-        Err(e) => match ctx_of(&s, &form).await {
-            Ok(ctx) => inbox_page(&s, ctx, InboxParams::default(), Flash::default(), Some(e)).await,
-            Err(res) => res,
-        },
+        Err(e) => inbox_page(&s, ctx, InboxParams::default(), Flash::default(), Some(e)).await,
     }
 }
 
